@@ -1,0 +1,249 @@
+/* The rpmsg bus: endpoints, addresses, the name service, and the
+ * OpenAMP-style messaging API (names, argument order and return values as in
+ * OpenAMP's <openamp/rpmsg.h>, so endpoint code ports unchanged).
+ *
+ * A message is a 16-byte header {le32 src; le32 dst; le32 reserved;
+ * le16 len; le16 flags} followed by `len` payload bytes, in one shared
+ * buffer (512 B by default: 496 B of payload). An endpoint is a local 32-bit
+ * address with a receive callback, optionally a name (announced to the peer
+ * through the name service at address 53) and a default destination.
+ *
+ * Contexts. "Receive context" is wherever the port calls
+ * rpmsg_virtio_notified(): an ISR on a microcontroller, the doorbell thread
+ * on Linux. Receive callbacks run there, one at a time per device, without
+ * any amplink lock held: they may send (with trysend or a zero timeout),
+ * hold buffers and create or destroy *other* endpoints, but must not block.
+ *
+ * Return values: 0 or a positive count on success, a negative AL_E* code
+ * (alias RPMSG_ERR_*) on failure; al_strerror() names each.
+ */
+#ifndef AMPLINK_RPMSG_H
+#define AMPLINK_RPMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amplink/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RPMSG_NAME_SIZE 32u
+#define RPMSG_ADDR_ANY 0xFFFFFFFFu
+#define RPMSG_NS_EPT_ADDR 0x35u            /* 53: the name service */
+#define RPMSG_RESERVED_ADDRESSES 1024u     /* ANY allocates from here up */
+#define RPMSG_HDR_SIZE 16u
+#define RPMSG_NS_MSG_SIZE 40u
+#define RPMSG_NS_CREATE 0u
+#define RPMSG_NS_DESTROY 1u
+
+/* OpenAMP's error names. */
+#define RPMSG_SUCCESS AL_OK
+#define RPMSG_ERROR_BASE AL_ERR_BASE
+#define RPMSG_ERR_NO_MEM AL_ENOMEM
+#define RPMSG_ERR_NO_BUFF AL_ENOBUFS
+#define RPMSG_ERR_PARAM AL_EINVAL
+#define RPMSG_ERR_DEV_STATE AL_ESTATE
+#define RPMSG_ERR_BUFF_SIZE AL_EMSGSIZE
+#define RPMSG_ERR_INIT AL_EINIT
+#define RPMSG_ERR_ADDR AL_EADDR
+#define RPMSG_ERR_PERM AL_EPERM
+
+/** Default timeout of the blocking send family (OpenAMP waits 15 s; amplink
+ *  makes it a per-device setting, see rpmsg_set_send_timeout()). */
+#define RPMSG_SEND_TIMEOUT_MS_DEFAULT 15000u
+
+struct rpmsg_device;
+struct rpmsg_endpoint;
+
+/** Receive callback: `data`/`len` is the payload, `src` the sender's
+ *  address. Runs in receive context; the buffer is valid until the callback
+ *  returns unless it calls rpmsg_hold_rx_buffer(). Return RPMSG_SUCCESS
+ *  (the value is ignored otherwise, as in OpenAMP). */
+typedef int (*rpmsg_ept_cb)(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src,
+			    void *priv);
+/** Called when the peer destroys the service this endpoint was bound to
+ *  (name-service DESTROY), in receive context. */
+typedef void (*rpmsg_ns_unbind_cb)(struct rpmsg_endpoint *ept);
+/** Called when the peer announces a name no local endpoint waits for, in
+ *  receive context. Typically creates an endpoint bound to `dest`. */
+typedef void (*rpmsg_ns_bind_cb)(struct rpmsg_device *rdev, const char *name, uint32_t dest);
+
+/** An endpoint. Caller-allocated; fields are read-only for the application
+ *  except `priv`. */
+struct rpmsg_endpoint {
+	char name[RPMSG_NAME_SIZE];
+	struct rpmsg_device *rdev;
+	uint32_t addr;      /* local address */
+	uint32_t dest_addr; /* default destination, RPMSG_ADDR_ANY until bound */
+	rpmsg_ept_cb cb;
+	rpmsg_ns_unbind_cb ns_unbind_cb;
+	void *priv;
+	/* private */
+	struct rpmsg_endpoint *next;
+	bool announce; /* named and created unbound: announce at link-up */
+	uint32_t rx_msgs;
+	uint32_t tx_msgs;
+};
+
+/** Link counters; each only grows. Read with rpmsg_get_stats(). */
+struct rpmsg_stats {
+	uint32_t tx_msgs;        /* messages sent */
+	uint32_t rx_msgs;        /* messages delivered to an endpoint */
+	uint32_t rx_unknown_dst; /* dropped: no endpoint at dst */
+	uint32_t ns_malformed;   /* dropped: bad name-service message */
+	uint32_t ns_announced;   /* name-service messages sent */
+	uint32_t kicks_tx;       /* doorbells rung */
+	uint32_t kicks_rx;       /* rpmsg_virtio_notified() calls */
+	uint32_t tx_no_buf;      /* a send found no free buffer (before waiting) */
+};
+
+/** The bus part of a device. Embedded in struct rpmsg_virtio_device; never
+ *  touched directly by applications. */
+struct rpmsg_device {
+	struct rpmsg_endpoint *endpoints; /* singly linked, private */
+	struct rpmsg_endpoint ns_ept;     /* address 53 */
+	rpmsg_ns_bind_cb ns_bind_cb;
+	bool support_ns;
+	uint32_t next_any_addr;
+	uint32_t send_timeout_ms;
+	struct rpmsg_stats stats;
+};
+
+/** Create an endpoint. `src` may be RPMSG_ADDR_ANY (allocated from 1024 up)
+ *  or an explicit address (AL_EADDR if taken). `dest` may be
+ *  RPMSG_ADDR_ANY: the endpoint then binds to the source of the first
+ *  message it receives, or to the peer's name-service announcement of
+ *  `name`. A named endpoint created unbound is announced (NS CREATE) when
+ *  the link is up (at once, or at link-up) and the name service was
+ *  negotiated; if announcing fails the endpoint is not created.
+ *  Thread context (takes the device lock); may be called from a receive
+ *  callback. Errors: AL_EINVAL (NULL ept/rdev/cb), AL_EADDR. */
+int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, const char *name,
+		     uint32_t src, uint32_t dest, rpmsg_ept_cb cb,
+		     rpmsg_ns_unbind_cb ns_unbind_cb);
+
+/** Destroy an endpoint: announce NS DESTROY for a named endpoint (if the
+ *  link is up) and unlink it. Messages for its address arriving later are
+ *  dropped and counted. Thread context; not from this endpoint's own
+ *  callback. NULL is ignored. */
+void rpmsg_destroy_ept(struct rpmsg_endpoint *ept);
+
+/** True once the endpoint has a local address and a destination. Any
+ *  context. */
+static inline bool is_rpmsg_ept_ready(const struct rpmsg_endpoint *ept)
+{
+	return ept && ept->rdev && ept->addr != RPMSG_ADDR_ANY &&
+	       ept->dest_addr != RPMSG_ADDR_ANY;
+}
+
+/** Send `len` bytes from `src` to `dst`. The blocking family (`send`,
+ *  `sendto`, `send_offchannel`) waits up to the device's send timeout for a
+ *  free buffer; the `try` family never waits. One memcpy of the payload.
+ *  Thread context for the blocking family; any context for `try`.
+ *  Returns the number of bytes sent, or: AL_EINVAL (bad args),
+ *  AL_EMSGSIZE (len > rpmsg_get_tx_buffer_size()), AL_EADDR (dst is
+ *  RPMSG_ADDR_ANY), AL_ESTATE (link not up), AL_ENOBUFS (no buffer in
+ *  time), AL_EBROKEN (link broken). Nothing is sent on error. */
+int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+			      const void *data, int len, int wait);
+
+static inline int rpmsg_send(struct rpmsg_endpoint *ept, const void *data, int len)
+{
+	return ept ? rpmsg_send_offchannel_raw(ept, ept->addr, ept->dest_addr, data, len, true)
+		   : AL_EINVAL;
+}
+static inline int rpmsg_sendto(struct rpmsg_endpoint *ept, const void *data, int len, uint32_t dst)
+{
+	return ept ? rpmsg_send_offchannel_raw(ept, ept->addr, dst, data, len, true) : AL_EINVAL;
+}
+static inline int rpmsg_send_offchannel(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+					const void *data, int len)
+{
+	return rpmsg_send_offchannel_raw(ept, src, dst, data, len, true);
+}
+static inline int rpmsg_trysend(struct rpmsg_endpoint *ept, const void *data, int len)
+{
+	return ept ? rpmsg_send_offchannel_raw(ept, ept->addr, ept->dest_addr, data, len, false)
+		   : AL_EINVAL;
+}
+static inline int rpmsg_trysendto(struct rpmsg_endpoint *ept, const void *data, int len,
+				  uint32_t dst)
+{
+	return ept ? rpmsg_send_offchannel_raw(ept, ept->addr, dst, data, len, false) : AL_EINVAL;
+}
+static inline int rpmsg_trysend_offchannel(struct rpmsg_endpoint *ept, uint32_t src,
+					   uint32_t dst, const void *data, int len)
+{
+	return rpmsg_send_offchannel_raw(ept, src, dst, data, len, false);
+}
+
+/* ---- zero copy -------------------------------------------------------- */
+
+/** Reserve a transmit buffer and return a pointer to its payload area;
+ *  *len receives its capacity. `wait` true blocks up to the send timeout
+ *  (thread context), false never waits (any context). Returns NULL if no
+ *  buffer (or bad args, link down/broken). The buffer belongs to the caller
+ *  until rpmsg_send_nocopy*() or rpmsg_release_tx_buffer(). */
+void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int wait);
+
+/** Send `len` bytes already written into a buffer from
+ *  rpmsg_get_tx_payload_buffer(), without copying. On success the buffer
+ *  belongs to the peer; on any error it stays the caller's (send it again
+ *  or give it back with rpmsg_release_tx_buffer()). Returns len, or
+ *  AL_EPERM (`data` is not a reserved transmit buffer) and the errors of
+ *  rpmsg_send(). Any context. */
+int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+				 const void *data, int len);
+static inline int rpmsg_sendto_nocopy(struct rpmsg_endpoint *ept, const void *data, int len,
+				      uint32_t dst)
+{
+	return ept ? rpmsg_send_offchannel_nocopy(ept, ept->addr, dst, data, len) : AL_EINVAL;
+}
+static inline int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, const void *data, int len)
+{
+	return ept ? rpmsg_send_offchannel_nocopy(ept, ept->addr, ept->dest_addr, data, len)
+		   : AL_EINVAL;
+}
+
+/** Give back a reserved transmit buffer unsent. Returns RPMSG_SUCCESS, or
+ *  AL_EINVAL / AL_EPERM if `txbuf` is not a buffer reserved by
+ *  rpmsg_get_tx_payload_buffer(). Any context. */
+int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf);
+
+/** Keep the received buffer `rxbuf` (the `data` pointer a callback got)
+ *  after the callback returns. Only from inside that callback. A buffer
+ *  that is not a received one is ignored (and counted by nothing: OpenAMP
+ *  has no return value here; use the al_ variant to see errors). */
+void rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf);
+/** Return a held buffer to the peer. Any context. */
+void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf);
+/** As above, reporting AL_EINVAL/AL_EPERM for a pointer that is not a
+ *  received (resp. held) buffer. */
+int al_rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf);
+int al_rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf);
+
+/** Payload capacity of a transmit / receive buffer on this endpoint's
+ *  device (buffer size minus the 16-byte header). Any context. Returns
+ *  AL_EINVAL for a NULL or unattached endpoint. */
+int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept);
+int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept);
+
+/* ---- amplink extensions ------------------------------------------------ */
+
+/** Set how long the blocking send family waits for a buffer (ms;
+ *  AL_WAIT_FOREVER allowed). Any context. */
+void rpmsg_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms);
+
+/** Copy the device's counters into *out. Any context. */
+void rpmsg_get_stats(struct rpmsg_device *rdev, struct rpmsg_stats *out);
+
+/** Find a local endpoint by name (first match), or NULL. Thread context. */
+struct rpmsg_endpoint *rpmsg_find_ept_by_name(struct rpmsg_device *rdev, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

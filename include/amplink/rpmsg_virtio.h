@@ -1,0 +1,192 @@
+/* rpmsg over VirtIO: one link between a driver (host) and a device
+ * (remote) through two split virtqueues in a shared region.
+ *
+ *   vring0: device -> driver. The driver fills it with empty receive
+ *           buffers up front; the device takes one, writes a message into
+ *           it and returns it on the used ring.
+ *   vring1: driver -> device. The driver takes a buffer from its pool (or
+ *           reclaims one from vring1's used ring), writes a message and
+ *           adds it to the avail ring; the device returns it when done.
+ *
+ * The driver owns every buffer (the shared pool). Both sides keep private
+ * shadows of each descriptor they handle (offset, length, owner) and never
+ * read their own bookkeeping back from shared memory; every index, id,
+ * address and length the peer wrote is read once and checked. A violation
+ * marks the link broken for good, reports why (error callback and
+ * rpmsg_virtio_broken_reason()) and stops all ring access.
+ *
+ * Setup, in order: fill a struct virtio_device, give rpmsg_init_vdev() the
+ * shared region, (driver) a buffer pool and the shadow storage; then call
+ * rpmsg_virtio_notified() from the doorbell handler.
+ */
+#ifndef AMPLINK_RPMSG_VIRTIO_H
+#define AMPLINK_RPMSG_VIRTIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amplink/port.h"
+#include "amplink/rpmsg.h"
+#include "amplink/virtio.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RPMSG_BUFFER_SIZE 512u /* default buffer size: 496 B of payload */
+#define AL_BUF_SIZE_MIN 64u
+#define AL_BUF_SIZE_MAX 65536u
+
+
+/** One virtqueue as seen by this side. Private. */
+struct al_vq {
+	uint8_t *desc;
+	uint8_t *avail;
+	uint8_t *used;
+	struct al_desc_shadow *shadow;
+	uint16_t num;
+	uint16_t last_idx;   /* next entry to consume from the peer's ring */
+	uint16_t pub_idx;    /* our published index (private shadow) */
+	uint16_t kicked_idx; /* pub_idx when we last decided about a kick */
+	uint16_t free_head;  /* driver: free descriptor list */
+	uint16_t num_free;
+	uint32_t notifyid;
+	const char *fault; /* why the last operation found the ring corrupt */
+};
+
+/** The driver's shared buffer pool (OpenAMP's name and behaviour: a bump
+ *  allocator over a region inside the shared memory). */
+struct rpmsg_virtio_shm_pool {
+	uint8_t *base;
+	size_t size;
+	size_t used;
+};
+
+/** Link configuration (OpenAMP's names). Buffer sizes are whole buffers,
+ *  header included, AL_BUF_SIZE_MIN..AL_BUF_SIZE_MAX. */
+struct rpmsg_virtio_config {
+	uint32_t h2r_buf_size; /* driver -> device buffers */
+	uint32_t r2h_buf_size; /* device -> driver buffers */
+	bool split_shpool;     /* accepted for OpenAMP compatibility; unused */
+};
+
+enum al_link_state {
+	AL_LINK_DOWN = 0, /* device: waiting for the driver's DRIVER_OK */
+	AL_LINK_UP = 1,
+	AL_LINK_BROKEN = 2, /* the peer corrupted the rings; see the reason */
+};
+
+struct rpmsg_virtio_device;
+/** Called once when the link breaks, in the context that found the fault,
+ *  with AL_EBROKEN and a sentence naming the violation. */
+typedef void (*al_link_error_cb)(struct rpmsg_virtio_device *rvdev, int err, const char *why);
+
+/** A link. Caller-allocated (static is fine); all fields private. */
+struct rpmsg_virtio_device {
+	struct rpmsg_device rdev;
+	struct al_shm shm;
+	const struct al_port_ops *ops;
+	void *port_ctx;
+	uint8_t *vdev_rsc; /* the VDEV entry inside shm */
+	struct al_vq rvq;  /* receive ring: vring0 for the driver, vring1 for the device */
+	struct al_vq svq;  /* send ring: vring1 for the driver, vring0 for the device */
+	struct rpmsg_virtio_shm_pool *shpool;
+	struct al_desc_shadow *shadows;
+	size_t num_shadows;
+	uint32_t h2r_buf_size;
+	uint32_t r2h_buf_size;
+	uint32_t my_features; /* what this side supports */
+	uint32_t features;    /* negotiated */
+	unsigned int role;
+	volatile int state;  /* enum al_link_state */
+	volatile int tx_waiters;
+	al_link_error_cb error_cb;
+	const char *broken_reason;
+	/* receive context: the buffer being delivered, for rpmsg_hold_rx_buffer */
+	uint8_t *rx_cur_payload;
+	uint16_t rx_cur_id;
+	bool rx_cur_held;
+};
+
+/** Set up a buffer pool over `size` bytes at `shbuf` (inside the shared
+ *  region). Driver side only. Any context. */
+void rpmsg_virtio_init_shm_pool(struct rpmsg_virtio_shm_pool *shpool, void *shbuf, size_t size);
+
+/** Initialise a link with default buffer sizes (512 B both ways).
+ *  `shm_io` is the shared region holding the VDEV entry (vdev->vdev_da),
+ *  both vrings and the pool. Same as rpmsg_init_vdev_with_config() with a
+ *  config of 512-byte buffers. OpenAMP's signature. */
+int rpmsg_init_vdev(struct rpmsg_virtio_device *rvdev, struct virtio_device *vdev,
+		    rpmsg_ns_bind_cb ns_bind_cb, const struct al_shm *shm_io,
+		    struct rpmsg_virtio_shm_pool *shpool);
+
+/** Initialise a link.
+ *  Driver: validates the VDEV entry and vrings the device published,
+ *  negotiates features (gfeatures = dfeatures & vdev->features), zeroes
+ *  both rings, posts one receive buffer per vring0 entry from `shpool` and
+ *  sets DRIVER_OK: the link is up on return.
+ *  Device: publishes dfeatures and returns with the link down; it comes up
+ *  (rings validated, named endpoints announced) once the driver has set
+ *  DRIVER_OK, discovered by rpmsg_virtio_notified() or
+ *  rpmsg_virtio_wait_link_up().
+ *  Thread context, before the doorbell handler runs. Errors: AL_EINVAL (NULL
+ *  argument, bad role), AL_EINIT (bad VDEV entry or vring layout: not id 7,
+ *  fewer than 2 vrings, num not a power of two, ring outside the region,
+ *  misaligned, rings overlapping, bad buffer size), AL_ENOMEM (pool or
+ *  shadow storage too small). */
+int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio_device *vdev,
+				rpmsg_ns_bind_cb ns_bind_cb, const struct al_shm *shm_io,
+				struct rpmsg_virtio_shm_pool *shpool,
+				const struct rpmsg_virtio_config *config);
+
+/** Tear a link down: destroy every endpoint (announcing NS DESTROY while
+ *  the link is up) and, on the driver, reset the status byte so the device
+ *  sees the link go. Thread context, after the doorbell handler stopped. */
+void rpmsg_deinit_vdev(struct rpmsg_virtio_device *rvdev);
+
+/** The rpmsg device of a link, for rpmsg_create_ept(). Any context. */
+static inline struct rpmsg_device *rpmsg_virtio_get_rpmsg_device(struct rpmsg_virtio_device *rvdev)
+{
+	return rvdev ? &rvdev->rdev : NULL;
+}
+/** The link of an rpmsg device (inverse of the above). */
+static inline struct rpmsg_virtio_device *rpmsg_virtio_from_rdev(struct rpmsg_device *rdev)
+{
+	return (struct rpmsg_virtio_device *)(void *)rdev; /* rdev is the first member */
+}
+
+/** The doorbell handler: bring the link up if the driver became ready
+ *  (device), deliver every waiting message to its endpoint's callback,
+ *  return buffers, wake blocked senders. Receive context (ISR or doorbell
+ *  thread); never call it from two contexts at once. Returns the number
+ *  of messages handled, AL_ESTATE if the link is still down, or AL_EBROKEN. */
+int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev);
+
+/** Wait until the link is up (device side: the driver set DRIVER_OK).
+ *  Thread context, uses the port's wait hook. Returns 0, AL_ETIMEDOUT or
+ *  AL_EBROKEN. */
+int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms);
+
+/** Current enum al_link_state. Any context. */
+static inline int rpmsg_virtio_link_state(const struct rpmsg_virtio_device *rvdev)
+{
+	return rvdev->state;
+}
+
+/** Why the link broke (NULL while it is not broken). Any context. */
+static inline const char *rpmsg_virtio_broken_reason(const struct rpmsg_virtio_device *rvdev)
+{
+	return rvdev->broken_reason;
+}
+
+/** Install the callback told when the link breaks. Thread context. */
+static inline void rpmsg_virtio_set_error_cb(struct rpmsg_virtio_device *rvdev, al_link_error_cb cb)
+{
+	rvdev->error_cb = cb;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

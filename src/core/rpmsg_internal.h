@@ -1,0 +1,36 @@
+/* What the rpmsg bus, the name service and the virtio transport share
+ * inside the core; not installed. */
+#ifndef AL_RPMSG_INTERNAL_H
+#define AL_RPMSG_INTERNAL_H
+
+#include "amplink/rpmsg.h"
+#include "amplink/rpmsg_virtio.h"
+
+static inline struct rpmsg_virtio_device *al_rvdev(struct rpmsg_device *rdev)
+{
+	return rpmsg_virtio_from_rdev(rdev);
+}
+static inline void al_lock(struct rpmsg_virtio_device *rv)
+{
+	if (rv->ops->lock)
+		rv->ops->lock(rv->port_ctx);
+}
+static inline void al_unlock(struct rpmsg_virtio_device *rv)
+{
+	if (rv->ops->unlock)
+		rv->ops->unlock(rv->port_ctx);
+}
+
+/* bus (rpmsg_bus.c); caller holds the lock */
+struct rpmsg_endpoint *al_ept_by_addr(struct rpmsg_device *rdev, uint32_t addr);
+struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *name, uint32_t dest);
+void al_ept_link(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, const char *name,
+		 uint32_t src, uint32_t dest, rpmsg_ept_cb cb, rpmsg_ns_unbind_cb unbind);
+/* link just came up: announce every endpoint that asked to be (no lock) */
+void al_bus_link_up(struct rpmsg_device *rdev);
+
+/* name service (rpmsg_ns.c) */
+int al_ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv);
+int al_ns_announce(struct rpmsg_endpoint *ept, uint32_t flags, bool wait);
+
+#endif

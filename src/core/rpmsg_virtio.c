@@ -1,0 +1,697 @@
+/* rpmsg over VirtIO: link set-up and handshake for both roles, buffer
+ * ownership, the send paths (copy and zero-copy) and receive dispatch.
+ *
+ * Who owns a buffer, by role (the classic "messages go one way" bug comes
+ * from mixing these up):
+ *   driver  send  : svq = vring1. Reclaim from vring1's used ring or take a
+ *                   never-used descriptor (buffer from the pool), post it.
+ *   driver  recv  : rvq = vring0. Used entries carry messages; re-post.
+ *   device  send  : svq = vring0. Take an avail buffer, fill, put on used.
+ *   device  recv  : rvq = vring1. Avail entries carry messages; put used.
+ */
+#include <string.h>
+
+#include "amplink/rsc_table.h"
+#include "amplink/virtio_ring.h"
+#include "rpmsg_internal.h"
+#include "shm_access.h"
+#include "virtqueue.h"
+
+#define HDR RPMSG_HDR_SIZE
+#define HDR_RESERVED 8u /* offset of the header's reserved word: our id hint */
+
+static inline bool is_driver(const struct rpmsg_virtio_device *rv)
+{
+	return rv->role == VIRTIO_DEV_DRIVER;
+}
+static inline bool event_idx(const struct rpmsg_virtio_device *rv)
+{
+	return (rv->features >> VIRTIO_RING_F_EVENT_IDX) & 1u;
+}
+static inline uint8_t *buf_va(const struct rpmsg_virtio_device *rv, const struct al_desc_shadow *s)
+{
+	return (uint8_t *)rv->shm.va + s->off;
+}
+static inline uint32_t tx_buf_size(const struct rpmsg_virtio_device *rv)
+{
+	return is_driver(rv) ? rv->h2r_buf_size : rv->r2h_buf_size;
+}
+static inline void cache_flush(struct rpmsg_virtio_device *rv, const void *p, size_t n)
+{
+	if (rv->ops->cache_flush)
+		rv->ops->cache_flush(rv->port_ctx, p, n);
+}
+static inline void cache_invalidate(struct rpmsg_virtio_device *rv, const void *p, size_t n)
+{
+	if (rv->ops->cache_invalidate)
+		rv->ops->cache_invalidate(rv->port_ctx, p, n);
+}
+
+/* The peer broke the protocol: stop touching the rings, say why, once. */
+static int break_link(struct rpmsg_virtio_device *rv, const char *why)
+{
+	if (rv->state != AL_LINK_BROKEN) {
+		rv->state = AL_LINK_BROKEN;
+		rv->broken_reason = why ? why : "protocol violation";
+		if (rv->error_cb)
+			rv->error_cb(rv, AL_EBROKEN, rv->broken_reason);
+		if (rv->ops->wake)
+			rv->ops->wake(rv->port_ctx);
+	}
+	return AL_EBROKEN;
+}
+
+static void kick_if_needed(struct rpmsg_virtio_device *rv, struct al_vq *vq)
+{
+	if (al_vq_need_kick(vq, is_driver(rv), event_idx(rv))) {
+		rv->rdev.stats.kicks_tx++;
+		rv->ops->notify(rv->port_ctx, vq->notifyid);
+	}
+}
+
+void rpmsg_virtio_init_shm_pool(struct rpmsg_virtio_shm_pool *shpool, void *shbuf, size_t size)
+{
+	if (!shpool)
+		return;
+	shpool->base = shbuf;
+	shpool->size = shbuf ? size : 0;
+	shpool->used = 0;
+}
+
+static void *pool_get(struct rpmsg_virtio_shm_pool *pool, size_t size)
+{
+	if (!pool || size > pool->size - pool->used)
+		return NULL;
+	void *p = pool->base + pool->used;
+	pool->used += size;
+	return p;
+}
+
+/* Read both vring entries of the VDEV resource and point rvq/svq at them. */
+static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
+{
+	const uint8_t *r = rv->vdev_rsc;
+	if (al_rd8(r + AL_RSC_VDEV_NUM_VRINGS) < 2) {
+		rv->broken_reason = "VDEV entry has fewer than two vrings";
+		return AL_EINIT;
+	}
+	uint64_t da[2];
+	uint32_t num[2], align[2], nid[2];
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *v = r + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE * (unsigned)i;
+		da[i] = al_rd32(v + AL_RSC_VRING_DA);
+		align[i] = al_rd32(v + AL_RSC_VRING_ALIGN);
+		num[i] = al_rd32(v + AL_RSC_VRING_NUM);
+		nid[i] = al_rd32(v + AL_RSC_VRING_NOTIFYID);
+	}
+	if (num[0] > AL_VRING_MAX_NUM || num[1] > AL_VRING_MAX_NUM ||
+	    (size_t)num[0] + num[1] > rv->num_shadows) {
+		rv->broken_reason = "shadow storage smaller than the two rings";
+		return AL_ENOMEM;
+	}
+	/* vring0 is the device's send ring, vring1 the driver's */
+	struct al_vq *vq0 = is_driver(rv) ? &rv->rvq : &rv->svq;
+	struct al_vq *vq1 = is_driver(rv) ? &rv->svq : &rv->rvq;
+	int rc = al_vq_setup(vq0, &rv->shm, da[0], num[0], align[0], nid[0], rv->shadows, zero);
+	if (rc == 0)
+		rc = al_vq_setup(vq1, &rv->shm, da[1], num[1], align[1], nid[1],
+				 rv->shadows + num[0], zero);
+	if (rc) {
+		rv->broken_reason = rc == AL_EINIT ? (vq0->fault ? vq0->fault : vq1->fault) : NULL;
+		return rc;
+	}
+	/* The rings must not overlap each other nor the VDEV entry. */
+	uint64_t vd = rv->shm.da + (uint64_t)(r - (const uint8_t *)rv->shm.va), vd_end = vd + AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE;
+	uint64_t e0 = da[0] + vring_size(num[0], align[0]), e1 = da[1] + vring_size(num[1], align[1]);
+	if ((da[0] < e1 && da[1] < e0) || (da[0] < vd_end && vd < e0) || (da[1] < vd_end && vd < e1)) {
+		rv->broken_reason = "vrings overlap each other or the VDEV entry";
+		return AL_EINIT;
+	}
+	return 0;
+}
+
+static void ns_setup(struct rpmsg_virtio_device *rv)
+{
+	rv->rdev.support_ns = (rv->features >> VIRTIO_RPMSG_F_NS) & 1u;
+	if (rv->rdev.support_ns && !al_ept_by_addr(&rv->rdev, RPMSG_NS_EPT_ADDR))
+		al_ept_link(&rv->rdev, &rv->rdev.ns_ept, "NS", RPMSG_NS_EPT_ADDR, RPMSG_NS_EPT_ADDR,
+			    al_ns_rx, NULL);
+}
+
+/* Device: the driver set DRIVER_OK; validate its rings and come up. */
+static int device_link_up(struct rpmsg_virtio_device *rv)
+{
+	uint8_t status = al_rd8(rv->vdev_rsc + AL_RSC_VDEV_STATUS);
+	if (!(status & VIRTIO_CONFIG_STATUS_DRIVER_OK))
+		return AL_ESTATE;
+	al_mb(); /* status before anything the driver wrote before it */
+	uint32_t g = al_rd32(rv->vdev_rsc + AL_RSC_VDEV_GFEATURES);
+	uint32_t d = al_rd32(rv->vdev_rsc + AL_RSC_VDEV_DFEATURES);
+	rv->features = g & d & rv->my_features;
+	al_lock(rv);
+	int rc = setup_rings(rv, false);
+	if (rc == 0) {
+		al_vq_notify_disable(&rv->svq, false, event_idx(rv));
+		al_vq_notify_enable(&rv->rvq, false, event_idx(rv));
+		ns_setup(rv);
+		rv->state = AL_LINK_UP;
+	}
+	al_unlock(rv);
+	if (rc)
+		return break_link(rv, rv->broken_reason);
+	if (rv->ops->wake)
+		rv->ops->wake(rv->port_ctx);
+	al_bus_link_up(&rv->rdev);
+	return 0;
+}
+
+static int driver_start(struct rpmsg_virtio_device *rv)
+{
+	uint8_t *r = rv->vdev_rsc;
+	uint32_t d = al_rd32(r + AL_RSC_VDEV_DFEATURES);
+	rv->features = d & rv->my_features;
+	al_wr32(r + AL_RSC_VDEV_GFEATURES, rv->features);
+	al_wr8(r + AL_RSC_VDEV_STATUS, VIRTIO_CONFIG_STATUS_ACK | VIRTIO_CONFIG_STATUS_DRIVER);
+	int rc = setup_rings(rv, true);
+	if (rc)
+		return rc;
+	/* One empty receive buffer per vring0 entry, descriptor i <-> buffer i. */
+	for (uint16_t i = 0; i < rv->rvq.num; i++) {
+		uint8_t *b = pool_get(rv->shpool, rv->r2h_buf_size);
+		if (!b) {
+			rv->broken_reason = "buffer pool too small for the receive ring";
+			return AL_ENOMEM;
+		}
+		rv->rvq.shadow[i].off = (uint32_t)(b - (uint8_t *)rv->shm.va);
+		rv->rvq.shadow[i].len = rv->r2h_buf_size;
+		al_vq_post(&rv->rvq, &rv->shm, i, rv->r2h_buf_size, true);
+	}
+	/* Every send descriptor starts spare, without a buffer (taken lazily). */
+	for (uint16_t i = rv->svq.num; i-- > 0;) {
+		rv->svq.shadow[i].state = AL_DS_SPARE;
+		rv->svq.shadow[i].next = rv->svq.free_head;
+		rv->svq.free_head = i;
+	}
+	al_vq_notify_disable(&rv->svq, true, event_idx(rv));
+	al_vq_notify_enable(&rv->rvq, true, event_idx(rv));
+	cache_flush(rv, rv->shm.va, rv->shm.size);
+	al_mb();
+	al_wr8(r + AL_RSC_VDEV_STATUS, VIRTIO_CONFIG_STATUS_ACK | VIRTIO_CONFIG_STATUS_DRIVER |
+					       VIRTIO_CONFIG_STATUS_FEATURES_OK |
+					       VIRTIO_CONFIG_STATUS_DRIVER_OK);
+	cache_flush(rv, r, AL_RSC_VDEV_VRING0);
+	ns_setup(rv);
+	rv->state = AL_LINK_UP;
+	rv->ops->notify(rv->port_ctx, rv->rvq.notifyid); /* wake a waiting device */
+	return 0;
+}
+
+int rpmsg_init_vdev(struct rpmsg_virtio_device *rvdev, struct virtio_device *vdev,
+		    rpmsg_ns_bind_cb ns_bind_cb, const struct al_shm *shm_io,
+		    struct rpmsg_virtio_shm_pool *shpool)
+{
+	struct rpmsg_virtio_config cfg = {RPMSG_BUFFER_SIZE, RPMSG_BUFFER_SIZE, false};
+	return rpmsg_init_vdev_with_config(rvdev, vdev, ns_bind_cb, shm_io, shpool, &cfg);
+}
+
+int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio_device *vdev,
+				rpmsg_ns_bind_cb ns_bind_cb, const struct al_shm *shm_io,
+				struct rpmsg_virtio_shm_pool *shpool,
+				const struct rpmsg_virtio_config *config)
+{
+	if (!rvdev || !vdev || !shm_io || !shm_io->va || !config || !vdev->ops ||
+	    !vdev->ops->notify || !vdev->shadows || vdev->role > VIRTIO_DEV_DEVICE ||
+	    (vdev->role == VIRTIO_DEV_DRIVER && !shpool))
+		return AL_EINVAL;
+	memset(rvdev, 0, sizeof(*rvdev));
+	rvdev->shm = *shm_io;
+	rvdev->ops = vdev->ops;
+	rvdev->port_ctx = vdev->port_ctx;
+	rvdev->role = vdev->role;
+	rvdev->shpool = shpool;
+	rvdev->shadows = vdev->shadows;
+	rvdev->num_shadows = vdev->num_shadows;
+	rvdev->my_features = vdev->features;
+	rvdev->h2r_buf_size = config->h2r_buf_size;
+	rvdev->r2h_buf_size = config->r2h_buf_size;
+	rvdev->rdev.ns_bind_cb = ns_bind_cb;
+	rvdev->rdev.next_any_addr = RPMSG_RESERVED_ADDRESSES;
+	rvdev->rdev.send_timeout_ms = RPMSG_SEND_TIMEOUT_MS_DEFAULT;
+	rvdev->state = AL_LINK_DOWN;
+	for (int i = 0; i < 2; i++) {
+		uint32_t b = i ? config->h2r_buf_size : config->r2h_buf_size;
+		if (b < AL_BUF_SIZE_MIN || b > AL_BUF_SIZE_MAX)
+			return AL_EINIT;
+	}
+	rvdev->vdev_rsc = al_shm_da_to_va(shm_io, vdev->vdev_da,
+					  AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE);
+	if (!rvdev->vdev_rsc || ((uintptr_t)rvdev->vdev_rsc & 3u)) {
+		rvdev->broken_reason = "VDEV entry outside the shared region or misaligned";
+		return AL_EINIT;
+	}
+	cache_invalidate(rvdev, rvdev->vdev_rsc, AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE);
+	if (al_rd32(rvdev->vdev_rsc + AL_RSC_VDEV_ID) != VIRTIO_ID_RPMSG) {
+		rvdev->broken_reason = "VDEV entry is not an rpmsg device (id 7)";
+		return AL_EINIT;
+	}
+	if (is_driver(rvdev))
+		return driver_start(rvdev);
+	int rc = device_link_up(rvdev);
+	return rc == AL_ESTATE ? 0 : rc == AL_EBROKEN ? AL_EINIT : rc;
+}
+
+void rpmsg_deinit_vdev(struct rpmsg_virtio_device *rvdev)
+{
+	if (!rvdev || !rvdev->ops)
+		return;
+	struct rpmsg_endpoint *e;
+	while ((e = rvdev->rdev.endpoints) != NULL) {
+		if (e == &rvdev->rdev.ns_ept) {
+			rvdev->rdev.endpoints = e->next;
+			continue;
+		}
+		rpmsg_destroy_ept(e);
+	}
+	if (is_driver(rvdev) && rvdev->vdev_rsc) {
+		al_wr8(rvdev->vdev_rsc + AL_RSC_VDEV_STATUS, VIRTIO_CONFIG_STATUS_RESET);
+		cache_flush(rvdev, rvdev->vdev_rsc + AL_RSC_VDEV_STATUS, 1);
+	}
+	if (rvdev->state == AL_LINK_UP)
+		rvdev->state = AL_LINK_DOWN;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+/* Find the descriptor of a buffer the application hands back, by its
+ * payload pointer: first the id hint we left in the header's reserved word,
+ * verified against our shadow; else a scan. -1 if it is none of ours in
+ * `state`. */
+static int id_of(struct rpmsg_virtio_device *rv, struct al_vq *vq, const void *payload,
+		 uint8_t state)
+{
+	uint64_t da;
+	if (al_shm_va_to_da(&rv->shm, (const uint8_t *)payload - HDR, HDR, &da))
+		return -1;
+	uint32_t off = (uint32_t)(da - rv->shm.da);
+	uint32_t hint = al_rd32((const uint8_t *)payload - HDR + HDR_RESERVED);
+	if (hint < vq->num && vq->shadow[hint].state == state && vq->shadow[hint].off == off)
+		return (int)hint;
+	for (uint32_t i = 0; i < vq->num; i++)
+		if (vq->shadow[i].state == state && vq->shadow[i].off == off)
+			return (int)i;
+	return -1;
+}
+
+/* Take a transmit buffer (lock held). 0 and *id, AL_ENOBUFS, AL_EBROKEN. */
+static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
+{
+	struct al_vq *vq = &rv->svq;
+	uint16_t i;
+	uint32_t len;
+	int r;
+	if (is_driver(rv)) {
+		while ((r = al_vq_get_used(vq, &i, &len)) > 0) {
+			vq->shadow[i].state = AL_DS_SPARE;
+			vq->shadow[i].next = vq->free_head;
+			vq->free_head = i;
+		}
+		if (r < 0)
+			return break_link(rv, vq->fault);
+	}
+	if (vq->free_head != AL_DS_NONE) {
+		i = vq->free_head;
+		struct al_desc_shadow *s = &vq->shadow[i];
+		if (s->off == AL_OFF_NONE) { /* driver: first use of this descriptor */
+			uint8_t *b = pool_get(rv->shpool, rv->h2r_buf_size);
+			if (!b)
+				return AL_ENOBUFS;
+			s->off = (uint32_t)(b - (uint8_t *)rv->shm.va);
+			s->len = rv->h2r_buf_size;
+		}
+		vq->free_head = s->next;
+		*id = i;
+		return 0;
+	}
+	if (is_driver(rv))
+		return AL_ENOBUFS;
+	r = al_vq_get_avail(vq, &rv->shm, id);
+	if (r < 0)
+		return break_link(rv, vq->fault);
+	if (r == 0)
+		return AL_ENOBUFS;
+	if (vq->shadow[*id].len < rv->r2h_buf_size)
+		return break_link(rv, "driver offered a buffer smaller than the link's buffer size");
+	return 0;
+}
+
+static int link_err(const struct rpmsg_virtio_device *rv)
+{
+	return rv->state == AL_LINK_BROKEN ? AL_EBROKEN : AL_ESTATE;
+}
+
+/* Take a transmit buffer, waiting up to the send timeout if `wait`. */
+static int tx_acquire(struct rpmsg_virtio_device *rv, bool wait, uint16_t *id)
+{
+	const struct al_port_ops *ops = rv->ops;
+	uint32_t timeout = wait && ops->wait && ops->time_ms
+				   ? rv->rdev.send_timeout_ms
+				   : 0;
+	uint64_t start = timeout ? ops->time_ms(rv->port_ctx) : 0;
+	bool waiting = false, counted = false;
+	for (;;) {
+		bool pending = false;
+		int rc;
+		al_lock(rv);
+		rc = rv->state == AL_LINK_UP ? tx_take(rv, id) : link_err(rv);
+		if (rc == AL_ENOBUFS && !counted) {
+			rv->rdev.stats.tx_no_buf++;
+			counted = true;
+		}
+		uint64_t waited = timeout ? ops->time_ms(rv->port_ctx) - start : 0;
+		bool give_up = rc != AL_ENOBUFS || timeout == 0 ||
+			       (timeout != AL_WAIT_FOREVER && waited >= timeout);
+		if (rc == AL_ENOBUFS && !give_up && !waiting) {
+			waiting = true;
+			if (rv->tx_waiters++ == 0)
+				pending = al_vq_notify_enable(&rv->svq, is_driver(rv), event_idx(rv));
+		}
+		if (give_up && waiting && --rv->tx_waiters == 0 && rv->state == AL_LINK_UP)
+			al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
+		if (rc == 0)
+			rv->svq.shadow[*id].state = AL_DS_BUSY;
+		al_unlock(rv);
+		if (give_up)
+			return rc;
+		if (!pending)
+			ops->wait(rv->port_ctx, timeout == AL_WAIT_FOREVER
+							? AL_WAIT_FOREVER
+							: (uint32_t)(timeout - waited));
+	}
+}
+
+/* Hand a filled buffer to the peer (lock held). */
+static void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,
+		      uint32_t len)
+{
+	struct al_desc_shadow *s = &rv->svq.shadow[id];
+	uint8_t *b = buf_va(rv, s);
+	al_wr32(b, src);
+	al_wr32(b + 4, dst);
+	al_wr32(b + HDR_RESERVED, 0);
+	al_wr16(b + 12, (uint16_t)len);
+	al_wr16(b + 14, 0);
+	cache_flush(rv, b, HDR + len);
+	if (is_driver(rv))
+		al_vq_post(&rv->svq, &rv->shm, id, HDR + len, false);
+	else
+		al_vq_put_used(&rv->svq, id, HDR + len);
+	rv->rdev.stats.tx_msgs++;
+	kick_if_needed(rv, &rv->svq);
+}
+
+static int check_send(struct rpmsg_endpoint *ept, uint32_t dst, int len)
+{
+	if (!ept || !ept->rdev || len < 0)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	if ((uint32_t)len > tx_buf_size(rv) - HDR)
+		return AL_EMSGSIZE;
+	if (dst == RPMSG_ADDR_ANY)
+		return AL_EADDR;
+	return rv->state == AL_LINK_UP ? 0 : link_err(rv);
+}
+
+int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+			      const void *data, int len, int wait)
+{
+	int rc = check_send(ept, dst, len);
+	if (rc)
+		return rc;
+	if (!data && len)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	uint16_t id;
+	rc = tx_acquire(rv, wait != 0, &id);
+	if (rc)
+		return rc;
+	if (len)
+		memcpy(buf_va(rv, &rv->svq.shadow[id]) + HDR, data, (size_t)len);
+	al_lock(rv);
+	if (rv->state == AL_LINK_UP) {
+		tx_submit(rv, id, src, dst, (uint32_t)len);
+		ept->tx_msgs++;
+	} else {
+		rc = link_err(rv);
+	}
+	al_unlock(rv);
+	return rc ? rc : len;
+}
+
+void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int wait)
+{
+	if (!ept || !ept->rdev || !len)
+		return NULL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	uint16_t id;
+	if (tx_acquire(rv, wait != 0, &id))
+		return NULL;
+	struct al_desc_shadow *s = &rv->svq.shadow[id];
+	uint8_t *b = buf_va(rv, s);
+	al_lock(rv);
+	s->state = AL_DS_RESERVED;
+	al_unlock(rv);
+	al_wr32(b + HDR_RESERVED, id);
+	*len = tx_buf_size(rv) - HDR;
+	return b + HDR;
+}
+
+int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+				 const void *data, int len)
+{
+	int rc = check_send(ept, dst, len);
+	if (rc)
+		return rc;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	al_lock(rv);
+	int id = id_of(rv, &rv->svq, data, AL_DS_RESERVED);
+	if (id < 0) {
+		rc = AL_EPERM;
+	} else if (rv->state != AL_LINK_UP) {
+		rc = link_err(rv);
+	} else {
+		rv->svq.shadow[id].state = AL_DS_BUSY;
+		tx_submit(rv, (uint16_t)id, src, dst, (uint32_t)len);
+		ept->tx_msgs++;
+	}
+	al_unlock(rv);
+	return rc ? rc : len;
+}
+
+int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
+{
+	if (!ept || !ept->rdev || !txbuf)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	al_lock(rv);
+	int id = id_of(rv, &rv->svq, txbuf, AL_DS_RESERVED);
+	if (id >= 0) { /* back on our free list: a device cannot un-take it */
+		rv->svq.shadow[id].state = AL_DS_SPARE;
+		rv->svq.shadow[id].next = rv->svq.free_head;
+		rv->svq.free_head = (uint16_t)id;
+	}
+	al_unlock(rv);
+	return id >= 0 ? AL_OK : AL_EPERM;
+}
+
+/* Give a received buffer back to the peer (lock held). */
+static void rx_return(struct rpmsg_virtio_device *rv, uint16_t id)
+{
+	struct al_desc_shadow *s = &rv->rvq.shadow[id];
+	if (is_driver(rv))
+		al_vq_post(&rv->rvq, &rv->shm, id, s->len, true);
+	else
+		al_vq_put_used(&rv->rvq, id, s->len);
+}
+
+int al_rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+{
+	if (!ept || !ept->rdev || !rxbuf)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	if (rxbuf != rv->rx_cur_payload)
+		return AL_EPERM;
+	rv->rx_cur_held = true;
+	return AL_OK;
+}
+
+int al_rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+{
+	if (!ept || !ept->rdev || !rxbuf)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	int rc = AL_OK;
+	al_lock(rv);
+	int id = id_of(rv, &rv->rvq, rxbuf, AL_DS_HELD);
+	if (id < 0) {
+		rc = AL_EPERM;
+	} else if (rv->state != AL_LINK_UP) {
+		rv->rvq.shadow[id].state = AL_DS_BUSY; /* the ring is gone: just forget it */
+	} else {
+		rx_return(rv, (uint16_t)id);
+		kick_if_needed(rv, &rv->rvq);
+	}
+	al_unlock(rv);
+	return rc;
+}
+
+void rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+{
+	(void)al_rpmsg_hold_rx_buffer(ept, rxbuf);
+}
+
+void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+{
+	(void)al_rpmsg_release_rx_buffer(ept, rxbuf);
+}
+
+int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept)
+{
+	if (!ept || !ept->rdev)
+		return AL_EINVAL;
+	return (int)(tx_buf_size(al_rvdev(ept->rdev)) - HDR);
+}
+
+int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept)
+{
+	if (!ept || !ept->rdev)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	return (int)((is_driver(rv) ? rv->r2h_buf_size : rv->h2r_buf_size) - HDR);
+}
+
+/* ---- receive -------------------------------------------------------------- */
+
+/* Validate one received message and hand it to its endpoint. */
+static int deliver(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t used_len)
+{
+	struct al_desc_shadow *s = &rv->rvq.shadow[id];
+	/* driver: the device said how much it wrote; device: the descriptor */
+	uint32_t limit = is_driver(rv) ? used_len : s->len;
+	uint8_t *b = buf_va(rv, s);
+	if (limit < HDR)
+		return break_link(rv, "message shorter than the rpmsg header");
+	cache_invalidate(rv, b, limit);
+	uint32_t src = al_rd32(b), dst = al_rd32(b + 4);
+	uint32_t len = al_rd16(b + 12); /* read once; only this copy is used */
+	if (len > limit - HDR)
+		return break_link(rv, "message length larger than its buffer");
+
+	al_lock(rv);
+	struct rpmsg_endpoint *ept = al_ept_by_addr(&rv->rdev, dst);
+	if (ept && ept->dest_addr == RPMSG_ADDR_ANY)
+		ept->dest_addr = src; /* bind to the first sender */
+	al_unlock(rv);
+	rv->rx_cur_held = false;
+	if (!ept) {
+		rv->rdev.stats.rx_unknown_dst++;
+	} else {
+		rv->rdev.stats.rx_msgs++;
+		ept->rx_msgs++;
+		rv->rx_cur_payload = b + HDR;
+		rv->rx_cur_id = id;
+		ept->cb(ept, b + HDR, len, src, ept->priv);
+		rv->rx_cur_payload = NULL;
+	}
+	al_lock(rv);
+	if (rv->state != AL_LINK_UP) {
+		/* broken inside the callback: leave the ring alone */
+	} else if (rv->rx_cur_held) {
+		s->state = AL_DS_HELD;
+		al_wr32(b + HDR_RESERVED, id);
+	} else {
+		rx_return(rv, id);
+	}
+	al_unlock(rv);
+	return 0;
+}
+
+/* Next received message: 1 (with id and len), 0 if none, AL_EBROKEN. */
+static int rx_take(struct rpmsg_virtio_device *rv, uint16_t *id, uint32_t *len)
+{
+	int r;
+	al_lock(rv);
+	if (is_driver(rv)) {
+		r = al_vq_get_used(&rv->rvq, id, len);
+	} else {
+		r = al_vq_get_avail(&rv->rvq, &rv->shm, id);
+		*len = 0;
+	}
+	al_unlock(rv);
+	return r < 0 ? break_link(rv, rv->rvq.fault) : r;
+}
+
+int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev)
+{
+	struct rpmsg_virtio_device *rv = rvdev;
+	if (!rv || !rv->ops)
+		return AL_EINVAL;
+	rv->rdev.stats.kicks_rx++;
+	if (rv->state == AL_LINK_DOWN && !is_driver(rv)) {
+		int rc = device_link_up(rv);
+		if (rc)
+			return rc;
+	}
+	if (rv->state != AL_LINK_UP)
+		return link_err(rv);
+	bool drv = is_driver(rv), ev = event_idx(rv);
+	int n = 0;
+	al_lock(rv);
+	al_vq_notify_disable(&rv->rvq, drv, ev); /* no doorbells while we drain */
+	al_unlock(rv);
+	for (;;) {
+		uint16_t id;
+		uint32_t len;
+		int r = rx_take(rv, &id, &len);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			al_lock(rv);
+			bool more = rv->state == AL_LINK_UP && al_vq_notify_enable(&rv->rvq, drv, ev);
+			if (!more && rv->state == AL_LINK_UP)
+				kick_if_needed(rv, &rv->rvq);
+			al_unlock(rv);
+			if (!more)
+				break;
+			continue;
+		}
+		if (deliver(rv, id, len) < 0)
+			return AL_EBROKEN;
+		n++;
+	}
+	if (rv->tx_waiters && rv->ops->wake)
+		rv->ops->wake(rv->port_ctx);
+	return rv->state == AL_LINK_BROKEN ? AL_EBROKEN : n;
+}
+
+int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms)
+{
+	struct rpmsg_virtio_device *rv = rvdev;
+	if (!rv || !rv->ops)
+		return AL_EINVAL;
+	uint64_t start = rv->ops->time_ms ? rv->ops->time_ms(rv->port_ctx) : 0;
+	for (;;) {
+		if (rv->state == AL_LINK_DOWN && !is_driver(rv))
+			(void)device_link_up(rv);
+		if (rv->state == AL_LINK_UP)
+			return AL_OK;
+		if (rv->state == AL_LINK_BROKEN)
+			return AL_EBROKEN;
+		if (!rv->ops->time_ms || !rv->ops->wait)
+			return AL_ETIMEDOUT;
+		uint64_t waited = rv->ops->time_ms(rv->port_ctx) - start;
+		if (timeout_ms != AL_WAIT_FOREVER && waited >= timeout_ms)
+			return AL_ETIMEDOUT;
+		/* the driver may not ring after DRIVER_OK: look again every ms */
+		rv->ops->wait(rv->port_ctx, 1);
+	}
+}

@@ -1,0 +1,73 @@
+/* Loads and stores of shared memory: little-endian, each a single access the
+ * compiler may neither repeat nor tear, with acquire/release variants for
+ * ring indices. Every peer-written field goes through these helpers exactly
+ * once; the value is then validated and only the local copy is used.
+ */
+#ifndef AL_SHM_ACCESS_H
+#define AL_SHM_ACCESS_H
+
+#include <stdint.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define al_le16(v) __builtin_bswap16(v)
+#define al_le32(v) __builtin_bswap32(v)
+#else
+#define al_le16(v) (v)
+#define al_le32(v) (v)
+#endif
+
+static inline uint16_t al_rd16(const void *p)
+{
+	return al_le16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+}
+static inline uint16_t al_rd16_acquire(const void *p)
+{
+	return al_le16(__atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE));
+}
+static inline uint32_t al_rd32(const void *p)
+{
+	return al_le32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
+}
+/* 64-bit fields as two 32-bit loads: 64-bit atomics are not lock-free on a
+ * Cortex-M4, and the peer never changes a field we are entitled to read. */
+static inline uint64_t al_rd64(const void *p)
+{
+	const uint8_t *b = (const uint8_t *)p;
+	return (uint64_t)al_rd32(b) | ((uint64_t)al_rd32(b + 4) << 32);
+}
+static inline uint8_t al_rd8(const void *p)
+{
+	return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
+}
+
+static inline void al_wr16(void *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)p, al_le16(v), __ATOMIC_RELAXED);
+}
+static inline void al_wr16_release(void *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)p, al_le16(v), __ATOMIC_RELEASE);
+}
+static inline void al_wr32(void *p, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)p, al_le32(v), __ATOMIC_RELAXED);
+}
+static inline void al_wr64(void *p, uint64_t v)
+{
+	uint8_t *b = (uint8_t *)p;
+	al_wr32(b, (uint32_t)v);
+	al_wr32(b + 4, (uint32_t)(v >> 32));
+}
+static inline void al_wr8(void *p, uint8_t v)
+{
+	__atomic_store_n((uint8_t *)p, v, __ATOMIC_RELAXED);
+}
+
+/* Full barrier: between publishing an index and reading the peer's
+ * event/flags field (the event-index protocol needs store->load order). */
+static inline void al_mb(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+#endif

@@ -1,0 +1,186 @@
+/* Split virtqueue: both roles, hardened against a peer that writes anything
+ * into the ring. See virtqueue.h for the contract. */
+#include "virtqueue.h"
+
+#include <string.h>
+
+#include "amplink/error.h"
+#include "amplink/virtio_ring.h"
+#include "shm_access.h"
+
+#define AVAIL_RING(vq, i) ((vq)->avail + AL_VRING_AVAIL_RING + 2u * (i))
+#define USED_ELEM(vq, i) ((vq)->used + AL_VRING_USED_RING + AL_VRING_USED_ELEM_SIZE * (i))
+#define USED_EVENT(vq) AVAIL_RING(vq, (vq)->num)                          /* in avail */
+#define AVAIL_EVENT(vq) ((vq)->used + AL_VRING_USED_RING + AL_VRING_USED_ELEM_SIZE * (vq)->num)
+
+static int fault(struct al_vq *vq, const char *why)
+{
+	vq->fault = why;
+	return AL_EBROKEN;
+}
+
+int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, uint64_t da, uint32_t num,
+		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, bool zero)
+{
+	memset(vq, 0, sizeof(*vq));
+	if (num == 0 || num > AL_VRING_MAX_NUM || (num & (num - 1)) != 0) {
+		vq->fault = "vring num is not a power of two in 1..32768";
+		return AL_EINIT;
+	}
+	if (align < 16 || align > 0x10000 || (align & (align - 1)) != 0 || (da & 15u) != 0) {
+		vq->fault = "vring alignment is not a power of two >= 16, or the ring is misaligned";
+		return AL_EINIT;
+	}
+	size_t size = vring_size(num, align);
+	uint8_t *base = al_shm_da_to_va(shm, da, size);
+	if (!base) {
+		vq->fault = "vring does not fit in the shared region";
+		return AL_EINIT;
+	}
+	if (zero)
+		memset(base, 0, size);
+	vq->desc = base;
+	vq->avail = base + 16u * num;
+	vq->used = base + vring_used_offset(num, align);
+	vq->shadow = shadow;
+	vq->num = (uint16_t)num; /* 32768 fits: (uint16_t)(num - 1) is the mask */
+	vq->notifyid = notifyid;
+	vq->free_head = AL_DS_NONE;
+	for (uint32_t i = 0; i < num; i++) {
+		shadow[i].off = AL_OFF_NONE;
+		shadow[i].len = 0;
+		shadow[i].state = AL_DS_FREE;
+		shadow[i].next = AL_DS_NONE;
+	}
+	return 0;
+}
+
+static inline uint16_t mask(const struct al_vq *vq)
+{
+	return (uint16_t)(vq->num - 1u);
+}
+
+void al_vq_post(struct al_vq *vq, const struct al_shm *shm, uint16_t id, uint32_t len,
+		bool device_writes)
+{
+	struct al_desc_shadow *s = &vq->shadow[id];
+	uint8_t *d = vq->desc + AL_VRING_DESC_SIZE * id;
+	al_wr64(d, shm->da + s->off);
+	al_wr32(d + 8, len);
+	al_wr16(d + 12, device_writes ? VRING_DESC_F_WRITE : 0);
+	al_wr16(d + 14, 0);
+	s->state = AL_DS_POSTED;
+	al_wr16(AVAIL_RING(vq, vq->pub_idx & mask(vq)), id);
+	vq->pub_idx++;
+	/* Release: the descriptor and ring entry are visible before the index. */
+	al_wr16_release(vq->avail + AL_VRING_AVAIL_IDX, vq->pub_idx);
+}
+
+int al_vq_get_used(struct al_vq *vq, uint16_t *id, uint32_t *len)
+{
+	uint16_t idx = al_rd16_acquire(vq->used + AL_VRING_USED_IDX);
+	uint16_t ready = (uint16_t)(idx - vq->last_idx);
+	if (ready == 0)
+		return 0;
+	if (ready > vq->num)
+		return fault(vq, "used index moved by more than the ring size");
+	const uint8_t *e = USED_ELEM(vq, vq->last_idx & mask(vq));
+	uint32_t uid = al_rd32(e);
+	uint32_t ulen = al_rd32(e + 4);
+	if (uid >= vq->num)
+		return fault(vq, "used id out of range");
+	struct al_desc_shadow *s = &vq->shadow[uid];
+	if (s->state != AL_DS_POSTED)
+		return fault(vq, "used id is not a buffer the device owns");
+	if (ulen > s->len)
+		return fault(vq, "used length larger than the buffer");
+	s->state = AL_DS_BUSY;
+	vq->last_idx++;
+	*id = (uint16_t)uid;
+	*len = ulen;
+	return 1;
+}
+
+int al_vq_get_avail(struct al_vq *vq, const struct al_shm *shm, uint16_t *id)
+{
+	uint16_t idx = al_rd16_acquire(vq->avail + AL_VRING_AVAIL_IDX);
+	uint16_t ready = (uint16_t)(idx - vq->last_idx);
+	if (ready == 0)
+		return 0;
+	if (ready > vq->num)
+		return fault(vq, "avail index moved by more than the ring size");
+	uint16_t head = al_rd16(AVAIL_RING(vq, vq->last_idx & mask(vq)));
+	if (head >= vq->num)
+		return fault(vq, "avail descriptor id out of range");
+	struct al_desc_shadow *s = &vq->shadow[head];
+	if (s->state != AL_DS_FREE)
+		return fault(vq, "descriptor offered again while the device still holds it");
+	const uint8_t *d = vq->desc + AL_VRING_DESC_SIZE * head;
+	uint64_t addr = al_rd64(d);
+	uint32_t dlen = al_rd32(d + 8);
+	uint16_t flags = al_rd16(d + 12);
+	if (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT))
+		return fault(vq, "chained or indirect descriptor (rpmsg uses single buffers)");
+	if (dlen < 16u || dlen > AL_BUF_SIZE_MAX)
+		return fault(vq, "descriptor length outside 16..65536");
+	uint8_t *va = al_shm_da_to_va(shm, addr, dlen);
+	if (!va)
+		return fault(vq, "descriptor address outside the shared region");
+	s->off = (uint32_t)(va - (uint8_t *)shm->va);
+	s->len = dlen;
+	s->state = AL_DS_BUSY;
+	vq->last_idx++;
+	*id = head;
+	return 1;
+}
+
+void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len)
+{
+	uint8_t *e = USED_ELEM(vq, vq->pub_idx & mask(vq));
+	al_wr32(e, id);
+	al_wr32(e + 4, len);
+	vq->shadow[id].state = AL_DS_FREE;
+	vq->pub_idx++;
+	al_wr16_release(vq->used + AL_VRING_USED_IDX, vq->pub_idx);
+}
+
+bool al_vq_need_kick(struct al_vq *vq, bool driver, bool event_idx)
+{
+	uint16_t old = vq->kicked_idx, now = vq->pub_idx;
+	vq->kicked_idx = now;
+	if (old == now)
+		return false;
+	al_mb(); /* our index store before the peer's event/flags load */
+	if (event_idx)
+		return vring_need_event(al_rd16(driver ? AVAIL_EVENT(vq) : USED_EVENT(vq)), now, old);
+	if (driver)
+		return !(al_rd16(vq->used + AL_VRING_USED_FLAGS) & VRING_USED_F_NO_NOTIFY);
+	return !(al_rd16(vq->avail + AL_VRING_AVAIL_FLAGS) & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+bool al_vq_pending(const struct al_vq *vq, bool driver)
+{
+	const uint8_t *idxp = driver ? vq->used + AL_VRING_USED_IDX : vq->avail + AL_VRING_AVAIL_IDX;
+	return al_rd16_acquire(idxp) != vq->last_idx;
+}
+
+/* The driver's knobs sit in the avail ring (flags, used_event); the
+ * device's in the used ring (flags, avail_event). */
+bool al_vq_notify_enable(struct al_vq *vq, bool driver, bool event_idx)
+{
+	if (event_idx)
+		al_wr16(driver ? USED_EVENT(vq) : AVAIL_EVENT(vq), vq->last_idx);
+	else
+		al_wr16(driver ? vq->avail + AL_VRING_AVAIL_FLAGS : vq->used + AL_VRING_USED_FLAGS, 0);
+	al_mb(); /* publish the request before re-checking the ring */
+	return al_vq_pending(vq, driver);
+}
+
+void al_vq_notify_disable(struct al_vq *vq, bool driver, bool event_idx)
+{
+	if (event_idx)
+		al_wr16(driver ? USED_EVENT(vq) : AVAIL_EVENT(vq), (uint16_t)(vq->last_idx + 0x8000u));
+	else
+		al_wr16(driver ? vq->avail + AL_VRING_AVAIL_FLAGS : vq->used + AL_VRING_USED_FLAGS,
+			driver ? VRING_AVAIL_F_NO_INTERRUPT : VRING_USED_F_NO_NOTIFY);
+}

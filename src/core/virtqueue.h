@@ -1,0 +1,56 @@
+/* Split virtqueue operations for both roles, over a ring in shared memory.
+ *
+ * Driver side: post buffers (al_vq_post) and take them back from the used
+ * ring (al_vq_get_used). Device side: take buffers from the avail ring
+ * (al_vq_get_avail) and return them (al_vq_put_used). Each side's private
+ * descriptor shadows say which descriptors it may see next; anything the
+ * peer writes that contradicts them is a fault: the call returns AL_EBROKEN
+ * and leaves a sentence in vq->fault. Callers serialise access per ring.
+ */
+#ifndef AL_VIRTQUEUE_H
+#define AL_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "amplink/port.h"
+#include "amplink/rpmsg_virtio.h"
+
+/* Shadow states. */
+enum {
+	AL_DS_FREE = 0, /* ours, idle (driver: not posted; device: not taken) */
+	AL_DS_POSTED,   /* driver: on the avail ring, owned by the device */
+	AL_DS_BUSY,     /* ours, being processed (taken from the peer) */
+	AL_DS_HELD,     /* ours, a received buffer the application holds */
+	AL_DS_RESERVED, /* ours, a transmit buffer the application fills */
+	AL_DS_SPARE,    /* ours, idle, on our free list */
+};
+#define AL_DS_NONE 0xFFFFu       /* end of the free list */
+#define AL_OFF_NONE 0xFFFFFFFFu  /* driver tx descriptor without a buffer yet */
+
+/** Check a ring's geometry and point `vq` at it. `zero` clears the ring
+ *  (driver at link-up). Returns 0 or AL_EINIT with vq->fault set. */
+int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, uint64_t da, uint32_t num,
+		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, bool zero);
+
+/* ---- driver ---- */
+/** Publish descriptor `id` (buffer at shadow[id].off) with `len` bytes. */
+void al_vq_post(struct al_vq *vq, const struct al_shm *shm, uint16_t id, uint32_t len,
+		bool device_writes);
+int al_vq_get_used(struct al_vq *vq, uint16_t *id, uint32_t *len);
+
+/* ---- device ---- */
+int al_vq_get_avail(struct al_vq *vq, const struct al_shm *shm, uint16_t *id);
+void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len);
+
+/* ---- notifications ---- */
+/** After publishing: must the peer be told? (flags or event index). */
+bool al_vq_need_kick(struct al_vq *vq, bool driver, bool event_idx);
+/** Ask (enable) or stop asking (disable) the peer to notify us about this
+ *  ring. enable returns true if entries are already pending (recheck). */
+bool al_vq_notify_enable(struct al_vq *vq, bool driver, bool event_idx);
+void al_vq_notify_disable(struct al_vq *vq, bool driver, bool event_idx);
+/** Peer-produced entries waiting? (driver: used ring; device: avail). */
+bool al_vq_pending(const struct al_vq *vq, bool driver);
+
+#endif
