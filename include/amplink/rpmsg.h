@@ -233,6 +233,18 @@ int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept);
 
 /* ---- amplink extensions ------------------------------------------------ */
 
+/** rpmsg_send_offchannel_raw() with an explicit wait: 0 never waits,
+ *  AL_WAIT_FOREVER waits until a buffer comes back or the link fails.
+ *  Same returns. Thread context when timeout_ms > 0. */
+int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const void *data,
+		    int len, uint32_t timeout_ms);
+
+/** rpmsg_get_tx_payload_buffer() with an explicit wait; *err (if not NULL)
+ *  receives 0 or the reason for NULL (AL_EINVAL, AL_ENOBUFS, AL_ESTATE,
+ *  AL_EBROKEN). */
+void *al_get_tx_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms,
+			       int *err);
+
 /** Set how long the blocking send family waits for a buffer (ms;
  *  AL_WAIT_FOREVER allowed). Any context. */
 void rpmsg_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms);

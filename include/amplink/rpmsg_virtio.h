@@ -168,6 +168,13 @@ int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev);
  *  AL_EBROKEN. */
 int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms);
 
+/** How many transmit buffers a send could take right now without waiting
+ *  (never more than the ring size, whatever the peer wrote). Any context.
+ *  Returns the count, AL_ESTATE (link down) or AL_EBROKEN. Driver side:
+ *  counts descriptors not yet given a pool buffer as free, so it can
+ *  overstate by the pool's shortfall. */
+int rpmsg_virtio_get_free_tx_buffers(struct rpmsg_virtio_device *rvdev);
+
 /** Current enum al_link_state. Any context. */
 static inline int rpmsg_virtio_link_state(const struct rpmsg_virtio_device *rvdev)
 {

@@ -349,13 +349,12 @@ static int link_err(const struct rpmsg_virtio_device *rv)
 	return rv->state == AL_LINK_BROKEN ? AL_EBROKEN : AL_ESTATE;
 }
 
-/* Take a transmit buffer, waiting up to the send timeout if `wait`. */
-static int tx_acquire(struct rpmsg_virtio_device *rv, bool wait, uint16_t *id)
+/* Take a transmit buffer, waiting up to `timeout` ms for one. */
+static int tx_acquire(struct rpmsg_virtio_device *rv, uint32_t timeout, uint16_t *id)
 {
 	const struct al_port_ops *ops = rv->ops;
-	uint32_t timeout = wait && ops->wait && ops->time_ms
-				   ? rv->rdev.send_timeout_ms
-				   : 0;
+	if (!ops->wait || !ops->time_ms)
+		timeout = 0;
 	uint64_t start = timeout ? ops->time_ms(rv->port_ctx) : 0;
 	bool waiting = false, counted = false;
 	for (;;) {
@@ -421,8 +420,19 @@ static int check_send(struct rpmsg_endpoint *ept, uint32_t dst, int len)
 	return rv->state == AL_LINK_UP ? 0 : link_err(rv);
 }
 
+static uint32_t wait_ms(struct rpmsg_endpoint *ept, int wait)
+{
+	return wait && ept && ept->rdev ? ept->rdev->send_timeout_ms : 0;
+}
+
 int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
 			      const void *data, int len, int wait)
+{
+	return al_send_timeout(ept, src, dst, data, len, wait_ms(ept, wait));
+}
+
+int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const void *data,
+		    int len, uint32_t timeout_ms)
 {
 	int rc = check_send(ept, dst, len);
 	if (rc)
@@ -431,7 +441,7 @@ int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src, uint32_t
 		return AL_EINVAL;
 	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
 	uint16_t id;
-	rc = tx_acquire(rv, wait != 0, &id);
+	rc = tx_acquire(rv, timeout_ms, &id);
 	if (rc)
 		return rc;
 	if (len)
@@ -449,11 +459,20 @@ int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src, uint32_t
 
 void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int wait)
 {
-	if (!ept || !ept->rdev || !len)
-		return NULL;
-	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	return al_get_tx_buffer_timeout(ept, len, wait_ms(ept, wait), NULL);
+}
+
+void *al_get_tx_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms,
+			       int *err)
+{
+	int rc = ept && ept->rdev && len ? 0 : AL_EINVAL;
+	struct rpmsg_virtio_device *rv = rc ? NULL : al_rvdev(ept->rdev);
 	uint16_t id;
-	if (tx_acquire(rv, wait != 0, &id))
+	if (rc == 0)
+		rc = tx_acquire(rv, timeout_ms, &id);
+	if (err)
+		*err = rc;
+	if (rc)
 		return NULL;
 	struct al_desc_shadow *s = &rv->svq.shadow[id];
 	uint8_t *b = buf_va(rv, s);
@@ -567,6 +586,26 @@ int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept)
 		return AL_EINVAL;
 	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
 	return (int)((is_driver(rv) ? rv->r2h_buf_size : rv->h2r_buf_size) - HDR);
+}
+
+int rpmsg_virtio_get_free_tx_buffers(struct rpmsg_virtio_device *rvdev)
+{
+	struct rpmsg_virtio_device *rv = rvdev;
+	if (!rv)
+		return AL_EINVAL;
+	if (rv->state != AL_LINK_UP)
+		return link_err(rv);
+	int n = 0;
+	al_lock(rv);
+	struct al_vq *vq = &rv->svq;
+	for (uint16_t i = vq->free_head; i != AL_DS_NONE && n <= vq->num; i = vq->shadow[i].next)
+		n++;
+	if (is_driver(rv)) /* sent and already returned by the device */
+		n += (uint16_t)(al_rd16_acquire(vq->used + AL_VRING_USED_IDX) - vq->last_idx);
+	else /* offered by the driver, not yet taken */
+		n += (uint16_t)(al_rd16_acquire(vq->avail + AL_VRING_AVAIL_IDX) - vq->last_idx);
+	al_unlock(rv);
+	return n > vq->num ? vq->num : n; /* a lying peer cannot inflate it */
 }
 
 /* ---- receive -------------------------------------------------------------- */
