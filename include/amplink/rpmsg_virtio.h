@@ -75,6 +75,7 @@ enum al_link_state {
 	AL_LINK_DOWN = 0, /* device: waiting for the driver's DRIVER_OK */
 	AL_LINK_UP = 1,
 	AL_LINK_BROKEN = 2, /* the peer corrupted the rings; see the reason */
+	AL_LINK_LOST = 3,   /* the port saw the peer go (process died, reset) */
 };
 
 struct rpmsg_virtio_device;
@@ -174,6 +175,12 @@ int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeou
  *  counts descriptors not yet given a pool buffer as free, so it can
  *  overstate by the pool's shortfall. */
 int rpmsg_virtio_get_free_tx_buffers(struct rpmsg_virtio_device *rvdev);
+
+/** The port learned that the peer is gone (its process died, its socket
+ *  closed, its heartbeat stopped): sends fail with AL_ENOLINK from now on,
+ *  blocked senders wake, the rings are left alone. A new peer means a new
+ *  rpmsg_init_vdev(). Any context. */
+void rpmsg_virtio_peer_lost(struct rpmsg_virtio_device *rvdev);
 
 /** Current enum al_link_state. Any context. */
 static inline int rpmsg_virtio_link_state(const struct rpmsg_virtio_device *rvdev)

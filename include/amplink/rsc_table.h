@@ -125,6 +125,15 @@ struct al_rsc_table_rpmsg {
 		.vring = {{(da0), (valign), (vnum), 0, 0}, {(da1), (valign), (vnum), 1, 0} } \
 	}
 
+/** Validate the resource table at [table, table+len) (untrusted: written by
+ *  the remote) and find its rpmsg VDEV entry: version 1, the entry count
+ *  and every offset inside the table, each entry's fixed part inside it,
+ *  a VDEV entry's vrings and config inside it. On success stores the
+ *  entry's offset from `table` in *vdev_off. Pure function, any context.
+ *  Returns 0, AL_EINIT (malformed; *why names the problem) or AL_EADDR (no
+ *  rpmsg VDEV entry). */
+int al_rsc_find_vdev(const void *table, size_t len, size_t *vdev_off, const char **why);
+
 #ifdef __cplusplus
 }
 #endif

@@ -346,7 +346,21 @@ static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 
 static int link_err(const struct rpmsg_virtio_device *rv)
 {
-	return rv->state == AL_LINK_BROKEN ? AL_EBROKEN : AL_ESTATE;
+	return rv->state == AL_LINK_BROKEN ? AL_EBROKEN
+	       : rv->state == AL_LINK_LOST ? AL_ENOLINK
+					   : AL_ESTATE;
+}
+
+void rpmsg_virtio_peer_lost(struct rpmsg_virtio_device *rvdev)
+{
+	if (!rvdev || !rvdev->ops)
+		return;
+	al_lock(rvdev);
+	if (rvdev->state != AL_LINK_BROKEN)
+		rvdev->state = AL_LINK_LOST;
+	al_unlock(rvdev);
+	if (rvdev->ops->wake)
+		rvdev->ops->wake(rvdev->port_ctx);
 }
 
 /* Take a transmit buffer, waiting up to `timeout` ms for one. */
@@ -723,8 +737,8 @@ int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			(void)device_link_up(rv);
 		if (rv->state == AL_LINK_UP)
 			return AL_OK;
-		if (rv->state == AL_LINK_BROKEN)
-			return AL_EBROKEN;
+		if (rv->state != AL_LINK_DOWN)
+			return link_err(rv);
 		if (!rv->ops->time_ms || !rv->ops->wait)
 			return AL_ETIMEDOUT;
 		uint64_t waited = rv->ops->time_ms(rv->port_ctx) - start;

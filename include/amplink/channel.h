@@ -1,0 +1,97 @@
+/* The channel API: blocking read/write on one endpoint, for applications
+ * that prefer I/O calls to callbacks. Semantics follow Linux /dev/rpmsgX
+ * (rpmsg_char) and RT-Thread's rpmsg device: each message is read whole,
+ * a read buffer too small for the next message is an error that leaves the
+ * message queued, and every channel has a file descriptor that is readable
+ * while a message waits (poll/epoll/event loops).
+ *
+ * Channels live on the host side of Linux (they use threads, malloc and an
+ * eventfd). Received messages are copied into a bounded per-channel queue
+ * (AL_CHANNEL_QUEUE_LEN messages); when it is full, further messages are
+ * dropped and counted in al_channel_stats.dropped.
+ */
+#ifndef AMPLINK_CHANNEL_H
+#define AMPLINK_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amplink/rpmsg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AL_CHANNEL_QUEUE_LEN 256u
+
+struct al_channel;
+
+struct al_channel_stats {
+	uint64_t rx;      /* messages queued */
+	uint64_t tx;      /* messages written */
+	uint64_t dropped; /* messages lost to a full queue */
+};
+
+/** The service directory: pass al_services_ns_bind as the ns_bind_cb of a
+ *  link so that channels can be opened by name. It records every name the
+ *  peer announces (and forgets it on NS destroy of a bound channel).
+ *  Receive context. */
+void al_services_ns_bind(struct rpmsg_device *rdev, const char *name, uint32_t dest);
+
+/** Look up the address the peer announced for `name`: 0 and *addr, or
+ *  AL_EADDR. Any thread. */
+int al_services_lookup(struct rpmsg_device *rdev, const char *name, uint32_t *addr);
+
+/** Visit every announced service (name, address). Any thread; `fn` must not
+ *  call back into the directory. Returns the number visited. */
+int al_services_foreach(struct rpmsg_device *rdev,
+			void (*fn)(const char *name, uint32_t addr, void *arg), void *arg);
+
+/** Forget every service of a device (link closed). */
+void al_services_clear(struct rpmsg_device *rdev);
+
+/** Open a channel.
+ *  By name: `name` set and dst == RPMSG_ADDR_ANY: waits up to timeout_ms
+ *  for the peer to announce `name`, then binds to it (local address `src`,
+ *  RPMSG_ADDR_ANY to allocate).
+ *  By address: dst explicit; `name` may be NULL.
+ *  Thread context. Returns 0 and *out, AL_EINVAL, AL_ETIMEDOUT (never
+ *  announced), AL_EADDR (src taken), AL_ENOMEM. */
+int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, uint32_t dst,
+		    uint32_t timeout_ms, struct al_channel **out);
+
+/** Read the next message into buf (cap bytes), waiting up to timeout_ms
+ *  (0: never wait; AL_WAIT_FOREVER). *src (if not NULL) gets the sender.
+ *  Returns the message length, AL_EAGAIN (timeout 0, nothing queued),
+ *  AL_ETIMEDOUT, AL_EMSGSIZE (cap too small: the message stays queued;
+ *  al_channel_next_len() tells its size), AL_ENOLINK / AL_EBROKEN (link gone
+ *  and nothing left queued). Thread context. */
+long al_channel_read(struct al_channel *ch, void *buf, size_t cap, uint32_t *src,
+		     uint32_t timeout_ms);
+
+/** Length of the next queued message, or AL_EAGAIN if none. */
+long al_channel_next_len(struct al_channel *ch);
+
+/** Send one message to the channel's peer, waiting up to timeout_ms for a
+ *  free buffer. Returns len or the errors of rpmsg_send() (AL_EMSGSIZE,
+ *  AL_ENOBUFS after the timeout, AL_ENOLINK, ...). Thread context; several
+ *  threads may write to one channel at once. */
+long al_channel_write(struct al_channel *ch, const void *buf, size_t len, uint32_t timeout_ms);
+
+/** A descriptor that polls readable while a message is queued. Owned by the
+ *  channel; do not read or close it. */
+int al_channel_fd(const struct al_channel *ch);
+
+/** The channel's endpoint (local address ept->addr, peer ept->dest_addr). */
+struct rpmsg_endpoint *al_channel_ept(struct al_channel *ch);
+
+void al_channel_get_stats(struct al_channel *ch, struct al_channel_stats *out);
+
+/** Close: destroy the endpoint, drop queued messages, free. Thread
+ *  context, not from a callback. NULL is ignored. */
+void al_channel_close(struct al_channel *ch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

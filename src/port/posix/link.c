@@ -1,0 +1,569 @@
+/* The POSIX link: region, rendezvous, doorbells and the receive thread that
+ * plays the interrupt handler (see include/amplink/posix.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "amplink/layout.h"
+#include "amplink/posix.h"
+#include "amplink/rsc_table.h"
+#include "amplink/virtio_ring.h"
+#include "doorbell.h"
+#include "rendezvous.h"
+
+#define RX_TICK_MS 100 /* how often an idle receive thread looks at the socket */
+
+struct al_posix_link {
+	struct al_posix_cfg cfg;
+	char name[64];
+	int memfd;
+	uint8_t *mem;
+	size_t size;
+	struct al_shm shm;
+	int lfd, cfd, stop_efd;
+	int efd[2]; /* indexed by the receiver's role */
+	struct al_doorbell db;
+	struct rpmsg_virtio_device rvdev;
+	struct virtio_device vdev;
+	struct rpmsg_virtio_shm_pool pool;
+	struct al_desc_shadow *shadows;
+	pthread_mutex_t lock;
+	pthread_mutex_t wmu;
+	pthread_cond_t wcv;
+	uint64_t wgen;
+	pthread_t rx_thread, acc_thread;
+	bool rx_started, acc_started, up_reported;
+	volatile int stop;
+	volatile int down; /* 0, AL_ENOLINK or AL_EBROKEN */
+};
+
+/* ---- port hooks ------------------------------------------------------------ */
+
+static void p_notify(void *ctx, uint32_t id)
+{
+	(void)id;
+	al_db_ring(&((struct al_posix_link *)ctx)->db);
+}
+static void p_lock(void *ctx)
+{
+	pthread_mutex_lock(&((struct al_posix_link *)ctx)->lock);
+}
+static void p_unlock(void *ctx)
+{
+	pthread_mutex_unlock(&((struct al_posix_link *)ctx)->lock);
+}
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+static uint64_t p_time(void *ctx)
+{
+	(void)ctx;
+	return mono_ms();
+}
+/* Sleep until woken or timeout. The core re-checks its condition after each
+ * return; the cap bounds the cost of a wake-up that raced ahead of us. */
+static void wait_gen(struct al_posix_link *l, uint32_t ms)
+{
+	if (ms > 2)
+		ms = 2;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&l->wmu);
+	uint64_t g = l->wgen;
+	while (l->wgen == g)
+		if (pthread_cond_timedwait(&l->wcv, &l->wmu, &ts) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&l->wmu);
+}
+static void p_wait(void *ctx, uint32_t ms)
+{
+	wait_gen(ctx, ms);
+}
+static void p_wake(void *ctx)
+{
+	struct al_posix_link *l = ctx;
+	pthread_mutex_lock(&l->wmu);
+	l->wgen++;
+	pthread_cond_broadcast(&l->wcv);
+	pthread_mutex_unlock(&l->wmu);
+}
+
+static const struct al_port_ops posix_ops = {
+	.notify = p_notify,
+	.lock = p_lock,
+	.unlock = p_unlock,
+	.time_ms = p_time,
+	.wait = p_wait,
+	.wake = p_wake,
+};
+
+/* ---- names -------------------------------------------------------------------- */
+
+static const char *const db_names[] = {"eventfd", "futex", "poll", "adaptive"};
+
+const char *al_doorbell_name(enum al_doorbell_kind kind)
+{
+	return (unsigned)kind < 4 ? db_names[kind] : "?";
+}
+
+int al_doorbell_parse(const char *name)
+{
+	for (int i = 0; name && i < 4; i++)
+		if (strcmp(name, db_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- receive thread --------------------------------------------------------- */
+
+static void event(struct al_posix_link *l, int ev, const char *why)
+{
+	if (l->cfg.event_cb)
+		l->cfg.event_cb(l, ev, why, l->cfg.user);
+	p_wake(l);
+}
+
+static bool peer_gone(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+static void *rx_main(void *arg)
+{
+	struct al_posix_link *l = arg;
+	bool device = l->cfg.role == VIRTIO_DEV_DEVICE;
+	while (!l->stop) {
+		bool sock = false;
+		int rang = al_db_wait(&l->db, l->cfd, RX_TICK_MS, &sock);
+		if (l->stop)
+			break;
+		if (sock && peer_gone(l->cfd)) {
+			rpmsg_virtio_peer_lost(&l->rvdev);
+			l->down = AL_ENOLINK;
+			event(l, AL_EV_PEER_LOST, "peer closed the link (process exited or died)");
+			break;
+		}
+		if (l->down)
+			continue; /* broken: only watch for the peer going away */
+		/* A device also looks at the status byte on idle ticks: the
+		 * host's DRIVER_OK doorbell may have come before we listened. */
+		if (!rang && !(device && !l->up_reported))
+			continue;
+		int rc = rpmsg_virtio_notified(&l->rvdev);
+		if (rc == AL_EBROKEN) {
+			l->down = AL_EBROKEN;
+			event(l, AL_EV_BROKEN, rpmsg_virtio_broken_reason(&l->rvdev));
+		} else if (!l->up_reported && rpmsg_virtio_link_state(&l->rvdev) == AL_LINK_UP) {
+			l->up_reported = true;
+			event(l, AL_EV_UP, NULL);
+		}
+	}
+	return NULL;
+}
+
+/* Remote: refuse every further host while one is served. */
+static void *acceptor_main(void *arg)
+{
+	struct al_posix_link *l = arg;
+	for (;;) {
+		struct pollfd p[2] = {{.fd = l->lfd, .events = POLLIN},
+				      {.fd = l->stop_efd, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		int fd = accept4(l->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct al_welcome w = {.version = AL_RV_VERSION, .status = AL_EPERM};
+		memcpy(w.magic, AL_RV_MAGIC, 8);
+		snprintf(w.reason, sizeof(w.reason),
+			 "link '%s' already serves a host (remote pid %d)", l->name, (int)getpid());
+		(void)al_rv_send(fd, &w, sizeof(w), NULL, 0);
+		close(fd);
+	}
+	return NULL;
+}
+
+/* ---- open / close ------------------------------------------------------------- */
+
+static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
+{
+	struct al_posix_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->cfg = *cfg;
+	snprintf(l->name, sizeof(l->name), "%s", cfg->name ? cfg->name : "amplink");
+	l->cfg.name = l->name;
+	if (!l->cfg.connect_timeout_ms)
+		l->cfg.connect_timeout_ms = 5000;
+	if (!l->cfg.spin_us)
+		l->cfg.spin_us = 50;
+	l->memfd = l->lfd = l->cfd = l->stop_efd = l->efd[0] = l->efd[1] = -1;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->wmu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->wcv, &ca);
+	pthread_condattr_destroy(&ca);
+	return l;
+}
+
+static int fail(struct al_posix_link *l, int rc, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "amplink: link '%s': ", l->name);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	al_posix_close(l);
+	return rc;
+}
+
+static void setup_port(struct al_posix_link *l, unsigned role)
+{
+	l->db.kind = l->cfg.doorbell;
+	l->db.me = role;
+	l->db.ctl = (struct al_db_ctl *)l->mem;
+	l->db.efd_in = l->efd[role];
+	l->db.efd_out = l->efd[1 - role];
+	l->db.spin_us = l->cfg.spin_us;
+	l->db.seen = __atomic_load_n(&l->db.ctl->db[role], __ATOMIC_ACQUIRE);
+	l->vdev.role = role;
+	l->vdev.ops = &posix_ops;
+	l->vdev.port_ctx = l;
+	l->vdev.features = (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX);
+}
+
+static int start_threads(struct al_posix_link *l)
+{
+	if (pthread_create(&l->rx_thread, NULL, rx_main, l) != 0)
+		return AL_ENOMEM;
+	l->rx_started = true;
+	if (l->lfd >= 0) {
+		if (pthread_create(&l->acc_thread, NULL, acceptor_main, l) != 0)
+			return AL_ENOMEM;
+		l->acc_started = true;
+	}
+	return 0;
+}
+
+static int open_remote(struct al_posix_link *l)
+{
+	struct al_layout_cfg lc = {l->cfg.num ? l->cfg.num : 256, 4096,
+				   l->cfg.buf_size ? l->cfg.buf_size : RPMSG_BUFFER_SIZE,
+				   (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX)};
+	struct al_layout lay;
+	int rc = al_layout_plan(&lc, AL_CTL_PAGE, SIZE_MAX, &lay);
+	if (rc)
+		return fail(l, AL_EINVAL, "%s", "bad ring size or buffer size");
+	l->size = (AL_CTL_PAGE + lay.total + 4095u) & ~(size_t)4095u;
+	l->memfd = memfd_create("amplink-shm", MFD_CLOEXEC);
+	if (l->memfd < 0 || ftruncate(l->memfd, (off_t)l->size) < 0)
+		return fail(l, AL_ENOMEM, "cannot create the shared region: %s", strerror(errno));
+	l->mem = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, l->memfd, 0);
+	if (l->mem == MAP_FAILED) {
+		l->mem = NULL;
+		return fail(l, AL_ENOMEM, "cannot map the shared region: %s", strerror(errno));
+	}
+	l->shm = (struct al_shm){l->mem, 0, l->size};
+	struct al_db_ctl *ctl = (struct al_db_ctl *)l->mem;
+	ctl->magic = AL_CTL_MAGIC;
+	ctl->version = AL_CTL_VERSION;
+	if (getrandom(&ctl->session, sizeof(ctl->session), 0) != sizeof(ctl->session))
+		ctl->session = (uint64_t)getpid() << 32 ^ mono_ms();
+	ctl->rsc_offset = AL_CTL_PAGE;
+	ctl->region_size = (uint32_t)l->size;
+	al_layout_write_rsc(&l->shm, &lay, &lc); /* what firmware's .resource_table holds */
+	if (l->cfg.doorbell == AL_DB_EVENTFD) {
+		l->efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		l->efd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (l->efd[0] < 0 || l->efd[1] < 0)
+			return fail(l, AL_ENOMEM, "eventfd: %s", strerror(errno));
+	}
+	l->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	setup_port(l, VIRTIO_DEV_DEVICE);
+	l->vdev.vdev_da = lay.vdev_da;
+	l->vdev.num_shadows = 2u * lc.num;
+	l->shadows = l->vdev.shadows = calloc(l->vdev.num_shadows, sizeof(*l->shadows));
+	if (!l->shadows)
+		return fail(l, AL_ENOMEM, "%s", "out of memory");
+	struct rpmsg_virtio_config vc = {lc.buf_size, lc.buf_size, false};
+	rc = rpmsg_init_vdev_with_config(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, NULL, &vc);
+	if (rc)
+		return fail(l, rc, "device init failed: %s", al_strerror(rc));
+
+	l->lfd = al_rv_listen(l->name);
+	if (l->lfd == -EADDRINUSE)
+		return fail(l, AL_EADDR, "%s", "another remote with this link name is running");
+	if (l->lfd < 0)
+		return fail(l, AL_EINIT, "cannot listen: %s", strerror(-l->lfd));
+	uint64_t start = mono_ms();
+	for (;;) {
+		uint64_t el = mono_ms() - start;
+		if (el >= l->cfg.connect_timeout_ms)
+			return fail(l, AL_ETIMEDOUT, "%s", "no host connected in time");
+		int fd = al_rv_accept(l->lfd, (int)(l->cfg.connect_timeout_ms - el));
+		if (fd < 0)
+			continue;
+		struct al_hello h;
+		int fds[AL_RV_MAX_FDS], nfds;
+		int n = al_rv_recv(fd, &h, sizeof(h), fds, &nfds, 1000);
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		struct al_welcome w = {.version = AL_RV_VERSION};
+		memcpy(w.magic, AL_RV_MAGIC, 8);
+		w.doorbell = l->cfg.doorbell;
+		w.num = lc.num;
+		w.buf_size = lc.buf_size;
+		w.region_size = (uint32_t)l->size;
+		w.session = ctl->session;
+		if (n != (int)sizeof(h) || memcmp(h.magic, AL_RV_MAGIC, 8) || h.version != AL_RV_VERSION) {
+			w.status = AL_EINIT;
+			snprintf(w.reason, sizeof(w.reason), "bad hello (not an amplink host of version %u)",
+				 AL_RV_VERSION);
+		} else if (!h.doorbell_any && h.doorbell != w.doorbell) {
+			w.status = AL_EINIT;
+			snprintf(w.reason, sizeof(w.reason),
+				 "doorbell mismatch: remote uses %s, host asked for %s",
+				 al_doorbell_name(w.doorbell), al_doorbell_name(h.doorbell));
+		} else if ((h.num && h.num != w.num) || (h.buf_size && h.buf_size != w.buf_size)) {
+			w.status = AL_EINIT;
+			snprintf(w.reason, sizeof(w.reason),
+				 "layout mismatch: remote has %u-entry rings of %u-byte buffers, host "
+				 "expects %u x %u",
+				 w.num, w.buf_size, h.num, h.buf_size);
+		}
+		if (w.status) {
+			fprintf(stderr, "amplink: link '%s': refused a host: %s\n", l->name, w.reason);
+			(void)al_rv_send(fd, &w, sizeof(w), NULL, 0);
+			close(fd);
+			continue;
+		}
+		int out[3] = {l->memfd, l->efd[0], l->efd[1]};
+		if (al_rv_send(fd, &w, sizeof(w), out, l->efd[0] >= 0 ? 3 : 1) < 0) {
+			close(fd);
+			continue;
+		}
+		l->cfd = fd;
+		break;
+	}
+	return start_threads(l);
+}
+
+/* Where the driver's buffer pool starts: after both vrings (validated again
+ * by the core; here only to place the pool, overflow-safe). */
+static int pool_start(const uint8_t *vd, size_t size, uint64_t *start, uint32_t *nsum)
+{
+	uint64_t end = 0;
+	*nsum = 0;
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *v = vd + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE * (unsigned)i;
+		uint32_t da, al, num;
+		memcpy(&da, v + AL_RSC_VRING_DA, 4);
+		memcpy(&al, v + AL_RSC_VRING_ALIGN, 4);
+		memcpy(&num, v + AL_RSC_VRING_NUM, 4);
+		if (num == 0 || num > AL_VRING_MAX_NUM || al == 0 || al > 0x10000 || (al & (al - 1)))
+			return -1;
+		uint64_t e = (uint64_t)da + vring_size(num, al);
+		end = e > end ? e : end;
+		*nsum += num;
+	}
+	end = (end + 63u) & ~(uint64_t)63u;
+	if (end >= size)
+		return -1;
+	*start = end;
+	return 0;
+}
+
+static int open_host(struct al_posix_link *l)
+{
+	l->cfd = al_rv_connect(l->name, (int)l->cfg.connect_timeout_ms);
+	if (l->cfd < 0)
+		return fail(l, l->cfd == -ETIMEDOUT ? AL_ETIMEDOUT : AL_EINIT,
+			    "no remote answered (%s); start `amplink remote` first or together",
+			    strerror(-l->cfd));
+	struct al_hello h = {.version = AL_RV_VERSION,
+			     .doorbell = l->cfg.doorbell,
+			     .doorbell_any = l->cfg.doorbell_any,
+			     .num = l->cfg.num,
+			     .buf_size = l->cfg.buf_size};
+	memcpy(h.magic, AL_RV_MAGIC, 8);
+	if (al_rv_send(l->cfd, &h, sizeof(h), NULL, 0) < 0)
+		return fail(l, AL_EINIT, "cannot talk to the remote: %s", strerror(errno));
+	struct al_welcome w;
+	int fds[AL_RV_MAX_FDS], nfds = 0;
+	int n = al_rv_recv(l->cfd, &w, sizeof(w), fds, &nfds, (int)l->cfg.connect_timeout_ms);
+	if (nfds > 0)
+		l->memfd = fds[0];
+	if (nfds == 3) {
+		l->efd[0] = fds[1];
+		l->efd[1] = fds[2];
+	} else {
+		for (int i = 1; i < nfds; i++)
+			close(fds[i]);
+	}
+	if (n != (int)sizeof(w) || memcmp(w.magic, AL_RV_MAGIC, 8) || w.version != AL_RV_VERSION)
+		return fail(l, AL_EINIT, "%s", "the remote's answer is not an amplink welcome");
+	w.reason[sizeof(w.reason) - 1] = '\0';
+	if (w.status)
+		return fail(l, w.status, "refused by the remote: %s", w.reason);
+	if (w.doorbell > AL_DB_ADAPTIVE || (w.doorbell == AL_DB_EVENTFD && nfds != 3) || nfds < 1)
+		return fail(l, AL_EINIT, "%s", "the remote sent an unusable doorbell or region");
+	l->cfg.doorbell = (enum al_doorbell_kind)w.doorbell;
+	struct stat st;
+	if (fstat(l->memfd, &st) < 0 || (uint64_t)st.st_size != w.region_size ||
+	    w.region_size < 2 * AL_CTL_PAGE)
+		return fail(l, AL_EINIT, "%s", "shared region size does not match the welcome");
+	l->size = w.region_size;
+	l->mem = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, l->memfd, 0);
+	if (l->mem == MAP_FAILED) {
+		l->mem = NULL;
+		return fail(l, AL_ENOMEM, "cannot map the shared region: %s", strerror(errno));
+	}
+	l->shm = (struct al_shm){l->mem, 0, l->size};
+	struct al_db_ctl *ctl = (struct al_db_ctl *)l->mem;
+	uint32_t rsc_off = __atomic_load_n(&ctl->rsc_offset, __ATOMIC_RELAXED);
+	if (ctl->magic != AL_CTL_MAGIC || rsc_off < sizeof(*ctl) || rsc_off >= l->size)
+		return fail(l, AL_EINIT, "%s", "the region's control page is not amplink's");
+	size_t voff;
+	const char *why = NULL;
+	size_t rlen = l->size - rsc_off < 4096 ? l->size - rsc_off : 4096;
+	int rc = al_rsc_find_vdev(l->mem + rsc_off, rlen, &voff, &why);
+	if (rc)
+		return fail(l, AL_EINIT, "bad resource table: %s", why);
+	uint64_t pstart;
+	uint32_t nsum;
+	if (pool_start(l->mem + rsc_off + voff, l->size, &pstart, &nsum))
+		return fail(l, AL_EINIT, "%s", "vrings do not fit the shared region");
+	setup_port(l, VIRTIO_DEV_DRIVER);
+	l->vdev.vdev_da = rsc_off + voff;
+	l->vdev.num_shadows = nsum;
+	l->shadows = l->vdev.shadows = calloc(nsum, sizeof(*l->shadows));
+	if (!l->shadows)
+		return fail(l, AL_ENOMEM, "%s", "out of memory");
+	rpmsg_virtio_init_shm_pool(&l->pool, l->mem + pstart, l->size - pstart);
+	struct rpmsg_virtio_config vc = {w.buf_size, w.buf_size, false};
+	rc = rpmsg_init_vdev_with_config(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, &l->pool,
+					 &vc);
+	if (rc)
+		return fail(l, rc, "link set-up failed: %s",
+			    l->rvdev.broken_reason ? l->rvdev.broken_reason : al_strerror(rc));
+	l->up_reported = true;
+	rc = start_threads(l);
+	event(l, AL_EV_UP, NULL);
+	return rc;
+}
+
+int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out)
+{
+	if (!cfg || !out || cfg->role > VIRTIO_DEV_DEVICE || (unsigned)cfg->doorbell > AL_DB_ADAPTIVE)
+		return AL_EINVAL;
+	*out = NULL;
+	struct al_posix_link *l = link_new(cfg);
+	if (!l)
+		return AL_ENOMEM;
+	int rc = cfg->role == VIRTIO_DEV_DEVICE ? open_remote(l) : open_host(l);
+	if (rc == 0)
+		*out = l;
+	return rc;
+}
+
+static int wait_for(struct al_posix_link *l, uint32_t timeout_ms, bool want_up)
+{
+	uint64_t start = mono_ms();
+	for (;;) {
+		if (l->down)
+			return l->down;
+		if (want_up && rpmsg_virtio_link_state(&l->rvdev) == AL_LINK_UP)
+			return 0;
+		uint64_t el = mono_ms() - start;
+		if (timeout_ms != AL_WAIT_FOREVER && el >= timeout_ms)
+			return AL_ETIMEDOUT;
+		pthread_mutex_lock(&l->wmu);
+		uint64_t g = l->wgen;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (l->wgen == g && !l->down)
+			if (pthread_cond_timedwait(&l->wcv, &l->wmu, &ts) == ETIMEDOUT)
+				break;
+		pthread_mutex_unlock(&l->wmu);
+	}
+}
+
+int al_posix_wait_up(struct al_posix_link *l, uint32_t timeout_ms)
+{
+	return l ? wait_for(l, timeout_ms, true) : AL_EINVAL;
+}
+
+int al_posix_wait_down(struct al_posix_link *l, uint32_t timeout_ms)
+{
+	return l ? wait_for(l, timeout_ms, false) : AL_EINVAL;
+}
+
+struct rpmsg_device *al_posix_rdev(struct al_posix_link *l)
+{
+	return l ? &l->rvdev.rdev : NULL;
+}
+
+struct rpmsg_virtio_device *al_posix_rvdev(struct al_posix_link *l)
+{
+	return l ? &l->rvdev : NULL;
+}
+
+void al_posix_close(struct al_posix_link *l)
+{
+	if (!l)
+		return;
+	l->stop = 1;
+	if (l->rx_started) {
+		al_db_kick_self(&l->db);
+		pthread_join(l->rx_thread, NULL);
+	}
+	if (l->acc_started) {
+		uint64_t one = 1;
+		ssize_t n = write(l->stop_efd, &one, sizeof(one));
+		(void)n;
+		pthread_join(l->acc_thread, NULL);
+	}
+	if (l->rvdev.ops)
+		rpmsg_deinit_vdev(&l->rvdev);
+	if (l->mem)
+		munmap(l->mem, l->size);
+	int fds[] = {l->memfd, l->lfd, l->cfd, l->stop_efd, l->efd[0], l->efd[1]};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(l->shadows);
+	pthread_mutex_destroy(&l->lock);
+	pthread_mutex_destroy(&l->wmu);
+	pthread_cond_destroy(&l->wcv);
+	free(l);
+}

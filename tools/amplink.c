@@ -1,0 +1,150 @@
+/* `amplink`: the command-line tool. Dispatches subcommands and holds the
+ * option handling they share. */
+#define _GNU_SOURCE
+#include "amplink.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+volatile int g_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	if (!s || !*s)
+		return false;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (*end || v > 0xFFFFFFFFull)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+void link_opts_init(struct link_opts *o, unsigned role)
+{
+	memset(o, 0, sizeof(*o));
+	o->cfg.name = "amplink";
+	o->cfg.role = role;
+	o->cfg.doorbell = AL_DB_EVENTFD;
+	o->cfg.doorbell_any = true;
+}
+
+bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
+{
+	uint32_t v;
+	switch (c) {
+	case OPT_LINK:
+		o->cfg.name = arg;
+		return true;
+	case OPT_DOORBELL: {
+		int k = al_doorbell_parse(arg);
+		if (k < 0) {
+			fprintf(stderr, "amplink %s: unknown doorbell '%s' (eventfd, futex, poll, adaptive)\n",
+				cmd, arg);
+			exit(EXIT_USAGE);
+		}
+		o->cfg.doorbell = (enum al_doorbell_kind)k;
+		o->cfg.doorbell_any = false;
+		return true;
+	}
+	case OPT_NUM:
+	case OPT_BUFSIZE:
+	case OPT_TIMEOUT:
+		if (!parse_u32(arg, &v)) {
+			fprintf(stderr, "amplink %s: '%s' is not a number\n", cmd, arg);
+			exit(EXIT_USAGE);
+		}
+		if (c == OPT_NUM)
+			o->cfg.num = v;
+		else if (c == OPT_BUFSIZE)
+			o->cfg.buf_size = v;
+		else
+			o->cfg.connect_timeout_ms = v;
+		return true;
+	default:
+		return false;
+	}
+}
+
+const char *link_usage(void)
+{
+	return "link options:\n"
+	       "  --link NAME        link name (default amplink); both sides must agree\n"
+	       "  --doorbell KIND    eventfd | futex | poll | adaptive (remote: offered,\n"
+	       "                     default eventfd; host: required, default any)\n"
+	       "  --num N            vring entries (remote: default 256; host: expected)\n"
+	       "  --buf-size BYTES   buffer size incl. 16-byte header (default 512)\n"
+	       "  --timeout MS       how long to wait for the peer (default 5000)\n";
+}
+
+int exit_code_for(int err)
+{
+	switch (err) {
+	case AL_OK: return EXIT_OK;
+	case AL_ETIMEDOUT:
+	case AL_EPERM:
+	case AL_EINIT:
+	case AL_ENOLINK:
+	case AL_EBROKEN:
+	case AL_EADDR: return EXIT_LINK;
+	default: return EXIT_FAIL;
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: amplink COMMAND [options]\n\n"
+		   "RPMsg between two processes over shared memory (a host and a remote core).\n\n"
+		   "commands:\n"
+		   "  remote   run a remote core: echo service(s), name-service announcements\n"
+		   "  echo     the host side of the echo demo: send, check every echo\n"
+		   "  ls       list the services the remote announced, with link counters\n"
+		   "  send     send one message to a service\n"
+		   "  recv     receive messages from a service\n\n"
+		   "`amplink COMMAND --help` describes each. Exit codes: 0 ok, 1 failure,\n"
+		   "2 usage, 3 link (no peer, refused, lost, broken), 4 data mismatch.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {{"remote", cmd_remote}, {"echo", cmd_echo}, {"ls", cmd_ls},
+		    {"send", cmd_send},     {"recv", cmd_recv}};
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmd, cmds[i].name)) {
+			install_signals();
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "amplink: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return EXIT_USAGE;
+}
