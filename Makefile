@@ -11,7 +11,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS := cmake make gcc clang pkg-config libcmocka-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 
-.PHONY: all deps build test demo format format-check clean
+.PHONY: all deps build test demo demo-inproc format format-check clean
 
 all: build
 
@@ -35,7 +35,12 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
+# Two processes: `amplink remote` and `amplink echo` (seed 001's lines).
 demo: build
+	./scripts/demo.sh ./$(BUILD)/amplink
+
+# Both sides in one process over the loopback port.
+demo-inproc: build
 	./$(BUILD)/echo_inproc
 
 format:
@@ -46,3 +51,31 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) build-*
+
+# ---- Cortex-M4 firmware (mcu/, its own CMake project and toolchain) ------
+#   make mcu    cross-build the firmware images into $(BUILD_MCU)
+#   make size   ... and print .text/.data/.bss of each image and of the
+#               amplink library part, per object (scripts/size_report.py)
+BUILD_MCU ?= build-mcu
+
+.PHONY: deps-mcu mcu size
+
+# The cross toolchain and newlib, plus what the build itself runs.
+deps-mcu:
+	@missing=""; for p in $(DEPS_MCU) cmake make python3; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD_MCU)/CMakeCache.txt:
+	cmake -S mcu -B $(BUILD_MCU)
+
+mcu: deps-mcu $(BUILD_MCU)/CMakeCache.txt
+	cmake --build $(BUILD_MCU) -j $(JOBS)
+
+size: mcu
+	@python3 scripts/size_report.py --nm arm-none-eabi-nm $(BUILD_MCU)/*.elf

@@ -6,9 +6,12 @@
  * while a message waits (poll/epoll/event loops).
  *
  * Channels live on the host side of Linux (they use threads, malloc and an
- * eventfd). Received messages are copied into a bounded per-channel queue
- * (AL_CHANNEL_QUEUE_LEN messages); when it is full, further messages are
- * dropped and counted in al_channel_stats.dropped.
+ * eventfd). Received messages are copied into a per-channel queue; once
+ * AL_CHANNEL_QUEUE_LEN copies wait, further messages stay in their shared
+ * buffers (held) until read, so a slow reader pushes back on the sender
+ * instead of losing messages. A channel nobody reads therefore ends up
+ * holding the link's receive buffers: read or close your channels. Only an
+ * allocation failure drops a message (counted in al_channel_stats.dropped).
  */
 #ifndef AMPLINK_CHANNEL_H
 #define AMPLINK_CHANNEL_H

@@ -12,18 +12,23 @@
 #include "amplink/channel.h"
 #include "amplink/rpmsg_virtio.h"
 
+/* A queued message: a copy, or (once AL_CHANNEL_QUEUE_LEN copies wait) the
+ * received buffer itself, held. Holding pushes back on the sender: the
+ * remote runs out of buffers instead of messages being lost. */
 struct msg {
+	struct msg *next;
 	uint32_t src;
 	uint32_t len;
-	uint8_t *data;
+	void *held; /* the rx buffer, or NULL for a copy in data[] */
+	uint8_t data[];
 };
 
 struct al_channel {
 	struct rpmsg_endpoint ept;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct msg q[AL_CHANNEL_QUEUE_LEN];
-	unsigned head, count;
+	struct msg *head, **tail;
+	unsigned count, copies;
 	int efd;
 	struct al_channel_stats st;
 };
@@ -46,19 +51,27 @@ static void efd_set(struct al_channel *ch, int on)
 	(void)n;
 }
 
-/* Receive context: copy the message into the queue (never blocks). */
+/* Receive context: queue the message (never blocks). */
 static int channel_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	struct al_channel *ch = priv;
-	(void)ept;
-	uint8_t *copy = malloc(len ? len : 1);
+	bool hold = ch->copies >= AL_CHANNEL_QUEUE_LEN; /* only this thread adds copies */
+	struct msg *m = malloc(sizeof(*m) + (hold ? 0 : len));
+	if (m && hold && al_rpmsg_hold_rx_buffer(ept, data) != 0) {
+		free(m);
+		m = NULL;
+	}
 	pthread_mutex_lock(&ch->mu);
-	if (!copy || ch->count == AL_CHANNEL_QUEUE_LEN) {
+	if (!m) {
 		ch->st.dropped++;
-		free(copy);
 	} else {
-		memcpy(copy, data, len);
-		ch->q[(ch->head + ch->count) % AL_CHANNEL_QUEUE_LEN] = (struct msg){src, (uint32_t)len, copy};
+		*m = (struct msg){NULL, src, (uint32_t)len, hold ? data : NULL};
+		if (!hold) {
+			memcpy(m->data, data, len);
+			ch->copies++;
+		}
+		*ch->tail = m;
+		ch->tail = &m->next;
 		if (ch->count++ == 0)
 			efd_set(ch, 1);
 		ch->st.rx++;
@@ -66,6 +79,22 @@ static int channel_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32
 	}
 	pthread_mutex_unlock(&ch->mu);
 	return RPMSG_SUCCESS;
+}
+
+/* Unlink the head message (lock held) and give back what it holds. */
+static void pop(struct al_channel *ch)
+{
+	struct msg *m = ch->head;
+	ch->head = m->next;
+	if (!ch->head)
+		ch->tail = &ch->head;
+	if (m->held)
+		al_rpmsg_release_rx_buffer(&ch->ept, m->held);
+	else
+		ch->copies--;
+	if (--ch->count == 0)
+		efd_set(ch, 0);
+	free(m);
 }
 
 static void channel_unbind(struct rpmsg_endpoint *ept)
@@ -110,6 +139,7 @@ int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, u
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ch->cv, &ca);
 	pthread_condattr_destroy(&ca);
+	ch->tail = &ch->head;
 	int rc = rpmsg_create_ept(&ch->ept, rdev, name, src, dst, channel_rx, channel_unbind);
 	if (rc) {
 		close(ch->efd);
@@ -161,18 +191,15 @@ long al_channel_read(struct al_channel *ch, void *buf, size_t cap, uint32_t *src
 		timeout_to_ts((uint32_t)slice, &ts);
 		pthread_cond_timedwait(&ch->cv, &ch->mu, &ts);
 	}
-	struct msg *m = &ch->q[ch->head];
+	struct msg *m = ch->head;
 	if (m->len > cap) {
 		rc = AL_EMSGSIZE; /* leave it queued */
 	} else {
-		memcpy(buf, m->data, m->len);
+		memcpy(buf, m->held ? m->held : m->data, m->len);
 		if (src)
 			*src = m->src;
 		rc = (long)m->len;
-		free(m->data);
-		ch->head = (ch->head + 1) % AL_CHANNEL_QUEUE_LEN;
-		if (--ch->count == 0)
-			efd_set(ch, 0);
+		pop(ch);
 	}
 	pthread_mutex_unlock(&ch->mu);
 	return rc;
@@ -183,7 +210,7 @@ long al_channel_next_len(struct al_channel *ch)
 	if (!ch)
 		return AL_EINVAL;
 	pthread_mutex_lock(&ch->mu);
-	long rc = ch->count ? (long)ch->q[ch->head].len : AL_EAGAIN;
+	long rc = ch->head ? (long)ch->head->len : AL_EAGAIN;
 	pthread_mutex_unlock(&ch->mu);
 	return rc;
 }
@@ -226,9 +253,9 @@ void al_channel_close(struct al_channel *ch)
 {
 	if (!ch)
 		return;
+	while (ch->head)
+		pop(ch);
 	rpmsg_destroy_ept(&ch->ept);
-	for (unsigned i = 0; i < ch->count; i++)
-		free(ch->q[(ch->head + i) % AL_CHANNEL_QUEUE_LEN].data);
 	close(ch->efd);
 	pthread_mutex_destroy(&ch->mu);
 	pthread_cond_destroy(&ch->cv);

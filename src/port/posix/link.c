@@ -198,10 +198,24 @@ static void *acceptor_main(void *arg)
 		int fd = accept4(l->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
+		/* read the hello first: closing on unread data resets the socket
+		 * and the host would never see why it was turned away */
+		struct al_hello h;
+		int fds[AL_RV_MAX_FDS], nfds;
+		(void)al_rv_recv(fd, &h, sizeof(h), fds, &nfds, 1000);
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
 		struct al_welcome w = {.version = AL_RV_VERSION, .status = AL_EPERM};
 		memcpy(w.magic, AL_RV_MAGIC, 8);
-		snprintf(w.reason, sizeof(w.reason),
-			 "link '%s' already serves a host (remote pid %d)", l->name, (int)getpid());
+		if (l->down || peer_gone(l->cfd)) {
+			/* the previous host is gone and we are about to start over */
+			w.status = AL_EAGAIN;
+			snprintf(w.reason, sizeof(w.reason), "remote is resetting, retry");
+		} else {
+			snprintf(w.reason, sizeof(w.reason),
+				 "link '%s' already serves a host (remote pid %d)", l->name,
+				 (int)getpid());
+		}
 		(void)al_rv_send(fd, &w, sizeof(w), NULL, 0);
 		close(fd);
 	}
@@ -351,10 +365,13 @@ static int open_remote(struct al_posix_link *l)
 				 al_doorbell_name(w.doorbell), al_doorbell_name(h.doorbell));
 		} else if ((h.num && h.num != w.num) || (h.buf_size && h.buf_size != w.buf_size)) {
 			w.status = AL_EINIT;
+			char want[48];
+			snprintf(want, sizeof(want), "%u-entry rings of %u-byte buffers", h.num ? h.num : w.num,
+				 h.buf_size ? h.buf_size : w.buf_size);
 			snprintf(w.reason, sizeof(w.reason),
 				 "layout mismatch: remote has %u-entry rings of %u-byte buffers, host "
-				 "expects %u x %u",
-				 w.num, w.buf_size, h.num, h.buf_size);
+				 "expects %s",
+				 w.num, w.buf_size, want);
 		}
 		if (w.status) {
 			fprintf(stderr, "amplink: link '%s': refused a host: %s\n", l->name, w.reason);
@@ -398,9 +415,31 @@ static int pool_start(const uint8_t *vd, size_t size, uint64_t *start, uint32_t 
 	return 0;
 }
 
+static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms);
+
+/* Connect, retrying while the remote is still resetting after a previous
+ * host (it answers AL_EAGAIN then). */
 static int open_host(struct al_posix_link *l)
 {
-	l->cfd = al_rv_connect(l->name, (int)l->cfg.connect_timeout_ms);
+	uint64_t start = mono_ms();
+	for (;;) {
+		uint64_t el = mono_ms() - start;
+		uint32_t left = el < l->cfg.connect_timeout_ms ? l->cfg.connect_timeout_ms - (uint32_t)el : 1;
+		int rc = open_host_once(l, left);
+		if (rc != AL_EAGAIN)
+			return rc;
+		if (mono_ms() - start >= l->cfg.connect_timeout_ms)
+			return fail(l, AL_ETIMEDOUT, "%s", "the remote kept resetting; gave up");
+		close(l->cfd);
+		l->cfd = -1;
+		struct timespec d = {0, 5 * 1000 * 1000};
+		nanosleep(&d, NULL);
+	}
+}
+
+static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
+{
+	l->cfd = al_rv_connect(l->name, (int)timeout_ms);
 	if (l->cfd < 0)
 		return fail(l, l->cfd == -ETIMEDOUT ? AL_ETIMEDOUT : AL_EINIT,
 			    "no remote answered (%s); start `amplink remote` first or together",
@@ -415,7 +454,7 @@ static int open_host(struct al_posix_link *l)
 		return fail(l, AL_EINIT, "cannot talk to the remote: %s", strerror(errno));
 	struct al_welcome w;
 	int fds[AL_RV_MAX_FDS], nfds = 0;
-	int n = al_rv_recv(l->cfd, &w, sizeof(w), fds, &nfds, (int)l->cfg.connect_timeout_ms);
+	int n = al_rv_recv(l->cfd, &w, sizeof(w), fds, &nfds, (int)timeout_ms);
 	if (nfds > 0)
 		l->memfd = fds[0];
 	if (nfds == 3) {
@@ -425,9 +464,13 @@ static int open_host(struct al_posix_link *l)
 		for (int i = 1; i < nfds; i++)
 			close(fds[i]);
 	}
+	if (n <= 0 && n != -ETIMEDOUT) /* reset or closed mid-handshake: the remote is restarting */
+		return AL_EAGAIN;
 	if (n != (int)sizeof(w) || memcmp(w.magic, AL_RV_MAGIC, 8) || w.version != AL_RV_VERSION)
 		return fail(l, AL_EINIT, "%s", "the remote's answer is not an amplink welcome");
 	w.reason[sizeof(w.reason) - 1] = '\0';
+	if (w.status == AL_EAGAIN)
+		return AL_EAGAIN;
 	if (w.status)
 		return fail(l, w.status, "refused by the remote: %s", w.reason);
 	if (w.doorbell > AL_DB_ADAPTIVE || (w.doorbell == AL_DB_EVENTFD && nfds != 3) || nfds < 1)
