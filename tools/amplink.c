@@ -54,6 +54,19 @@ bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
 	case OPT_LINK:
 		o->cfg.name = arg;
 		return true;
+	case OPT_PROFILE:
+		if (strcmp(arg, "openamp") && strcmp(arg, "amplink")) {
+			fprintf(stderr, "amplink %s: unknown profile '%s' (amplink, openamp)\n", cmd, arg);
+			exit(EXIT_USAGE);
+		}
+		o->cfg.profile = strcmp(arg, "openamp") == 0 ? AL_PROFILE_OPENAMP : AL_PROFILE_AMPLINK;
+		return true;
+	case OPT_SHM:
+		o->cfg.shm_path = arg;
+		return true;
+	case OPT_EVENT:
+		o->cfg.event_path = arg;
+		return true;
 	case OPT_DOORBELL: {
 		int k = al_doorbell_parse(arg);
 		if (k < 0) {
@@ -92,7 +105,11 @@ const char *link_usage(void)
 	       "                     default eventfd; host: required, default any)\n"
 	       "  --num N            vring entries (remote: default 256; host: expected)\n"
 	       "  --buf-size BYTES   buffer size incl. 16-byte header (default 512)\n"
-	       "  --timeout MS       how long to wait for the peer (default 5000)\n";
+	       "  --timeout MS       how long to wait for the peer (default 5000)\n"
+	       "  --profile P        amplink (default) | openamp: OpenAMP's Linux reference\n"
+	       "                     machine layout and socket doorbell (docs/openamp-profile.md)\n"
+	       "  --shm PATH         openamp profile: shared file (/dev/shm/openamp.shm)\n"
+	       "  --event PATH       openamp profile: doorbell socket (/tmp/openamp.event.0)\n";
 }
 
 int exit_code_for(int err)

@@ -24,13 +24,16 @@ struct link_opts {
 };
 
 /* getopt_long codes for the link options (>= 256 so they never clash). */
-enum { OPT_LINK = 256, OPT_DOORBELL, OPT_NUM, OPT_BUFSIZE, OPT_TIMEOUT };
+enum { OPT_LINK = 256, OPT_DOORBELL, OPT_NUM, OPT_BUFSIZE, OPT_TIMEOUT, OPT_PROFILE, OPT_SHM, OPT_EVENT };
 #define LINK_LONGOPTS                                                                  \
 	{"link", required_argument, 0, OPT_LINK},                                      \
 		{"doorbell", required_argument, 0, OPT_DOORBELL},                      \
 		{"num", required_argument, 0, OPT_NUM},                                \
 		{"buf-size", required_argument, 0, OPT_BUFSIZE},                       \
-		{"timeout", required_argument, 0, OPT_TIMEOUT}
+		{"timeout", required_argument, 0, OPT_TIMEOUT},                        \
+		{"profile", required_argument, 0, OPT_PROFILE},                        \
+		{"shm", required_argument, 0, OPT_SHM},                                \
+		{"event", required_argument, 0, OPT_EVENT}
 
 void link_opts_init(struct link_opts *o, unsigned role);
 /* Handle one link option; returns false if `c` is not one (or is bad). */

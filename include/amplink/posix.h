@@ -40,6 +40,19 @@ enum al_doorbell_kind {
 	AL_DB_FUTEX = 1,
 	AL_DB_POLL = 2,
 	AL_DB_ADAPTIVE = 3,
+	AL_DB_SOCKET = 4, /* one byte per kick on a stream socket (OpenAMP profile) */
+};
+
+/* Transport profiles: how the region is found and laid out, and how the
+ * doorbell works. See docs/openamp-profile.md. */
+enum al_profile {
+	AL_PROFILE_AMPLINK = 0, /* memfd + abstract rendezvous socket, checked hello */
+	/* OpenAMP's Linux user-space reference machine: /dev/shm/openamp.shm
+	 * (0x80000 B, offsets are device addresses), resource table at 0,
+	 * vrings at 0x4000 / 0x8000 (align 0x1000, 256 entries, notify ids 1
+	 * and 2), 512-byte buffers at 0x10000 (0x40000 B), one-byte kicks on
+	 * the UNIX stream socket /tmp/openamp.event.0 (remote listens). */
+	AL_PROFILE_OPENAMP = 1,
 };
 
 /** Link events reported to the application (from the receive thread). */
@@ -65,6 +78,9 @@ struct al_posix_cfg {
 	rpmsg_ns_bind_cb ns_bind_cb;      /* names the peer announced, unbound */
 	al_link_event_cb event_cb;        /* may be NULL */
 	void *user;
+	enum al_profile profile;          /* default AL_PROFILE_AMPLINK */
+	const char *shm_path;             /* OpenAMP profile: default /dev/shm/openamp.shm */
+	const char *event_path;           /* OpenAMP profile: default /tmp/openamp.event.0 */
 };
 
 /** Open one side of a link: remote (device) creates the region, listens

@@ -20,6 +20,7 @@
 
 #include "amplink/channel.h"
 #include "amplink/posix.h"
+#include "amplink/rsc_table.h"
 
 static const char *amplink_bin;
 static pid_t cur_remote; /* killed by the teardown if a test failed midway */
@@ -399,6 +400,61 @@ static void no_leaks(void **s)
 	assert_int_equal(count_dir("/dev/shm"), shm0);
 }
 
+
+/* The OpenAMP profile between two amplink processes: the exact layout of
+ * OpenAMP's Linux reference machine, the socket doorbell, no stale files. */
+static void openamp_profile(void **s)
+{
+	(void)s;
+	char shm[96], ev[96];
+	snprintf(shm, sizeof(shm), "/dev/shm/it-oa-%d.shm", (int)getpid());
+	snprintf(ev, sizeof(ev), "/tmp/it-oa-%d.event", (int)getpid());
+	pid_t pid = spawn_remote("eventfd", (const char *const[]){"--once", "--profile", "openamp",
+								  "--shm", shm, "--event", ev, NULL});
+	struct al_posix_cfg c = {.role = VIRTIO_DEV_DRIVER, .profile = AL_PROFILE_OPENAMP,
+				 .shm_path = shm, .event_path = ev, .ns_bind_cb = al_services_ns_bind};
+	struct al_posix_link *l = NULL;
+	assert_int_equal(al_posix_open(&c, &l), 0);
+	const struct al_rsc_table_rpmsg *t = al_posix_rvdev(l)->shm.va;
+	assert_int_equal(al_posix_rvdev(l)->shm.size, 0x80000);
+	assert_int_equal(t->ver, 1);
+	assert_int_equal(t->num, 1);
+	assert_int_equal(t->vdev.id, 7);
+	assert_int_equal(t->vdev.dfeatures, 1u << VIRTIO_RPMSG_F_NS);
+	assert_int_equal(t->vring[0].da, 0x4000);
+	assert_int_equal(t->vring[1].da, 0x8000);
+	assert_int_equal(t->vring[0].align, 0x1000);
+	assert_int_equal(t->vring[0].num, 256);
+	assert_int_equal(t->vring[0].notifyid, 1);
+	assert_int_equal(t->vring[1].notifyid, 2);
+	assert_true(t->vdev.status & VIRTIO_CONFIG_STATUS_DRIVER_OK);
+	struct al_channel *ch = chan(l, "rpmsg-openamp-demo-channel");
+	assert_int_equal(al_channel_ept(ch)->dest_addr, 0x400); /* as OpenAMP's echo */
+	/* every rx descriptor points into the 512-byte buffer area at 0x10000 */
+	const uint8_t *desc0 = (const uint8_t *)t + 0x4000;
+	for (int i = 0; i < 256; i++) {
+		uint64_t a;
+		uint32_t len;
+		memcpy(&a, desc0 + 16 * i, 8);
+		memcpy(&len, desc0 + 16 * i + 8, 4);
+		assert_true(a >= 0x10000 && a + len <= 0x50000);
+		assert_int_equal(len, 512);
+	}
+	uint8_t out[496], in[512];
+	for (uint32_t i = 0; i < 2000; i++) {
+		size_t len = 1 + (i * 7) % 496;
+		memset(out, (int)i, len);
+		assert_int_equal(al_channel_write(ch, out, len, 5000), (long)len);
+		assert_int_equal(al_channel_read(ch, in, sizeof(in), NULL, 5000), (long)len);
+		assert_memory_equal(in, out, len);
+	}
+	al_channel_close(ch);
+	close_host(l);
+	reap(pid, false);
+	assert_int_equal(access(shm, F_OK), -1);
+	assert_int_equal(access(ev, F_OK), -1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -412,6 +468,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(echo_poll, teardown),    cmocka_unit_test_teardown(echo_adaptive, teardown),
 		cmocka_unit_test_teardown(threads_4x3, teardown),  cmocka_unit_test_teardown(remote_killed, teardown),
 		cmocka_unit_test_teardown(host_killed, teardown),  cmocka_unit_test_teardown(refusals, teardown),
+		cmocka_unit_test_teardown(openamp_profile, teardown),
 		cmocka_unit_test_teardown(idle_cpu, teardown),     cmocka_unit_test_teardown(no_leaks, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

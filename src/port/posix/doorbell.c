@@ -13,6 +13,7 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,11 @@ static inline void cpu_relax(void)
 
 void al_db_ring(struct al_doorbell *db)
 {
+	if (db->kind == AL_DB_SOCKET) {
+		ssize_t n = send(db->efd_out, "k", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)n; /* a full socket buffer already holds kicks: one is enough */
+		return;
+	}
 	if (db->kind == AL_DB_EVENTFD) {
 		uint64_t one = 1;
 		ssize_t n = write(db->efd_out, &one, sizeof(one));
@@ -55,6 +61,10 @@ void al_db_ring(struct al_doorbell *db)
 
 void al_db_kick_self(struct al_doorbell *db)
 {
+	if (db->kind == AL_DB_SOCKET) {
+		shutdown(db->efd_in, SHUT_RDWR); /* poll() returns at once */
+		return;
+	}
 	if (db->kind == AL_DB_EVENTFD) {
 		uint64_t one = 1;
 		ssize_t n = write(db->efd_in, &one, sizeof(one));
@@ -90,9 +100,31 @@ static int wait_eventfd(struct al_doorbell *db, int watch_fd, int timeout_ms, bo
 	return 0;
 }
 
+/* Socket kind: kicks are bytes; drain them all, one notification. */
+static int wait_socket(struct al_doorbell *db, int timeout_ms, bool *watch_ready)
+{
+	struct pollfd p = {.fd = db->efd_in, .events = POLLIN};
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return 0;
+	char buf[256];
+	int rang = 0;
+	for (;;) {
+		ssize_t n = recv(db->efd_in, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0) {
+			rang = 1;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			*watch_ready = true; /* closed: let the caller find out */
+		return rang;
+	}
+}
+
 int al_db_wait(struct al_doorbell *db, int watch_fd, int timeout_ms, bool *watch_ready)
 {
 	*watch_ready = false;
+	if (db->kind == AL_DB_SOCKET)
+		return wait_socket(db, timeout_ms, watch_ready);
 	if (db->kind == AL_DB_EVENTFD)
 		return wait_eventfd(db, watch_fd, timeout_ms, watch_ready);
 

@@ -2,6 +2,8 @@
  * plays the interrupt handler (see include/amplink/posix.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +47,7 @@ struct al_posix_link {
 	uint64_t wgen;
 	pthread_t rx_thread, acc_thread;
 	bool rx_started, acc_started, up_reported;
+	bool unlink_files; /* OpenAMP profile remote: remove what we created */
 	volatile int stop;
 	volatile int down; /* 0, AL_ENOLINK or AL_EBROKEN */
 };
@@ -118,11 +122,11 @@ static const struct al_port_ops posix_ops = {
 
 /* ---- names -------------------------------------------------------------------- */
 
-static const char *const db_names[] = {"eventfd", "futex", "poll", "adaptive"};
+static const char *const db_names[] = {"eventfd", "futex", "poll", "adaptive", "socket"};
 
 const char *al_doorbell_name(enum al_doorbell_kind kind)
 {
-	return (unsigned)kind < 4 ? db_names[kind] : "?";
+	return (unsigned)kind < 5 ? db_names[kind] : "?";
 }
 
 int al_doorbell_parse(const char *name)
@@ -155,7 +159,8 @@ static void *rx_main(void *arg)
 	bool device = l->cfg.role == VIRTIO_DEV_DEVICE;
 	while (!l->stop) {
 		bool sock = false;
-		int rang = al_db_wait(&l->db, l->cfd, RX_TICK_MS, &sock);
+		int tick = device && !l->up_reported ? 1 : RX_TICK_MS;
+		int rang = al_db_wait(&l->db, l->cfd, tick, &sock);
 		if (l->stop)
 			break;
 		if (sock && peer_gone(l->cfd)) {
@@ -198,6 +203,10 @@ static void *acceptor_main(void *arg)
 		int fd = accept4(l->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
+		if (l->cfg.profile == AL_PROFILE_OPENAMP) { /* no protocol to say why */
+			close(fd);
+			continue;
+		}
 		/* read the hello first: closing on unread data resets the socket
 		 * and the host would never see why it was turned away */
 		struct al_hello h;
@@ -236,6 +245,12 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 		l->cfg.connect_timeout_ms = 5000;
 	if (!l->cfg.spin_us)
 		l->cfg.spin_us = 50;
+	if (!l->cfg.shm_path)
+		l->cfg.shm_path = "/dev/shm/openamp.shm";
+	if (!l->cfg.event_path)
+		l->cfg.event_path = "/tmp/openamp.event.0";
+	if (l->cfg.profile == AL_PROFILE_OPENAMP)
+		l->cfg.doorbell = AL_DB_SOCKET;
 	l->memfd = l->lfd = l->cfd = l->stop_efd = l->efd[0] = l->efd[1] = -1;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_mutex_init(&l->wmu, NULL);
@@ -260,11 +275,13 @@ static void setup_port(struct al_posix_link *l, unsigned role)
 {
 	l->db.kind = l->cfg.doorbell;
 	l->db.me = role;
-	l->db.ctl = (struct al_db_ctl *)l->mem;
 	l->db.efd_in = l->efd[role];
 	l->db.efd_out = l->efd[1 - role];
 	l->db.spin_us = l->cfg.spin_us;
-	l->db.seen = __atomic_load_n(&l->db.ctl->db[role], __ATOMIC_ACQUIRE);
+	if (l->cfg.doorbell != AL_DB_EVENTFD && l->cfg.doorbell != AL_DB_SOCKET) {
+		l->db.ctl = (struct al_db_ctl *)l->mem; /* counters in the control page */
+		l->db.seen = __atomic_load_n(&l->db.ctl->db[role], __ATOMIC_ACQUIRE);
+	}
 	l->vdev.role = role;
 	l->vdev.ops = &posix_ops;
 	l->vdev.port_ctx = l;
@@ -520,15 +537,136 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 	return rc;
 }
 
+/* ---- OpenAMP profile ---------------------------------------------------------
+ * The layout of OpenAMP's Linux user-space reference machine, fixed by its
+ * sources and reproduced here so that either side may be OpenAMP. */
+#define OA_SHM_SIZE 0x80000u
+#define OA_VRING0 0x4000u
+#define OA_VRING1 0x8000u
+#define OA_VRING_ALIGN 0x1000u
+#define OA_VRING_NUM 256u
+#define OA_BUF_BASE 0x10000u
+#define OA_BUF_SIZE 0x40000u
+
+static int map_file(struct al_posix_link *l, int flags)
+{
+	l->memfd = open(l->cfg.shm_path, O_RDWR | O_CLOEXEC | flags, 0600);
+	if (l->memfd < 0)
+		return -errno;
+	struct stat st;
+	if ((flags & O_CREAT) && ftruncate(l->memfd, OA_SHM_SIZE) < 0)
+		return -errno;
+	if (fstat(l->memfd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < OA_BUF_BASE + OA_BUF_SIZE)
+		return -EAGAIN; /* not sized yet by its creator */
+	l->size = OA_SHM_SIZE;
+	l->mem = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, l->memfd, 0);
+	if (l->mem == MAP_FAILED) {
+		l->mem = NULL;
+		return -errno;
+	}
+	l->shm = (struct al_shm){l->mem, 0, l->size}; /* offsets are device addresses */
+	return 0;
+}
+
+static int open_remote_openamp(struct al_posix_link *l)
+{
+	int e = map_file(l, O_CREAT);
+	if (e)
+		return fail(l, AL_EINIT, "cannot create the shared file: %s", strerror(-e));
+	l->unlink_files = true;
+	memset(l->mem, 0, l->size); /* never trust what a previous run left */
+	const struct al_rsc_table_rpmsg t = AL_RSC_TABLE_RPMSG_INIT(
+		OA_VRING0, OA_VRING1, OA_VRING_NUM, OA_VRING_ALIGN, 1u << VIRTIO_RPMSG_F_NS);
+	memcpy(l->mem, &t, sizeof(t));
+	((struct al_rsc_table_rpmsg *)(void *)l->mem)->vring[0].notifyid = 1;
+	((struct al_rsc_table_rpmsg *)(void *)l->mem)->vring[1].notifyid = 2;
+	setup_port(l, VIRTIO_DEV_DEVICE);
+	l->vdev.features = 1u << VIRTIO_RPMSG_F_NS;
+	l->vdev.vdev_da = offsetof(struct al_rsc_table_rpmsg, vdev);
+	l->vdev.num_shadows = 2u * OA_VRING_NUM;
+	l->shadows = l->vdev.shadows = calloc(l->vdev.num_shadows, sizeof(*l->shadows));
+	if (!l->shadows)
+		return fail(l, AL_ENOMEM, "%s", "out of memory");
+	int rc = rpmsg_init_vdev(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, NULL);
+	if (rc)
+		return fail(l, rc, "device init failed: %s", al_strerror(rc));
+	unlink(l->cfg.event_path); /* a stale socket file from a crashed run */
+	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
+	if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l->lfd, 2) < 0)
+		return fail(l, AL_EINIT, "cannot listen on the event socket: %s", strerror(errno));
+	l->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	l->cfd = al_rv_accept(l->lfd, (int)l->cfg.connect_timeout_ms);
+	if (l->cfd < 0)
+		return fail(l, AL_ETIMEDOUT, "%s", "no host connected in time");
+	l->db.efd_in = l->db.efd_out = l->cfd;
+	return start_threads(l);
+}
+
+static int open_host_openamp(struct al_posix_link *l)
+{
+	uint64_t start = mono_ms();
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
+	for (;;) { /* the remote may not be there yet */
+		l->cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (l->cfd >= 0 && connect(l->cfd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			break;
+		if (l->cfd >= 0)
+			close(l->cfd);
+		l->cfd = -1;
+		if (mono_ms() - start >= l->cfg.connect_timeout_ms)
+			return fail(l, AL_ETIMEDOUT, "no remote listens on %s", l->cfg.event_path);
+		struct timespec d = {0, 2 * 1000 * 1000};
+		nanosleep(&d, NULL);
+	}
+	int e = map_file(l, 0);
+	if (e)
+		return fail(l, AL_EINIT, "cannot map the shared file: %s", strerror(-e));
+	size_t voff;
+	const char *why = NULL;
+	int rc = al_rsc_find_vdev(l->mem, OA_VRING0, &voff, &why);
+	if (rc)
+		return fail(l, AL_EINIT, "bad resource table: %s", why);
+	uint64_t pstart;
+	uint32_t nsum;
+	if (pool_start(l->mem + voff, OA_BUF_BASE, &pstart, &nsum))
+		return fail(l, AL_EINIT, "%s", "vrings do not fit below the buffer area");
+	setup_port(l, VIRTIO_DEV_DRIVER);
+	l->db.efd_in = l->db.efd_out = l->cfd;
+	l->vdev.vdev_da = voff;
+	l->vdev.num_shadows = nsum;
+	l->shadows = l->vdev.shadows = calloc(nsum, sizeof(*l->shadows));
+	if (!l->shadows)
+		return fail(l, AL_ENOMEM, "%s", "out of memory");
+	rpmsg_virtio_init_shm_pool(&l->pool, l->mem + OA_BUF_BASE, OA_BUF_SIZE);
+	rc = rpmsg_init_vdev(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, &l->pool);
+	if (rc)
+		return fail(l, rc, "link set-up failed: %s",
+			    l->rvdev.broken_reason ? l->rvdev.broken_reason : al_strerror(rc));
+	l->up_reported = true;
+	rc = start_threads(l);
+	event(l, AL_EV_UP, NULL);
+	return rc;
+}
+
 int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out)
 {
-	if (!cfg || !out || cfg->role > VIRTIO_DEV_DEVICE || (unsigned)cfg->doorbell > AL_DB_ADAPTIVE)
+	if (!cfg || !out || cfg->role > VIRTIO_DEV_DEVICE || (unsigned)cfg->doorbell > AL_DB_ADAPTIVE ||
+	    (unsigned)cfg->profile > AL_PROFILE_OPENAMP)
 		return AL_EINVAL;
 	*out = NULL;
 	struct al_posix_link *l = link_new(cfg);
 	if (!l)
 		return AL_ENOMEM;
-	int rc = cfg->role == VIRTIO_DEV_DEVICE ? open_remote(l) : open_host(l);
+	int rc;
+	if (cfg->profile == AL_PROFILE_OPENAMP)
+		rc = cfg->role == VIRTIO_DEV_DEVICE ? open_remote_openamp(l) : open_host_openamp(l);
+	else
+		rc = cfg->role == VIRTIO_DEV_DEVICE ? open_remote(l) : open_host(l);
 	if (rc == 0)
 		*out = l;
 	return rc;
@@ -604,6 +742,10 @@ void al_posix_close(struct al_posix_link *l)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	if (l->unlink_files) {
+		unlink(l->cfg.shm_path);
+		unlink(l->cfg.event_path);
+	}
 	free(l->shadows);
 	pthread_mutex_destroy(&l->lock);
 	pthread_mutex_destroy(&l->wmu);
