@@ -47,6 +47,13 @@ static inline void cache_invalidate(struct rpmsg_virtio_device *rv, const void *
 		rv->ops->cache_invalidate(rv->port_ctx, p, n);
 }
 
+static int link_err(const struct rpmsg_virtio_device *rv)
+{
+	return rv->state == AL_LINK_BROKEN ? AL_EBROKEN
+	       : rv->state == AL_LINK_LOST ? AL_ENOLINK
+					   : AL_ESTATE;
+}
+
 /* The peer broke the protocol: stop touching the rings, say why, once. */
 static int break_link(struct rpmsg_virtio_device *rv, const char *why)
 {
@@ -104,8 +111,13 @@ static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 		num[i] = al_rd32(v + AL_RSC_VRING_NUM);
 		nid[i] = al_rd32(v + AL_RSC_VRING_NOTIFYID);
 	}
-	if (num[0] > AL_VRING_MAX_NUM || num[1] > AL_VRING_MAX_NUM ||
-	    (size_t)num[0] + num[1] > rv->num_shadows) {
+	/* A malformed num is a bad layout (AL_EINIT), whatever the storage. */
+	for (int i = 0; i < 2; i++)
+		if (num[i] == 0 || num[i] > AL_VRING_MAX_NUM || (num[i] & (num[i] - 1)) != 0) {
+			rv->broken_reason = "vring num is not a power of two in 1..32768";
+			return AL_EINIT;
+		}
+	if ((size_t)num[0] + num[1] > rv->num_shadows) {
 		rv->broken_reason = "shadow storage smaller than the two rings";
 		return AL_ENOMEM;
 	}
@@ -147,8 +159,12 @@ static int device_link_up(struct rpmsg_virtio_device *rv)
 	al_mb(); /* status before anything the driver wrote before it */
 	uint32_t g = al_rd32(rv->vdev_rsc + AL_RSC_VDEV_GFEATURES);
 	uint32_t d = al_rd32(rv->vdev_rsc + AL_RSC_VDEV_DFEATURES);
-	rv->features = g & d & rv->my_features;
 	al_lock(rv);
+	if (rv->state != AL_LINK_DOWN) { /* another context brought it up first */
+		al_unlock(rv);
+		return rv->state == AL_LINK_UP ? 0 : link_err(rv);
+	}
+	rv->features = g & d & rv->my_features;
 	int rc = setup_rings(rv, false);
 	if (rc == 0) {
 		al_vq_notify_disable(&rv->svq, false, event_idx(rv));
@@ -344,12 +360,6 @@ static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 	return 0;
 }
 
-static int link_err(const struct rpmsg_virtio_device *rv)
-{
-	return rv->state == AL_LINK_BROKEN ? AL_EBROKEN
-	       : rv->state == AL_LINK_LOST ? AL_ENOLINK
-					   : AL_ESTATE;
-}
 
 void rpmsg_virtio_peer_lost(struct rpmsg_virtio_device *rvdev)
 {
@@ -628,8 +638,12 @@ int rpmsg_virtio_get_free_tx_buffers(struct rpmsg_virtio_device *rvdev)
 static int deliver(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t used_len)
 {
 	struct al_desc_shadow *s = &rv->rvq.shadow[id];
-	/* driver: the device said how much it wrote; device: the descriptor */
+	/* driver: the device said how much it wrote; device: the descriptor,
+	 * but never more than this link's buffers hold (the application was
+	 * told rpmsg_get_rx_buffer_size()) */
 	uint32_t limit = is_driver(rv) ? used_len : s->len;
+	if (!is_driver(rv) && limit > rv->h2r_buf_size)
+		limit = rv->h2r_buf_size;
 	uint8_t *b = buf_va(rv, s);
 	if (limit < HDR)
 		return break_link(rv, "message shorter than the rpmsg header");

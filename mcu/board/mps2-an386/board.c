@@ -1,0 +1,83 @@
+/* mps2-an386 board layer: console, doorbell UART and its interrupt, the
+ * SysTick millisecond clock (see board.h). */
+#include "board.h"
+
+#include <stddef.h>
+
+#include "cmsdk_uart.h"
+
+/* System control space: SysTick and the NVIC (ARMv7-M ARM, B3.3 / B3.4). */
+#define SYST_CSR	       (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR	       (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR	       (*(volatile uint32_t *)0xE000E018u)
+#define SYST_CSR_ENABLE	       (1u << 0)
+#define SYST_CSR_TICKINT       (1u << 1)
+#define SYST_CSR_CLKSOURCE_CPU (1u << 2)
+#define NVIC_ISER0	       (*(volatile uint32_t *)0xE000E100u)
+#define NVIC_ICER0	       (*(volatile uint32_t *)0xE000E180u)
+
+#define IRQ_UART1_RX 2u
+
+/* The link UART1's interrupt serves; NULL while detached. */
+static struct al_baremetal *volatile doorbell_link;
+
+void board_init(void)
+{
+	cmsdk_uart_init(MPS2_UART0, false);
+	cmsdk_uart_init(MPS2_UART1, true);
+	SYST_RVR = BOARD_CPU_HZ / 1000u - 1u;
+	SYST_CVR = 0;
+	SYST_CSR = SYST_CSR_CLKSOURCE_CPU | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+}
+
+void board_puts(const char *s)
+{
+	while (*s) {
+		if (*s == '\n')
+			cmsdk_uart_putc(MPS2_UART0, '\r');
+		cmsdk_uart_putc(MPS2_UART0, (uint8_t)*s++);
+	}
+}
+
+void board_put_hex(uint32_t v)
+{
+	char buf[11] = "0x";
+	for (int i = 0; i < 8; i++)
+		buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 15u];
+	buf[10] = '\0';
+	board_puts(buf);
+}
+
+void board_doorbell_ring(void *ctx, uint32_t notifyid)
+{
+	(void)ctx;
+	(void)cmsdk_uart_try_putc(MPS2_UART1, (uint8_t)notifyid);
+}
+
+void board_doorbell_attach(struct al_baremetal *bm)
+{
+	doorbell_link = bm;
+	NVIC_ISER0 = 1u << IRQ_UART1_RX;
+}
+
+void board_doorbell_detach(void)
+{
+	NVIC_ICER0 = 1u << IRQ_UART1_RX;
+	__asm__ volatile("dsb\n\tisb" : : : "memory"); /* no handler runs after this */
+	doorbell_link = NULL;
+}
+
+/* NVIC IRQ 2. Acknowledge first, then look at the rings: a doorbell rung
+ * while we deliver raises the interrupt again, so none is lost. */
+void UART1RX_IRQHandler(void)
+{
+	(void)cmsdk_uart_rx_drain(MPS2_UART1);
+	struct al_baremetal *bm = doorbell_link;
+	if (bm)
+		(void)al_baremetal_doorbell_irq(bm);
+}
+
+void SysTick_Handler(void)
+{
+	al_baremetal_tick();
+}

@@ -1,0 +1,25 @@
+# The RPMsg-Lite-style façade (../src/lite) and its minimal images, included
+# by CMakeLists.txt when the façade is in the tree.
+#   fw_minimal_lite_static   RL_USE_STATIC_API=1, façade built with
+#                            AMPLINK_NO_MALLOC=1: no allocator anywhere
+#   fw_minimal_lite_dynamic  RL_USE_STATIC_API=0: instance and endpoint
+#                            from newlib-nano's malloc
+file(GLOB AL_LITE_SOURCES CONFIGURE_DEPENDS ${AL_ROOT}/src/lite/*.c)
+if(NOT AL_LITE_SOURCES)
+  message(STATUS "src/lite has no sources yet: RPMsg-Lite-style images skipped")
+  return()
+endif()
+
+foreach(variant static dynamic)
+  add_library(amplink_lite_${variant} STATIC ${AL_LITE_SOURCES})
+  target_include_directories(amplink_lite_${variant} PRIVATE ${AL_ROOT}/src/lite ${AL_ROOT}/src/core)
+  target_link_libraries(amplink_lite_${variant} PUBLIC amplink_core)
+endforeach()
+target_compile_definitions(amplink_lite_static PUBLIC AMPLINK_NO_MALLOC=1 RL_USE_STATIC_API=1)
+target_compile_definitions(amplink_lite_dynamic PUBLIC AMPLINK_NO_MALLOC=0 RL_USE_STATIC_API=0)
+
+al_firmware(fw_minimal_lite_static SOURCES fw_minimal_lite.c LIBS amplink_lite_static)
+al_firmware(fw_minimal_lite_dynamic SOURCES fw_minimal_lite.c LIBS amplink_lite_dynamic)
+# malloc needs _sbrk: newlib's nosys stubs provide it over the `end` symbol
+# of the linker script.
+target_link_options(fw_minimal_lite_dynamic PRIVATE --specs=nosys.specs)
