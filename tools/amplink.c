@@ -135,7 +135,8 @@ static void usage(FILE *f)
 		   "  echo     the host side of the echo demo: send, check every echo\n"
 		   "  ls       list the services the remote announced, with link counters\n"
 		   "  send     send one message to a service\n"
-		   "  recv     receive messages from a service\n\n"
+		   "  recv     receive messages from a service\n"
+		   "  bench    measure latency, throughput, CPU against baselines\n\n"
 		   "`amplink COMMAND --help` describes each. Exit codes: 0 ok, 1 failure,\n"
 		   "2 usage, 3 link (no peer, refused, lost, broken), 4 data mismatch.\n");
 }
@@ -151,7 +152,7 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {{"remote", cmd_remote}, {"echo", cmd_echo}, {"ls", cmd_ls},
-		    {"send", cmd_send},     {"recv", cmd_recv}};
+		    {"send", cmd_send},     {"recv", cmd_recv}, {"bench", cmd_bench}};
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
 		return EXIT_OK;

@@ -52,5 +52,6 @@ int cmd_echo(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -31,6 +31,8 @@ struct remote {
 	const char *names[MAX_SERVICES];
 	int nsvc;
 	const char *ticker;
+	const char *sink;
+	struct rpmsg_endpoint sink_ept;
 	uint32_t tick_ms;
 	struct rpmsg_endpoint tick_ept;
 	pthread_mutex_t mu;
@@ -95,6 +97,22 @@ static void *defer_worker(void *arg)
 	return NULL;
 }
 
+/* Sink: count messages; an empty message asks for the count (8 bytes),
+ * which also resets it. For `amplink bench` one-way throughput. */
+static uint64_t sink_count;
+static int sink_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)data, (void)priv;
+	if (len == 0) {
+		uint64_t n = sink_count;
+		sink_count = 0;
+		(void)al_send_timeout(ept, ept->addr, src, &n, sizeof(n), 1000);
+	} else {
+		sink_count++;
+	}
+	return RPMSG_SUCCESS;
+}
+
 static int tick_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)ept, (void)data, (void)len, (void)src, (void)priv;
@@ -104,13 +122,15 @@ static int tick_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: amplink remote [--service NAME]... [--ticker NAME[:MS]] [--once] [link options]\n\n"
+		"usage: amplink remote [--service NAME]... [--ticker NAME[:MS]] [--sink NAME] [--once]\n"
+		"                      [link options]\n\n"
 		"Run a remote core: create the shared region, announce the echo service\n"
 		"'" DEFAULT_SERVICE "' (and every --service NAME) through the name\n"
 		"service, echo every message back to its sender. Serves one host at a\n"
 		"time; when it leaves, waits for the next (--once: exit instead).\n"
 		"--ticker NAME[:MS] adds a service that sends \"tick N\" every MS ms\n"
-		"(default 100) once a host has bound to it.\n\n%s",
+		"(default 100) once a host has bound to it. --sink NAME adds a service\n"
+		"that counts messages and answers an empty one with the count.\n\n%s",
 		link_usage());
 }
 
@@ -126,6 +146,9 @@ static int serve(struct remote *r, struct link_opts *o)
 				      echo_cb, NULL);
 		r->epts[i].priv = r;
 	}
+	if (rc == 0 && r->sink)
+		rc = rpmsg_create_ept(&r->sink_ept, rdev, r->sink, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+				      sink_cb, NULL);
 	if (rc == 0 && r->ticker)
 		rc = rpmsg_create_ept(&r->tick_ept, rdev, r->ticker, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
 				      tick_cb, NULL);
@@ -176,6 +199,7 @@ int cmd_remote(int argc, char **argv)
 	r.tick_ms = 100;
 	static const struct option lo[] = {{"service", required_argument, 0, 's'},
 					   {"ticker", required_argument, 0, 't'},
+					   {"sink", required_argument, 0, 'k'},
 					   {"once", no_argument, 0, '1'},
 					   {"help", no_argument, 0, 'h'},
 					   LINK_LONGOPTS,
@@ -201,6 +225,8 @@ int cmd_remote(int argc, char **argv)
 			r.ticker = optarg;
 		} else if (c == '1') {
 			once = true;
+		} else if (c == 'k') {
+			r.sink = optarg;
 		} else if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;

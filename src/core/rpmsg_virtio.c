@@ -395,8 +395,12 @@ static int tx_acquire(struct rpmsg_virtio_device *rv, uint32_t timeout, uint16_t
 			       (timeout != AL_WAIT_FOREVER && waited >= timeout);
 		if (rc == AL_ENOBUFS && !give_up && !waiting) {
 			waiting = true;
+			/* Driver: wake when 3/4 of what is in flight came back, not at
+			 * the first buffer, so a full ring refills in batches. */
+			uint16_t skip = is_driver(rv) ? (uint16_t)(rv->svq.pub_idx - rv->svq.last_idx) / 4u * 3u : 0;
 			if (rv->tx_waiters++ == 0)
-				pending = al_vq_notify_enable(&rv->svq, is_driver(rv), event_idx(rv));
+				pending = al_vq_notify_enable_after(&rv->svq, is_driver(rv), event_idx(rv),
+								    skip);
 		}
 		if (give_up && waiting && --rv->tx_waiters == 0 && rv->state == AL_LINK_UP)
 			al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));

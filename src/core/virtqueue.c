@@ -168,8 +168,13 @@ bool al_vq_pending(const struct al_vq *vq, bool driver)
  * device's in the used ring (flags, avail_event). */
 bool al_vq_notify_enable(struct al_vq *vq, bool driver, bool event_idx)
 {
+	return al_vq_notify_enable_after(vq, driver, event_idx, 0);
+}
+
+bool al_vq_notify_enable_after(struct al_vq *vq, bool driver, bool event_idx, uint16_t skip)
+{
 	if (event_idx)
-		al_wr16(driver ? USED_EVENT(vq) : AVAIL_EVENT(vq), vq->last_idx);
+		al_wr16(driver ? USED_EVENT(vq) : AVAIL_EVENT(vq), (uint16_t)(vq->last_idx + skip));
 	else
 		al_wr16(driver ? vq->avail + AL_VRING_AVAIL_FLAGS : vq->used + AL_VRING_USED_FLAGS, 0);
 	al_mb(); /* publish the request before re-checking the ring */

@@ -50,6 +50,9 @@ bool al_vq_need_kick(struct al_vq *vq, bool driver, bool event_idx);
  *  ring. enable returns true if entries are already pending (recheck). */
 bool al_vq_notify_enable(struct al_vq *vq, bool driver, bool event_idx);
 void al_vq_notify_disable(struct al_vq *vq, bool driver, bool event_idx);
+/** As al_vq_notify_enable, but with the event index, ask to be told only
+ *  after `skip` more entries (batches completions; flags cannot delay). */
+bool al_vq_notify_enable_after(struct al_vq *vq, bool driver, bool event_idx, uint16_t skip);
 /** Peer-produced entries waiting? (driver: used ring; device: avail). */
 bool al_vq_pending(const struct al_vq *vq, bool driver);
 

@@ -71,7 +71,7 @@ int al_rv_connect(const char *name, int timeout_ms)
 		long ms = (t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L;
 		if (ms >= timeout_ms)
 			return -ETIMEDOUT;
-		struct timespec d = {0, 2 * 1000 * 1000}; /* the remote may start any moment */
+		struct timespec d = {0, 100 * 1000}; /* the remote may start any moment */
 		nanosleep(&d, NULL);
 	}
 }
