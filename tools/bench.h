@@ -15,6 +15,9 @@ struct lat_stats {
 };
 
 uint64_t bench_now_ns(void);
+/* Where baselines write their sorted samples (NULL: nowhere). */
+extern const char *bench_dump_dir;
+void bench_dump(const char *name, const uint64_t *ns, size_t n);
 /* Sort `ns` in place and fill percentiles (µs). */
 void lat_summarise(uint64_t *ns, size_t n, struct lat_stats *out);
 /* CPU seconds used by every thread of process `pid` (0 = this one). */

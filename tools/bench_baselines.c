@@ -24,6 +24,22 @@ static inline void cpu_relax(void)
 #endif
 }
 
+const char *bench_dump_dir;
+
+void bench_dump(const char *name, const uint64_t *ns, size_t n)
+{
+	if (!bench_dump_dir)
+		return;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.dat", bench_dump_dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%.3f %.6f\n", (double)ns[i] / 1000.0, (double)(i + 1) / (double)n);
+	fclose(f);
+}
+
 uint64_t bench_now_ns(void)
 {
 	struct timespec t;
@@ -149,6 +165,9 @@ void base_seqpacket_rtt(size_t size, size_t count, bool pin, struct lat_stats *o
 	close(sv[0]);
 	waitpid(child, NULL, 0);
 	lat_summarise(lat, k, out);
+	char name[32];
+	snprintf(name, sizeof(name), "seqpacket_%zu", size);
+	bench_dump(name, lat, k);
 	free(lat);
 	free(buf);
 }
@@ -222,6 +241,7 @@ void base_eventfd_rtt(size_t count, bool pin, struct lat_stats *out)
 	close(a);
 	close(b);
 	lat_summarise(lat, k, out);
+	bench_dump("eventfd", lat, k);
 	free(lat);
 }
 
@@ -262,5 +282,6 @@ void base_cacheline_rtt(size_t count, bool pin, struct lat_stats *out)
 	waitpid(child, NULL, 0);
 	munmap((void *)m, 4096);
 	lat_summarise(lat, k, out);
+	bench_dump("cacheline", lat, k);
 	free(lat);
 }

@@ -146,6 +146,9 @@ static void rtt(size_t size, size_t count, struct lat_stats *out)
 		nap();
 	B.mode = M_IDLE;
 	lat_summarise(B.lat, count, out);
+	char name[32];
+	snprintf(name, sizeof(name), "amplink_%zu", size);
+	bench_dump(name, B.lat, count);
 	free(B.lat);
 }
 
@@ -212,7 +215,8 @@ static void usage(FILE *f)
 		   "  --pin            host on CPU 0, remote on CPU 1\n"
 		   "  --count N        round trips per latency figure (default 20000);\n"
 		   "                   throughput runs use 10 x N messages\n"
-		   "  --quick          fewer messages (a smoke run)\n");
+		   "  --quick          fewer messages (a smoke run)\n"
+		   "  --dump DIR       write the latency samples (sorted, µs) to DIR/*.dat\n");
 }
 
 struct fig {
@@ -242,6 +246,7 @@ int cmd_bench(int argc, char **argv)
 					   {"pin", no_argument, 0, 'p'},
 					   {"count", required_argument, 0, 'n'},
 					   {"quick", no_argument, 0, 'q'},
+					   {"dump", required_argument, 0, 'D'},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
 	int c;
@@ -262,6 +267,8 @@ int cmd_bench(int argc, char **argv)
 			}
 		} else if (c == 'q') {
 			count = 2000;
+		} else if (c == 'D') {
+			bench_dump_dir = optarg;
 		} else if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;
