@@ -17,6 +17,7 @@ const char *al_strerror(int err)
 	case AL_EBROKEN: return "link broken: the peer corrupted shared memory";
 	case AL_EAGAIN: return "try again";
 	case AL_ENOLINK: return "link down: the peer is gone";
+	case AL_EPROTO: return "protocol error: malformed or out-of-sequence data";
 	default: return "unknown error";
 	}
 }
