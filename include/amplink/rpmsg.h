@@ -83,6 +83,7 @@ struct rpmsg_endpoint {
 	void *priv;
 	/* private */
 	struct rpmsg_endpoint *next;
+	struct rpmsg_endpoint *hnext; /* address hash chain (rpmsg_set_addr_hash) */
 	bool announce; /* named and created unbound: announce at link-up */
 	uint32_t rx_msgs;
 	uint32_t tx_msgs;
@@ -104,6 +105,8 @@ struct rpmsg_stats {
  *  touched directly by applications. */
 struct rpmsg_device {
 	struct rpmsg_endpoint *endpoints; /* singly linked, private */
+	struct rpmsg_endpoint **buckets;  /* optional address hash, private */
+	uint32_t nbuckets;
 	struct rpmsg_endpoint ns_ept;     /* address 53 */
 	rpmsg_ns_bind_cb ns_bind_cb;
 	bool support_ns;
@@ -248,6 +251,14 @@ void *al_get_tx_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32
 /** Set how long the blocking send family waits for a buffer (ms;
  *  AL_WAIT_FOREVER allowed). Any context. */
 void rpmsg_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms);
+
+/** Give the device an address hash table so that dispatch finds an
+ *  endpoint in O(1) however many there are (without one, lookups walk the
+ *  endpoint list: fine for the few endpoints of a microcontroller).
+ *  `buckets` is caller storage for `n` pointers, n a power of two; existing
+ *  endpoints are moved into it. Thread context, before traffic or under no
+ *  load. Returns 0 or AL_EINVAL. */
+int rpmsg_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets, uint32_t n);
 
 /** Copy the device's counters into *out. Any context. */
 void rpmsg_get_stats(struct rpmsg_device *rdev, struct rpmsg_stats *out);

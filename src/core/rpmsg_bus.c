@@ -4,12 +4,55 @@
 
 #include "rpmsg_internal.h"
 
+static inline struct rpmsg_endpoint **bucket(struct rpmsg_device *rdev, uint32_t addr)
+{
+	/* Fibonacci hashing: consecutive addresses (the ANY allocator's) spread */
+	return &rdev->buckets[(addr * 2654435769u) >> 16 & (rdev->nbuckets - 1u)];
+}
+
 struct rpmsg_endpoint *al_ept_by_addr(struct rpmsg_device *rdev, uint32_t addr)
 {
-	for (struct rpmsg_endpoint *e = rdev->endpoints; e; e = e->next)
+	struct rpmsg_endpoint *e = rdev->buckets ? *bucket(rdev, addr) : rdev->endpoints;
+	for (; e; e = rdev->buckets ? e->hnext : e->next)
 		if (e->addr == addr)
 			return e;
 	return NULL;
+}
+
+static void hash_add(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept)
+{
+	if (rdev->buckets) {
+		struct rpmsg_endpoint **b = bucket(rdev, ept->addr);
+		ept->hnext = *b;
+		*b = ept;
+	}
+}
+
+static void hash_del(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept)
+{
+	if (!rdev->buckets)
+		return;
+	for (struct rpmsg_endpoint **p = bucket(rdev, ept->addr); *p; p = &(*p)->hnext)
+		if (*p == ept) {
+			*p = ept->hnext;
+			return;
+		}
+}
+
+int rpmsg_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets, uint32_t n)
+{
+	if (!rdev || !buckets || n == 0 || (n & (n - 1)) || n > 65536)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
+	al_lock(rv);
+	for (uint32_t i = 0; i < n; i++)
+		buckets[i] = NULL;
+	rdev->buckets = buckets;
+	rdev->nbuckets = n;
+	for (struct rpmsg_endpoint *e = rdev->endpoints; e; e = e->next)
+		hash_add(rdev, e);
+	al_unlock(rv);
+	return 0;
 }
 
 struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *name, uint32_t dest)
@@ -34,10 +77,12 @@ void al_ept_link(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, const ch
 	ept->ns_unbind_cb = unbind;
 	ept->next = rdev->endpoints;
 	rdev->endpoints = ept;
+	hash_add(rdev, ept);
 }
 
 static void unlink_ept(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept)
 {
+	hash_del(rdev, ept);
 	for (struct rpmsg_endpoint **p = &rdev->endpoints; *p; p = &(*p)->next)
 		if (*p == ept) {
 			*p = ept->next;

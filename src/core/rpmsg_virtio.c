@@ -472,8 +472,10 @@ int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, cons
 	rc = tx_acquire(rv, timeout_ms, &id);
 	if (rc)
 		return rc;
+	/* memmove: `data` may be a received payload (an echo), and a hostile
+	 * driver can make the device's send buffer overlap it. */
 	if (len)
-		memcpy(buf_va(rv, &rv->svq.shadow[id]) + HDR, data, (size_t)len);
+		memmove(buf_va(rv, &rv->svq.shadow[id]) + HDR, data, (size_t)len);
 	al_lock(rv);
 	if (rv->state == AL_LINK_UP) {
 		tx_submit(rv, id, src, dst, (uint32_t)len);

@@ -41,6 +41,7 @@ struct al_posix_link {
 	struct virtio_device vdev;
 	struct rpmsg_virtio_shm_pool pool;
 	struct al_desc_shadow *shadows;
+	struct rpmsg_endpoint *buckets[1024]; /* O(1) dispatch by address */
 	pthread_mutex_t lock;
 	pthread_mutex_t wmu;
 	pthread_cond_t wcv;
@@ -290,6 +291,7 @@ static void setup_port(struct al_posix_link *l, unsigned role)
 
 static int start_threads(struct al_posix_link *l)
 {
+	(void)rpmsg_set_addr_hash(&l->rvdev.rdev, l->buckets, 1024);
 	if (pthread_create(&l->rx_thread, NULL, rx_main, l) != 0)
 		return AL_ENOMEM;
 	l->rx_started = true;
