@@ -104,6 +104,7 @@ struct rpmsg_virtio_device {
 	volatile int tx_waiters;
 	al_link_error_cb error_cb;
 	const char *broken_reason;
+	bool broken_reported;
 	/* receive context: the buffer being delivered, for rpmsg_hold_rx_buffer */
 	uint8_t *rx_cur_payload;
 	uint16_t rx_cur_id;

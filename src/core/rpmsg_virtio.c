@@ -54,18 +54,29 @@ static int link_err(const struct rpmsg_virtio_device *rv)
 					   : AL_ESTATE;
 }
 
-/* The peer broke the protocol: stop touching the rings, say why, once. */
+/* The peer broke the protocol: stop touching the rings, remember why.
+ * May run with the lock held; the application hears of it through
+ * report_broken(), called by whoever returns AL_EBROKEN, lock released. */
 static int break_link(struct rpmsg_virtio_device *rv, const char *why)
 {
 	if (rv->state != AL_LINK_BROKEN) {
 		rv->state = AL_LINK_BROKEN;
 		rv->broken_reason = why ? why : "protocol violation";
+	}
+	return AL_EBROKEN;
+}
+
+/* Tell the application once (error callback) and wake blocked callers.
+ * Lock not held. Returns `rc` for tail calls. */
+static int report_broken(struct rpmsg_virtio_device *rv, int rc)
+{
+	if (rv->state == AL_LINK_BROKEN && !__atomic_exchange_n(&rv->broken_reported, true, __ATOMIC_ACQ_REL)) {
 		if (rv->error_cb)
 			rv->error_cb(rv, AL_EBROKEN, rv->broken_reason);
 		if (rv->ops->wake)
 			rv->ops->wake(rv->port_ctx);
 	}
-	return AL_EBROKEN;
+	return rc;
 }
 
 static void kick_if_needed(struct rpmsg_virtio_device *rv, struct al_vq *vq)
@@ -174,7 +185,7 @@ static int device_link_up(struct rpmsg_virtio_device *rv)
 	}
 	al_unlock(rv);
 	if (rc)
-		return break_link(rv, rv->broken_reason);
+		return report_broken(rv, break_link(rv, rv->broken_reason));
 	if (rv->ops->wake)
 		rv->ops->wake(rv->port_ctx);
 	al_bus_link_up(&rv->rdev);
@@ -373,46 +384,55 @@ void rpmsg_virtio_peer_lost(struct rpmsg_virtio_device *rvdev)
 		rvdev->ops->wake(rvdev->port_ctx);
 }
 
-/* Take a transmit buffer, waiting up to `timeout` ms for one. */
-static int tx_acquire(struct rpmsg_virtio_device *rv, uint32_t timeout, uint16_t *id)
+/* Take a transmit buffer, waiting up to `timeout` ms for one. On success
+ * returns 0 with the lock HELD (the caller fills and submits or reserves
+ * it, then unlocks): one lock round per message. */
+static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, uint16_t *id)
 {
 	const struct al_port_ops *ops = rv->ops;
 	if (!ops->wait || !ops->time_ms)
 		timeout = 0;
-	uint64_t start = timeout ? ops->time_ms(rv->port_ctx) : 0;
-	bool waiting = false, counted = false;
+	uint64_t start = 0, waited = 0;
+	bool waiting = false;
 	for (;;) {
 		bool pending = false;
-		int rc;
 		al_lock(rv);
-		rc = rv->state == AL_LINK_UP ? tx_take(rv, id) : link_err(rv);
-		if (rc == AL_ENOBUFS && !counted) {
-			rv->rdev.stats.tx_no_buf++;
-			counted = true;
+		int rc = rv->state == AL_LINK_UP ? tx_take(rv, id) : link_err(rv);
+		if (rc == 0) {
+			if (waiting && --rv->tx_waiters == 0)
+				al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
+			rv->svq.shadow[*id].state = AL_DS_BUSY;
+			return 0;
 		}
-		uint64_t waited = timeout ? ops->time_ms(rv->port_ctx) - start : 0;
-		bool give_up = rc != AL_ENOBUFS || timeout == 0 ||
-			       (timeout != AL_WAIT_FOREVER && waited >= timeout);
-		if (rc == AL_ENOBUFS && !give_up && !waiting) {
+		if (rc == AL_ENOBUFS && !waiting)
+			rv->rdev.stats.tx_no_buf++;
+		bool give_up = rc != AL_ENOBUFS || timeout == 0;
+		if (!give_up) { /* the clock is read only when there is no buffer */
+			uint64_t now = ops->time_ms(rv->port_ctx);
+			if (!waiting)
+				start = now;
+			waited = now - start;
+			give_up = timeout != AL_WAIT_FOREVER && waited >= timeout;
+		}
+		if (!give_up && !waiting) {
 			waiting = true;
 			/* Driver: wake when 3/4 of what is in flight came back, not at
 			 * the first buffer, so a full ring refills in batches. */
-			uint16_t skip = is_driver(rv) ? (uint16_t)(rv->svq.pub_idx - rv->svq.last_idx) / 4u * 3u : 0;
+			uint16_t skip = is_driver(rv)
+						? (uint16_t)((uint16_t)(rv->svq.pub_idx - rv->svq.last_idx) / 4u * 3u)
+						: 0;
 			if (rv->tx_waiters++ == 0)
 				pending = al_vq_notify_enable_after(&rv->svq, is_driver(rv), event_idx(rv),
 								    skip);
 		}
 		if (give_up && waiting && --rv->tx_waiters == 0 && rv->state == AL_LINK_UP)
 			al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
-		if (rc == 0)
-			rv->svq.shadow[*id].state = AL_DS_BUSY;
 		al_unlock(rv);
 		if (give_up)
-			return rc;
+			return report_broken(rv, rc);
 		if (!pending)
-			ops->wait(rv->port_ctx, timeout == AL_WAIT_FOREVER
-							? AL_WAIT_FOREVER
-							: (uint32_t)(timeout - waited));
+			ops->wait(rv->port_ctx, timeout == AL_WAIT_FOREVER ? AL_WAIT_FOREVER
+									 : (uint32_t)(timeout - waited));
 	}
 }
 
@@ -469,22 +489,17 @@ int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, cons
 		return AL_EINVAL;
 	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
 	uint16_t id;
-	rc = tx_acquire(rv, timeout_ms, &id);
+	rc = tx_acquire_locked(rv, timeout_ms, &id);
 	if (rc)
 		return rc;
 	/* memmove: `data` may be a received payload (an echo), and a hostile
 	 * driver can make the device's send buffer overlap it. */
 	if (len)
 		memmove(buf_va(rv, &rv->svq.shadow[id]) + HDR, data, (size_t)len);
-	al_lock(rv);
-	if (rv->state == AL_LINK_UP) {
-		tx_submit(rv, id, src, dst, (uint32_t)len);
-		ept->tx_msgs++;
-	} else {
-		rc = link_err(rv);
-	}
+	tx_submit(rv, id, src, dst, (uint32_t)len);
+	ept->tx_msgs++;
 	al_unlock(rv);
-	return rc ? rc : len;
+	return len;
 }
 
 void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int wait)
@@ -499,14 +514,13 @@ void *al_get_tx_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32
 	struct rpmsg_virtio_device *rv = rc ? NULL : al_rvdev(ept->rdev);
 	uint16_t id;
 	if (rc == 0)
-		rc = tx_acquire(rv, timeout_ms, &id);
+		rc = tx_acquire_locked(rv, timeout_ms, &id);
 	if (err)
 		*err = rc;
 	if (rc)
 		return NULL;
 	struct al_desc_shadow *s = &rv->svq.shadow[id];
 	uint8_t *b = buf_va(rv, s);
-	al_lock(rv);
 	s->state = AL_DS_RESERVED;
 	al_unlock(rv);
 	al_wr32(b + HDR_RESERVED, id);
@@ -640,8 +654,10 @@ int rpmsg_virtio_get_free_tx_buffers(struct rpmsg_virtio_device *rvdev)
 
 /* ---- receive -------------------------------------------------------------- */
 
-/* Validate one received message and hand it to its endpoint. */
-static int deliver(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t used_len)
+/* Validate one received message (lock held) and find its endpoint. Returns
+ * 0 with *ept (NULL: nobody there), *data, *len, *src, or AL_EBROKEN. */
+static int check_msg(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t used_len,
+		     struct rpmsg_endpoint **ept, uint8_t **data, uint32_t *len, uint32_t *src)
 {
 	struct al_desc_shadow *s = &rv->rvq.shadow[id];
 	/* driver: the device said how much it wrote; device: the descriptor,
@@ -654,52 +670,29 @@ static int deliver(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t used_le
 	if (limit < HDR)
 		return break_link(rv, "message shorter than the rpmsg header");
 	cache_invalidate(rv, b, limit);
-	uint32_t src = al_rd32(b), dst = al_rd32(b + 4);
-	uint32_t len = al_rd16(b + 12); /* read once; only this copy is used */
-	if (len > limit - HDR)
+	*src = al_rd32(b);
+	uint32_t dst = al_rd32(b + 4);
+	*len = al_rd16(b + 12); /* read once; only this copy is used */
+	if (*len > limit - HDR)
 		return break_link(rv, "message length larger than its buffer");
-
-	al_lock(rv);
-	struct rpmsg_endpoint *ept = al_ept_by_addr(&rv->rdev, dst);
-	if (ept && ept->dest_addr == RPMSG_ADDR_ANY)
-		ept->dest_addr = src; /* bind to the first sender */
-	al_unlock(rv);
-	rv->rx_cur_held = false;
-	if (!ept) {
-		rv->rdev.stats.rx_unknown_dst++;
-	} else {
-		rv->rdev.stats.rx_msgs++;
-		ept->rx_msgs++;
-		rv->rx_cur_payload = b + HDR;
-		rv->rx_cur_id = id;
-		ept->cb(ept, b + HDR, len, src, ept->priv);
-		rv->rx_cur_payload = NULL;
-	}
-	al_lock(rv);
-	if (rv->state != AL_LINK_UP) {
-		/* broken inside the callback: leave the ring alone */
-	} else if (rv->rx_cur_held) {
-		s->state = AL_DS_HELD;
-		al_wr32(b + HDR_RESERVED, id);
-	} else {
-		rx_return(rv, id);
-	}
-	al_unlock(rv);
+	*data = b + HDR;
+	*ept = al_ept_by_addr(&rv->rdev, dst);
+	if (*ept && (*ept)->dest_addr == RPMSG_ADDR_ANY)
+		(*ept)->dest_addr = *src; /* bind to the first sender */
 	return 0;
 }
 
-/* Next received message: 1 (with id and len), 0 if none, AL_EBROKEN. */
+/* Next received message (lock held): 1 (with id and len), 0 if none,
+ * AL_EBROKEN. */
 static int rx_take(struct rpmsg_virtio_device *rv, uint16_t *id, uint32_t *len)
 {
 	int r;
-	al_lock(rv);
 	if (is_driver(rv)) {
 		r = al_vq_get_used(&rv->rvq, id, len);
 	} else {
 		r = al_vq_get_avail(&rv->rvq, &rv->shm, id);
 		*len = 0;
 	}
-	al_unlock(rv);
 	return r < 0 ? break_link(rv, rv->rvq.fault) : r;
 }
 
@@ -714,36 +707,62 @@ int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev)
 		if (rc)
 			return rc;
 	}
-	if (rv->state != AL_LINK_UP)
-		return link_err(rv);
 	bool drv = is_driver(rv), ev = event_idx(rv);
-	int n = 0;
+	int n = 0, rc = 0;
+	/* One lock round per message: taken while we touch the rings and the
+	 * endpoint table, dropped only around the application's callback. */
 	al_lock(rv);
+	if (rv->state != AL_LINK_UP) {
+		al_unlock(rv);
+		return link_err(rv);
+	}
 	al_vq_notify_disable(&rv->rvq, drv, ev); /* no doorbells while we drain */
-	al_unlock(rv);
 	for (;;) {
 		uint16_t id;
-		uint32_t len;
-		int r = rx_take(rv, &id, &len);
-		if (r < 0)
-			return r;
+		uint32_t used_len, len, src;
+		struct rpmsg_endpoint *ept;
+		uint8_t *data;
+		int r = rx_take(rv, &id, &used_len);
 		if (r == 0) {
-			al_lock(rv);
-			bool more = rv->state == AL_LINK_UP && al_vq_notify_enable(&rv->rvq, drv, ev);
-			if (!more && rv->state == AL_LINK_UP)
-				kick_if_needed(rv, &rv->rvq);
-			al_unlock(rv);
-			if (!more)
+			if (!al_vq_notify_enable(&rv->rvq, drv, ev)) {
+				kick_if_needed(rv, &rv->rvq); /* for the buffers we gave back */
 				break;
-			continue;
+			}
+			continue; /* something arrived while we re-enabled */
 		}
-		if (deliver(rv, id, len) < 0)
-			return AL_EBROKEN;
+		if (r < 0 || check_msg(rv, id, used_len, &ept, &data, &len, &src) < 0) {
+			rc = AL_EBROKEN;
+			break;
+		}
+		if (!ept) {
+			rv->rdev.stats.rx_unknown_dst++;
+		} else {
+			rv->rdev.stats.rx_msgs++;
+			ept->rx_msgs++;
+			rv->rx_cur_payload = data;
+			rv->rx_cur_id = id;
+			rv->rx_cur_held = false;
+			al_unlock(rv);
+			ept->cb(ept, data, len, src, ept->priv);
+			al_lock(rv);
+			rv->rx_cur_payload = NULL;
+			if (rv->state != AL_LINK_UP) { /* it went down meanwhile: leave the ring */
+				rc = link_err(rv);
+				break;
+			}
+		}
+		if (ept && rv->rx_cur_held) {
+			rv->rvq.shadow[id].state = AL_DS_HELD;
+			al_wr32(data - HDR + HDR_RESERVED, id);
+		} else {
+			rx_return(rv, id);
+		}
 		n++;
 	}
+	al_unlock(rv);
 	if (rv->tx_waiters && rv->ops->wake)
 		rv->ops->wake(rv->port_ctx);
-	return rv->state == AL_LINK_BROKEN ? AL_EBROKEN : n;
+	return rc ? report_broken(rv, rc) : n;
 }
 
 int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms)
