@@ -327,7 +327,8 @@ int cmd_recv(int argc, char **argv)
 			}
 		} else if (c == 'h') {
 			printf("usage: amplink recv SERVICE [-n COUNT] [--wait MS] [link options]\n\n"
-			       "Print messages from SERVICE, one per line (non-printable bytes as '.'),\n"
+			       "Send SERVICE an empty message (services bind to their first sender),\n"
+			       "then print its messages, one per line (non-printable bytes as '.'),\n"
 			       "until COUNT arrived (default: until interrupted) or none came for MS\n"
 			       "ms (default 5000).\n\n%s",
 			       link_usage());
@@ -345,6 +346,9 @@ int cmd_recv(int argc, char **argv)
 	int rc = open_channel(&o, argv[optind], &link, &ch);
 	if (rc)
 		return exit_code_for(rc);
+	/* A service that pushes data binds to its first sender (rpmsg's rule):
+	 * say hello with an empty message so it knows where to send. */
+	(void)al_channel_write(ch, "", 0, 1000);
 	uint8_t buf[65536];
 	uint32_t got = 0;
 	long r = 0;

@@ -356,8 +356,10 @@ static int open_remote(struct al_posix_link *l)
 	uint64_t start = mono_ms();
 	for (;;) {
 		uint64_t el = mono_ms() - start;
-		if (el >= l->cfg.connect_timeout_ms)
-			return fail(l, AL_ETIMEDOUT, "%s", "no host connected in time");
+		if (el >= l->cfg.connect_timeout_ms) { /* not an error to print: callers retry */
+			al_posix_close(l);
+			return AL_ETIMEDOUT;
+		}
 		int fd = al_rv_accept(l->lfd, (int)(l->cfg.connect_timeout_ms - el));
 		if (fd < 0)
 			continue;
