@@ -136,7 +136,8 @@ static void usage(FILE *f)
 		   "  ls       list the services the remote announced, with link counters\n"
 		   "  send     send one message to a service\n"
 		   "  recv     receive messages from a service\n"
-		   "  bench    measure latency, throughput, CPU against baselines\n\n"
+		   "  bench    measure latency, throughput, CPU against baselines\n"
+		   "  rproc    boot a firmware, watch it, restart it after a crash\n\n"
 		   "`amplink COMMAND --help` describes each. Exit codes: 0 ok, 1 failure,\n"
 		   "2 usage, 3 link (no peer, refused, lost, broken), 4 data mismatch.\n");
 }
@@ -152,7 +153,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {{"remote", cmd_remote}, {"echo", cmd_echo}, {"ls", cmd_ls},
-		    {"send", cmd_send},     {"recv", cmd_recv}, {"bench", cmd_bench}};
+		    {"send", cmd_send},     {"recv", cmd_recv}, {"bench", cmd_bench},
+		    {"rproc", cmd_rproc}};
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
 		return EXIT_OK;

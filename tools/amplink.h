@@ -53,5 +53,6 @@ int cmd_ls(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_rproc(int argc, char **argv); /* cmd_rproc.c: remoteproc (issue 5) */
 
 #endif
