@@ -9,9 +9,11 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian packages the build and the tests need.
 DEPS := cmake make gcc clang pkg-config libcmocka-dev
+# issue 8: telemetry store (amplink motor --db, amplink dash) and web page
+DEPS += libsqlite3-dev libmicrohttpd-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 
-.PHONY: all deps build test demo demo-inproc format format-check clean
+.PHONY: all deps build test demo demo-inproc format format-check clean docs
 
 all: build
 
@@ -38,6 +40,16 @@ test: build
 # Two processes: `amplink remote` and `amplink echo` (seed 001's lines).
 demo: build
 	./scripts/demo.sh ./$(BUILD)/amplink
+
+# API reference from the public headers (Doxygen, installed if missing):
+# $(BUILD)/docs/html/index.html
+docs: deps
+	@dpkg -s doxygen >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq doxygen; }
+	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) >/dev/null
+	cmake --build $(BUILD) --target docs
+	@echo "API reference: $(BUILD)/docs/html/index.html"
 
 # Both sides in one process over the loopback port.
 demo-inproc: build

@@ -137,7 +137,12 @@ static void usage(FILE *f)
 		   "  send     send one message to a service\n"
 		   "  recv     receive messages from a service\n"
 		   "  bench    measure latency, throughput, CPU against baselines\n"
-		   "  rproc    boot a firmware, watch it, restart it after a crash\n\n"
+		   "  log      follow the remote's log (stdout, file or syslog)\n"
+		   "  motor    motor + sensor demo host: set duty, print/store telemetry\n"
+#ifdef AMPLINK_HAVE_DASH
+		   "  dash     telemetry web page (SQLite + live chart) on 127.0.0.1\n"
+#endif
+		   "\n"
 		   "`amplink COMMAND --help` describes each. Exit codes: 0 ok, 1 failure,\n"
 		   "2 usage, 3 link (no peer, refused, lost, broken), 4 data mismatch.\n");
 }
@@ -154,7 +159,12 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {{"remote", cmd_remote}, {"echo", cmd_echo}, {"ls", cmd_ls},
 		    {"send", cmd_send},     {"recv", cmd_recv}, {"bench", cmd_bench},
-		    {"rproc", cmd_rproc}};
+		    {"log", cmd_log},       {"motor", cmd_motor},
+		    {"rproc", cmd_rproc},
+#ifdef AMPLINK_HAVE_DASH
+		    {"dash", cmd_dash},
+#endif
+	};
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
 		return EXIT_OK;

@@ -52,7 +52,10 @@ int cmd_echo(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
 int cmd_rproc(int argc, char **argv); /* cmd_rproc.c: remoteproc (issue 5) */
+int cmd_bench(int argc, char **argv);
+int cmd_log(int argc, char **argv);   /* cmd_log.c */
+int cmd_motor(int argc, char **argv); /* cmd_motor.c */
+int cmd_dash(int argc, char **argv);  /* cmd_dash.c, if libmicrohttpd + SQLite */
 
 #endif

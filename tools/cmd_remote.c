@@ -1,6 +1,8 @@
 /* `amplink remote`: a remote core in a process. Serves echo services (and
  * optional tickers) to one host at a time; when the host goes away it
- * starts over with a fresh region and waits for the next one. */
+ * starts over with a fresh region and waits for the next one. Logs what it
+ * does to the host through the "amplink-log" service (amplink/log.h), and
+ * with --demo motor runs the motor + sensor demo (demo_motor.c). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <pthread.h>
@@ -8,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "amplink.h"
+#include "amplink/log.h"
 #include "amplink/rpmsg.h"
+#include "motor_demo.h"
 
 #define MAX_SERVICES 16
 #define DEFER_LEN 4096
@@ -41,11 +46,59 @@ struct remote {
 	unsigned head, count;
 	bool quit;
 	unsigned long echoed, deferred_total, failed;
+	struct al_log log;          /* the remote's log service */
+	uint32_t stats_ms;          /* log a stats line this often (0: never) */
+	uint32_t log_flood;         /* test: log this many lines at once when a host subscribes */
+	bool demo_motor;            /* --demo motor */
+	bool bound[MAX_SERVICES];   /* a host has talked to echo service i */
 };
+
+/* The remote's clock for log timestamps: ms since the process started. */
+static uint32_t remote_clock_ms(void *arg)
+{
+	static uint64_t t0;
+	(void)arg;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	uint64_t ms = (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+	if (!t0)
+		t0 = ms;
+	return (uint32_t)(ms - t0);
+}
+
+/* Flood the log (--log-flood N): every line is offered without waiting;
+ * those that find no buffer are dropped and counted. Then report, retrying
+ * the report itself until the host has drained a buffer. */
+static void log_flood(struct remote *r)
+{
+	struct al_log_stats before, after;
+	al_log_get_stats(&r->log, &before);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (uint32_t i = 0; i < r->log_flood; i++)
+		(void)al_log_printf(&r->log, AL_LOG_DEBUG, "flood line %u of %u", i, r->log_flood);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	al_log_get_stats(&r->log, &after);
+	long us = (long)(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+	for (int tries = 0; tries < 500 && !g_stop; tries++) {
+		if (al_log_printf(&r->log, AL_LOG_NOTICE,
+				  "flood done: %u lines in %ld us, sent %u, dropped %u", r->log_flood, us,
+				  after.sent - before.sent, after.dropped - before.dropped) >= 0)
+			break;
+		struct timespec d = {0, 10000000L};
+		nanosleep(&d, NULL);
+	}
+}
 
 static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	struct remote *r = priv;
+	long idx = ept - r->epts;
+	if (idx >= 0 && idx < MAX_SERVICES && !r->bound[idx]) {
+		r->bound[idx] = true; /* logging never blocks: fine in receive context */
+		al_log_printf(&r->log, AL_LOG_INFO, "echo: host bound to '%s' from 0x%x", ept->name,
+			      (unsigned)src);
+	}
 	pthread_mutex_lock(&r->mu);
 	bool behind = r->count > 0;
 	pthread_mutex_unlock(&r->mu);
@@ -123,14 +176,18 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: amplink remote [--service NAME]... [--ticker NAME[:MS]] [--sink NAME] [--once]\n"
-		"                      [link options]\n\n"
+		"                      [--stats-ms MS] [--log-flood N] [--demo motor] [link options]\n\n"
 		"Run a remote core: create the shared region, announce the echo service\n"
 		"'" DEFAULT_SERVICE "' (and every --service NAME) through the name\n"
 		"service, echo every message back to its sender. Serves one host at a\n"
 		"time; when it leaves, waits for the next (--once: exit instead).\n"
 		"--ticker NAME[:MS] adds a service that sends \"tick N\" every MS ms\n"
 		"(default 100) once a host has bound to it. --sink NAME adds a service\n"
-		"that counts messages and answers an empty one with the count.\n\n%s",
+		"that counts messages and answers an empty one with the count.\n"
+		"Logs go to the host through the '" AL_LOG_SERVICE "' service (`amplink log`):\n"
+		"  --stats-ms MS      log a stats line every MS ms (default 5000, 0: never)\n"
+		"  --log-flood N      (tests) log N lines at once when a host subscribes\n"
+		"  --demo motor       add the motor + sensor demo services (docs/demos.md)\n\n%s",
 		link_usage());
 }
 
@@ -152,17 +209,43 @@ static int serve(struct remote *r, struct link_opts *o)
 	if (rc == 0 && r->ticker)
 		rc = rpmsg_create_ept(&r->tick_ept, rdev, r->ticker, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
 				      tick_cb, NULL);
+	memset(r->bound, 0, sizeof(r->bound));
+	if (rc == 0)
+		rc = al_log_init(&r->log, rdev, AL_LOG_SERVICE, remote_clock_ms, NULL);
+	if (rc == 0)
+		al_log_set_default(&r->log);
+	if (rc == 0 && r->demo_motor)
+		rc = motor_remote_start(rdev, &r->log);
 	if (rc) {
 		fprintf(stderr, "amplink remote: cannot create services: %s\n", al_strerror(rc));
 		al_posix_close(r->link);
 		return rc;
 	}
 	fprintf(stderr, "amplink remote: host attached to link '%s'\n", o->cfg.name);
+	rpmsg_log(AL_LOG_INFO, "host attached to link '%s'", o->cfg.name); /* dropped until subscribed */
 	unsigned long tick = 0;
+	bool log_up = false;
+	uint32_t last_stats = remote_clock_ms(NULL);
 	for (;;) {
 		rc = al_posix_wait_down(r->link, r->ticker ? r->tick_ms : 100);
 		if (rc != AL_ETIMEDOUT || g_stop)
 			break;
+		if (!log_up && is_rpmsg_ept_ready(&r->log.ept)) {
+			log_up = true;
+			rpmsg_log(AL_LOG_INFO, "log: host subscribed on link '%s' (remote pid %d)",
+				  o->cfg.name, (int)getpid());
+			if (r->log_flood)
+				log_flood(r);
+		}
+		uint32_t now = remote_clock_ms(NULL);
+		if (r->stats_ms && now - last_stats >= r->stats_ms) {
+			last_stats = now;
+			struct al_log_stats ls;
+			al_log_get_stats(&r->log, &ls);
+			rpmsg_log(AL_LOG_INFO,
+				  "stats: echoed %lu (%lu deferred), failed %lu; log sent %u, dropped %u",
+				  r->echoed, r->deferred_total, r->failed, ls.sent, ls.dropped);
+		}
 		if (r->ticker && is_rpmsg_ept_ready(&r->tick_ept)) {
 			char msg[32];
 			int n = snprintf(msg, sizeof(msg), "tick %lu", tick++);
@@ -183,6 +266,8 @@ static int serve(struct remote *r, struct link_opts *o)
 		pthread_mutex_lock(&r->mu);
 	}
 	pthread_mutex_unlock(&r->mu);
+	motor_remote_stop();
+	al_log_set_default(NULL);
 	al_posix_close(r->link);
 	r->link = NULL;
 	return g_stop || rc == AL_ENOLINK ? 0 : rc;
@@ -197,10 +282,14 @@ int cmd_remote(int argc, char **argv)
 	o.cfg.doorbell_any = false;
 	r.names[r.nsvc++] = DEFAULT_SERVICE;
 	r.tick_ms = 100;
+	r.stats_ms = 5000;
 	static const struct option lo[] = {{"service", required_argument, 0, 's'},
 					   {"ticker", required_argument, 0, 't'},
 					   {"sink", required_argument, 0, 'k'},
 					   {"once", no_argument, 0, '1'},
+					   {"stats-ms", required_argument, 0, 'S'},
+					   {"log-flood", required_argument, 0, 'F'},
+					   {"demo", required_argument, 0, 'D'},
 					   {"help", no_argument, 0, 'h'},
 					   LINK_LONGOPTS,
 					   {0, 0, 0, 0}};
@@ -227,6 +316,17 @@ int cmd_remote(int argc, char **argv)
 			once = true;
 		} else if (c == 'k') {
 			r.sink = optarg;
+		} else if (c == 'S' || c == 'F') {
+			if (!parse_u32(optarg, c == 'S' ? &r.stats_ms : &r.log_flood)) {
+				fprintf(stderr, "amplink remote: '%s' is not a number\n", optarg);
+				return EXIT_USAGE;
+			}
+		} else if (c == 'D') {
+			if (strcmp(optarg, "motor") != 0) {
+				fprintf(stderr, "amplink remote: unknown demo '%s' (motor)\n", optarg);
+				return EXIT_USAGE;
+			}
+			r.demo_motor = true;
 		} else if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;
@@ -246,10 +346,13 @@ int cmd_remote(int argc, char **argv)
 		return EXIT_FAIL;
 	uint32_t wait_ms = o.cfg.connect_timeout_ms;
 	int rc = 0;
+	fprintf(stderr, "amplink remote: waiting for a host on link '%s'\n", o.cfg.name);
 	while (!g_stop) {
 		/* without --timeout, wait for hosts forever, a slice at a time */
 		o.cfg.connect_timeout_ms = wait_ms ? wait_ms : 500;
 		rc = serve(&r, &o);
+		if (rc == AL_ETIMEDOUT && wait_ms)
+			fprintf(stderr, "amplink remote: no host came within %u ms\n", wait_ms);
 		if (rc == AL_ETIMEDOUT && !wait_ms) {
 			rc = 0;
 			continue;

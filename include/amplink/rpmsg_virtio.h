@@ -52,7 +52,7 @@ struct al_vq {
 	uint16_t free_head;  /* driver: free descriptor list */
 	uint16_t num_free;
 	uint32_t notifyid;
-	const char *fault; /* why the last operation found the ring corrupt */
+	uint8_t fault; /* why the last operation found the ring corrupt (fault.h) */
 };
 
 /** The driver's shared buffer pool (OpenAMP's name and behaviour: a bump
@@ -103,7 +103,8 @@ struct rpmsg_virtio_device {
 	volatile int state;  /* enum al_link_state */
 	volatile int tx_waiters;
 	al_link_error_cb error_cb;
-	const char *broken_reason;
+	const char *(*why)(const struct rpmsg_virtio_device *rvdev);
+	uint8_t fault; /* why set-up failed or the link broke: see the reason below */
 	bool broken_reported;
 	/* receive context: the buffer being delivered, for rpmsg_hold_rx_buffer */
 	uint8_t *rx_cur_payload;
@@ -189,17 +190,13 @@ static inline int rpmsg_virtio_link_state(const struct rpmsg_virtio_device *rvde
 	return rvdev->state;
 }
 
-/** Why the link broke (NULL while it is not broken). Any context. */
-static inline const char *rpmsg_virtio_broken_reason(const struct rpmsg_virtio_device *rvdev)
-{
-	return rvdev->broken_reason;
-}
+/** Why the link broke, or why rpmsg_init_vdev() refused the layout, as a
+ *  sentence; NULL while there is nothing to say. Any context. */
+const char *rpmsg_virtio_broken_reason(const struct rpmsg_virtio_device *rvdev);
 
-/** Install the callback told when the link breaks. Thread context. */
-static inline void rpmsg_virtio_set_error_cb(struct rpmsg_virtio_device *rvdev, al_link_error_cb cb)
-{
-	rvdev->error_cb = cb;
-}
+/** Install the callback told when the link breaks (once, with AL_EBROKEN and
+ *  the reason). Thread context. */
+void rpmsg_virtio_set_error_cb(struct rpmsg_virtio_device *rvdev, al_link_error_cb cb);
 
 #ifdef __cplusplus
 }

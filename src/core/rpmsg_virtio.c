@@ -14,6 +14,7 @@
 #include "amplink/rsc_table.h"
 #include "amplink/virtio_ring.h"
 #include "rpmsg_internal.h"
+#include "fault.h"
 #include "shm_access.h"
 #include "virtqueue.h"
 
@@ -57,11 +58,11 @@ static int link_err(const struct rpmsg_virtio_device *rv)
 /* The peer broke the protocol: stop touching the rings, remember why.
  * May run with the lock held; the application hears of it through
  * report_broken(), called by whoever returns AL_EBROKEN, lock released. */
-static int break_link(struct rpmsg_virtio_device *rv, const char *why)
+static int break_link(struct rpmsg_virtio_device *rv, uint8_t why)
 {
 	if (rv->state != AL_LINK_BROKEN) {
 		rv->state = AL_LINK_BROKEN;
-		rv->broken_reason = why ? why : "protocol violation";
+		rv->fault = why;
 	}
 	return AL_EBROKEN;
 }
@@ -72,7 +73,7 @@ static int report_broken(struct rpmsg_virtio_device *rv, int rc)
 {
 	if (rv->state == AL_LINK_BROKEN && !__atomic_exchange_n(&rv->broken_reported, true, __ATOMIC_ACQ_REL)) {
 		if (rv->error_cb)
-			rv->error_cb(rv, AL_EBROKEN, rv->broken_reason);
+			rv->error_cb(rv, AL_EBROKEN, rv->why ? rv->why(rv) : NULL);
 		if (rv->ops->wake)
 			rv->ops->wake(rv->port_ctx);
 	}
@@ -110,7 +111,7 @@ static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 {
 	const uint8_t *r = rv->vdev_rsc;
 	if (al_rd8(r + AL_RSC_VDEV_NUM_VRINGS) < 2) {
-		rv->broken_reason = "VDEV entry has fewer than two vrings";
+		rv->fault = AL_F_VDEV_VRINGS;
 		return AL_EINIT;
 	}
 	uint64_t da[2];
@@ -125,11 +126,11 @@ static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 	/* A malformed num is a bad layout (AL_EINIT), whatever the storage. */
 	for (int i = 0; i < 2; i++)
 		if (num[i] == 0 || num[i] > AL_VRING_MAX_NUM || (num[i] & (num[i] - 1)) != 0) {
-			rv->broken_reason = "vring num is not a power of two in 1..32768";
+			rv->fault = AL_F_VRING_NUM;
 			return AL_EINIT;
 		}
 	if ((size_t)num[0] + num[1] > rv->num_shadows) {
-		rv->broken_reason = "shadow storage smaller than the two rings";
+		rv->fault = AL_F_SHADOWS;
 		return AL_ENOMEM;
 	}
 	/* vring0 is the device's send ring, vring1 the driver's */
@@ -140,14 +141,14 @@ static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 		rc = al_vq_setup(vq1, &rv->shm, da[1], num[1], align[1], nid[1],
 				 rv->shadows + num[0], zero);
 	if (rc) {
-		rv->broken_reason = rc == AL_EINIT ? (vq0->fault ? vq0->fault : vq1->fault) : NULL;
+		rv->fault = rc == AL_EINIT ? (vq0->fault ? vq0->fault : vq1->fault) : AL_F_SHADOWS;
 		return rc;
 	}
 	/* The rings must not overlap each other nor the VDEV entry. */
 	uint64_t vd = rv->shm.da + (uint64_t)(r - (const uint8_t *)rv->shm.va), vd_end = vd + AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE;
 	uint64_t e0 = da[0] + vring_size(num[0], align[0]), e1 = da[1] + vring_size(num[1], align[1]);
 	if ((da[0] < e1 && da[1] < e0) || (da[0] < vd_end && vd < e0) || (da[1] < vd_end && vd < e1)) {
-		rv->broken_reason = "vrings overlap each other or the VDEV entry";
+		rv->fault = AL_F_VRING_OVERLAP;
 		return AL_EINIT;
 	}
 	return 0;
@@ -185,7 +186,7 @@ static int device_link_up(struct rpmsg_virtio_device *rv)
 	}
 	al_unlock(rv);
 	if (rc)
-		return report_broken(rv, break_link(rv, rv->broken_reason));
+		return report_broken(rv, break_link(rv, rv->fault));
 	if (rv->ops->wake)
 		rv->ops->wake(rv->port_ctx);
 	al_bus_link_up(&rv->rdev);
@@ -206,7 +207,7 @@ static int driver_start(struct rpmsg_virtio_device *rv)
 	for (uint16_t i = 0; i < rv->rvq.num; i++) {
 		uint8_t *b = pool_get(rv->shpool, rv->r2h_buf_size);
 		if (!b) {
-			rv->broken_reason = "buffer pool too small for the receive ring";
+			rv->fault = AL_F_POOL;
 			return AL_ENOMEM;
 		}
 		rv->rvq.shadow[i].off = (uint32_t)(b - (uint8_t *)rv->shm.va);
@@ -273,12 +274,12 @@ int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio
 	rvdev->vdev_rsc = al_shm_da_to_va(shm_io, vdev->vdev_da,
 					  AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE);
 	if (!rvdev->vdev_rsc || ((uintptr_t)rvdev->vdev_rsc & 3u)) {
-		rvdev->broken_reason = "VDEV entry outside the shared region or misaligned";
+		rvdev->fault = AL_F_VDEV_OUTSIDE;
 		return AL_EINIT;
 	}
 	cache_invalidate(rvdev, rvdev->vdev_rsc, AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE);
 	if (al_rd32(rvdev->vdev_rsc + AL_RSC_VDEV_ID) != VIRTIO_ID_RPMSG) {
-		rvdev->broken_reason = "VDEV entry is not an rpmsg device (id 7)";
+		rvdev->fault = AL_F_VDEV_ID;
 		return AL_EINIT;
 	}
 	if (is_driver(rvdev))
@@ -367,7 +368,7 @@ static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 	if (r == 0)
 		return AL_ENOBUFS;
 	if (vq->shadow[*id].len < rv->r2h_buf_size)
-		return break_link(rv, "driver offered a buffer smaller than the link's buffer size");
+		return break_link(rv, AL_F_TX_BUF_SMALL);
 	return 0;
 }
 
@@ -583,7 +584,13 @@ int al_rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
 	if (rxbuf != rv->rx_cur_payload)
 		return AL_EPERM;
+	/* Held from now on, not when the callback returns: another thread may
+	 * be handed the buffer at once and release it before that. */
+	al_lock(rv);
 	rv->rx_cur_held = true;
+	rv->rvq.shadow[rv->rx_cur_id].state = AL_DS_HELD;
+	al_wr32((uint8_t *)rxbuf - HDR + HDR_RESERVED, rv->rx_cur_id);
+	al_unlock(rv);
 	return AL_OK;
 }
 
@@ -668,13 +675,13 @@ static int check_msg(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t used_
 		limit = rv->h2r_buf_size;
 	uint8_t *b = buf_va(rv, s);
 	if (limit < HDR)
-		return break_link(rv, "message shorter than the rpmsg header");
+		return break_link(rv, AL_F_MSG_SHORT);
 	cache_invalidate(rv, b, limit);
 	*src = al_rd32(b);
 	uint32_t dst = al_rd32(b + 4);
 	*len = al_rd16(b + 12); /* read once; only this copy is used */
 	if (*len > limit - HDR)
-		return break_link(rv, "message length larger than its buffer");
+		return break_link(rv, AL_F_MSG_LEN);
 	*data = b + HDR;
 	*ept = al_ept_by_addr(&rv->rdev, dst);
 	if (*ept && (*ept)->dest_addr == RPMSG_ADDR_ANY)
@@ -751,16 +758,13 @@ int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev)
 				break;
 			}
 		}
-		if (ept && rv->rx_cur_held) {
-			rv->rvq.shadow[id].state = AL_DS_HELD;
-			al_wr32(data - HDR + HDR_RESERVED, id);
-		} else {
+		if (!ept || !rv->rx_cur_held) /* held ones were marked by the hold call */
 			rx_return(rv, id);
-		}
 		n++;
 	}
+	bool waiters = rv->tx_waiters != 0; /* read under the lock */
 	al_unlock(rv);
-	if (rv->tx_waiters && rv->ops->wake)
+	if (waiters && rv->ops->wake)
 		rv->ops->wake(rv->port_ctx);
 	return rc ? report_broken(rv, rc) : n;
 }

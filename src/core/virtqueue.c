@@ -6,6 +6,7 @@
 
 #include "amplink/error.h"
 #include "amplink/virtio_ring.h"
+#include "fault.h"
 #include "shm_access.h"
 
 #define AVAIL_RING(vq, i) ((vq)->avail + AL_VRING_AVAIL_RING + 2u * (i))
@@ -13,7 +14,7 @@
 #define USED_EVENT(vq) AVAIL_RING(vq, (vq)->num)                          /* in avail */
 #define AVAIL_EVENT(vq) ((vq)->used + AL_VRING_USED_RING + AL_VRING_USED_ELEM_SIZE * (vq)->num)
 
-static int fault(struct al_vq *vq, const char *why)
+static int fault(struct al_vq *vq, uint8_t why)
 {
 	vq->fault = why;
 	return AL_EBROKEN;
@@ -24,17 +25,17 @@ int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, uint64_t da, uint32_
 {
 	memset(vq, 0, sizeof(*vq));
 	if (num == 0 || num > AL_VRING_MAX_NUM || (num & (num - 1)) != 0) {
-		vq->fault = "vring num is not a power of two in 1..32768";
+		vq->fault = AL_F_VRING_NUM;
 		return AL_EINIT;
 	}
 	if (align < 16 || align > 0x10000 || (align & (align - 1)) != 0 || (da & 15u) != 0) {
-		vq->fault = "vring alignment is not a power of two >= 16, or the ring is misaligned";
+		vq->fault = AL_F_VRING_ALIGN;
 		return AL_EINIT;
 	}
 	size_t size = vring_size(num, align);
 	uint8_t *base = al_shm_da_to_va(shm, da, size);
 	if (!base) {
-		vq->fault = "vring does not fit in the shared region";
+		vq->fault = AL_F_VRING_OUTSIDE;
 		return AL_EINIT;
 	}
 	if (zero)
@@ -83,17 +84,17 @@ int al_vq_get_used(struct al_vq *vq, uint16_t *id, uint32_t *len)
 	if (ready == 0)
 		return 0;
 	if (ready > vq->num)
-		return fault(vq, "used index moved by more than the ring size");
+		return fault(vq, AL_F_USED_IDX);
 	const uint8_t *e = USED_ELEM(vq, vq->last_idx & mask(vq));
 	uint32_t uid = al_rd32(e);
 	uint32_t ulen = al_rd32(e + 4);
 	if (uid >= vq->num)
-		return fault(vq, "used id out of range");
+		return fault(vq, AL_F_USED_ID);
 	struct al_desc_shadow *s = &vq->shadow[uid];
 	if (s->state != AL_DS_POSTED)
-		return fault(vq, "used id is not a buffer the device owns");
+		return fault(vq, AL_F_USED_NOT_OWNED);
 	if (ulen > s->len)
-		return fault(vq, "used length larger than the buffer");
+		return fault(vq, AL_F_USED_LEN);
 	s->state = AL_DS_BUSY;
 	vq->last_idx++;
 	*id = (uint16_t)uid;
@@ -108,24 +109,24 @@ int al_vq_get_avail(struct al_vq *vq, const struct al_shm *shm, uint16_t *id)
 	if (ready == 0)
 		return 0;
 	if (ready > vq->num)
-		return fault(vq, "avail index moved by more than the ring size");
+		return fault(vq, AL_F_AVAIL_IDX);
 	uint16_t head = al_rd16(AVAIL_RING(vq, vq->last_idx & mask(vq)));
 	if (head >= vq->num)
-		return fault(vq, "avail descriptor id out of range");
+		return fault(vq, AL_F_AVAIL_ID);
 	struct al_desc_shadow *s = &vq->shadow[head];
 	if (s->state != AL_DS_FREE)
-		return fault(vq, "descriptor offered again while the device still holds it");
+		return fault(vq, AL_F_DESC_REOFFERED);
 	const uint8_t *d = vq->desc + AL_VRING_DESC_SIZE * head;
 	uint64_t addr = al_rd64(d);
 	uint32_t dlen = al_rd32(d + 8);
 	uint16_t flags = al_rd16(d + 12);
 	if (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT))
-		return fault(vq, "chained or indirect descriptor (rpmsg uses single buffers)");
+		return fault(vq, AL_F_DESC_CHAINED);
 	if (dlen < 16u || dlen > AL_BUF_SIZE_MAX)
-		return fault(vq, "descriptor length outside 16..65536");
+		return fault(vq, AL_F_DESC_LEN);
 	uint8_t *va = al_shm_da_to_va(shm, addr, dlen);
 	if (!va)
-		return fault(vq, "descriptor address outside the shared region");
+		return fault(vq, AL_F_DESC_ADDR);
 	s->off = (uint32_t)(va - (uint8_t *)shm->va);
 	s->len = dlen;
 	s->state = AL_DS_BUSY;

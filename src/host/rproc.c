@@ -393,7 +393,7 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	const struct rpmsg_virtio_config vc = {rp->cfg.buf_size, rp->cfg.buf_size, false};
 	rc = rpmsg_init_vdev_with_config(&rp->rvdev, &rp->vdev, ns_bind, &shm, &rp->pool, &vc);
 	if (rc) {
-		const char *r = rp->rvdev.broken_reason;
+		const char *r = rpmsg_virtio_broken_reason(&rp->rvdev);
 		teardown(rp);
 		return say(why, n, rc, "link set-up failed: %s", r ? r : al_strerror(rc));
 	}

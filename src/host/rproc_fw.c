@@ -222,7 +222,7 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	int rc = rpmsg_init_vdev_with_config(&fw->rvdev, &fw->vdev, NULL, &shm, NULL, &vc);
 	if (rc)
 		return fail(fw, rc, "link set-up failed",
-			    fw->rvdev.broken_reason ? fw->rvdev.broken_reason : al_strerror(rc));
+			    rpmsg_virtio_broken_reason(&fw->rvdev) ? rpmsg_virtio_broken_reason(&fw->rvdev) : al_strerror(rc));
 	rc = rpmsg_create_ept(&fw->hb, &fw->rvdev.rdev, NULL, AL_RPROC_HB_ADDR, AL_RPROC_HB_ADDR,
 			      hb_cb, NULL);
 	if (rc)

@@ -534,7 +534,7 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 					 &vc);
 	if (rc)
 		return fail(l, rc, "link set-up failed: %s",
-			    l->rvdev.broken_reason ? l->rvdev.broken_reason : al_strerror(rc));
+			    rpmsg_virtio_broken_reason(&l->rvdev) ? rpmsg_virtio_broken_reason(&l->rvdev) : al_strerror(rc));
 	l->up_reported = true;
 	rc = start_threads(l);
 	event(l, AL_EV_UP, NULL);
@@ -650,7 +650,7 @@ static int open_host_openamp(struct al_posix_link *l)
 	rc = rpmsg_init_vdev(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, &l->pool);
 	if (rc)
 		return fail(l, rc, "link set-up failed: %s",
-			    l->rvdev.broken_reason ? l->rvdev.broken_reason : al_strerror(rc));
+			    rpmsg_virtio_broken_reason(&l->rvdev) ? rpmsg_virtio_broken_reason(&l->rvdev) : al_strerror(rc));
 	l->up_reported = true;
 	rc = start_threads(l);
 	event(l, AL_EV_UP, NULL);

@@ -1,0 +1,2 @@
+/* Lets RPMsg-Lite code include "rpmsg_ns.h" unchanged. */
+#include "amplink/rpmsg_ns.h"

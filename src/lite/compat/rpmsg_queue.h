@@ -1,0 +1,2 @@
+/* Lets RPMsg-Lite code include "rpmsg_queue.h" unchanged. */
+#include "amplink/rpmsg_queue.h"

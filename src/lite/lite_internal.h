@@ -1,0 +1,42 @@
+/* What the RPMsg-Lite façade's sources share: error and timeout mapping onto
+ * the core's conventions; not installed. */
+#ifndef AL_LITE_INTERNAL_H
+#define AL_LITE_INTERNAL_H
+
+#include <stddef.h>
+
+#include "amplink/rpmsg_lite.h"
+
+_Static_assert(offsetof(struct rpmsg_lite_instance, rvdev) == 0 &&
+		   offsetof(struct rpmsg_virtio_device, rdev) == 0,
+	       "an instance must be reachable from its rpmsg_device");
+
+/* The instance behind a core device (rdev is its first byte). */
+static inline struct rpmsg_lite_instance *al_lite_of(struct rpmsg_device *rdev)
+{
+	return (struct rpmsg_lite_instance *)(void *)rdev;
+}
+
+/* A throw-away core endpoint naming only the device, for the core calls that
+ * need an endpoint just to find the link (RPMsg-Lite's buffer calls have
+ * none). */
+#define AL_LITE_DEV_EPT(rl) (&(struct rpmsg_endpoint){.rdev = &(rl)->rvdev.rdev})
+
+/* RPMsg-Lite timeout (ms, RL_BLOCK = all ones) to a core timeout. */
+static inline uint32_t al_lite_tmo(uintptr_t timeout)
+{
+	return timeout >= AL_WAIT_FOREVER ? AL_WAIT_FOREVER : (uint32_t)timeout;
+}
+
+/* Mark an object as made by a dynamic variant (or not); a no-op without
+ * malloc, where the field does not exist. */
+#if AMPLINK_NO_MALLOC
+#define AL_LITE_MARK(obj, v) ((void)(obj))
+#else
+#define AL_LITE_MARK(obj, v) ((obj)->allocated = (v))
+#endif
+
+/* A core result (>= 0 success, AL_E* error) as an RPMsg-Lite status. */
+int32_t al_lite_err(int rc);
+
+#endif

@@ -1,0 +1,288 @@
+/* The RPMsg-Lite-style API over the amplink core: platform registry, init,
+ * link state, endpoints, copying and zero-copy send (rpmsg_lite.h). */
+#define AMPLINK_LITE_BUILD
+#include "amplink/rpmsg_lite.h"
+
+#include <string.h>
+#if !AMPLINK_NO_MALLOC
+#include <stdlib.h>
+#endif
+
+#include "amplink/layout.h"
+#include "lite_internal.h"
+
+static struct {
+	const struct al_port_ops *ops;
+	void *ctx;
+	uint64_t da;
+} platform[RL_PLATFORM_HIGHEST_LINK_ID + 1U];
+
+int32_t al_lite_err(int rc)
+{
+	switch (rc) {
+	case AL_EMSGSIZE: return RL_ERR_BUFF_SIZE;
+	case AL_ENOBUFS:
+	case AL_ENOMEM: return RL_ERR_NO_MEM;
+	case AL_ESTATE:
+	case AL_EBROKEN:
+	case AL_ENOLINK: return RL_NOT_READY;
+	default: return rc >= 0 ? RL_SUCCESS : RL_ERR_PARAM;
+	}
+}
+
+int32_t rpmsg_lite_set_platform(uint32_t link_id, const struct al_port_ops *ops, void *ctx,
+				uint64_t shm_da)
+{
+	if (link_id > RL_PLATFORM_HIGHEST_LINK_ID || (ops && !ops->notify))
+		return RL_ERR_PARAM;
+	platform[link_id].ops = ops;
+	platform[link_id].ctx = ctx;
+	platform[link_id].da = shm_da;
+	return RL_SUCCESS;
+}
+
+/* Both roles: plan the layout.h layout at the platform's device address;
+ * the remote writes the resource table, the master gets the buffer pool;
+ * then the core does the rest. `len` is SIZE_MAX for the remote (it uses
+ * exactly what the plan needs). */
+static struct rpmsg_lite_instance *lite_init(struct rpmsg_lite_instance *rl, void *shmem_addr,
+					     size_t len, uint32_t link_id, unsigned int role)
+{
+	static const struct al_layout_cfg cfg = {.num = RL_BUFFER_COUNT,
+						 .align = RL_VRING_ALIGN,
+						 .buf_size = RL_BUFFER_SIZE,
+						 .features = RL_VDEV_FEATURES};
+	static const struct rpmsg_virtio_config vcfg = {.h2r_buf_size = RL_BUFFER_SIZE,
+							.r2h_buf_size = RL_BUFFER_SIZE};
+	struct al_layout lay;
+	if (!rl || !shmem_addr || link_id > RL_PLATFORM_HIGHEST_LINK_ID || !platform[link_id].ops ||
+	    al_layout_plan(&cfg, platform[link_id].da, len, &lay))
+		return NULL;
+	const struct al_port_ops *ops = platform[link_id].ops;
+	void *ctx = platform[link_id].ctx;
+	struct al_shm shm = {shmem_addr, platform[link_id].da,
+			     role == VIRTIO_DEV_DRIVER ? len : lay.total};
+	struct rpmsg_virtio_shm_pool *pool = NULL;
+	if (role == VIRTIO_DEV_DEVICE) {
+		if (al_layout_write_rsc(&shm, &lay, &cfg))
+			return NULL;
+		if (ops->cache_flush)
+			ops->cache_flush(ctx, shmem_addr, sizeof(struct al_rsc_table_rpmsg));
+	} else {
+		pool = &rl->pool;
+		rpmsg_virtio_init_shm_pool(pool, al_shm_da_to_va(&shm, lay.pool_da, lay.pool_size),
+					   lay.pool_size);
+	}
+	struct virtio_device vdev = {.role = role,
+				     .vdev_da = lay.vdev_da,
+				     .features = RL_VDEV_FEATURES,
+				     .shadows = rl->shadows,
+				     .num_shadows = 2U * RL_BUFFER_COUNT,
+				     .ops = ops,
+				     .port_ctx = ctx};
+	rl->ns = NULL;
+	AL_LITE_MARK(rl, 0);
+	return rpmsg_init_vdev_with_config(&rl->rvdev, &vdev, NULL, &shm, pool, &vcfg) ? NULL : rl;
+}
+
+struct rpmsg_lite_instance *
+rpmsg_lite_master_init_static(void *shmem_addr, size_t shmem_length, uint32_t link_id,
+			      uint32_t init_flags, struct rpmsg_lite_instance *static_context)
+{
+	(void)init_flags;
+	return lite_init(static_context, shmem_addr, shmem_length, link_id, VIRTIO_DEV_DRIVER);
+}
+
+struct rpmsg_lite_instance *
+rpmsg_lite_remote_init_static(void *shmem_addr, uint32_t link_id, uint32_t init_flags,
+			      struct rpmsg_lite_instance *static_context)
+{
+	(void)init_flags;
+	return lite_init(static_context, shmem_addr, SIZE_MAX, link_id, VIRTIO_DEV_DEVICE);
+}
+
+#if !AMPLINK_NO_MALLOC
+static struct rpmsg_lite_instance *alloc_init(void *shmem_addr, size_t len, uint32_t link_id,
+					      unsigned int role)
+{
+	struct rpmsg_lite_instance *rl = malloc(sizeof(*rl));
+	if (rl && lite_init(rl, shmem_addr, len, link_id, role)) {
+		rl->allocated = 1;
+		return rl;
+	}
+	free(rl);
+	return NULL;
+}
+
+struct rpmsg_lite_instance *rpmsg_lite_master_init(void *shmem_addr, size_t shmem_length,
+						   uint32_t link_id, uint32_t init_flags)
+{
+	(void)init_flags;
+	return alloc_init(shmem_addr, shmem_length, link_id, VIRTIO_DEV_DRIVER);
+}
+
+struct rpmsg_lite_instance *rpmsg_lite_remote_init(void *shmem_addr, uint32_t link_id,
+						   uint32_t init_flags)
+{
+	(void)init_flags;
+	return alloc_init(shmem_addr, SIZE_MAX, link_id, VIRTIO_DEV_DEVICE);
+}
+#endif
+
+int32_t rpmsg_lite_deinit(struct rpmsg_lite_instance *rpmsg_lite_dev)
+{
+	if (!rpmsg_lite_dev)
+		return RL_ERR_PARAM;
+	rpmsg_deinit_vdev(&rpmsg_lite_dev->rvdev);
+#if !AMPLINK_NO_MALLOC
+	if (rpmsg_lite_dev->allocated)
+		free(rpmsg_lite_dev);
+#endif
+	return RL_SUCCESS;
+}
+
+int32_t rpmsg_lite_isr(struct rpmsg_lite_instance *rpmsg_lite_dev)
+{
+	if (!rpmsg_lite_dev)
+		return RL_ERR_PARAM;
+	int rc = rpmsg_virtio_notified(&rpmsg_lite_dev->rvdev);
+	return rc >= 0 ? rc : al_lite_err(rc);
+}
+
+uint32_t rpmsg_lite_is_link_up(struct rpmsg_lite_instance *rpmsg_lite_dev)
+{
+	return rpmsg_lite_dev && rpmsg_virtio_link_state(&rpmsg_lite_dev->rvdev) == AL_LINK_UP
+		   ? RL_TRUE
+		   : RL_FALSE;
+}
+
+uint32_t rpmsg_lite_wait_for_link_up(struct rpmsg_lite_instance *rpmsg_lite_dev, uintptr_t timeout)
+{
+	return rpmsg_lite_dev && rpmsg_virtio_wait_link_up(&rpmsg_lite_dev->rvdev,
+							   al_lite_tmo(timeout)) == AL_OK
+		   ? RL_TRUE
+		   : RL_FALSE;
+}
+
+/* ---- endpoints ------------------------------------------------------------ */
+
+/* Core callback -> RPMsg-Lite callback; RL_HOLD keeps the buffer. */
+static int lite_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)priv;
+	struct rpmsg_lite_endpoint *e =
+	    (struct rpmsg_lite_endpoint *)(void *)((char *)ept -
+						   offsetof(struct rpmsg_lite_endpoint, ept));
+	if (e->rx_cb(data, (uint32_t)len, src, e->rx_cb_data) == RL_HOLD)
+		(void)al_rpmsg_hold_rx_buffer(ept, data);
+	return RPMSG_SUCCESS;
+}
+
+struct rpmsg_lite_endpoint *
+rpmsg_lite_create_ept_static(struct rpmsg_lite_instance *rpmsg_lite_dev, uint32_t addr,
+			     rl_ept_rx_cb_t rx_cb, void *rx_cb_data,
+			     struct rpmsg_lite_ept_static_context *ept_context)
+{
+	if (!rpmsg_lite_dev || !rx_cb || !ept_context)
+		return NULL;
+	struct rpmsg_lite_endpoint *e = &ept_context->ept;
+	e->rx_cb = rx_cb;
+	e->rx_cb_data = rx_cb_data;
+	AL_LITE_MARK(e, 0);
+	if (rpmsg_create_ept(&e->ept, &rpmsg_lite_dev->rvdev.rdev, NULL, addr, RPMSG_ADDR_ANY,
+			     lite_rx, NULL))
+		return NULL;
+	e->addr = e->ept.addr;
+	return e;
+}
+
+#if !AMPLINK_NO_MALLOC
+struct rpmsg_lite_endpoint *rpmsg_lite_create_ept(struct rpmsg_lite_instance *rpmsg_lite_dev,
+						  uint32_t addr, rl_ept_rx_cb_t rx_cb,
+						  void *rx_cb_data)
+{
+	struct rpmsg_lite_ept_static_context *c = malloc(sizeof(*c));
+	struct rpmsg_lite_endpoint *e =
+	    c ? rpmsg_lite_create_ept_static(rpmsg_lite_dev, addr, rx_cb, rx_cb_data, c) : NULL;
+	if (e)
+		e->allocated = 1;
+	else
+		free(c);
+	return e;
+}
+#endif
+
+int32_t rpmsg_lite_destroy_ept(struct rpmsg_lite_instance *rpmsg_lite_dev,
+			       struct rpmsg_lite_endpoint *rl_ept)
+{
+	if (!rpmsg_lite_dev || !rl_ept || rl_ept->ept.rdev != &rpmsg_lite_dev->rvdev.rdev)
+		return RL_ERR_PARAM;
+	rpmsg_destroy_ept(&rl_ept->ept);
+#if !AMPLINK_NO_MALLOC
+	if (rl_ept->allocated)
+		free(rl_ept);
+#endif
+	return RL_SUCCESS;
+}
+
+/* ---- sending ----------------------------------------------------------------- */
+
+int32_t rpmsg_lite_send(struct rpmsg_lite_instance *rpmsg_lite_dev, struct rpmsg_lite_endpoint *ept,
+			uint32_t dst, char *data, uint32_t size, uintptr_t timeout)
+{
+	if (!ept)
+		return RL_ERR_PARAM;
+	if (size > RL_BUFFER_PAYLOAD_SIZE)
+		return RL_ERR_BUFF_SIZE;
+	if (!rpmsg_lite_dev || !data || ept->ept.rdev != &rpmsg_lite_dev->rvdev.rdev)
+		return RL_ERR_PARAM;
+	return al_lite_err(
+	    al_send_timeout(&ept->ept, ept->ept.addr, dst, data, (int)size, al_lite_tmo(timeout)));
+}
+
+void *rpmsg_lite_alloc_tx_buffer(struct rpmsg_lite_instance *rpmsg_lite_dev, uint32_t *size,
+				 uintptr_t timeout)
+{
+	if (!size)
+		return NULL;
+	void *p = rpmsg_lite_dev ? al_get_tx_buffer_timeout(AL_LITE_DEV_EPT(rpmsg_lite_dev), size,
+							    al_lite_tmo(timeout), NULL)
+				 : NULL;
+	if (!p)
+		*size = 0;
+	return p;
+}
+
+int32_t rpmsg_lite_send_nocopy(struct rpmsg_lite_instance *rpmsg_lite_dev,
+			       struct rpmsg_lite_endpoint *ept, uint32_t dst, void *data,
+			       uint32_t size)
+{
+	if (!rpmsg_lite_dev || !ept || !data || ept->ept.rdev != &rpmsg_lite_dev->rvdev.rdev)
+		return RL_ERR_PARAM;
+	if (size > RL_BUFFER_PAYLOAD_SIZE)
+		return RL_ERR_BUFF_SIZE;
+	return al_lite_err(
+	    rpmsg_send_offchannel_nocopy(&ept->ept, ept->ept.addr, dst, data, (int)size));
+}
+
+int32_t rpmsg_lite_release_tx_buffer(struct rpmsg_lite_instance *rpmsg_lite_dev, void *txbuf)
+{
+	if (!rpmsg_lite_dev)
+		return RL_ERR_PARAM;
+	return al_lite_err(rpmsg_release_tx_buffer(AL_LITE_DEV_EPT(rpmsg_lite_dev), txbuf));
+}
+
+int32_t rpmsg_lite_release_rx_buffer(struct rpmsg_lite_instance *rpmsg_lite_dev, void *rxbuf)
+{
+	if (!rpmsg_lite_dev)
+		return RL_ERR_PARAM;
+	return al_lite_err(al_rpmsg_release_rx_buffer(AL_LITE_DEV_EPT(rpmsg_lite_dev), rxbuf));
+}
+
+int32_t rpmsg_lite_get_number_of_free_buffers(struct rpmsg_lite_instance *rpmsg_lite_dev)
+{
+	if (!rpmsg_lite_dev)
+		return RL_ERR_PARAM;
+	int n = rpmsg_virtio_get_free_tx_buffers(&rpmsg_lite_dev->rvdev);
+	return n >= 0 ? n : al_lite_err(n);
+}

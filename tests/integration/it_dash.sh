@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# End-to-end test of `amplink dash` (tools/cmd_dash.c): a remote running the
+# motor demo, the dash on 127.0.0.1 with a free port, then
+#   http     plain HTTP with curl: page, SSE stream, samples from SQLite,
+#            set-duty acknowledged, bad requests answered 4xx
+#   browser  headless Chromium loads the page in self-test mode: the chart
+#            gets points, a duty command from the page comes back
+#            acknowledged (the page reports both to /api/report), and a
+#            screenshot of the chart is saved as OUTDIR/dash.png.
+#            Exits 77 (CTest: skipped) when chromium is not installed.
+# usage: it_dash.sh http|browser PATH-TO-amplink OUTDIR
+set -euo pipefail
+mode=$1 bin=$2 out=$3
+mkdir -p "$out"
+if [ "$mode" = browser ] && ! command -v chromium >/dev/null; then
+  echo "SKIP: chromium not installed (apt-get install chromium)"; exit 77
+fi
+tmp=$(mktemp -d /tmp/it_dash.XXXXXX)
+link="itdash-$$-$mode"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- dash stderr"; cat "$tmp/dash.err" || true; exit 1; }
+
+"$bin" remote --link "$link" --once --demo motor 2>"$tmp/remote.err" & pids+=($!)
+"$bin" dash --link "$link" --port 0 --db "$tmp/t.db" --duration 25000 >"$tmp/dash.out" 2>"$tmp/dash.err" & dash=$!; pids+=($dash)
+for _ in $(seq 1 100); do grep -q http "$tmp/dash.out" 2>/dev/null && break; sleep 0.05; done
+url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$tmp/dash.out") || fail "dash did not start"
+echo "dash at $url"
+sleep 1.2   # about 12 temperature samples and one ADC sample
+
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+if [ "$mode" = http ]; then
+  curl -sf "$url" | grep -q '<canvas id=temp' || fail "page has no chart"
+  temp=$(curl -sf "${url}api/samples?series=temp&limit=1000")
+  n=$(grep -o '"seq"' <<<"$temp" | wc -l)
+  [ "$n" -ge 6 ] || fail "only $n temperature samples in SQLite after 1.2 s: $temp"
+  echo "SQLite: $n temperature samples, e.g. ${temp:0:90}..."
+  timeout 2 curl -sN "${url}events" >"$tmp/sse" || true
+  grep -q '^event: sample$' "$tmp/sse" || fail "no SSE sample event"
+  grep -q '^data: {"series":"temp"' "$tmp/sse" || fail "bad SSE data"
+  ack=$(curl -sf -X POST "${url}api/duty?value=60") || fail "duty request failed"
+  echo "duty 60: $ack"
+  grep -q '"status":"ok","duty":60' <<<"$ack" || fail "duty not acknowledged: $ack"
+  [ "$(code -X POST "${url}api/duty?value=abc")" = 400 ] || fail "bad duty value not 400"
+  [ "$(code -X POST "${url}api/duty?value=101")" = 400 ] || fail "duty 101 not 400"
+  [ "$(code -X POST "${url}api/duty")" = 400 ] || fail "missing value not 400"
+  [ "$(code "${url}api/duty?value=5")" = 405 ] || fail "GET duty not 405"
+  [ "$(code "${url}api/samples?series=x")" = 400 ] || fail "bad series not 400"
+  [ "$(code "${url}api/samples?series=temp&limit=-1")" = 400 ] || fail "bad limit not 400"
+  [ "$(code "${url}no/such/page")" = 404 ] || fail "unknown page not 404"
+  [ "$(code -X DELETE "$url")" = 405 ] || fail "DELETE not 405"
+  head -c 5000 /dev/zero | tr '\0' x >"$tmp/big"
+  [ "$(code -X POST --data-binary @"$tmp/big" "${url}api/report")" = 413 ] || fail "big body not 413"
+  status=$(curl -sf "${url}api/status")
+  echo "status: $status"
+  grep -q '"acks":1,' <<<"$status" || fail "ack not counted"
+else
+  ud=$(mktemp -d "$tmp/chrome.XXXXXX")
+  flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
+         --disable-component-update --disable-sync --user-data-dir="$ud")
+  chromium "${flags[@]}" --remote-debugging-port=0 "${url}?autotest=1" >"$tmp/chrome.log" 2>&1 & pids+=($!)
+  rep="{}"
+  for _ in $(seq 1 150); do   # up to 15 s
+    rep=$(curl -sf "${url}api/report") || true
+    [ "$rep" != "{}" ] && break
+    sleep 0.1
+  done
+  echo "page report: $rep"
+  [ "$rep" != "{}" ] || { tail -5 "$tmp/chrome.log"; fail "the page never reported"; }
+  grep -q '"acked":true,"duty":60' <<<"$rep" || fail "duty from the page not acknowledged"
+  pts=$(sed -n 's/.*"temp_points":\([0-9]*\).*/\1/p' <<<"$rep")
+  [ "${pts:-0}" -ge 5 ] || fail "chart got only ${pts:-0} points"
+  ud2=$(mktemp -d "$tmp/chrome.XXXXXX")
+  flags[-1]=--user-data-dir="$ud2"
+  rm -f "$out/dash.png"
+  timeout 30 chromium "${flags[@]}" --screenshot="$out/dash.png" --window-size=900,560 \
+    --timeout=2000 "$url" >"$tmp/shot.log" 2>&1 || true
+  [ -s "$out/dash.png" ] || { tail -5 "$tmp/shot.log"; fail "no screenshot"; }
+  echo "screenshot: $out/dash.png ($(stat -c %s "$out/dash.png") bytes)"
+fi
+kill -TERM "$dash"; wait "$dash" || true
+grep -q 'samples stored in' "$tmp/dash.err" || fail "dash did not shut down cleanly"
+echo "PASS ($mode)"

@@ -1,0 +1,151 @@
+/* The remote side of the motor + sensor demo (tools/motor_demo.h): a
+ * simulated PWM that SET_DUTY commands drive (each one ACKed from the
+ * receive callback), a temperature that follows the duty, reported every
+ * 100 ms, and an ADC channel reported every second, each on its own
+ * service. Runs inside `amplink remote --demo motor`. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "motor_demo.h"
+
+static struct {
+	struct rpmsg_endpoint ctrl, temp, adc;
+	struct al_log *lg;
+	pthread_t task;
+	bool running;
+	volatile int stop;
+	volatile int32_t duty;
+	uint32_t cmds, ack_failed;
+} m;
+
+static uint32_t clock_ms(void)
+{
+	static uint64_t t0; /* the remote's "boot": its first reading */
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	uint64_t ms = (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+	if (!t0)
+		t0 = ms;
+	return (uint32_t)(ms - t0);
+}
+
+/* Receive context: apply, ACK with a non-blocking send (seed 000's
+ * callback, minus the blocking send). */
+static int ctrl_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)priv;
+	const uint8_t *b = data;
+	uint32_t type = len >= 4 ? motor_get32(b) : 0;
+	int32_t status = MOTOR_OK;
+	m.cmds++;
+	if (len != MOTOR_CMD_SIZE) {
+		status = MOTOR_EMSG;
+	} else if (type == MOTOR_SET_DUTY) {
+		int32_t v = (int32_t)motor_get32(b + 4);
+		if (v < 0 || v > 100) {
+			status = MOTOR_ERANGE;
+		} else {
+			int32_t old = m.duty;
+			m.duty = v; /* set_pwm_duty(v) on real hardware */
+			if (m.lg)
+				al_log_printf(m.lg, AL_LOG_NOTICE, "motor: duty %d%% -> %d%%", (int)old,
+					      (int)v);
+		}
+	} else if (type != MOTOR_GET_DUTY) {
+		status = MOTOR_EUNKNOWN;
+	}
+	if (status != MOTOR_OK && m.lg)
+		al_log_printf(m.lg, AL_LOG_WARNING, "motor: command %u refused: %s", (unsigned)type,
+			      motor_status_name(status));
+	uint8_t ack[MOTOR_ACK_SIZE];
+	motor_put32(ack, type);
+	motor_put32(ack + 4, (uint32_t)status);
+	motor_put32(ack + 8, (uint32_t)m.duty);
+	motor_put32(ack + 12, m.cmds);
+	if (rpmsg_trysendto(ept, ack, sizeof(ack), src) < 0)
+		m.ack_failed++;
+	return RPMSG_SUCCESS;
+}
+
+/* The host's first message on a sensor service only binds it. */
+static int sensor_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)ept, (void)data, (void)len, (void)src, (void)priv;
+	return RPMSG_SUCCESS;
+}
+
+static void send_sample(struct rpmsg_endpoint *ept, uint32_t *seq, int32_t value)
+{
+	if (!is_rpmsg_ept_ready(ept))
+		return;
+	uint8_t b[SENSOR_SAMPLE_SIZE];
+	motor_put32(b, *seq);
+	motor_put32(b + 4, clock_ms());
+	motor_put32(b + 8, (uint32_t)value);
+	if (rpmsg_trysend(ept, b, sizeof(b)) >= 0)
+		(*seq)++;
+	else if (m.lg)
+		al_log_printf(m.lg, AL_LOG_WARNING, "sensor: sample dropped, no free buffer");
+}
+
+/* The sensor task: every 100 ms a temperature, every 10th tick an ADC value. */
+static void *sensor_task(void *arg)
+{
+	(void)arg;
+	double temp = 25.0;
+	uint32_t tseq = 0, aseq = 0, tick = 0, noise = 12345;
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!m.stop) {
+		next.tv_nsec += (long)MOTOR_TEMP_PERIOD_MS * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		if (m.stop)
+			break;
+		noise = noise * 1103515245u + 12345u;
+		double target = 25.0 + 0.4 * (double)m.duty; /* the motor heats up with duty */
+		temp += (target - temp) * 0.05 + ((double)((noise >> 16) % 100) - 49.5) * 0.001;
+		send_sample(&m.temp, &tseq, (int32_t)lround(temp * 1000.0));
+		if (++tick % (MOTOR_ADC_PERIOD_MS / MOTOR_TEMP_PERIOD_MS) == 0) {
+			double t = (double)clock_ms() / 1000.0;
+			int32_t adc = (int32_t)lround(2048.0 + 1500.0 * sin(t * 2.0 * M_PI / 20.0) +
+						      (double)m.duty * 4.0);
+			send_sample(&m.adc, &aseq, adc < 0 ? 0 : adc > 4095 ? 4095 : adc);
+		}
+	}
+	return NULL;
+}
+
+int motor_remote_start(struct rpmsg_device *rdev, struct al_log *lg)
+{
+	m.lg = lg;
+	m.stop = 0;
+	int rc = rpmsg_create_ept(&m.ctrl, rdev, MOTOR_SVC_CTRL, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+				  ctrl_cb, NULL);
+	if (rc == 0)
+		rc = rpmsg_create_ept(&m.temp, rdev, MOTOR_SVC_TEMP, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+				      sensor_cb, NULL);
+	if (rc == 0)
+		rc = rpmsg_create_ept(&m.adc, rdev, MOTOR_SVC_ADC, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+				      sensor_cb, NULL);
+	if (rc == 0 && pthread_create(&m.task, NULL, sensor_task, NULL) != 0)
+		rc = AL_ENOMEM;
+	m.running = rc == 0;
+	return rc;
+}
+
+void motor_remote_stop(void)
+{
+	if (!m.running)
+		return;
+	m.stop = 1;
+	pthread_join(m.task, NULL);
+	m.running = false;
+	/* the endpoints go with the link (al_posix_close destroys them) */
+}

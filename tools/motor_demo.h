@@ -1,0 +1,113 @@
+/* The motor + sensor demo of seed 000, shared by both sides of `amplink`:
+ * the wire format of its three services, the remote's simulated motor and
+ * sensors (demo_motor.c), and the host's channel set (used by
+ * `amplink motor` and `amplink dash`).
+ *
+ * Services the remote announces with `amplink remote --demo motor`:
+ *   "motor-ctrl"  host -> remote: struct motor_cmd {le32 cmd_type; le32 value}
+ *                 remote -> host: struct motor_ack, one per command, in order
+ *   "sensor-temp" remote -> host: struct sensor_sample every 100 ms, value in
+ *                 milli-degrees Celsius
+ *   "sensor-adc"  remote -> host: struct sensor_sample every 1000 ms, value in
+ *                 raw 12-bit ADC counts (0..4095)
+ * The sensor services start sending once the host has sent them one
+ * message (any content: it binds the remote's endpoint to the host).
+ * All fields little-endian; every message is checked for its exact size
+ * and range by the receiver, and dropped (counted) otherwise.
+ */
+#ifndef AMPLINK_MOTOR_DEMO_H
+#define AMPLINK_MOTOR_DEMO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "amplink/log.h"
+#include "amplink/rpmsg.h"
+
+#define MOTOR_SVC_CTRL "motor-ctrl"
+#define MOTOR_SVC_TEMP "sensor-temp"
+#define MOTOR_SVC_ADC "sensor-adc"
+#define MOTOR_TEMP_PERIOD_MS 100u
+#define MOTOR_ADC_PERIOD_MS 1000u
+
+enum motor_cmd_type { MOTOR_SET_DUTY = 1, MOTOR_GET_DUTY = 2 };
+enum motor_status { MOTOR_OK = 0, MOTOR_EUNKNOWN = -1, MOTOR_ERANGE = -2, MOTOR_EMSG = -3 };
+
+/* Seed 000's struct motor_cmd. value: duty in percent, 0..100. */
+struct motor_cmd {
+	uint32_t cmd_type;
+	int32_t value;
+};
+/* The ACK: which command, its status, the duty now applied, and the number
+ * of commands the remote received so far (matches the host's count). */
+struct motor_ack {
+	uint32_t cmd_type;
+	int32_t status;
+	int32_t duty;
+	uint32_t seq;
+};
+struct sensor_sample {
+	uint32_t seq;   /* per series, from 0 */
+	uint32_t ts_ms; /* remote clock */
+	int32_t value;
+};
+#define MOTOR_CMD_SIZE 8u
+#define MOTOR_ACK_SIZE 16u
+#define SENSOR_SAMPLE_SIZE 12u
+
+static inline void motor_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+static inline uint32_t motor_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline const char *motor_status_name(int32_t st)
+{
+	return st == MOTOR_OK ? "ok" : st == MOTOR_EUNKNOWN ? "unknown command"
+	       : st == MOTOR_ERANGE ? "duty out of range (0..100)" : "malformed command";
+}
+
+/* ---- remote side (demo_motor.c) -------------------------------------------- */
+
+/* Create the three services on `rdev` and start the sensor task (a thread
+ * playing the RTOS task of seed 000: report, sleep 100 ms, repeat). `lg`
+ * (may be NULL) receives the demo's log lines. Thread context. Returns 0 or
+ * an AL_E* code. */
+int motor_remote_start(struct rpmsg_device *rdev, struct al_log *lg);
+/* Stop the task and destroy the services. Thread context. */
+void motor_remote_stop(void);
+
+/* ---- host side -------------------------------------------------------------- */
+
+/* Decode; false if the message has the wrong size or out-of-range fields. */
+static inline bool motor_ack_decode(const void *msg, long len, struct motor_ack *a)
+{
+	const uint8_t *b = msg;
+	if (len != (long)MOTOR_ACK_SIZE)
+		return false;
+	a->cmd_type = motor_get32(b);
+	a->status = (int32_t)motor_get32(b + 4);
+	a->duty = (int32_t)motor_get32(b + 8);
+	a->seq = motor_get32(b + 12);
+	return a->duty >= 0 && a->duty <= 100 && a->status <= 0 && a->status >= MOTOR_EMSG;
+}
+static inline bool sensor_sample_decode(const void *msg, long len, struct sensor_sample *s)
+{
+	const uint8_t *b = msg;
+	if (len != (long)SENSOR_SAMPLE_SIZE)
+		return false;
+	s->seq = motor_get32(b);
+	s->ts_ms = motor_get32(b + 4);
+	s->value = (int32_t)motor_get32(b + 8);
+	return true;
+}
+static inline void motor_cmd_encode(uint8_t out[MOTOR_CMD_SIZE], uint32_t type, int32_t value)
+{
+	motor_put32(out, type);
+	motor_put32(out + 4, (uint32_t)value);
+}
+
+#endif
