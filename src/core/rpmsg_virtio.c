@@ -21,9 +21,16 @@
 #define HDR RPMSG_HDR_SIZE
 #define HDR_RESERVED 8u /* offset of the header's reserved word: our id hint */
 
+/* AL_CFG_DEVICE_ONLY (a remote-only firmware): the role is a constant, so
+ * every driver-side path, and what only it calls, drops out of the image. */
 static inline bool is_driver(const struct rpmsg_virtio_device *rv)
 {
+#ifdef AL_CFG_DEVICE_ONLY
+	(void)rv;
+	return false;
+#else
 	return rv->role == VIRTIO_DEV_DRIVER;
+#endif
 }
 static inline bool event_idx(const struct rpmsg_virtio_device *rv)
 {
@@ -247,6 +254,10 @@ int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio
 				struct rpmsg_virtio_shm_pool *shpool,
 				const struct rpmsg_virtio_config *config)
 {
+#ifdef AL_CFG_DEVICE_ONLY
+	if (vdev && vdev->role == VIRTIO_DEV_DRIVER)
+		return AL_EINVAL; /* built for the remote side only */
+#endif
 	if (!rvdev || !vdev || !shm_io || !shm_io->va || !config || !vdev->ops ||
 	    !vdev->ops->notify || !vdev->shadows || vdev->role > VIRTIO_DEV_DEVICE ||
 	    (vdev->role == VIRTIO_DEV_DRIVER && !shpool))
