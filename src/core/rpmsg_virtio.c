@@ -595,6 +595,8 @@ int al_rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
 	if (rxbuf != rv->rx_cur_payload)
 		return AL_EPERM;
+	if (rv->rx_cur_held) /* held already (and maybe released since): once only */
+		return AL_OK;
 	/* Held from now on, not when the callback returns: another thread may
 	 * be handed the buffer at once and release it before that. */
 	al_lock(rv);
