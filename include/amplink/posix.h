@@ -74,7 +74,7 @@ struct al_posix_cfg {
 	uint32_t num;                     /* vring entries (remote: 0 = 256; host: 0 = any) */
 	uint32_t buf_size;                /* bytes per buffer (remote: 0 = 512; host: 0 = any) */
 	uint32_t connect_timeout_ms;      /* wait for the peer; 0 = 5000 */
-	uint32_t spin_us;                 /* adaptive doorbell spin; 0 = 50 */
+	uint32_t spin_us;                 /* adaptive doorbell spin; 0 = 250 */
 	rpmsg_ns_bind_cb ns_bind_cb;      /* names the peer announced, unbound */
 	al_link_event_cb event_cb;        /* may be NULL */
 	void *user;

@@ -245,7 +245,7 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 	if (!l->cfg.connect_timeout_ms)
 		l->cfg.connect_timeout_ms = 5000;
 	if (!l->cfg.spin_us)
-		l->cfg.spin_us = 50;
+		l->cfg.spin_us = 250; /* above this VM's futex wake-up (~50-100 us): see docs/performance.md */
 	if (!l->cfg.shm_path)
 		l->cfg.shm_path = "/dev/shm/openamp.shm";
 	if (!l->cfg.event_path)
