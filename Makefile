@@ -91,3 +91,17 @@ mcu: deps-mcu $(BUILD_MCU)/CMakeCache.txt
 
 size: mcu
 	@python3 scripts/size_report.py --nm arm-none-eabi-nm $(BUILD_MCU)/*.elf
+
+# ---- issue 9: the remote on an emulated Cortex-M4 ---------------------------
+#   make demo-mcu   the echo demo against build-mcu/fw_echo.elf run by
+#                   qemu-system-arm (mps2-an386), booted by `amplink rproc`;
+#                   installs qemu-system-arm and the cross toolchain if missing
+.PHONY: demo-mcu
+demo-mcu: build mcu
+	@dpkg -s qemu-system-arm >/dev/null 2>&1 || { \
+	  echo "installing: qemu-system-arm"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-system-arm; }
+	./$(BUILD)/amplink rproc start --machine mps2-an386 $(BUILD_MCU)/fw_echo.elf \
+	  --echo 10 --fw-log $(BUILD_MCU)/fw_echo.console.log

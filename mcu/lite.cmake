@@ -23,3 +23,15 @@ al_firmware(fw_minimal_lite_dynamic SOURCES fw_minimal_lite.c LIBS amplink_lite_
 # malloc needs _sbrk: newlib's nosys stubs provide it over the `end` symbol
 # of the linker script.
 target_link_options(fw_minimal_lite_dynamic PRIVATE --specs=nosys.specs)
+
+# Issue #9: the echo firmware booted by `amplink rproc start --machine
+# mps2-an386` (fw_echo.c). Its own façade build: 64 buffers per direction
+# (the host posts as many as the vrings hold) and 64-byte vring alignment,
+# the configuration its .resource_table is computed for; no allocator.
+set(AL_ECHO_LITE_DEFS AMPLINK_NO_MALLOC=1 RL_USE_STATIC_API=1 RL_BUFFER_COUNT=64U
+    RL_VRING_ALIGN=64U)
+add_library(amplink_lite_echo STATIC ${AL_LITE_SOURCES})
+target_include_directories(amplink_lite_echo PRIVATE ${AL_ROOT}/src/lite ${AL_ROOT}/src/core)
+target_link_libraries(amplink_lite_echo PUBLIC amplink_core)
+target_compile_definitions(amplink_lite_echo PUBLIC ${AL_ECHO_LITE_DEFS})
+al_firmware(fw_echo SOURCES fw_echo.c LIBS amplink_lite_echo)

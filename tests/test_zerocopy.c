@@ -296,6 +296,46 @@ static void hold_every_buffer_backpressure(void **state)
 	}
 }
 
+/* Holding and releasing inside the same callback (another thread may be
+ * handed the buffer and release it before the callback returns) gives the
+ * buffer back exactly once: a second return would be a protocol violation
+ * the peer catches. */
+static int hold_release_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src,
+			   void *priv)
+{
+	(void)len, (void)src;
+	int *rcs = priv;
+	rcs[0] = al_rpmsg_hold_rx_buffer(ept, data);
+	rcs[1] = al_rpmsg_release_rx_buffer(ept, data);
+	rcs[2] = al_rpmsg_release_rx_buffer(ept, data);
+	rcs[3] = al_rpmsg_hold_rx_buffer(ept, data); /* once only: not held again */
+	return RPMSG_SUCCESS;
+}
+
+static void hold_and_release_inside_callback(void **state)
+{
+	(void)state;
+	static int rcs[4];
+	for (int rx_side = 0; rx_side < 2; rx_side++) {
+		setup();
+		int tx_side = other(rx_side);
+		E[rx_side].cb = hold_release_cb;
+		E[rx_side].priv = rcs;
+		for (int i = 0; i < 40; i++) {
+			memset(rcs, 0x55, sizeof(rcs));
+			assert_int_equal(rpmsg_trysend(&E[tx_side], "hr", 2), 2);
+			assert_int_equal(tu_pump(&L), 1);
+			assert_int_equal(rcs[0], 0);
+			assert_int_equal(rcs[1], 0);
+			assert_int_equal(rcs[2], AL_EPERM);
+			assert_int_equal(free_tx(tx_side), 16);
+		}
+		assert_int_equal(rpmsg_virtio_link_state(tu_rv(&L, TU_DRV)), AL_LINK_UP);
+		assert_int_equal(rpmsg_virtio_link_state(tu_rv(&L, TU_DEV)), AL_LINK_UP);
+		tu_check(&L);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(hold_rx_buffer_on_device),
 	    cmocka_unit_test(hold_rx_buffer_on_driver),
 	    cmocka_unit_test(hold_every_buffer_backpressure),
+	    cmocka_unit_test(hold_and_release_inside_callback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

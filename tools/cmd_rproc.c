@@ -22,6 +22,8 @@
 
 #include "amplink.h"
 #include "amplink/rproc.h"
+#include "amplink/rproc_qemu.h"
+#include "rproc_tools.h"
 
 #define REPLY_MAX (70 * 1024)
 
@@ -71,7 +73,8 @@ static void status_text(struct mgr *m, struct outbuf *o)
 	al_rproc_get_status(m->rp, &st);
 	out(o, "%s: %s\n", m->name, al_rproc_state_name(st.state));
 	if (st.id > 0)
-		out(o, "  firmware:   %s (pid %ld, backend process)\n", st.firmware, st.id);
+		out(o, "  firmware:   %s (pid %ld, backend %s)\n", st.firmware, st.id,
+		    st.backend);
 	else
 		out(o, "  firmware:   %s (not running)\n", st.firmware);
 	out(o, "  uptime:     %.1f s", st.uptime_s);
@@ -162,6 +165,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: amplink rproc start FIRMWARE [--restart] [--heartbeat MS] [--max-restarts N]\n"
 		"                          [--region-size BYTES] [--fw-log FILE] [--name NAME]\n"
+		"                          [--machine mps2-an386 [--qemu PATH] [--pin CPU]]\n"
+		"                          [--echo N [--size N|MIN-MAX] [--quiet]] [--bench]\n"
 		"       amplink rproc status [--name NAME]\n"
 		"       amplink rproc trace [--last-crash] [--name NAME]\n"
 		"       amplink rproc stop [--name NAME]\n\n"
@@ -170,6 +175,18 @@ static void usage(FILE *f)
 		"region, start it as a child process and watch it (exit, kill, heartbeat\n"
 		"every MS ms, default 500). --restart reboots it after a crash. Stays in\n"
 		"the foreground until Ctrl-C or `amplink rproc stop`.\n"
+		"--machine mps2-an386: FIRMWARE is Cortex-M4 firmware (e.g.\n"
+		"build-mcu/fw_echo.elf) run by qemu-system-arm (--qemu, or $AMPLINK_QEMU),\n"
+		"its RAM the shared region /dev/shm/amplink-NAME, UART1 the doorbell,\n"
+		"UART0 the console (to --fw-log FILE, else stderr); --pin CPU pins QEMU.\n"
+		"--echo N: once the remote runs, play the echo demo's host over its link\n"
+		"(N messages to 'rpmsg-openamp-demo-channel', each echo checked; --size\n"
+		"as in `amplink echo`), then stop and exit with the echo's status. With\n"
+		"--restart the echo survives a crash of the remote.\n"
+		"--bench (with --machine, firmware fw_echo.elf): RPMsg round trips and\n"
+		"batched throughput against the emulated core, with the bare doorbell\n"
+		"round trip (UART2, echoed by the firmware's ISR) measured in the same\n"
+		"run as the baseline; JSON on stdout, then stop.\n"
 		"status: state, uptime, crash and recovery counts, services.\n"
 		"trace: the remote's trace buffer (RSC_TRACE); --last-crash: the copy\n"
 		"saved at the last crash.\n"
@@ -187,12 +204,62 @@ static int cmd_start(int argc, char **argv, const char *name)
 					   {"region-size", required_argument, 0, 'z'},
 					   {"fw-log", required_argument, 0, 'l'},
 					   {"name", required_argument, 0, 'N'},
+					   {"machine", required_argument, 0, 'M'},
+					   {"qemu", required_argument, 0, 'Q'},
+					   {"pin", required_argument, 0, 'P'},
+					   {"echo", required_argument, 0, 'E'},
+					   {"size", required_argument, 0, 'S'},
+					   {"quiet", no_argument, 0, 'q'},
+					   {"bench", no_argument, 0, 'B'},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
 	int c;
 	uint32_t v;
-	while ((c = getopt_long(argc, argv, "rh", lo, NULL)) != -1) {
+	struct al_rproc_qemu_cfg qcfg = {0};
+	struct rproc_echo_opts eo = {.bind_timeout_ms = 10000, .reply_timeout_ms = 3000};
+	bool echo = false, bench = false;
+	char raw_name[64];
+	while ((c = getopt_long(argc, argv, "rhq", lo, NULL)) != -1) {
 		switch (c) {
+		case 'M':
+			if (!al_rproc_qemu_find_machine(optarg)) {
+				fprintf(stderr,
+					"amplink rproc: unknown machine '%s': supported is mps2-an386 "
+					"(Cortex-M4 under QEMU)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			qcfg.machine = optarg;
+			cfg.backend = &al_rproc_qemu_backend;
+			cfg.backend_cfg = &qcfg;
+			break;
+		case 'Q': qcfg.qemu = optarg; break;
+		case 'q': eo.quiet = true; break;
+		case 'B': bench = true; break;
+		case 'P':
+		case 'E':
+			if (!parse_u32(optarg, &v) || (c == 'P' && v > 1023)) {
+				fprintf(stderr, "amplink rproc: bad number '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			if (c == 'P')
+				qcfg.pin_cpu = (int)v + 1;
+			else
+				eo.count = v, echo = true;
+			break;
+		case 'S': {
+			char *dash = strchr(optarg, '-');
+			if (dash)
+				*dash = '\0';
+			bool ok = parse_u32(optarg, &eo.smin) && (!dash || parse_u32(dash + 1, &eo.smax));
+			if (!dash)
+				eo.smax = eo.smin;
+			if (!ok || eo.smin == 0 || eo.smax < eo.smin) {
+				fprintf(stderr, "amplink rproc: bad size (N or MIN-MAX, N >= 1)\n");
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'r': cfg.restart = true; break;
 		case 'N': cfg.name = name = optarg; break;
 		case 'l': fw_log = optarg; break;
@@ -219,6 +286,20 @@ static int cmd_start(int argc, char **argv, const char *name)
 		return EXIT_USAGE;
 	}
 	cfg.firmware = argv[optind];
+	if ((qcfg.qemu || qcfg.pin_cpu) && !qcfg.machine) {
+		fprintf(stderr, "amplink rproc: --qemu and --pin need --machine mps2-an386\n");
+		return EXIT_USAGE;
+	}
+	eo.survive_crash = cfg.restart;
+	if (bench && !qcfg.machine) {
+		fprintf(stderr, "amplink rproc: --bench needs --machine mps2-an386 (it measures the "
+				"emulated core against its bare doorbell)\n");
+		return EXIT_USAGE;
+	}
+	if (bench) {
+		snprintf(raw_name, sizeof(raw_name), "amplink-qemu.%d.raw", (int)getpid());
+		qcfg.raw_socket = raw_name;
+	}
 	struct mgr m = {.name = name, .lfd = -1};
 	m.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a;
@@ -259,6 +340,14 @@ static int cmd_start(int argc, char **argv, const char *name)
 	pthread_t ctl;
 	bool ctl_ok = pthread_create(&ctl, NULL, ctl_main, &m) == 0;
 	int code = EXIT_OK;
+	if (echo) { /* issue 9: the echo demo over this remote's link, then stop */
+		code = rproc_echo_run(m.rp, &eo);
+		m.stop_req = 1;
+	}
+	if (bench && code == EXIT_OK) { /* issue 9: RPMsg vs the bare doorbell */
+		code = rproc_bench_run(m.rp, qcfg.raw_socket, 5000);
+		m.stop_req = 1;
+	}
 	while (!g_stop && !m.stop_req) {
 		struct timespec d = {0, 100 * 1000000L};
 		nanosleep(&d, NULL);

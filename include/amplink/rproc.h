@@ -97,6 +97,18 @@ struct al_rproc_boot {
 	unsigned boot_count;
 };
 
+struct al_rproc_cfg;
+
+/** The shared region and doorbell a backend's prepare() provides. */
+struct al_rproc_region {
+	uint8_t *mem;  /* mapped read/write, MAP_SHARED with the remote */
+	size_t size;
+	uint64_t da;   /* device address of mem[0] (qemu: guest physical) */
+	int kick_fd;   /* byte-stream doorbell, both ways: the host writes one
+			* byte to kick the remote; readable when the remote
+			* kicked (a read drains); end of file: the remote is gone */
+};
+
 /** A platform backend: how to start and stop a remote. All ops are called
  *  from one thread at a time (the rproc serialises them). */
 struct al_rproc_backend_ops {
@@ -104,7 +116,8 @@ struct al_rproc_backend_ops {
 	/** Allocate the backend's state; NULL on failure. */
 	void *(*create)(void);
 	void (*destroy)(void *ctx);
-	/** Start the remote. Returns 0, or an AL_E* code with a sentence. */
+	/** Start the remote (after prepare(), if the backend has one: let the
+	 *  loaded remote run). Returns 0, or an AL_E* code with a sentence. */
 	int (*start)(void *ctx, const struct al_rproc_boot *boot, char *why, size_t why_len);
 	/** Ask the remote to stop, wait up to grace_ms, then force it. */
 	void (*stop)(void *ctx, uint32_t grace_ms);
@@ -117,6 +130,21 @@ struct al_rproc_backend_ops {
 	int (*watch_fd)(void *ctx);
 	/** An id for humans (process: the pid), or -1. */
 	long (*id)(void *ctx);
+	/** e_machine the firmware ELF must have (AL_EM_ARM, ...); 0: the
+	 *  host's own (process). */
+	uint16_t elf_machine;
+	/** Optional (NULL for `process`): provide the shared region and the
+	 *  doorbell of the next boot, with the firmware loaded but not running
+	 *  yet (qemu: QEMU started paused, its RAM a shared file). The table
+	 *  the remote reads must then be in the region at the address of the
+	 *  ELF's `.resource_table` section; the host checks it against the ELF,
+	 *  assigns addresses, does the VirtIO handshake in it and calls start()
+	 *  to let the remote run. The host owns what *reg holds from then on
+	 *  (it unmaps mem and closes kick_fd at teardown, after kill()).
+	 *  Without prepare the host makes a memfd region with a control page
+	 *  and eventfd doorbells. Returns 0, or an AL_E* code with a sentence. */
+	int (*prepare)(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_region *reg,
+		       char *why, size_t why_len);
 };
 
 /** The `process` backend: the firmware is a host executable started as a
@@ -138,6 +166,7 @@ struct al_rproc_cfg {
 	al_rproc_event_cb event_cb;
 	void *user;
 	const struct al_rproc_backend_ops *backend; /* NULL: process */
+	const void *backend_cfg;   /* backend-specific (qemu: struct al_rproc_qemu_cfg) */
 };
 
 struct al_rproc_status {
@@ -152,6 +181,7 @@ struct al_rproc_status {
 	uint32_t heartbeat_ms;
 	char last_crash[160];  /* why the last crash happened, "" if none */
 	char firmware[256];
+	char backend[16];      /* the backend's name ("process", "qemu") */
 };
 
 /** Boot the remote (see the top of this file). Blocks until the remote was

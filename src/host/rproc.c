@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,8 @@ struct al_rproc {
 	/* per boot */
 	uint8_t *mem;
 	size_t size;
+	uint64_t da;    /* device address of mem[0]: 0, or the backend's (qemu) */
+	bool byte_kick; /* kick_in is the backend's byte-stream doorbell (both ways) */
 	int memfd, kick_in, kick_out; /* kick_in: we wait on it (remote rings) */
 	struct virtio_device vdev;
 	struct rpmsg_virtio_shm_pool pool;
@@ -129,8 +132,11 @@ const char *al_rproc_state_name(int s)
 static void h_notify(void *ctx, uint32_t id)
 {
 	(void)id;
+	struct al_rproc *rp = ctx;
 	uint64_t one = 1;
-	ssize_t n = write(((struct al_rproc *)ctx)->kick_out, &one, sizeof(one));
+	/* byte stream: one byte per kick; a full socket means kicks are pending */
+	ssize_t n = rp->byte_kick ? send(rp->kick_in, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL)
+				  : write(rp->kick_out, &one, sizeof(one));
 	(void)n;
 }
 static void h_lock(void *ctx)
@@ -289,6 +295,80 @@ static int map_firmware(const char *path, const uint8_t **data, size_t *size, ch
 	return 0;
 }
 
+#define MAX_RSV 8
+
+/* The region of a backend with prepare() (qemu): the remote is loaded, not
+ * running; its table must be in the region where the ELF says, as in the
+ * ELF. Reserves the table and every PT_LOAD segment inside the region.
+ * Returns 0 and the table's offset in the region, or an error. */
+static int backend_region(struct al_rproc *rp, const struct al_elf *elf,
+			  const struct al_elf_section *sec, const uint8_t *tbl, size_t *rsc_off,
+			  struct al_rsc_range *rsv, size_t *nrsv, char *why, size_t n)
+{
+	struct al_rproc_region reg = {.kick_fd = -1};
+	int rc = rp->be->prepare(rp->bctx, &rp->cfg, &reg, why, n);
+	if (rc)
+		return rc;
+	rp->mem = reg.mem;
+	rp->size = reg.size;
+	rp->da = reg.da;
+	rp->kick_in = reg.kick_fd;
+	rp->byte_kick = true;
+	if (!rp->mem || rp->size == 0 || rp->kick_in < 0)
+		return say(why, n, AL_EINIT, "the %s backend gave no region or doorbell", rp->be->name);
+	if (sec->addr < reg.da || sec->addr - reg.da > reg.size ||
+	    sec->size > reg.size - (sec->addr - reg.da))
+		return say(why, n, AL_EINIT,
+			   "firmware %s: its .resource_table is linked at 0x%llx, outside the "
+			   "remote's shared memory [0x%llx, 0x%llx): place it at the start of the "
+			   "shared RAM (e.g. mcu/board/mps2-an386/mps2-an386.ld)",
+			   rp->firmware, (unsigned long long)sec->addr, (unsigned long long)reg.da,
+			   (unsigned long long)(reg.da + reg.size));
+	*rsc_off = (size_t)(sec->addr - reg.da);
+	if (memcmp(rp->mem + *rsc_off, tbl, (size_t)sec->size) != 0)
+		return say(why, n, AL_EINIT,
+			   "firmware %s: the remote did not load its .resource_table at 0x%llx "
+			   "(is the section part of a loadable segment?)",
+			   rp->firmware, (unsigned long long)sec->addr);
+	*nrsv = 0;
+	rsv[(*nrsv)++] = (struct al_rsc_range){sec->addr, sec->size};
+	for (unsigned i = 0; i < elf->phnum; i++) {
+		struct al_elf_segment sg;
+		if (al_elf_segment(elf, i, &sg) || sg.type != AL_PT_LOAD || sg.memsz == 0 ||
+		    sg.paddr + sg.memsz <= reg.da || sg.paddr >= reg.da + reg.size)
+			continue;
+		if (*nrsv == MAX_RSV)
+			return say(why, n, AL_EINIT,
+				   "firmware %s: more than %d loadable segments in the shared memory",
+				   rp->firmware, MAX_RSV - 1);
+		rsv[(*nrsv)++] = (struct al_rsc_range){sg.paddr, sg.memsz};
+	}
+	return 0;
+}
+
+/* The process backend's region: a fresh memfd with a control page and the
+ * table copy at AL_RPROC_CTL_PAGE. */
+static int memfd_region(struct al_rproc *rp, const uint8_t *tbl, size_t rsc_size, size_t *rsc_off,
+			struct al_rsc_range *rsv, size_t *nrsv, char *why, size_t n)
+{
+	rp->da = 0;
+	rp->byte_kick = false;
+	*rsc_off = AL_RPROC_CTL_PAGE;
+	rp->size = (rp->cfg.region_size + 4095u) & ~(size_t)4095u;
+	rp->memfd = memfd_create("amplink-rproc", MFD_CLOEXEC);
+	if (rp->memfd < 0 || ftruncate(rp->memfd, (off_t)rp->size) < 0)
+		return say(why, n, AL_ENOMEM, "cannot create the shared region: %s", strerror(errno));
+	rp->mem = mmap(NULL, rp->size, PROT_READ | PROT_WRITE, MAP_SHARED, rp->memfd, 0);
+	if (rp->mem == MAP_FAILED) {
+		rp->mem = NULL;
+		return say(why, n, AL_ENOMEM, "cannot map the shared region: %s", strerror(errno));
+	}
+	memcpy(rp->mem + *rsc_off, tbl, rsc_size); /* the shared copy of the table */
+	rsv[0] = (struct al_rsc_range){0, (*rsc_off + rsc_size + 4095u) & ~(size_t)4095u};
+	*nrsv = 1;
+	return 0;
+}
+
 static int boot(struct al_rproc *rp, char *why, size_t n)
 {
 	const uint8_t *img = NULL;
@@ -300,32 +380,30 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	struct al_elf_section sec;
 	char w[AL_ELF_WHY_SIZE];
 	const uint8_t *tbl = NULL;
-	rc = al_elf_open(&elf, img, img_size, HOST_MACHINE, w, sizeof(w));
+	uint16_t machine = rp->be->elf_machine ? rp->be->elf_machine : HOST_MACHINE;
+	rc = al_elf_open(&elf, img, img_size, machine, w, sizeof(w));
 	if (rc) {
-		say(why, n, AL_EINIT, "firmware %s: %s", rp->firmware, w);
+		say(why, n, AL_EINIT, "firmware %s: %s%s", rp->firmware, w,
+		    machine == AL_EM_ARM ? " (the qemu backend runs Arm firmware, e.g. "
+					   "build-mcu/fw_echo.elf)"
+					 : "");
 	} else if (al_elf_find_section(&elf, ".resource_table", &sec) ||
 		   !(tbl = al_elf_section_data(&elf, &sec)) || sec.size == 0) {
-		rc = say(why, n, AL_EINIT, "firmware %s has no .resource_table section", rp->firmware);
-	} else if (sec.size > rp->size / 4) {
+		rc = say(why, n, AL_EINIT,
+			 "firmware %s has no .resource_table section: the remote must describe its "
+			 "rpmsg device in one (see docs/remoteproc.md)",
+			 rp->firmware);
+	} else if (sec.size > (rp->be->prepare ? (uint64_t)1u << 20 : rp->size / 4)) {
 		rc = say(why, n, AL_EINIT, "firmware %s: .resource_table of %llu bytes is too large",
 			 rp->firmware, (unsigned long long)sec.size);
 	}
 	size_t rsc_size = rc ? 0 : (size_t)sec.size;
-	uint32_t rsc_off = AL_RPROC_CTL_PAGE;
-	if (rc == 0) {
-		rp->memfd = memfd_create("amplink-rproc", MFD_CLOEXEC);
-		if (rp->memfd < 0 || ftruncate(rp->memfd, (off_t)rp->size) < 0)
-			rc = say(why, n, AL_ENOMEM, "cannot create the shared region: %s", strerror(errno));
-	}
-	if (rc == 0) {
-		rp->mem = mmap(NULL, rp->size, PROT_READ | PROT_WRITE, MAP_SHARED, rp->memfd, 0);
-		if (rp->mem == MAP_FAILED) {
-			rp->mem = NULL;
-			rc = say(why, n, AL_ENOMEM, "cannot map the shared region: %s", strerror(errno));
-		}
-	}
+	size_t rsc_off = 0, nrsv = 0;
+	struct al_rsc_range rsv[MAX_RSV];
 	if (rc == 0)
-		memcpy(rp->mem + rsc_off, tbl, rsc_size); /* the shared copy of the table */
+		rc = rp->be->prepare
+			     ? backend_region(rp, &elf, &sec, tbl, &rsc_off, rsv, &nrsv, why, n)
+			     : memfd_region(rp, tbl, rsc_size, &rsc_off, rsv, &nrsv, why, n);
 	munmap((void *)img, img_size);
 	if (rc) {
 		teardown(rp);
@@ -333,11 +411,9 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	}
 	/* validate, then place everything the table leaves to us */
 	uint8_t *t = rp->mem + rsc_off;
-	size_t rsv_end = (rsc_off + rsc_size + 4095u) & ~(size_t)4095u;
-	const struct al_rsc_range rsv[1] = {{0, rsv_end}};
 	char rw[AL_RSC_WHY_SIZE];
 	struct al_rsc_info info;
-	rc = al_rsc_assign(t, rsc_size, 0, rp->size, rsv, 1, rw, sizeof(rw));
+	rc = al_rsc_assign(t, rsc_size, rp->da, rp->size, rsv, nrsv, rw, sizeof(rw));
 	if (rc == 0)
 		rc = al_rsc_parse(t, rsc_size, &info, rw, sizeof(rw));
 	if (rc) {
@@ -354,7 +430,7 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	uint32_t num1 = *(const uint32_t *)(vd + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE + AL_RSC_VRING_NUM);
 	uint64_t pool_da;
 	size_t pool_size = ((size_t)num0 + num1) * rp->cfg.buf_size;
-	if (al_rsc_find_free(t, rsc_size, 0, rp->size, rsv, 1, pool_size, 64, &pool_da)) {
+	if (al_rsc_find_free(t, rsc_size, rp->da, rp->size, rsv, nrsv, pool_size, 64, &pool_da)) {
 		teardown(rp);
 		return say(why, n, AL_ENOMEM,
 			   "shared region of %zu bytes has no room for the %zu-byte buffer pool",
@@ -364,32 +440,36 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	if (info.trace_off >= 0) {
 		uint32_t da = *(const uint32_t *)(t + info.trace_off + 4);
 		uint32_t len = *(const uint32_t *)(t + info.trace_off + 8);
-		if ((uint64_t)da + len <= rp->size) {
-			rp->trace_off = (long)da;
+		if (da >= rp->da && (uint64_t)da - rp->da + len <= rp->size) {
+			rp->trace_off = (long)(da - rp->da);
 			rp->trace_len = len;
 		}
 	}
-	struct al_rproc_ctl *ctl = (struct al_rproc_ctl *)(void *)rp->mem;
-	*ctl = (struct al_rproc_ctl){AL_RPROC_CTL_MAGIC, AL_RPROC_CTL_VERSION, (uint32_t)rp->size,
-				     rsc_off, (uint32_t)rsc_size, rp->cfg.buf_size, rp->boots + 1, 0};
-	rp->kick_in = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	rp->kick_out = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (rp->kick_in < 0 || rp->kick_out < 0) {
-		teardown(rp);
-		return say(why, n, AL_ENOMEM, "eventfd: %s", strerror(errno));
+	if (!rp->be->prepare) {
+		struct al_rproc_ctl *ctl = (struct al_rproc_ctl *)(void *)rp->mem;
+		*ctl = (struct al_rproc_ctl){AL_RPROC_CTL_MAGIC,  AL_RPROC_CTL_VERSION,
+					     (uint32_t)rp->size,  (uint32_t)rsc_off,
+					     (uint32_t)rsc_size,  rp->cfg.buf_size,
+					     rp->boots + 1,       0};
+		rp->kick_in = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		rp->kick_out = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (rp->kick_in < 0 || rp->kick_out < 0) {
+			teardown(rp);
+			return say(why, n, AL_ENOMEM, "eventfd: %s", strerror(errno));
+		}
 	}
 	/* the driver side: DRIVER_OK before the remote even starts */
 	rp->vdev = (struct virtio_device){
 		.role = VIRTIO_DEV_DRIVER,
-		.vdev_da = rsc_off + (uint64_t)info.vdev_off,
+		.vdev_da = rp->da + rsc_off + (uint64_t)info.vdev_off,
 		.features = (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX),
 		.shadows = rp->shadows,
 		.num_shadows = MAX_SHADOWS,
 		.ops = &host_ops,
 		.port_ctx = rp,
 	};
-	rpmsg_virtio_init_shm_pool(&rp->pool, rp->mem + pool_da, pool_size);
-	const struct al_shm shm = {rp->mem, 0, rp->size};
+	rpmsg_virtio_init_shm_pool(&rp->pool, rp->mem + (pool_da - rp->da), pool_size);
+	const struct al_shm shm = {rp->mem, rp->da, rp->size};
 	const struct rpmsg_virtio_config vc = {rp->cfg.buf_size, rp->cfg.buf_size, false};
 	rc = rpmsg_init_vdev_with_config(&rp->rvdev, &rp->vdev, ns_bind, &shm, &rp->pool, &vc);
 	if (rc) {
@@ -515,9 +595,23 @@ static void *watch_main(void *arg)
 			(void)k;
 		}
 		if (running && p[1].revents) {
-			uint64_t v;
-			ssize_t k = read(rp->kick_in, &v, sizeof(v));
-			(void)k;
+			uint8_t v[256];
+			ssize_t k = read(rp->kick_in, v, rp->byte_kick ? sizeof(v) : sizeof(uint64_t));
+			if (k == 0 && rp->byte_kick) {
+				/* the doorbell's other end closed: the remote is going
+				 * away; let the backend say how */
+				char w[160] = "the remote closed its doorbell";
+				int wfd = rp->bctx ? rp->be->watch_fd(rp->bctx) : -1;
+				if (wfd >= 0) {
+					struct pollfd d = {.fd = wfd, .events = POLLIN};
+					(void)poll(&d, 1, 500);
+				}
+				if (rp->bctx && !rp->be->is_alive(rp->bctx, w, sizeof(w)))
+					crashed(rp, w);
+				else
+					crashed(rp, "the remote closed its doorbell");
+				continue;
+			}
 			if (rpmsg_virtio_notified(&rp->rvdev) == AL_EBROKEN) {
 				char w[200];
 				snprintf(w, sizeof(w), "remote corrupted the rings: %s",
@@ -809,6 +903,7 @@ void al_rproc_get_status(struct al_rproc *rp, struct al_rproc_status *st)
 	st->heartbeat_ms = rp->cfg.heartbeat_ms;
 	snprintf(st->last_crash, sizeof(st->last_crash), "%s", rp->last_crash);
 	snprintf(st->firmware, sizeof(st->firmware), "%s", rp->firmware);
+	snprintf(st->backend, sizeof(st->backend), "%s", rp->be->name ? rp->be->name : "?");
 	pthread_mutex_unlock(&rp->mu);
 	pthread_rwlock_rdlock(&rp->rw);
 	st->id = rp->state == AL_RPROC_RUNNING && rp->bctx && rp->be->id ? rp->be->id(rp->bctx) : -1;

@@ -1,4 +1,5 @@
 /* mps2-an386 board layer: console, doorbell UART and its interrupt, the
+ * raw-echo UART2 of benchmark baselines,
  * SysTick millisecond clock (see board.h). */
 #include "board.h"
 
@@ -17,6 +18,7 @@
 #define NVIC_ICER0	       (*(volatile uint32_t *)0xE000E180u)
 
 #define IRQ_UART1_RX 2u
+#define IRQ_UART2_RX 4u
 
 /* The link UART1's interrupt serves; NULL while detached. */
 static struct al_baremetal *volatile doorbell_link;
@@ -75,6 +77,24 @@ void UART1RX_IRQHandler(void)
 	struct al_baremetal *bm = doorbell_link;
 	if (bm)
 		(void)al_baremetal_doorbell_irq(bm);
+}
+
+void board_raw_echo_enable(void)
+{
+	cmsdk_uart_init(MPS2_UART2, true);
+	NVIC_ISER0 = 1u << IRQ_UART2_RX;
+}
+
+/* NVIC IRQ 4: each byte straight back (acknowledge before reading, as for
+ * the doorbell). */
+void UART2RX_IRQHandler(void)
+{
+	MPS2_UART2->intstatus = CMSDK_UART_INT_RX;
+	while (MPS2_UART2->state & CMSDK_UART_STATE_RXFULL) {
+		uint8_t c = (uint8_t)MPS2_UART2->data;
+		MPS2_UART2->intstatus = CMSDK_UART_INT_RX;
+		cmsdk_uart_putc(MPS2_UART2, c);
+	}
 }
 
 void SysTick_Handler(void)

@@ -25,6 +25,7 @@ struct cmsdk_uart {
 
 #define MPS2_UART0 ((struct cmsdk_uart *)0x40004000u)
 #define MPS2_UART1 ((struct cmsdk_uart *)0x40005000u)
+#define MPS2_UART2 ((struct cmsdk_uart *)0x40006000u)
 
 /** Enable TX and RX; `rx_irq` also enables the RX interrupt (the NVIC line
  *  is the caller's business). */
