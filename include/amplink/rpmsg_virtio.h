@@ -106,6 +106,7 @@ struct rpmsg_virtio_device {
 	const char *(*why)(const struct rpmsg_virtio_device *rvdev);
 	uint8_t fault; /* why set-up failed or the link broke: see the reason below */
 	bool broken_reported;
+	bool rx_armed; /* our receive ring asks the peer for doorbells */
 	/* receive context: the buffer being delivered, for rpmsg_hold_rx_buffer */
 	uint8_t *rx_cur_payload;
 	uint16_t rx_cur_id;
@@ -165,6 +166,13 @@ static inline struct rpmsg_virtio_device *rpmsg_virtio_from_rdev(struct rpmsg_de
  *  thread); never call it from two contexts at once. Returns the number
  *  of messages handled, AL_ESTATE if the link is still down, or AL_EBROKEN. */
 int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev);
+
+/** Polling variant of rpmsg_virtio_notified() for a receive loop that
+ *  spins: delivers what waits but leaves this side's doorbells switched off,
+ *  so the peer does not ring while we look anyway. Call
+ *  rpmsg_virtio_notified() before going to sleep: it switches them back on
+ *  and re-checks the ring. Same context rules and returns. */
+int rpmsg_virtio_poll(struct rpmsg_virtio_device *rvdev);
 
 /** Wait until the link is up (device side: the driver set DRIVER_OK).
  *  Thread context, uses the port's wait hook. Returns 0, AL_ETIMEDOUT or

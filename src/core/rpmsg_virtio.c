@@ -188,6 +188,7 @@ static int device_link_up(struct rpmsg_virtio_device *rv)
 	if (rc == 0) {
 		al_vq_notify_disable(&rv->svq, false, event_idx(rv));
 		al_vq_notify_enable(&rv->rvq, false, event_idx(rv));
+		rv->rx_armed = true;
 		ns_setup(rv);
 		rv->state = AL_LINK_UP;
 	}
@@ -229,6 +230,7 @@ static int driver_start(struct rpmsg_virtio_device *rv)
 	}
 	al_vq_notify_disable(&rv->svq, true, event_idx(rv));
 	al_vq_notify_enable(&rv->rvq, true, event_idx(rv));
+	rv->rx_armed = true;
 	cache_flush(rv, rv->shm.va, rv->shm.size);
 	al_mb();
 	al_wr8(r + AL_RSC_VDEV_STATUS, VIRTIO_CONFIG_STATUS_ACK | VIRTIO_CONFIG_STATUS_DRIVER |
@@ -716,12 +718,15 @@ static int rx_take(struct rpmsg_virtio_device *rv, uint16_t *id, uint32_t *len)
 	return r < 0 ? break_link(rv, rv->rvq.fault) : r;
 }
 
-int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev)
+/* Deliver what waits. `arm`: ask for a doorbell again when the ring runs
+ * dry (interrupt-driven); otherwise leave doorbells off (a polling caller
+ * will look again soon, and the peer need not kick at all). */
+static int drain(struct rpmsg_virtio_device *rv, bool arm)
 {
-	struct rpmsg_virtio_device *rv = rvdev;
 	if (!rv || !rv->ops)
 		return AL_EINVAL;
-	rv->rdev.stats.kicks_rx++;
+	if (arm)
+		rv->rdev.stats.kicks_rx++;
 	if (rv->state == AL_LINK_DOWN && !is_driver(rv)) {
 		int rc = device_link_up(rv);
 		if (rc)
@@ -736,7 +741,10 @@ int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev)
 		al_unlock(rv);
 		return link_err(rv);
 	}
-	al_vq_notify_disable(&rv->rvq, drv, ev); /* no doorbells while we drain */
+	if (rv->rx_armed) { /* no doorbells while we drain; written only on change */
+		al_vq_notify_disable(&rv->rvq, drv, ev);
+		rv->rx_armed = false;
+	}
 	for (;;) {
 		uint16_t id;
 		uint32_t used_len, len, src;
@@ -744,7 +752,9 @@ int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev)
 		uint8_t *data;
 		int r = rx_take(rv, &id, &used_len);
 		if (r == 0) {
-			if (!al_vq_notify_enable(&rv->rvq, drv, ev)) {
+			if (arm)
+				rv->rx_armed = true;
+			if (!arm || !al_vq_notify_enable(&rv->rvq, drv, ev)) {
 				kick_if_needed(rv, &rv->rvq); /* for the buffers we gave back */
 				break;
 			}
@@ -775,11 +785,21 @@ int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev)
 			rx_return(rv, id);
 		n++;
 	}
-	bool waiters = rv->tx_waiters != 0; /* read under the lock */
+	bool waiters = arm && rv->tx_waiters != 0; /* read under the lock */
 	al_unlock(rv);
 	if (waiters && rv->ops->wake)
 		rv->ops->wake(rv->port_ctx);
 	return rc ? report_broken(rv, rc) : n;
+}
+
+int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev)
+{
+	return drain(rvdev, true);
+}
+
+int rpmsg_virtio_poll(struct rpmsg_virtio_device *rvdev)
+{
+	return drain(rvdev, false);
 }
 
 int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms)
