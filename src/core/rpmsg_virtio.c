@@ -143,20 +143,27 @@ static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 	/* vring0 is the device's send ring, vring1 the driver's */
 	struct al_vq *vq0 = is_driver(rv) ? &rv->rvq : &rv->svq;
 	struct al_vq *vq1 = is_driver(rv) ? &rv->svq : &rv->rvq;
-	int rc = al_vq_setup(vq0, &rv->shm, da[0], num[0], align[0], nid[0], rv->shadows, zero);
+	/* Validate everything before zeroing anything: a bad table must not get
+	 * a ring wiped over the firmware's data. */
+	int rc = al_vq_setup(vq0, &rv->shm, da[0], num[0], align[0], nid[0], rv->shadows, false);
 	if (rc == 0)
 		rc = al_vq_setup(vq1, &rv->shm, da[1], num[1], align[1], nid[1],
-				 rv->shadows + num[0], zero);
+				 rv->shadows + num[0], false);
 	if (rc) {
 		rv->fault = rc == AL_EINIT ? (vq0->fault ? vq0->fault : vq1->fault) : AL_F_SHADOWS;
 		return rc;
 	}
 	/* The rings must not overlap each other nor the VDEV entry. */
-	uint64_t vd = rv->shm.da + (uint64_t)(r - (const uint8_t *)rv->shm.va), vd_end = vd + AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE;
+	uint64_t vd = rv->shm.da + (uint64_t)(r - (const uint8_t *)rv->shm.va);
+	uint64_t vd_end = vd + AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE;
 	uint64_t e0 = da[0] + vring_size(num[0], align[0]), e1 = da[1] + vring_size(num[1], align[1]);
 	if ((da[0] < e1 && da[1] < e0) || (da[0] < vd_end && vd < e0) || (da[1] < vd_end && vd < e1)) {
 		rv->fault = AL_F_VRING_OVERLAP;
 		return AL_EINIT;
+	}
+	if (zero) {
+		memset(vq0->desc, 0, vring_size(num[0], align[0]));
+		memset(vq1->desc, 0, vring_size(num[1], align[1]));
 	}
 	return 0;
 }
