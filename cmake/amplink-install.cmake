@@ -63,6 +63,9 @@ install(DIRECTORY include/amplink DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.h" PATTERN "telemetry.h" EXCLUDE)
 if(TARGET amplink)
   install(TARGETS amplink RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  if(TARGET amplink-dash)
+    install(TARGETS amplink-dash RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
 endif()
 install(FILES docs/man/amplink.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 

@@ -3,6 +3,9 @@
 #define _GNU_SOURCE
 #include "amplink.h"
 
+#include <errno.h>
+#include <unistd.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +129,7 @@ int exit_code_for(int err)
 	}
 }
 
+#ifndef AMPLINK_DASH_MAIN
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: amplink COMMAND [options]\n\n"
@@ -147,6 +151,38 @@ static void usage(FILE *f)
 		   "2 usage, 3 link (no peer, refused, lost, broken), 4 data mismatch.\n");
 }
 
+#endif
+
+#ifdef AMPLINK_DASH_MAIN
+/* amplink-dash: the web page on its own (see tools/CMakeLists.txt). */
+int main(int argc, char **argv)
+{
+	install_signals();
+	return cmd_dash(argc, argv);
+}
+#else
+#ifdef AMPLINK_HAVE_DASH
+/* `amplink dash ...` runs amplink-dash from the same directory. */
+static int cmd_dash_exec(int argc, char **argv)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 16);
+	if (n <= 0) {
+		fprintf(stderr, "amplink dash: cannot find my own executable\n");
+		return EXIT_FAIL;
+	}
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	strcpy(slash ? slash + 1 : self, "amplink-dash");
+	argv[0] = self;
+	(void)argc;
+	execv(self, argv);
+	fprintf(stderr, "amplink dash: cannot run %s: %s (install amplink-dash next to amplink)\n",
+		self, strerror(errno));
+	return EXIT_FAIL;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -162,7 +198,7 @@ int main(int argc, char **argv)
 		    {"log", cmd_log},       {"motor", cmd_motor},
 		    {"rproc", cmd_rproc},
 #ifdef AMPLINK_HAVE_DASH
-		    {"dash", cmd_dash},
+		    {"dash", cmd_dash_exec},
 #endif
 	};
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
@@ -178,3 +214,4 @@ int main(int argc, char **argv)
 	usage(stderr);
 	return EXIT_USAGE;
 }
+#endif /* AMPLINK_DASH_MAIN */

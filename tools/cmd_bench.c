@@ -107,6 +107,8 @@ static int attach(const char *link, enum al_doorbell_kind db)
 	int rc = al_posix_open(&c, &B.link);
 	if (rc)
 		return rc;
+	if (getenv("AMPLINK_BENCH_VERBOSE"))
+		fprintf(stderr, "\n[%.3f ms] link open\n", (double)bench_now_ns() / 1e6);
 	struct rpmsg_device *rdev = al_posix_rdev(B.link);
 	uint32_t a1, a2;
 	uint64_t t0 = bench_now_ns();
@@ -305,7 +307,11 @@ int cmd_bench(int argc, char **argv)
 	STEP("start-up");
 	uint64_t t0 = bench_now_ns();
 	pid_t rpid = spawn_remote(link, al_doorbell_name(db), "256", "512", pin);
+	uint64_t t_spawned = bench_now_ns();
+	if (getenv("AMPLINK_BENCH_VERBOSE"))
+		fprintf(stderr, "\n[%.3f ms] spawned\n", (double)t_spawned / 1e6);
 	int rc = attach(link, db);
+	uint64_t t_attached = bench_now_ns();
 	if (rc) {
 		fprintf(stderr, "\namplink bench: cannot attach to the remote: %s\n", al_strerror(rc));
 		kill(rpid, SIGKILL);
@@ -318,6 +324,10 @@ int cmd_bench(int argc, char **argv)
 	while (!B.done)
 		sched_yield();
 	F.first_ms = (double)(bench_now_ns() - t0) / 1e6;
+	if (getenv("AMPLINK_BENCH_VERBOSE"))
+		fprintf(stderr, "\nstart-up: fork %.2f ms, attach+services %.2f ms, first echo %.2f ms\n",
+			(double)(t_spawned - t0) / 1e6, (double)(t_attached - t_spawned) / 1e6,
+			F.first_ms - (double)(t_attached - t0) / 1e6);
 	B.mode = M_IDLE;
 
 	STEP("round trips");
