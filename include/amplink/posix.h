@@ -79,10 +79,6 @@ struct al_posix_cfg {
 	al_link_event_cb event_cb;        /* may be NULL */
 	void *user;
 	enum al_profile profile;          /* default AL_PROFILE_AMPLINK */
-	/* poll/adaptive: spin on the rings with doorbells off instead of on the
-	 * doorbell counter (experimental: slower on an oversubscribed 2-core
-	 * machine, see docs/performance.md) */
-	bool ring_poll;
 	const char *shm_path;             /* OpenAMP profile: default /dev/shm/openamp.shm */
 	const char *event_path;           /* OpenAMP profile: default /tmp/openamp.event.0 */
 };

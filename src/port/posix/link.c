@@ -154,70 +154,16 @@ static bool peer_gone(int fd)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void handle_rc(struct al_posix_link *l, int rc);
-
-/* Spinning doorbells (poll, adaptive): look at the rings themselves with
- * the doorbells switched off, so a busy peer never has to ring; give up
- * after spin_us without traffic (adaptive) and go back to sleeping. */
-static void spin(struct al_posix_link *l)
-{
-	uint32_t *ctr = &l->db.ctl->db[l->db.me];
-	uint64_t spin_ns = (uint64_t)l->cfg.spin_us * 1000u, until = mono_ns() + spin_ns;
-	uint64_t next_sock = until;
-	for (unsigned i = 1; !l->stop && !l->down; i++) {
-		int n = rpmsg_virtio_poll(&l->rvdev);
-		uint32_t v = __atomic_load_n(ctr, __ATOMIC_ACQUIRE);
-		if (v != l->db.seen) { /* a doorbell all the same: a send completion */
-			l->db.seen = v;
-			n = rpmsg_virtio_notified(&l->rvdev);
-		}
-		if (n < 0) {
-			handle_rc(l, n);
-			return;
-		}
-		if (n > 0 || (i & 63u) == 0) {
-			uint64_t now = mono_ns();
-			if (n > 0)
-				until = now + spin_ns;
-			else if (now >= until && l->cfg.doorbell == AL_DB_ADAPTIVE)
-				return;
-			if (now >= next_sock) { /* the peer may be gone: look every 100 ms */
-				next_sock = now + 100000000u;
-				if (peer_gone(l->cfd))
-					return;
-			}
-		}
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
-	}
-}
 
 static void *rx_main(void *arg)
 {
 	struct al_posix_link *l = arg;
 	bool device = l->cfg.role == VIRTIO_DEV_DEVICE;
-	bool spinner = l->cfg.ring_poll && (l->cfg.doorbell == AL_DB_POLL || l->cfg.doorbell == AL_DB_ADAPTIVE);
-	bool busy = true; /* traffic lately: worth spinning for more */
 	while (!l->stop) {
-		if (spinner && busy && l->up_reported && !l->down) {
-			spin(l);
-			if (l->stop)
-				break;
-			/* doorbells back on before we sleep; catches what raced in */
-			handle_rc(l, rpmsg_virtio_notified(&l->rvdev));
-		}
 		bool sock = false;
 		int tick = device && !l->up_reported ? 1 : RX_TICK_MS;
 		int rang = al_db_wait(&l->db, l->cfd, tick, &sock);
-		busy = false;
 		if (l->stop)
 			break;
 		if (sock && peer_gone(l->cfd)) {
@@ -232,9 +178,7 @@ static void *rx_main(void *arg)
 		 * host's DRIVER_OK doorbell may have come before we listened. */
 		if (!rang && !(device && !l->up_reported))
 			continue;
-		int rc = rpmsg_virtio_notified(&l->rvdev);
-		handle_rc(l, rc);
-		busy = rc > 0; /* messages, not just a send completion: spin for more */
+		handle_rc(l, rpmsg_virtio_notified(&l->rvdev));
 	}
 	return NULL;
 }
