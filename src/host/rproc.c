@@ -7,6 +7,7 @@
  * lives across boots (descriptor shadows, trace copy) is allocated once,
  * so a restart allocates nothing on the heap. */
 #define _GNU_SOURCE
+#include "amplink/posix_wait.h"
 #include "amplink/rproc.h"
 
 #include <errno.h>
@@ -90,9 +91,7 @@ struct al_rproc {
 	pthread_mutex_t mu;   /* state, counters, regs, waits */
 	pthread_cond_t cv;
 	pthread_mutex_t lk;   /* the port lock of the rpmsg device */
-	pthread_mutex_t wmu;  /* port wait/wake */
-	pthread_cond_t wcv;
-	uint64_t wgen;
+	struct al_posix_waiter w; /* port wait/wake */
 	volatile int state;
 	volatile int stopping;
 	/* counters */
@@ -154,30 +153,12 @@ static uint64_t h_time(void *ctx)
 }
 static void h_wait(void *ctx, uint32_t ms)
 {
-	struct al_rproc *rp = ctx;
-	if (ms > 2)
-		ms = 2; /* bounded: a wake that raced ahead costs at most this */
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += (long)ms * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&rp->wmu);
-	uint64_t g = rp->wgen;
-	while (rp->wgen == g)
-		if (pthread_cond_timedwait(&rp->wcv, &rp->wmu, &ts) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&rp->wmu);
+	/* capped: a wake that raced ahead of the wait costs at most 2 ms */
+	al_posix_waiter_wait(&((struct al_rproc *)ctx)->w, ms > 2 ? 2 : ms);
 }
 static void h_wake(void *ctx)
 {
-	struct al_rproc *rp = ctx;
-	pthread_mutex_lock(&rp->wmu);
-	rp->wgen++;
-	pthread_cond_broadcast(&rp->wcv);
-	pthread_mutex_unlock(&rp->wmu);
+	al_posix_waiter_wake(&((struct al_rproc *)ctx)->w);
 }
 static const struct al_port_ops host_ops = {
 	.notify = h_notify, .lock = h_lock, .unlock = h_unlock,
@@ -701,12 +682,11 @@ int al_rproc_start(const struct al_rproc_cfg *cfg, struct al_rproc **out, char *
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&rp->mu, NULL);
 	pthread_mutex_init(&rp->lk, NULL);
-	pthread_mutex_init(&rp->wmu, NULL);
+	al_posix_waiter_init(&rp->w);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&rp->cv, &ca);
-	pthread_cond_init(&rp->wcv, &ca);
 	pthread_condattr_destroy(&ca);
 	rp->t_start = now_ms();
 	rp->shadows = calloc(MAX_SHADOWS, sizeof(*rp->shadows));
@@ -780,9 +760,8 @@ void al_rproc_close(struct al_rproc *rp)
 	pthread_rwlock_destroy(&rp->rw);
 	pthread_mutex_destroy(&rp->mu);
 	pthread_mutex_destroy(&rp->lk);
-	pthread_mutex_destroy(&rp->wmu);
+	al_posix_waiter_destroy(&rp->w);
 	pthread_cond_destroy(&rp->cv);
-	pthread_cond_destroy(&rp->wcv);
 	free(rp);
 }
 

@@ -2,6 +2,7 @@
  * attach to the host's region, device side of the link, heartbeat answers,
  * trace buffer, and the receive thread that plays the interrupt handler. */
 #define _GNU_SOURCE
+#include "amplink/posix_wait.h"
 #include "amplink/rproc_fw.h"
 
 #include <errno.h>
@@ -31,9 +32,8 @@ struct al_rproc_fw {
 	pthread_t rx;
 	bool rx_started;
 	volatile int stop;
-	pthread_mutex_t lk, wmu, tmu;
-	pthread_cond_t wcv;
-	uint64_t wgen;
+	pthread_mutex_t lk, tmu;
+	struct al_posix_waiter w; /* port wait/wake */
 	char *trace;
 	uint32_t trace_len, trace_pos;
 	uint32_t boot;
@@ -67,30 +67,12 @@ static uint64_t f_time(void *ctx)
 }
 static void f_wait(void *ctx, uint32_t ms)
 {
-	struct al_rproc_fw *fw = ctx;
-	if (ms > 2)
-		ms = 2;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += (long)ms * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&fw->wmu);
-	uint64_t g = fw->wgen;
-	while (fw->wgen == g)
-		if (pthread_cond_timedwait(&fw->wcv, &fw->wmu, &ts) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&fw->wmu);
+	/* capped: a wake that raced ahead of the wait costs at most 2 ms */
+	al_posix_waiter_wait(&((struct al_rproc_fw *)ctx)->w, ms > 2 ? 2 : ms);
 }
 static void f_wake(void *ctx)
 {
-	struct al_rproc_fw *fw = ctx;
-	pthread_mutex_lock(&fw->wmu);
-	fw->wgen++;
-	pthread_cond_broadcast(&fw->wcv);
-	pthread_mutex_unlock(&fw->wmu);
+	al_posix_waiter_wake(&((struct al_rproc_fw *)ctx)->w);
 }
 static const struct al_port_ops fw_ops = {
 	.notify = f_notify, .lock = f_lock, .unlock = f_unlock,
@@ -159,13 +141,8 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	fw->kick_out = fds[2];
 	fw->stop_efd = eventfd(0, EFD_CLOEXEC);
 	pthread_mutex_init(&fw->lk, NULL);
-	pthread_mutex_init(&fw->wmu, NULL);
+	al_posix_waiter_init(&fw->w);
 	pthread_mutex_init(&fw->tmu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&fw->wcv, &ca);
-	pthread_condattr_destroy(&ca);
 	struct stat st;
 	if (fstat(fw->memfd, &st) < 0 || st.st_size < 4 * AL_RPROC_CTL_PAGE)
 		return fail(fw, AL_EINIT, "the shared region is missing or too small", NULL);
@@ -293,8 +270,7 @@ void al_rproc_fw_close(struct al_rproc_fw *fw)
 			close(fds[i]);
 	free(fw->shadows);
 	pthread_mutex_destroy(&fw->lk);
-	pthread_mutex_destroy(&fw->wmu);
+	al_posix_waiter_destroy(&fw->w);
 	pthread_mutex_destroy(&fw->tmu);
-	pthread_cond_destroy(&fw->wcv);
 	free(fw);
 }

@@ -20,6 +20,7 @@
 
 #include "amplink/layout.h"
 #include "amplink/posix.h"
+#include "amplink/posix_wait.h"
 #include "amplink/rsc_table.h"
 #include "amplink/virtio_ring.h"
 #include "doorbell.h"
@@ -43,9 +44,7 @@ struct al_posix_link {
 	struct al_desc_shadow *shadows;
 	struct rpmsg_endpoint *buckets[1024]; /* O(1) dispatch by address */
 	pthread_mutex_t lock;
-	pthread_mutex_t wmu;
-	pthread_cond_t wcv;
-	uint64_t wgen;
+	struct al_posix_waiter w; /* the port's wait/wake */
 	pthread_t rx_thread, acc_thread;
 	bool rx_started, acc_started, up_reported;
 	bool unlink_files; /* OpenAMP profile remote: remove what we created */
@@ -70,46 +69,22 @@ static void p_unlock(void *ctx)
 }
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return al_posix_now_ms();
 }
 static uint64_t p_time(void *ctx)
 {
 	(void)ctx;
-	return mono_ms();
+	return al_posix_now_ms();
 }
-/* Sleep until woken or timeout. The core re-checks its condition after each
- * return; the cap bounds the cost of a wake-up that raced ahead of us. */
-static void wait_gen(struct al_posix_link *l, uint32_t ms)
-{
-	if (ms > 2)
-		ms = 2;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += (long)ms * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&l->wmu);
-	uint64_t g = l->wgen;
-	while (l->wgen == g)
-		if (pthread_cond_timedwait(&l->wcv, &l->wmu, &ts) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&l->wmu);
-}
+/* The core re-checks its condition after each return; the 2 ms cap bounds
+ * the cost of a wake-up that raced ahead of the wait. */
 static void p_wait(void *ctx, uint32_t ms)
 {
-	wait_gen(ctx, ms);
+	al_posix_waiter_wait(&((struct al_posix_link *)ctx)->w, ms > 2 ? 2 : ms);
 }
 static void p_wake(void *ctx)
 {
-	struct al_posix_link *l = ctx;
-	pthread_mutex_lock(&l->wmu);
-	l->wgen++;
-	pthread_cond_broadcast(&l->wcv);
-	pthread_mutex_unlock(&l->wmu);
+	al_posix_waiter_wake(&((struct al_posix_link *)ctx)->w);
 }
 
 static const struct al_port_ops posix_ops = {
@@ -260,12 +235,7 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 		l->cfg.doorbell = AL_DB_SOCKET;
 	l->memfd = l->lfd = l->cfd = l->stop_efd = l->efd[0] = l->efd[1] = -1;
 	pthread_mutex_init(&l->lock, NULL);
-	pthread_mutex_init(&l->wmu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->wcv, &ca);
-	pthread_condattr_destroy(&ca);
+	al_posix_waiter_init(&l->w);
 	return l;
 }
 
@@ -693,19 +663,7 @@ static int wait_for(struct al_posix_link *l, uint32_t timeout_ms, bool want_up)
 		uint64_t el = mono_ms() - start;
 		if (timeout_ms != AL_WAIT_FOREVER && el >= timeout_ms)
 			return AL_ETIMEDOUT;
-		pthread_mutex_lock(&l->wmu);
-		uint64_t g = l->wgen;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		while (l->wgen == g && !l->down)
-			if (pthread_cond_timedwait(&l->wcv, &l->wmu, &ts) == ETIMEDOUT)
-				break;
-		pthread_mutex_unlock(&l->wmu);
+		al_posix_waiter_wait(&l->w, 50);
 	}
 }
 
@@ -758,7 +716,6 @@ void al_posix_close(struct al_posix_link *l)
 	}
 	free(l->shadows);
 	pthread_mutex_destroy(&l->lock);
-	pthread_mutex_destroy(&l->wmu);
-	pthread_cond_destroy(&l->wcv);
+	al_posix_waiter_destroy(&l->w);
 	free(l);
 }
