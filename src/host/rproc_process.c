@@ -19,21 +19,19 @@
 
 #include "amplink/error.h"
 #include "amplink/rproc.h"
+#include "child.h"
 
 extern char **environ;
 
 struct proc {
-	pid_t pid;    /* 0 when none */
-	int pidfd;    /* -1 when none */
-	bool reaped;
-	int status;
+	struct al_child ch;
 };
 
 static void *p_create(void)
 {
 	struct proc *p = calloc(1, sizeof(*p));
 	if (p)
-		p->pidfd = -1;
+		al_child_init(&p->ch);
 	return p;
 }
 
@@ -48,38 +46,9 @@ static void describe(int st, char *why, size_t n)
 		snprintf(why, n, "firmware ended (wait status 0x%x)", (unsigned)st);
 }
 
-static void forget(struct proc *p)
-{
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = -1;
-	p->pid = 0;
-}
-
-static void reap(struct proc *p, bool block)
-{
-	if (!p->pid || p->reaped)
-		return;
-	int st;
-	pid_t r;
-	do
-		r = waitpid(p->pid, &st, block ? 0 : WNOHANG);
-	while (r < 0 && errno == EINTR);
-	if (r == p->pid || (r < 0 && errno == ECHILD)) {
-		p->reaped = true;
-		p->status = r == p->pid ? st : 0;
-	}
-}
-
 static void p_kill(void *ctx)
 {
-	struct proc *p = ctx;
-	if (!p->pid)
-		return;
-	if (!p->reaped)
-		kill(p->pid, SIGKILL);
-	reap(p, true);
-	forget(p);
+	al_child_kill(&((struct proc *)ctx)->ch);
 }
 
 static void p_destroy(void *ctx)
@@ -93,7 +62,7 @@ static int p_start(void *ctx, const struct al_rproc_boot *b, char *why, size_t n
 {
 	struct proc *p = ctx;
 	p_kill(p);
-	p->reaped = false;
+	p->ch.reaped = false;
 	/* everything the child needs is prepared before fork: after it, only
 	 * async-signal-safe calls */
 	char envv[64];
@@ -142,23 +111,20 @@ static int p_start(void *ctx, const struct al_rproc_boot *b, char *why, size_t n
 		snprintf(why, n, "cannot fork: %s", strerror(e));
 		return AL_ENOMEM;
 	}
-	p->pid = pid;
-	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (p->pidfd >= 0)
-		fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
+	al_child_track(&p->ch, pid);
 	return 0;
 }
 
 static bool p_is_alive(void *ctx, char *why, size_t n)
 {
 	struct proc *p = ctx;
-	if (!p->pid)
+	if (!p->ch.pid)
 		return false;
-	reap(p, false);
-	if (!p->reaped)
+	al_child_reap(&p->ch, false);
+	if (!p->ch.reaped)
 		return true;
-	describe(p->status, why, n);
-	if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 127)
+	describe(p->ch.status, why, n);
+	if (WIFEXITED(p->ch.status) && WEXITSTATUS(p->ch.status) == 127)
 		snprintf(why, n, "firmware could not be executed (exit status 127)");
 	return false;
 }
@@ -166,32 +132,24 @@ static bool p_is_alive(void *ctx, char *why, size_t n)
 static void p_stop(void *ctx, uint32_t grace_ms)
 {
 	struct proc *p = ctx;
-	if (!p->pid)
+	if (!p->ch.pid)
 		return;
-	if (!p->reaped) {
-		kill(p->pid, SIGTERM);
-		for (uint32_t t = 0; t < grace_ms && !p->reaped; t += 10) {
-			if (p->pidfd >= 0) {
-				struct pollfd pf = {.fd = p->pidfd, .events = POLLIN};
-				(void)poll(&pf, 1, 10);
-			} else {
-				usleep(10 * 1000);
-			}
-			reap(p, false);
-		}
+	if (!p->ch.reaped) {
+		kill(p->ch.pid, SIGTERM);
+		al_child_wait_exit(&p->ch, grace_ms);
 	}
 	p_kill(p);
 }
 
 static int p_watch_fd(void *ctx)
 {
-	return ((struct proc *)ctx)->pidfd;
+	return ((struct proc *)ctx)->ch.pidfd;
 }
 
 static long p_id(void *ctx)
 {
 	struct proc *p = ctx;
-	return p->pid ? (long)p->pid : -1;
+	return p->ch.pid ? (long)p->ch.pid : -1;
 }
 
 const struct al_rproc_backend_ops al_rproc_process_backend = {

@@ -5,6 +5,7 @@
  * facts this relies on. */
 #define _GNU_SOURCE
 #include "amplink/rproc_qemu.h"
+#include "child.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,10 +40,7 @@ static const struct al_rproc_qemu_machine machines[] = {
 #define ERR_MAX 4096
 
 struct qemu {
-	pid_t pid;  /* 0: none */
-	int pidfd;  /* -1: none */
-	bool reaped;
-	int status;
+	struct al_child ch;
 	int mon;    /* monitor connection, -1: none */
 	int errfd;  /* memfd with QEMU's stderr, -1: none */
 	char shm_path[128];
@@ -80,8 +78,10 @@ static int say(char *why, size_t n, int rc, const char *fmt, ...)
 static void *q_create(void)
 {
 	struct qemu *q = calloc(1, sizeof(*q));
-	if (q)
-		q->pidfd = q->mon = q->errfd = -1;
+	if (q) {
+		al_child_init(&q->ch);
+		q->mon = q->errfd = -1;
+	}
 	return q;
 }
 
@@ -109,26 +109,11 @@ static void last_err_line(struct qemu *q, char *out, size_t n)
 	out[l] = '\0';
 }
 
-static void reap(struct qemu *q, bool block)
-{
-	if (!q->pid || q->reaped)
-		return;
-	int st;
-	pid_t r;
-	do
-		r = waitpid(q->pid, &st, block ? 0 : WNOHANG);
-	while (r < 0 && errno == EINTR);
-	if (r == q->pid || (r < 0 && errno == ECHILD)) {
-		q->reaped = true;
-		q->status = r == q->pid ? st : 0;
-	}
-}
-
 static void describe(struct qemu *q, char *why, size_t n)
 {
 	char err[200];
 	last_err_line(q, err, sizeof(err));
-	int st = q->status;
+	int st = q->ch.status;
 	if (WIFEXITED(st))
 		snprintf(why, n, "QEMU exited with status %d%s%s", WEXITSTATUS(st),
 			 err[0] ? ": " : "", err);
@@ -149,13 +134,7 @@ static void close_fd(int *fd)
 static void q_kill(void *ctx)
 {
 	struct qemu *q = ctx;
-	if (q->pid) {
-		if (!q->reaped)
-			kill(q->pid, SIGKILL);
-		reap(q, true);
-		q->pid = 0;
-	}
-	close_fd(&q->pidfd);
+	al_child_kill(&q->ch);
 	close_fd(&q->mon);
 	close_fd(&q->errfd);
 }
@@ -198,8 +177,8 @@ static int connect_qemu(struct qemu *q, const char *name, const char *what, char
 		if (connect(fd, (struct sockaddr *)&a, al) == 0)
 			return fd;
 		close(fd);
-		reap(q, false);
-		if (q->reaped) {
+		al_child_reap(&q->ch, false);
+		if (q->ch.reaped) {
 			describe(q, why, n);
 			return -1;
 		}
@@ -295,7 +274,7 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 			   "emulator in AMPLINK_QEMU",
 			   want && *want ? want : m->qemu);
 	q_kill(q);
-	q->reaped = false;
+	q->ch.reaped = false;
 	q->seq++;
 
 	/* 1. the RAM file, fresh: QEMU never clears it, and a file replaced
@@ -390,18 +369,15 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 		close_fd(&q->errfd);
 		return say(why, n, AL_ENOMEM, "cannot start QEMU: %s", strerror(e));
 	}
-	q->pid = pid;
-	q->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (q->pidfd >= 0)
-		fcntl(q->pidfd, F_SETFD, FD_CLOEXEC);
+	al_child_track(&q->ch, pid);
 
 	/* 3. wait until QEMU holds the loaded machine, then take the doorbell */
 	int rc = AL_EINIT;
 	int db = -1;
 	q->mon = connect_qemu(q, mon_name, "monitor", why, n);
 	if (q->mon >= 0 && monitor(q, "info status\n", "paused", CONNECT_TIMEOUT_MS) != 0) {
-		reap(q, false);
-		if (q->reaped)
+		al_child_reap(&q->ch, false);
+		if (q->ch.reaped)
 			describe(q, why, n);
 		else
 			say(why, n, AL_EINIT, "QEMU's monitor did not report the machine paused");
@@ -414,7 +390,7 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 		rc = 0;
 	}
 	if (rc) {
-		if (q->reaped && WIFEXITED(q->status) && WEXITSTATUS(q->status) == 127)
+		if (q->ch.reaped && WIFEXITED(q->ch.status) && WEXITSTATUS(q->ch.status) == 127)
 			say(why, n, AL_EINIT, "%s could not be executed", qemu);
 		q_kill(q);
 		munmap(mem, m->ram_size);
@@ -428,7 +404,7 @@ static int q_start(void *ctx, const struct al_rproc_boot *b, char *why, size_t n
 {
 	(void)b;
 	struct qemu *q = ctx;
-	if (!q->pid || monitor(q, "cont\n", NULL, 0) != 0)
+	if (!q->ch.pid || monitor(q, "cont\n", NULL, 0) != 0)
 		return say(why, n, AL_EINIT, "cannot resume QEMU through its monitor");
 	return 0;
 }
@@ -436,10 +412,10 @@ static int q_start(void *ctx, const struct al_rproc_boot *b, char *why, size_t n
 static bool q_is_alive(void *ctx, char *why, size_t n)
 {
 	struct qemu *q = ctx;
-	if (!q->pid)
+	if (!q->ch.pid)
 		return false;
-	reap(q, false);
-	if (!q->reaped)
+	al_child_reap(&q->ch, false);
+	if (!q->ch.reaped)
 		return true;
 	describe(q, why, n);
 	return false;
@@ -448,31 +424,22 @@ static bool q_is_alive(void *ctx, char *why, size_t n)
 static void q_stop(void *ctx, uint32_t grace_ms)
 {
 	struct qemu *q = ctx;
-	if (!q->pid)
+	if (!q->ch.pid)
 		return;
-	if (!q->reaped && monitor(q, "quit\n", NULL, 0) == 0) {
-		for (uint32_t t = 0; t < grace_ms && !q->reaped; t += 10) {
-			if (q->pidfd >= 0) {
-				struct pollfd pf = {.fd = q->pidfd, .events = POLLIN};
-				(void)poll(&pf, 1, 10);
-			} else {
-				usleep(10 * 1000);
-			}
-			reap(q, false);
-		}
-	}
+	if (!q->ch.reaped && monitor(q, "quit\n", NULL, 0) == 0)
+		al_child_wait_exit(&q->ch, grace_ms);
 	q_kill(q);
 }
 
 static int q_watch_fd(void *ctx)
 {
-	return ((struct qemu *)ctx)->pidfd;
+	return ((struct qemu *)ctx)->ch.pidfd;
 }
 
 static long q_id(void *ctx)
 {
 	struct qemu *q = ctx;
-	return q->pid ? (long)q->pid : -1;
+	return q->ch.pid ? (long)q->ch.pid : -1;
 }
 
 const struct al_rproc_backend_ops al_rproc_qemu_backend = {
