@@ -52,7 +52,8 @@ struct al_vq {
 	uint16_t free_head;  /* driver: free descriptor list */
 	uint16_t num_free;
 	uint32_t notifyid;
-	uint8_t fault; /* why the last operation found the ring corrupt (fault.h) */
+	uint32_t bytes; /* vring_size(): for cache maintenance */
+	uint8_t fault;  /* why the last operation found the ring corrupt (fault.h) */
 };
 
 /** The driver's shared buffer pool (OpenAMP's name and behaviour: a bump

@@ -89,6 +89,7 @@ static int report_broken(struct rpmsg_virtio_device *rv, int rc)
 
 static void kick_if_needed(struct rpmsg_virtio_device *rv, struct al_vq *vq)
 {
+	cache_flush(rv, vq->desc, vq->bytes); /* what we published, before the doorbell */
 	if (al_vq_need_kick(vq, is_driver(rv), event_idx(rv))) {
 		rv->rdev.stats.kicks_tx++;
 		rv->ops->notify(rv->port_ctx, vq->notifyid);
@@ -354,6 +355,7 @@ static int id_of(struct rpmsg_virtio_device *rv, struct al_vq *vq, const void *p
 static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 {
 	struct al_vq *vq = &rv->svq;
+	cache_invalidate(rv, vq->desc, vq->bytes); /* non-coherent memory: see the peer */
 	uint16_t i;
 	uint32_t len;
 	int r;
@@ -716,6 +718,7 @@ static int check_msg(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t used_
 static int rx_take(struct rpmsg_virtio_device *rv, uint16_t *id, uint32_t *len)
 {
 	int r;
+	cache_invalidate(rv, rv->rvq.desc, rv->rvq.bytes);
 	if (is_driver(rv)) {
 		r = al_vq_get_used(&rv->rvq, id, len);
 	} else {

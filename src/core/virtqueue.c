@@ -46,6 +46,7 @@ int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, uint64_t da, uint32_
 	vq->shadow = shadow;
 	vq->num = (uint16_t)num; /* 32768 fits: (uint16_t)(num - 1) is the mask */
 	vq->notifyid = notifyid;
+	vq->bytes = (uint32_t)size;
 	vq->free_head = AL_DS_NONE;
 	for (uint32_t i = 0; i < num; i++) {
 		shadow[i].off = AL_OFF_NONE;
