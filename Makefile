@@ -11,6 +11,8 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS := cmake make gcc clang pkg-config libcmocka-dev
 # issue 8: telemetry store (amplink motor --db, amplink dash) and web page
 DEPS += libsqlite3-dev libmicrohttpd-dev
+# issue 8: `amplink bridge mqtt` (libmosquitto; skipped in CMake when missing)
+DEPS += libmosquitto-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 
 .PHONY: all deps build test demo demo-inproc format format-check clean docs

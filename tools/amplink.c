@@ -129,7 +129,7 @@ int exit_code_for(int err)
 	}
 }
 
-#ifndef AMPLINK_DASH_MAIN
+#if !defined(AMPLINK_DASH_MAIN) && !defined(AMPLINK_BRIDGE_MAIN)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: amplink COMMAND [options]\n\n"
@@ -146,6 +146,9 @@ static void usage(FILE *f)
 #ifdef AMPLINK_HAVE_DASH
 		   "  dash     telemetry web page (SQLite + live chart) on 127.0.0.1\n"
 #endif
+#ifdef AMPLINK_HAVE_BRIDGE
+		   "  bridge   forward channels to an MQTT broker and back (`bridge mqtt`)\n"
+#endif
 		   "\n"
 		   "`amplink COMMAND --help` describes each. Exit codes: 0 ok, 1 failure,\n"
 		   "2 usage, 3 link (no peer, refused, lost, broken), 4 data mismatch.\n");
@@ -160,7 +163,45 @@ int main(int argc, char **argv)
 	install_signals();
 	return cmd_dash(argc, argv);
 }
+#elif defined(AMPLINK_BRIDGE_MAIN)
+/* amplink-bridge: the MQTT bridge on its own (libmosquitto; see
+ * tools/CMakeLists.txt). */
+int main(int argc, char **argv)
+{
+	install_signals();
+	return cmd_bridge(argc, argv);
+}
 #else
+#ifdef AMPLINK_HAVE_BRIDGE
+/* `amplink bridge ...` runs amplink-bridge from the same directory. */
+static int cmd_bridge_exec(int argc, char **argv)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 16);
+	if (n <= 0) {
+		fprintf(stderr, "amplink bridge: cannot find my own executable\n");
+		return EXIT_FAIL;
+	}
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	strcpy(slash ? slash + 1 : self, "amplink-bridge");
+	argv[0] = self;
+	(void)argc;
+	execv(self, argv);
+	fprintf(stderr, "amplink bridge: cannot run %s: %s (install amplink-bridge next to amplink)\n",
+		self, strerror(errno));
+	return EXIT_FAIL;
+}
+#else
+static int cmd_bridge_exec(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	fprintf(stderr, "amplink bridge: not built: libmosquitto was missing when amplink was "
+			"built (apt-get install libmosquitto-dev, then rebuild)\n");
+	return EXIT_FAIL;
+}
+#endif
+
 #ifdef AMPLINK_HAVE_DASH
 /* `amplink dash ...` runs amplink-dash from the same directory. */
 static int cmd_dash_exec(int argc, char **argv)
@@ -200,6 +241,7 @@ int main(int argc, char **argv)
 #ifdef AMPLINK_HAVE_DASH
 		    {"dash", cmd_dash_exec},
 #endif
+		    {"bridge", cmd_bridge_exec}, /* amplink-bridge, or why it is missing */
 	};
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
@@ -214,4 +256,4 @@ int main(int argc, char **argv)
 	usage(stderr);
 	return EXIT_USAGE;
 }
-#endif /* AMPLINK_DASH_MAIN */
+#endif /* AMPLINK_DASH_MAIN, AMPLINK_BRIDGE_MAIN */

@@ -57,5 +57,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_log(int argc, char **argv);   /* cmd_log.c */
 int cmd_motor(int argc, char **argv); /* cmd_motor.c */
 int cmd_dash(int argc, char **argv);  /* cmd_dash.c, if libmicrohttpd + SQLite */
+int cmd_bridge(int argc, char **argv); /* cmd_bridge.c, if libmosquitto */
 
 #endif
