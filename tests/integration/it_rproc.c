@@ -182,7 +182,9 @@ static void sigkill_x20_under_traffic(void **s)
 {
 	(void)s;
 	int fd0 = count_dir("/proc/self/fd"), thr0 = count_dir("/proc/self/task");
-	struct al_rproc *rp = start_fw(true, 200);
+	/* crashes here are SIGKILLs, seen through the pidfd at once; a long
+	 * heartbeat keeps a loaded machine from adding a false one */
+	struct al_rproc *rp = start_fw(true, 1000);
 	traffic_stop = 0;
 	pthread_t t;
 	pthread_create(&t, NULL, traffic, rp);
