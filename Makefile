@@ -107,3 +107,23 @@ demo-mcu: build mcu
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-system-arm; }
 	./$(BUILD)/amplink rproc start --machine mps2-an386 $(BUILD_MCU)/fw_echo.elf \
 	  --echo 10 --fw-log $(BUILD_MCU)/fw_echo.console.log
+
+# ---- fuzzing (issue 7, fuzz/) ---------------------------------------------
+#   make fuzz                      build the libFuzzer targets with clang and
+#                                  run each for FUZZ_SECONDS (default 60)
+#   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS=link
+# Crash inputs land in build-fuzz/artifacts/<target>/ (see fuzz/README.md).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= link rsc elf rel
+
+.PHONY: fuzz
+fuzz:
+	@missing=""; for p in clang libclang-rt-14-dev; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	$(MAKE) -f fuzz/fuzz.mk run FUZZ_SECONDS=$(FUZZ_SECONDS) TARGETS="$(FUZZ_TARGETS)"

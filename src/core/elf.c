@@ -331,7 +331,8 @@ int al_elf_load(const struct al_elf *e, const struct al_shm *shm, char *why, siz
 				return AL_EADDR;
 			}
 			if (pass == 1) {
-				memcpy(dst, e->data + s.offset, (size_t)s.filesz);
+				if (s.filesz) /* offset is only checked when there is data */
+					memcpy(dst, e->data + s.offset, (size_t)s.filesz);
 				memset(dst + s.filesz, 0, (size_t)(s.memsz - s.filesz));
 			}
 		}

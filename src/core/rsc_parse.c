@@ -106,6 +106,42 @@ static bool has_nul(const uint8_t *p, size_t n)
 	return false;
 }
 
+/* Bytes of the known entry at `off` (already checked to fit the table); 0
+ * for vendor types, whose bodies are opaque. */
+static size_t entry_size(const uint8_t *t, size_t off)
+{
+	uint32_t type = al_rd32(t + off);
+	if (type == RSC_VDEV)
+		return AL_RSC_VDEV_VRING0 +
+		       (size_t)al_rd8(t + off + AL_RSC_VDEV_NUM_VRINGS) * AL_RSC_VRING_SIZE +
+		       al_rd32(t + off + AL_RSC_VDEV_CONFIG_LEN);
+	return type == RSC_TRACE ? TRACE_SIZE : type < RSC_LAST ? CARVEOUT_SIZE : 0;
+}
+
+/* Entries sharing bytes (two offsets to one entry, a vring array running
+ * into the next entry) would let the host's address writes change another
+ * entry after it was checked. The index of an earlier entry that entry `i`
+ * overlaps, or -1. */
+static long overlapping_entry(const uint8_t *t, uint32_t i, size_t off)
+{
+	size_t size = entry_size(t, off);
+	for (uint32_t j = 0; j < i; j++) {
+		size_t o = al_rd32(t + HDR_SIZE + 4u * j), s = entry_size(t, o);
+		if (s && o < off + size && off < o + s)
+			return (long)j;
+	}
+	return -1;
+}
+
+static int overlap_error(struct al_fmt *f, uint32_t i, uint32_t type, long j)
+{
+	ent(f, i, type);
+	al_fmt_s(f, "overlaps resource entry ");
+	al_fmt_u(f, (uint64_t)j);
+	al_fmt_s(f, " in the table");
+	return AL_EINIT;
+}
+
 int al_rsc_parse(const void *table, size_t len, struct al_rsc_info *info, char *why,
 		 size_t why_len)
 {
@@ -219,6 +255,9 @@ int al_rsc_parse(const void *table, size_t len, struct al_rsc_info *info, char *
 				al_fmt_s(&f, " wraps past the 32-bit address space");
 				return AL_EINIT;
 			}
+			long j = overlapping_entry(t, i, off);
+			if (j >= 0)
+				return overlap_error(&f, i, type, j);
 			if (type == RSC_CARVEOUT)
 				info->n_carveout++;
 			else if (type == RSC_DEVMEM)
@@ -286,6 +325,9 @@ int al_rsc_parse(const void *table, size_t len, struct al_rsc_info *info, char *
 				return AL_EINIT;
 			}
 		}
+		long j = overlapping_entry(t, i, off);
+		if (j >= 0)
+			return overlap_error(&f, i, type, j);
 		if (info->n_vdev++ == 0)
 			info->vdev_off = (long)off;
 	}
