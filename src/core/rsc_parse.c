@@ -106,8 +106,9 @@ static bool has_nul(const uint8_t *p, size_t n)
 	return false;
 }
 
-/* Bytes of the known entry at `off` (already checked to fit the table); 0
- * for vendor types, whose bodies are opaque. */
+/* Bytes of the known entry at `off` (already checked to fit the table); for
+ * vendor types, whose bodies are opaque, only their type word: the host's
+ * address writes into another entry must not land on it either. */
 static size_t entry_size(const uint8_t *t, size_t off)
 {
 	uint32_t type = al_rd32(t + off);
@@ -115,7 +116,7 @@ static size_t entry_size(const uint8_t *t, size_t off)
 		return AL_RSC_VDEV_VRING0 +
 		       (size_t)al_rd8(t + off + AL_RSC_VDEV_NUM_VRINGS) * AL_RSC_VRING_SIZE +
 		       al_rd32(t + off + AL_RSC_VDEV_CONFIG_LEN);
-	return type == RSC_TRACE ? TRACE_SIZE : type < RSC_LAST ? CARVEOUT_SIZE : 0;
+	return type == RSC_TRACE ? TRACE_SIZE : type < RSC_LAST ? CARVEOUT_SIZE : 4u;
 }
 
 /* Entries sharing bytes (two offsets to one entry, a vring array running
@@ -208,7 +209,12 @@ int al_rsc_parse(const void *table, size_t len, struct al_rsc_info *info, char *
 		size_t room = len - off;
 		uint32_t type = al_rd32(e);
 		if (type >= RSC_VENDOR_START && type < RSC_VENDOR_END) {
-			info->n_vendor++; /* vendor-specific: not ours to interpret */
+			/* vendor-specific: not ours to interpret, but it may not
+			 * share bytes with an entry the host writes addresses into */
+			long j = overlapping_entry(t, i, off);
+			if (j >= 0)
+				return overlap_error(&f, i, type, j);
+			info->n_vendor++;
 			continue;
 		}
 		if (type >= RSC_LAST) {
