@@ -346,6 +346,18 @@ static void malformed_input_is_counted(void **state)
 	assert_int_equal(al_rel_input(&P[TU_DEV].rel, ack, sizeof(ack)), 0);
 	stats_of(TU_DEV, &st);
 	assert_int_equal(st.rx_bad_ack, 1);
+	/* acknowledgements half the sequence space away from an empty window:
+	 * the window stays empty (an ack 2^31 ahead once walked tx_base 2^31
+	 * steps: fuzz/regress/rel/ack-2pow31-empty-window) */
+	const uint32_t far[] = {0x80000000u, 0x7FFFFFFFu, 0x80000001u, 0xFFFFFFFFu};
+	for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+		tu_wr32(ack + 24, far[i]);
+		tu_wr32(ack + 4, al_crc32(al_crc32(0, ack, 4), ack + 8, sizeof(ack) - 8));
+		assert_int_equal(al_rel_input(&P[TU_DEV].rel, ack, sizeof(ack)), 0);
+		assert_int_equal(al_rel_unacked(&P[TU_DEV].rel), 0);
+	}
+	stats_of(TU_DEV, &st);
+	assert_int_equal(st.rx_bad_ack, 2); /* 0x7FFFFFFF is ahead; the rest old */
 	tu_check(&L);
 }
 

@@ -248,11 +248,20 @@ int al_rel_send(struct al_rel *rel, const void *data, size_t len)
  * `sack` (lock held). */
 static void take_ack(struct al_rel *r, uint32_t ack, uint32_t sack)
 {
-	if (diff(ack, r->tx_next) > 0) {
-		r->stats.rx_bad_ack++;
-		return;
+	/* Only an ack inside [tx_base, tx_next] moves the window. Measured as
+	 * unsigned offsets from tx_base, not by signed difference: an ack
+	 * exactly 2^31 away from an empty window compares "behind" tx_next and
+	 * "ahead of" tx_base at once, and walking tx_base up to it would take
+	 * 2^31 steps and leave a window of 2^31 messages (found by fuzz_rel). */
+	uint32_t off = ack - r->tx_base, in_flight = r->tx_next - r->tx_base;
+	if (off > in_flight) {
+		if (diff(ack, r->tx_base) >= 0) { /* beyond anything we sent */
+			r->stats.rx_bad_ack++;
+			return;
+		}
+		off = 0; /* an old ack, overtaken by a newer one: nothing to take */
 	}
-	while (diff(r->tx_base, ack) < 0) {
+	for (; off; off--) {
 		r->tx[r->tx_base & mask(r)].used = 0;
 		r->tx_base++;
 	}
