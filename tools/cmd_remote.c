@@ -357,6 +357,13 @@ int cmd_remote(int argc, char **argv)
 			rc = 0;
 			continue;
 		}
+		/* a host that corrupted the rings broke that link only: the
+		 * next host gets a fresh one (a firmware waits for Linux to
+		 * reset the vdev the same way) */
+		if (rc == AL_EBROKEN && !once) {
+			rc = 0;
+			continue;
+		}
 		if (rc || once)
 			break;
 	}

@@ -47,6 +47,7 @@
 #include "amplink/reliable.h"
 #include "amplink/rpmsg.h"
 #include "amplink/virtio_ring.h"
+#include "chaos_util.h"
 
 #define MAXP	    464u
 #define WIN	    32u
@@ -85,13 +86,6 @@ struct retained {
 	struct rec r[2];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 static size_t make_msg(uint32_t i, uint8_t *b)
 {
 	size_t len = 4u + (i * 37u) % (MAXP - 4u);
@@ -99,17 +93,6 @@ static size_t make_msg(uint32_t i, uint8_t *b)
 	for (size_t j = 4; j < len; j++)
 		b[j] = (uint8_t)(i * 31u + j * 17u);
 	return len;
-}
-
-static uint64_t rng_state;
-static uint32_t rnd(void)
-{
-	uint64_t x = rng_state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
 static pthread_mutex_t rel_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -197,15 +180,15 @@ static int remote_ept_cb(struct rpmsg_endpoint *e, void *data, size_t len, uint3
 	(void)src;
 	(void)priv;
 	int copies = 1;
-	if (fault == F_DROP_RX && rnd() % 10u == 0)
+	if (fault == F_DROP_RX && chaos_rnd() % 10u == 0)
 		return RPMSG_SUCCESS;
-	if (fault == F_DUP_RX && rnd() % 10u == 0)
+	if (fault == F_DUP_RX && chaos_rnd() % 10u == 0)
 		copies = 2;
-	if (fault == F_CORRUPT_RX && len > 4 && rnd() % 20u == 0) {
+	if (fault == F_CORRUPT_RX && len > 4 && chaos_rnd() % 20u == 0) {
 		/* past magic/version/flags: a CRC error, nothing else; caught
 		 * means refused with AL_EPROTO and counted once in rx_crc */
 		uint8_t *b = data;
-		b[4 + rnd() % (len - 4)] ^= (uint8_t)(1u << (rnd() % 8u));
+		b[4 + chaos_rnd() % (len - 4)] ^= (uint8_t)(1u << (chaos_rnd() % 8u));
 		struct al_rel_stats s0, s1;
 		al_rel_get_stats(&rel, &s0);
 		int rc = al_rel_input(&rel, data, len);
@@ -221,38 +204,32 @@ static int remote_ept_cb(struct rpmsg_endpoint *e, void *data, size_t len, uint3
 	return RPMSG_SUCCESS;
 }
 
-static void scribble(uint8_t *p, size_t size, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[rnd() % size] = (uint8_t)rnd();
-}
-
 /* One-shot faults that write into the region (from the main thread, while
  * the receive threads of both sides run). */
 static void do_fault(struct rpmsg_virtio_device *rv)
 {
 	uint8_t *base = rv->shm.va;
 	struct al_vq *v0 = &rv->svq, *v1 = &rv->rvq; /* device: vring0 sends */
-	size_t ring_end0 = (size_t)(v0->used - base) + AL_VRING_USED_RING + 8u * v0->num + 2u;
-	size_t ring_end1 = (size_t)(v1->used - base) + AL_VRING_USED_RING + 8u * v1->num + 2u;
-	size_t r0 = (size_t)(v0->desc - base), r1 = (size_t)(v1->desc - base);
+	size_t r0, ring_end0, r1, ring_end1;
+	chaos_ring_span(rv, v0, &r0, &ring_end0);
+	chaos_ring_span(rv, v1, &r1, &ring_end1);
 	size_t bufs = ring_end0 > ring_end1 ? ring_end0 : ring_end1;
 	switch (fault) {
 	case F_SCRIBBLE_RINGS:
-		scribble(base + r0, ring_end0 - r0, 24);
-		scribble(base + r1, ring_end1 - r1, 24);
+		chaos_scribble(base + r0, ring_end0 - r0, 24);
+		chaos_scribble(base + r1, ring_end1 - r1, 24);
 		break;
 	case F_SCRIBBLE_BUFS: /* the first bytes of buffers the rings point at */
 		for (int i = 0; i < 16; i++) {
 			struct al_vq *v = (i & 1) ? v0 : v1;
-			const uint8_t *d = v->desc + AL_VRING_DESC_SIZE * (rnd() % v->num);
+			const uint8_t *d = v->desc + AL_VRING_DESC_SIZE * (chaos_rnd() % v->num);
 			uint64_t da =
 			    (uint64_t)(d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24);
 			uint8_t *b = al_shm_da_to_va(&rv->shm, da, 64);
 			if (b)
-				scribble(b, 64, 4);
+				chaos_scribble(b, 64, 4);
 			else
-				scribble(base + bufs, rv->shm.size - bufs, 4);
+				chaos_scribble(base + bufs, rv->shm.size - bufs, 4);
 		}
 		break;
 	case F_REWIND:
@@ -261,8 +238,9 @@ static void do_fault(struct rpmsg_virtio_device *rv)
 			rv->ops->lock(rv->port_ctx);
 		uint8_t *idx = v0->used + AL_VRING_USED_IDX;
 		uint16_t cur = (uint16_t)(idx[0] | idx[1] << 8);
-		uint16_t nv = fault == F_REWIND ? (uint16_t)(cur - 1u - rnd() % 8u)
-						: (uint16_t)(cur + v0->num + 1u + rnd() % 100u);
+		uint16_t nv = fault == F_REWIND
+				  ? (uint16_t)(cur - 1u - chaos_rnd() % 8u)
+				  : (uint16_t)(cur + v0->num + 1u + chaos_rnd() % 100u);
 		__atomic_store_n((uint16_t *)(void *)idx, nv, __ATOMIC_RELEASE);
 		/* a buggy firmware: its own idea of the index is wrong too, so
 		 * the next message does not repair it */
@@ -286,8 +264,8 @@ static int remote_main(const char *link_name, const char *memfile, uint32_t sess
 	ret = map_retained(memfile, false);
 	__atomic_fetch_add(&ret->incarnations, 1u, __ATOMIC_RELAXED);
 	fault = f;
-	rng_state = 0x9E3779B97F4A7C15ull * (seed + 1u);
-	trigger_left = 20 + (int)(rnd() % 100u);
+	chaos_seed(0x9E3779B97F4A7C15ull * (seed + 1u));
+	trigger_left = 20 + (int)(chaos_rnd() % 100u);
 	struct al_rel_cfg cfg = {.window = WIN,
 				 .max_payload = MAXP,
 				 .rto_ms = 50,
@@ -406,12 +384,12 @@ int main(int argc, char **argv)
 		return 2;
 	uint8_t msg[MAXP];
 	uint32_t sent = 0, hash = 0, session = 1000;
-	uint64_t t_start = now_ms();
+	uint64_t t_start = chaos_now_ms();
 	for (unsigned round = 0; round <= rounds; round++) {
 		/* the last round has no fault: finish the stream */
 		enum fault f = round == rounds ? F_NONE : (enum fault)(round % F_COUNT);
 		struct tally *t = &T[f];
-		uint64_t t0 = now_ms();
+		uint64_t t0 = chaos_now_ms();
 		pid_t pid = spawn_remote(++session, f, round);
 		struct al_posix_link *l = host_attach();
 		struct rpmsg_virtio_device *rv = al_posix_rvdev(l);
@@ -419,7 +397,7 @@ int main(int argc, char **argv)
 		uint32_t fired0 = __atomic_load_n(&r->fired, __ATOMIC_ACQUIRE);
 		bool probed = false;
 		uint32_t last_done = sent - al_rel_unacked(&rel);
-		uint64_t last_progress = now_ms();
+		uint64_t last_progress = chaos_now_ms();
 		const char *outcome = "unharmed";
 		for (;;) {
 			while (sent < goal) {
@@ -456,16 +434,16 @@ int main(int argc, char **argv)
 				if (fired) {
 					probed = true;
 					goal += 64;
-				} else if (now_ms() - last_progress > 2500) {
+				} else if (chaos_now_ms() - last_progress > 2500) {
 					goal += 32; /* the trigger needs more deliveries */
-					last_progress = now_ms();
+					last_progress = chaos_now_ms();
 				}
 			}
 			if (sent - u != last_done) { /* something was acknowledged */
 				last_done = sent - u;
-				last_progress = now_ms();
+				last_progress = chaos_now_ms();
 			}
-			if (now_ms() - last_progress > 2500) { /* watchdog */
+			if (chaos_now_ms() - last_progress > 2500) { /* watchdog */
 				printf(
 				    "it_chaos: round %u %s: no progress for 2.5 s, restarting the "
 				    "remote\n",
@@ -484,7 +462,7 @@ int main(int argc, char **argv)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		al_posix_close(l);
-		t->ms += now_ms() - t0;
+		t->ms += chaos_now_ms() - t0;
 		if (f == F_NONE)
 			break;
 	}
@@ -505,7 +483,7 @@ int main(int argc, char **argv)
 	}
 	printf("\nit_chaos: %u rounds in %llu ms, %u messages sent, remote saw %u (first bad %u), "
 	       "hash %s; CRC errors injected %u, caught %u; host resent %u, peer restarts %u\n",
-	       rounds, (unsigned long long)(now_ms() - t_start), sent, fin.count, fin.bad,
+	       rounds, (unsigned long long)(chaos_now_ms() - t_start), sent, fin.count, fin.bad,
 	       fin.hash == hash ? "ok" : "MISMATCH", (unsigned)(r->crc >> 32), (unsigned)r->crc,
 	       hs.tx_retx, hs.peer_restarts);
 	unlink(memfile);

@@ -447,8 +447,14 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 			     .num = l->cfg.num,
 			     .buf_size = l->cfg.buf_size};
 	memcpy(h.magic, AL_RV_MAGIC, 8);
-	if (al_rv_send(l->cfd, &h, sizeof(h), NULL, 0) < 0)
-		return fail(l, AL_EINIT, "cannot talk to the remote: %s", strerror(errno));
+	int sent = al_rv_send(l->cfd, &h, sizeof(h), NULL, 0);
+	if (sent < 0) {
+		/* queued on a listening socket the remote then closed to start
+		 * over for the next host: it will listen again in a moment */
+		if (sent == -ECONNRESET || sent == -EPIPE)
+			return AL_EAGAIN;
+		return fail(l, AL_EINIT, "cannot talk to the remote: %s", strerror(-sent));
+	}
 	struct al_welcome w;
 	int fds[AL_RV_MAX_FDS], nfds = 0;
 	int n = al_rv_recv(l->cfd, &w, sizeof(w), fds, &nfds, (int)timeout_ms);
