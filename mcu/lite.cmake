@@ -10,16 +10,17 @@ if(NOT AL_LITE_SOURCES)
   return()
 endif()
 
+# Both on the minimal-profile core (AL_CFG_MIN, see CMakeLists.txt).
 foreach(variant static dynamic)
   add_library(amplink_lite_${variant} STATIC ${AL_LITE_SOURCES})
   target_include_directories(amplink_lite_${variant} PRIVATE ${AL_ROOT}/src/lite ${AL_ROOT}/src/core)
-  target_link_libraries(amplink_lite_${variant} PUBLIC amplink_core)
+  target_link_libraries(amplink_lite_${variant} PUBLIC amplink_core_min)
 endforeach()
 target_compile_definitions(amplink_lite_static PUBLIC AMPLINK_NO_MALLOC=1 RL_USE_STATIC_API=1)
 target_compile_definitions(amplink_lite_dynamic PUBLIC AMPLINK_NO_MALLOC=0 RL_USE_STATIC_API=0)
 
-al_firmware(fw_minimal_lite_static SOURCES fw_minimal_lite.c LIBS amplink_lite_static)
-al_firmware(fw_minimal_lite_dynamic SOURCES fw_minimal_lite.c LIBS amplink_lite_dynamic)
+al_firmware(fw_minimal_lite_static SOURCES fw_minimal_lite.c LIBS amplink_lite_static MIN)
+al_firmware(fw_minimal_lite_dynamic SOURCES fw_minimal_lite.c LIBS amplink_lite_dynamic MIN)
 # malloc needs _sbrk: newlib's nosys stubs provide it over the `end` symbol
 # of the linker script.
 target_link_options(fw_minimal_lite_dynamic PRIVATE --specs=nosys.specs)

@@ -23,6 +23,7 @@
 #include "amplink.h"
 #include "amplink/rproc.h"
 #include "amplink/rproc_qemu.h"
+#include "amplink/rproc_relay.h"
 #include "rproc_tools.h"
 
 #define REPLY_MAX (70 * 1024)
@@ -39,6 +40,8 @@ static socklen_t ctl_addr(const char *name, struct sockaddr_un *a)
 
 struct mgr {
 	struct al_rproc *rp;
+	struct al_rproc_relay *relay; /* --serve: the services on a POSIX link */
+	const char *serve;
 	const char *name;
 	int lfd;
 	volatile int stop_req;
@@ -94,6 +97,18 @@ static void status_text(struct mgr *m, struct outbuf *o)
 	if (al_rproc_services(m->rp, svc_line, o) == 0)
 		out(o, "(none announced)");
 	out(o, "\n");
+	if (m->relay) {
+		struct al_rproc_relay_stats rs;
+		al_rproc_relay_get_stats(m->relay, &rs);
+		out(o, "  relay:      link '%s', %s (%u hosts so far), %u services\n", m->serve,
+		    rs.host_attached ? "a host is attached" : "no host", rs.sessions, rs.services);
+		out(o, "  forwarded:  to host %llu, to firmware %llu (%llu waited, queue max %u)\n",
+		    (unsigned long long)rs.to_host, (unsigned long long)rs.to_fw,
+		    (unsigned long long)rs.queued, rs.queue_max);
+		out(o, "  dropped:    no host %llu, no buffer %llu, side down %llu, too big %llu\n",
+		    (unsigned long long)rs.drop_no_host, (unsigned long long)rs.drop_no_buf,
+		    (unsigned long long)rs.drop_down, (unsigned long long)rs.drop_too_big);
+	}
 }
 
 static void serve_one(struct mgr *m, int fd)
@@ -144,6 +159,12 @@ static void *ctl_main(void *arg)
 	return NULL;
 }
 
+static void relay_note(void *user, const char *line)
+{
+	struct mgr *m = user;
+	fprintf(stderr, "amplink rproc: %s: relay: %s\n", m->name, line);
+}
+
 static void on_event(struct al_rproc *rp, int e, struct rpmsg_endpoint *ept, const char *why,
 		     void *user)
 {
@@ -167,6 +188,7 @@ static void usage(FILE *f)
 		"                          [--region-size BYTES] [--fw-log FILE] [--name NAME]\n"
 		"                          [--machine mps2-an386 [--qemu PATH] [--pin CPU]]\n"
 		"                          [--echo N [--size N|MIN-MAX] [--quiet]] [--bench]\n"
+		"                          [--serve LINK [--doorbell KIND] [--num N] [--buf-size B]]\n"
 		"       amplink rproc status [--name NAME]\n"
 		"       amplink rproc trace [--last-crash] [--name NAME]\n"
 		"       amplink rproc stop [--name NAME]\n\n"
@@ -187,7 +209,14 @@ static void usage(FILE *f)
 		"batched throughput against the emulated core, with the bare doorbell\n"
 		"round trip (UART2, echoed by the firmware's ISR) measured in the same\n"
 		"run as the baseline; JSON on stdout, then stop.\n"
-		"status: state, uptime, crash and recovery counts, services.\n"
+		"--serve LINK: also be the remote of the POSIX link LINK, so that the\n"
+		"ordinary host tools work against this firmware (`amplink echo --link\n"
+		"LINK`, ls, log, motor, dash): every service the firmware announces is\n"
+		"announced there and messages are relayed both ways; hosts may come and\n"
+		"go; a firmware crash ends the host's session and, with --restart, the\n"
+		"services come back. --doorbell, --num, --buf-size as for `amplink remote`.\n"
+		"status: state, uptime, crash and recovery counts, services (and the\n"
+		"relay's counters and drops).\n"
 		"trace: the remote's trace buffer (RSC_TRACE); --last-crash: the copy\n"
 		"saved at the last crash.\n"
 		"NAME (default rproc0) tells managers apart; the control socket is the\n"
@@ -211,13 +240,19 @@ static int cmd_start(int argc, char **argv, const char *name)
 					   {"size", required_argument, 0, 'S'},
 					   {"quiet", no_argument, 0, 'q'},
 					   {"bench", no_argument, 0, 'B'},
+					   {"serve", required_argument, 0, 'V'},
 					   {"help", no_argument, 0, 'h'},
+					   LINK_LONGOPTS,
 					   {0, 0, 0, 0}};
 	int c;
 	uint32_t v;
 	struct al_rproc_qemu_cfg qcfg = {0};
 	struct rproc_echo_opts eo = {.bind_timeout_ms = 10000, .reply_timeout_ms = 3000};
-	bool echo = false, bench = false;
+	bool echo = false, bench = false, link_set = false;
+	const char *serve = NULL;
+	struct link_opts lo_relay;
+	link_opts_init(&lo_relay, VIRTIO_DEV_DEVICE);
+	lo_relay.cfg.doorbell_any = false;
 	char raw_name[64];
 	while ((c = getopt_long(argc, argv, "rhq", lo, NULL)) != -1) {
 		switch (c) {
@@ -277,8 +312,19 @@ static int cmd_start(int argc, char **argv, const char *name)
 			else
 				cfg.region_size = v;
 			break;
+		case 'V': serve = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		default:
+			if (c == OPT_LINK || c == OPT_PROFILE || c == OPT_SHM || c == OPT_EVENT ||
+			    c == OPT_TIMEOUT || !link_opt(&lo_relay, c, optarg, "rproc")) {
+				if (c >= OPT_LINK)
+					fprintf(stderr, "amplink rproc: the relay's link is named by "
+							"--serve LINK; it takes --doorbell, --num, "
+							"--buf-size\n");
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			link_set = true;
 		}
 	}
 	if (argc - optind != 1) {
@@ -296,11 +342,20 @@ static int cmd_start(int argc, char **argv, const char *name)
 				"emulated core against its bare doorbell)\n");
 		return EXIT_USAGE;
 	}
+	if (link_set && !serve) {
+		fprintf(stderr, "amplink rproc: --doorbell, --num and --buf-size go with --serve LINK\n");
+		return EXIT_USAGE;
+	}
+	if (serve && (echo || bench)) {
+		fprintf(stderr, "amplink rproc: --serve runs the host tools outside; it does not go "
+				"with --echo or --bench\n");
+		return EXIT_USAGE;
+	}
 	if (bench) {
 		snprintf(raw_name, sizeof(raw_name), "amplink-qemu.%d.raw", (int)getpid());
 		qcfg.raw_socket = raw_name;
 	}
-	struct mgr m = {.name = name, .lfd = -1};
+	struct mgr m = {.name = name, .lfd = -1, .serve = serve};
 	m.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a;
 	socklen_t al = ctl_addr(name, &a);
@@ -327,8 +382,31 @@ static int cmd_start(int argc, char **argv, const char *name)
 	cfg.event_cb = on_event;
 	cfg.user = &m;
 	char why[256] = "";
-	int rc = m.reply ? al_rproc_start(&cfg, &m.rp, why, sizeof(why)) : AL_ENOMEM;
+	int rc = m.reply ? 0 : AL_ENOMEM;
+	if (rc == 0 && serve) {
+		struct al_rproc_relay_cfg rc_cfg = {.link = lo_relay.cfg,
+						    .note = relay_note,
+						    .note_user = &m};
+		rc_cfg.link.name = serve;
+		rc = al_rproc_relay_create(&rc_cfg, &m.relay);
+		if (rc == 0)
+			al_rproc_relay_attach(m.relay, &cfg);
+	}
+	if (rc == 0)
+		rc = al_rproc_start(&cfg, &m.rp, why, sizeof(why));
+	if (rc == 0 && m.relay) {
+		rc = al_rproc_relay_start(m.relay, m.rp);
+		if (rc)
+			snprintf(why, sizeof(why), "cannot start the relay");
+		else
+			fprintf(stderr, "amplink rproc: %s: serving its services on link '%s'\n",
+				name, serve);
+	}
 	if (rc) {
+		if (m.rp)
+			al_rproc_stop(m.rp);
+		al_rproc_relay_close(m.relay);
+		al_rproc_close(m.rp);
 		fprintf(stderr, "amplink rproc: cannot start %s: %s\n", cfg.firmware,
 			why[0] ? why : al_strerror(rc));
 		close(m.lfd);
@@ -365,6 +443,19 @@ static int cmd_start(int argc, char **argv, const char *name)
 	if (ctl_ok)
 		pthread_join(ctl, NULL);
 	close(m.lfd);
+	if (m.relay) { /* the remote's callbacks end first, then the relay goes */
+		al_rproc_stop(m.rp);
+		struct al_rproc_relay_stats rs;
+		al_rproc_relay_get_stats(m.relay, &rs);
+		fprintf(stderr,
+			"amplink rproc: %s: relay: %u hosts, forwarded %llu to host and %llu to "
+			"firmware; dropped: no host %llu, no buffer %llu, side down %llu, too big "
+			"%llu\n",
+			name, rs.sessions, (unsigned long long)rs.to_host, (unsigned long long)rs.to_fw,
+			(unsigned long long)rs.drop_no_host, (unsigned long long)rs.drop_no_buf,
+			(unsigned long long)rs.drop_down, (unsigned long long)rs.drop_too_big);
+		al_rproc_relay_close(m.relay);
+	}
 	al_rproc_close(m.rp);
 	free(m.reply);
 	if (logf)

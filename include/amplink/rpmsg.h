@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "amplink/config.h"
 #include "amplink/error.h"
 
 #ifdef __cplusplus
@@ -83,10 +84,14 @@ struct rpmsg_endpoint {
 	void *priv;
 	/* private */
 	struct rpmsg_endpoint *next;
+#ifndef AL_CFG_NO_ADDR_HASH
 	struct rpmsg_endpoint *hnext; /* address hash chain (rpmsg_set_addr_hash) */
+#endif
 	bool announce; /* named and created unbound: announce at link-up */
+#ifndef AL_CFG_NO_STATS
 	uint32_t rx_msgs;
 	uint32_t tx_msgs;
+#endif
 };
 
 /** Link counters; each only grows. Read with rpmsg_get_stats(). */
@@ -105,14 +110,18 @@ struct rpmsg_stats {
  *  touched directly by applications. */
 struct rpmsg_device {
 	struct rpmsg_endpoint *endpoints; /* singly linked, private */
+#ifndef AL_CFG_NO_ADDR_HASH
 	struct rpmsg_endpoint **buckets;  /* optional address hash, private */
 	uint32_t nbuckets;
+#endif
 	struct rpmsg_endpoint ns_ept;     /* address 53 */
 	rpmsg_ns_bind_cb ns_bind_cb;
 	bool support_ns;
 	uint32_t next_any_addr;
 	uint32_t send_timeout_ms;
+#ifndef AL_CFG_NO_STATS
 	struct rpmsg_stats stats;
+#endif
 };
 
 /** Create an endpoint. `src` may be RPMSG_ADDR_ANY (allocated from 1024 up)
@@ -125,8 +134,7 @@ struct rpmsg_device {
  *  Thread context (takes the device lock); may be called from a receive
  *  callback. Errors: AL_EINVAL (NULL ept/rdev/cb), AL_EADDR. */
 int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, const char *name,
-		     uint32_t src, uint32_t dest, rpmsg_ept_cb cb,
-		     rpmsg_ns_unbind_cb ns_unbind_cb);
+		     uint32_t src, uint32_t dest, rpmsg_ept_cb cb, rpmsg_ns_unbind_cb ns_unbind_cb);
 
 /** Destroy an endpoint: announce NS DESTROY for a named endpoint (if the
  *  link is up) and unlink it. Messages for its address arriving later are
@@ -138,8 +146,7 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept);
  *  context. */
 static inline bool is_rpmsg_ept_ready(const struct rpmsg_endpoint *ept)
 {
-	return ept && ept->rdev && ept->addr != RPMSG_ADDR_ANY &&
-	       ept->dest_addr != RPMSG_ADDR_ANY;
+	return ept && ept->rdev && ept->addr != RPMSG_ADDR_ANY && ept->dest_addr != RPMSG_ADDR_ANY;
 }
 
 /** Send `len` bytes from `src` to `dst`. The blocking family (`send`,
@@ -177,8 +184,8 @@ static inline int rpmsg_trysendto(struct rpmsg_endpoint *ept, const void *data, 
 {
 	return ept ? rpmsg_send_offchannel_raw(ept, ept->addr, dst, data, len, false) : AL_EINVAL;
 }
-static inline int rpmsg_trysend_offchannel(struct rpmsg_endpoint *ept, uint32_t src,
-					   uint32_t dst, const void *data, int len)
+static inline int rpmsg_trysend_offchannel(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+					   const void *data, int len)
 {
 	return rpmsg_send_offchannel_raw(ept, src, dst, data, len, false);
 }

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "amplink/config.h"
 #include "amplink/port.h"
 #include "amplink/rpmsg.h"
 #include "amplink/virtio.h"
@@ -38,7 +39,6 @@ extern "C" {
 #define AL_BUF_SIZE_MIN 64u
 #define AL_BUF_SIZE_MAX 65536u
 
-
 /** One virtqueue as seen by this side. Private. */
 struct al_vq {
 	uint8_t *desc;
@@ -49,10 +49,11 @@ struct al_vq {
 	uint16_t last_idx;   /* next entry to consume from the peer's ring */
 	uint16_t pub_idx;    /* our published index (private shadow) */
 	uint16_t kicked_idx; /* pub_idx when we last decided about a kick */
-	uint16_t free_head;  /* driver: free descriptor list */
-	uint16_t num_free;
+	uint16_t free_head;  /* our free descriptor list (tx buffers given back) */
 	uint32_t notifyid;
+#ifndef AL_CFG_COHERENT
 	uint32_t bytes; /* vring_size(): for cache maintenance */
+#endif
 	uint8_t fault;  /* why the last operation found the ring corrupt (fault.h) */
 };
 
@@ -93,21 +94,29 @@ struct rpmsg_virtio_device {
 	uint8_t *vdev_rsc; /* the VDEV entry inside shm */
 	struct al_vq rvq;  /* receive ring: vring0 for the driver, vring1 for the device */
 	struct al_vq svq;  /* send ring: vring1 for the driver, vring0 for the device */
+#ifndef AL_CFG_DEVICE_ONLY
 	struct rpmsg_virtio_shm_pool *shpool;
+#endif
 	struct al_desc_shadow *shadows;
 	size_t num_shadows;
 	uint32_t h2r_buf_size;
 	uint32_t r2h_buf_size;
 	uint32_t my_features; /* what this side supports */
 	uint32_t features;    /* negotiated */
+#ifndef AL_CFG_DEVICE_ONLY
 	unsigned int role;
+#endif
 	volatile int state;  /* enum al_link_state */
+#ifndef AL_CFG_ALWAYS_NOTIFY
 	volatile int tx_waiters;
+#endif
 	al_link_error_cb error_cb;
 	const char *(*why)(const struct rpmsg_virtio_device *rvdev);
 	uint8_t fault; /* why set-up failed or the link broke: see the reason below */
 	bool broken_reported;
+#ifndef AL_CFG_ALWAYS_NOTIFY
 	bool rx_armed; /* our receive ring asks the peer for doorbells */
+#endif
 	/* receive context: the buffer being delivered, for rpmsg_hold_rx_buffer */
 	uint8_t *rx_cur_payload;
 	uint16_t rx_cur_id;

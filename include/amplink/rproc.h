@@ -99,6 +99,13 @@ struct al_rproc_boot {
 
 struct al_rproc_cfg;
 
+/** Service hook (struct al_rproc_cfg.svc_cb): the remote announced `name` at
+ *  its address `addr` and no registered endpoint waits for that name. Runs
+ *  in receive context on the watch thread: must not block; may call
+ *  al_rproc_ept_bind() to talk to the service (the relay does). */
+typedef void (*al_rproc_svc_cb)(struct al_rproc *rp, const char *name, uint32_t addr,
+				void *svc_user);
+
 /** The shared region and doorbell a backend's prepare() provides. */
 struct al_rproc_region {
 	uint8_t *mem;  /* mapped read/write, MAP_SHARED with the remote */
@@ -167,6 +174,8 @@ struct al_rproc_cfg {
 	void *user;
 	const struct al_rproc_backend_ops *backend; /* NULL: process */
 	const void *backend_cfg;   /* backend-specific (qemu: struct al_rproc_qemu_cfg) */
+	al_rproc_svc_cb svc_cb;    /* optional: services announced (after ns_bind_cb) */
+	void *svc_user;
 };
 
 struct al_rproc_status {
@@ -209,8 +218,23 @@ int al_rproc_ept_add(struct al_rproc *rp, struct rpmsg_endpoint *ept, const char
 		     rpmsg_ept_cb cb, void *priv);
 void al_rproc_ept_remove(struct al_rproc *rp, struct rpmsg_endpoint *ept);
 
-/** Send on a registered endpoint to its bound service, waiting up to
- *  timeout_ms for a buffer (0 from a callback). Safe against a concurrent
+/** Create an endpoint on the remote's link for the current boot only,
+ *  bound to the service the remote announced at `dest` (nothing is
+ *  announced back). Meant for names the remote announces that nobody
+ *  registered (struct al_rproc_cfg.svc_cb). The endpoint lives until the
+ *  remote destroys the service (name-service DESTROY), crashes or is
+ *  stopped: `unbind` (may be NULL) is then called with the endpoint
+ *  already detached (ept->rdev NULL), from the watch thread, and the
+ *  endpoint's storage is free again. `ept` must stay valid until then.
+ *  Send on it with al_rproc_send(). Only from the watch thread (the
+ *  svc_cb, or an endpoint callback of this remote). At most 32. Returns 0,
+ *  AL_EINVAL, AL_ENOLINK (not running), AL_ENOMEM (too many) or
+ *  rpmsg_create_ept()'s errors. */
+int al_rproc_ept_bind(struct al_rproc *rp, struct rpmsg_endpoint *ept, const char *name,
+		      uint32_t dest, rpmsg_ept_cb cb, rpmsg_ns_unbind_cb unbind, void *priv);
+
+/** Send on a registered (or al_rproc_ept_bind()) endpoint to its bound
+ *  service, waiting up to timeout_ms for a buffer (0 from a callback). Safe against a concurrent
  *  crash or restart. Returns the bytes sent, AL_ENOLINK (remote down or
  *  restarting, or its service not announced yet), or rpmsg_send()'s
  *  errors. Any thread. */

@@ -4,6 +4,23 @@
 
 #include "rpmsg_internal.h"
 
+#ifdef AL_CFG_NO_ADDR_HASH
+struct rpmsg_endpoint *al_ept_by_addr(struct rpmsg_device *rdev, uint32_t addr)
+{
+	struct rpmsg_endpoint *e = rdev->endpoints;
+	while (e && e->addr != addr)
+		e = e->next;
+	return e;
+}
+#define hash_add(rdev, ept) ((void)0)
+#define hash_del(rdev, ept) ((void)0)
+
+int rpmsg_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets, uint32_t n)
+{
+	(void)rdev, (void)buckets, (void)n;
+	return AL_EINVAL; /* built without the hash (AL_CFG_NO_ADDR_HASH) */
+}
+#else
 static inline struct rpmsg_endpoint **bucket(struct rpmsg_device *rdev, uint32_t addr)
 {
 	/* Fibonacci hashing: consecutive addresses (the ANY allocator's) spread */
@@ -54,6 +71,7 @@ int rpmsg_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **bucke
 	al_unlock(rv);
 	return 0;
 }
+#endif
 
 struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *name, uint32_t dest)
 {
@@ -177,6 +195,12 @@ void rpmsg_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms)
 
 void rpmsg_get_stats(struct rpmsg_device *rdev, struct rpmsg_stats *out)
 {
+#ifdef AL_CFG_NO_STATS
+	(void)rdev;
+	if (out)
+		memset(out, 0, sizeof(*out)); /* built without counters */
+#else
 	if (rdev && out)
 		*out = rdev->stats;
+#endif
 }

@@ -21,6 +21,15 @@ static inline void al_unlock(struct rpmsg_virtio_device *rv)
 		rv->ops->unlock(rv->port_ctx);
 }
 
+/* A counter of struct rpmsg_stats (or an endpoint's): gone with
+ * AL_CFG_NO_STATS, where the fields do not exist (the argument is never
+ * expanded). */
+#ifdef AL_CFG_NO_STATS
+#define AL_COUNT(counter) ((void)0)
+#else
+#define AL_COUNT(counter) ((void)(counter)++)
+#endif
+
 /* bus (rpmsg_bus.c); caller holds the lock */
 struct rpmsg_endpoint *al_ept_by_addr(struct rpmsg_device *rdev, uint32_t addr);
 struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *name, uint32_t dest);
@@ -29,7 +38,8 @@ void al_ept_link(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, const ch
 /* link just came up: announce every endpoint that asked to be (no lock) */
 void al_bus_link_up(struct rpmsg_device *rdev);
 
-/* name service (rpmsg_ns.c) */
+/* name service (rpmsg_ns.c). al_ns_rx returns AL_EINVAL for a malformed
+ * message (dropped), RPMSG_SUCCESS otherwise. */
 int al_ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv);
 int al_ns_announce(struct rpmsg_endpoint *ept, uint32_t flags, bool wait);
 

@@ -12,9 +12,10 @@ int al_ns_announce(struct rpmsg_endpoint *ept, uint32_t flags, bool wait)
 	memcpy(msg, ept->name, RPMSG_NAME_SIZE - 1); /* name[31] stays NUL */
 	al_wr32(msg + 32, ept->addr);
 	al_wr32(msg + 36, flags);
-	int rc = rpmsg_send_offchannel_raw(ept, ept->addr, RPMSG_NS_EPT_ADDR, msg, sizeof(msg), wait);
+	int rc =
+	    rpmsg_send_offchannel_raw(ept, ept->addr, RPMSG_NS_EPT_ADDR, msg, sizeof(msg), wait);
 	if (rc >= 0)
-		ept->rdev->stats.ns_announced++;
+		AL_COUNT(ept->rdev->stats.ns_announced);
 	return rc < 0 ? rc : 0;
 }
 
@@ -26,16 +27,16 @@ int al_ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, v
 	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
 	uint8_t msg[RPMSG_NS_MSG_SIZE];
 	if (len != sizeof(msg)) {
-		rdev->stats.ns_malformed++;
-		return RPMSG_SUCCESS;
+		AL_COUNT(rdev->stats.ns_malformed);
+		return AL_EINVAL;
 	}
 	memcpy(msg, data, sizeof(msg)); /* one copy; the peer may keep writing */
 	const char *name = (const char *)msg;
 	uint32_t addr = al_rd32(msg + 32), flags = al_rd32(msg + 36);
 	if (!memchr(name, '\0', RPMSG_NAME_SIZE) || flags > RPMSG_NS_DESTROY || name[0] == '\0' ||
 	    addr == RPMSG_ADDR_ANY) {
-		rdev->stats.ns_malformed++;
-		return RPMSG_SUCCESS;
+		AL_COUNT(rdev->stats.ns_malformed);
+		return AL_EINVAL;
 	}
 	al_lock(rv);
 	struct rpmsg_endpoint *e =

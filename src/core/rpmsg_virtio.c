@@ -13,12 +13,17 @@
 
 #include "amplink/rsc_table.h"
 #include "amplink/virtio_ring.h"
-#include "rpmsg_internal.h"
 #include "fault.h"
+#include "rpmsg_internal.h"
 #include "shm_access.h"
 #include "virtqueue.h"
 
 #define HDR RPMSG_HDR_SIZE
+#ifdef AL_CFG_NO_EVENT_IDX
+#define AL_FEATURES_SUPPORTED (~(1u << VIRTIO_RING_F_EVENT_IDX))
+#else
+#define AL_FEATURES_SUPPORTED (~0u)
+#endif
 #define HDR_RESERVED 8u /* offset of the header's reserved word: our id hint */
 
 /* AL_CFG_DEVICE_ONLY (a remote-only firmware): the role is a constant, so
@@ -34,7 +39,12 @@ static inline bool is_driver(const struct rpmsg_virtio_device *rv)
 }
 static inline bool event_idx(const struct rpmsg_virtio_device *rv)
 {
+#ifdef AL_CFG_NO_EVENT_IDX
+	(void)rv;
+	return false; /* never negotiated: see device_link_up() */
+#else
 	return (rv->features >> VIRTIO_RING_F_EVENT_IDX) & 1u;
+#endif
 }
 static inline uint8_t *buf_va(const struct rpmsg_virtio_device *rv, const struct al_desc_shadow *s)
 {
@@ -44,6 +54,12 @@ static inline uint32_t tx_buf_size(const struct rpmsg_virtio_device *rv)
 {
 	return is_driver(rv) ? rv->h2r_buf_size : rv->r2h_buf_size;
 }
+#ifdef AL_CFG_COHERENT
+#define cache_flush(rv, p, n)	   ((void)(rv))
+#define cache_invalidate(rv, p, n) ((void)(rv))
+#define VQ_BYTES(vq)		   0u
+#else
+#define VQ_BYTES(vq) ((vq)->bytes)
 static inline void cache_flush(struct rpmsg_virtio_device *rv, const void *p, size_t n)
 {
 	if (rv->ops->cache_flush)
@@ -54,6 +70,7 @@ static inline void cache_invalidate(struct rpmsg_virtio_device *rv, const void *
 	if (rv->ops->cache_invalidate)
 		rv->ops->cache_invalidate(rv->port_ctx, p, n);
 }
+#endif
 
 static int link_err(const struct rpmsg_virtio_device *rv)
 {
@@ -78,7 +95,8 @@ static int break_link(struct rpmsg_virtio_device *rv, uint8_t why)
  * Lock not held. Returns `rc` for tail calls. */
 static int report_broken(struct rpmsg_virtio_device *rv, int rc)
 {
-	if (rv->state == AL_LINK_BROKEN && !__atomic_exchange_n(&rv->broken_reported, true, __ATOMIC_ACQ_REL)) {
+	if (rv->state == AL_LINK_BROKEN &&
+	    !__atomic_exchange_n(&rv->broken_reported, true, __ATOMIC_ACQ_REL)) {
 		if (rv->error_cb)
 			rv->error_cb(rv, AL_EBROKEN, rv->why ? rv->why(rv) : NULL);
 		if (rv->ops->wake)
@@ -89,9 +107,9 @@ static int report_broken(struct rpmsg_virtio_device *rv, int rc)
 
 static void kick_if_needed(struct rpmsg_virtio_device *rv, struct al_vq *vq)
 {
-	cache_flush(rv, vq->desc, vq->bytes); /* what we published, before the doorbell */
+	cache_flush(rv, vq->desc, VQ_BYTES(vq)); /* what we published, before the doorbell */
 	if (al_vq_need_kick(vq, is_driver(rv), event_idx(rv))) {
-		rv->rdev.stats.kicks_tx++;
+		AL_COUNT(rv->rdev.stats.kicks_tx);
 		rv->ops->notify(rv->port_ctx, vq->notifyid);
 	}
 }
@@ -105,6 +123,11 @@ void rpmsg_virtio_init_shm_pool(struct rpmsg_virtio_shm_pool *shpool, void *shbu
 	shpool->used = 0;
 }
 
+#ifdef AL_CFG_DEVICE_ONLY
+#define RV_POOL(rv) ((struct rpmsg_virtio_shm_pool *)NULL)
+#else
+#define RV_POOL(rv) ((rv)->shpool)
+#endif
 static void *pool_get(struct rpmsg_virtio_shm_pool *pool, size_t size)
 {
 	if (!pool || size > pool->size - pool->used)
@@ -122,7 +145,7 @@ static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 		rv->fault = AL_F_VDEV_VRINGS;
 		return AL_EINIT;
 	}
-	uint64_t da[2];
+	al_da_t da[2];
 	uint32_t num[2], align[2], nid[2];
 	for (int i = 0; i < 2; i++) {
 		const uint8_t *v = r + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE * (unsigned)i;
@@ -155,10 +178,12 @@ static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 		return rc;
 	}
 	/* The rings must not overlap each other nor the VDEV entry. */
-	uint64_t vd = rv->shm.da + (uint64_t)(r - (const uint8_t *)rv->shm.va);
-	uint64_t vd_end = vd + AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE;
-	uint64_t e0 = da[0] + vring_size(num[0], align[0]), e1 = da[1] + vring_size(num[1], align[1]);
-	if ((da[0] < e1 && da[1] < e0) || (da[0] < vd_end && vd < e0) || (da[1] < vd_end && vd < e1)) {
+	al_da_t vd = (al_da_t)rv->shm.da + (al_da_t)(r - (const uint8_t *)rv->shm.va);
+	al_da_t vd_end = vd + AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE;
+	al_da_t e0 = da[0] + (al_da_t)vring_size(num[0], align[0]);
+	al_da_t e1 = da[1] + (al_da_t)vring_size(num[1], align[1]);
+	if ((da[0] < e1 && da[1] < e0) || (da[0] < vd_end && vd < e0) ||
+	    (da[1] < vd_end && vd < e1)) {
 		rv->fault = AL_F_VRING_OVERLAP;
 		return AL_EINIT;
 	}
@@ -191,12 +216,18 @@ static int device_link_up(struct rpmsg_virtio_device *rv)
 		al_unlock(rv);
 		return rv->state == AL_LINK_UP ? 0 : link_err(rv);
 	}
-	rv->features = g & d & rv->my_features;
+	rv->features = g & d & rv->my_features & AL_FEATURES_SUPPORTED;
 	int rc = setup_rings(rv, false);
 	if (rc == 0) {
+#ifdef AL_CFG_ALWAYS_NOTIFY
+		/* doorbells wanted for both rings, whatever an earlier boot left */
+		al_wr16(rv->svq.used + AL_VRING_USED_FLAGS, 0);
+		al_wr16(rv->rvq.used + AL_VRING_USED_FLAGS, 0);
+#else
 		al_vq_notify_disable(&rv->svq, false, event_idx(rv));
 		al_vq_notify_enable(&rv->rvq, false, event_idx(rv));
 		rv->rx_armed = true;
+#endif
 		ns_setup(rv);
 		rv->state = AL_LINK_UP;
 	}
@@ -213,7 +244,7 @@ static int driver_start(struct rpmsg_virtio_device *rv)
 {
 	uint8_t *r = rv->vdev_rsc;
 	uint32_t d = al_rd32(r + AL_RSC_VDEV_DFEATURES);
-	rv->features = d & rv->my_features;
+	rv->features = d & rv->my_features & AL_FEATURES_SUPPORTED;
 	al_wr32(r + AL_RSC_VDEV_GFEATURES, rv->features);
 	al_wr8(r + AL_RSC_VDEV_STATUS, VIRTIO_CONFIG_STATUS_ACK | VIRTIO_CONFIG_STATUS_DRIVER);
 	int rc = setup_rings(rv, true);
@@ -221,7 +252,7 @@ static int driver_start(struct rpmsg_virtio_device *rv)
 		return rc;
 	/* One empty receive buffer per vring0 entry, descriptor i <-> buffer i. */
 	for (uint16_t i = 0; i < rv->rvq.num; i++) {
-		uint8_t *b = pool_get(rv->shpool, rv->r2h_buf_size);
+		uint8_t *b = pool_get(RV_POOL(rv), rv->r2h_buf_size);
 		if (!b) {
 			rv->fault = AL_F_POOL;
 			return AL_ENOMEM;
@@ -236,9 +267,11 @@ static int driver_start(struct rpmsg_virtio_device *rv)
 		rv->svq.shadow[i].next = rv->svq.free_head;
 		rv->svq.free_head = i;
 	}
+#ifndef AL_CFG_ALWAYS_NOTIFY
 	al_vq_notify_disable(&rv->svq, true, event_idx(rv));
 	al_vq_notify_enable(&rv->rvq, true, event_idx(rv));
 	rv->rx_armed = true;
+#endif
 	cache_flush(rv, rv->shm.va, rv->shm.size);
 	al_mb();
 	al_wr8(r + AL_RSC_VDEV_STATUS, VIRTIO_CONFIG_STATUS_ACK | VIRTIO_CONFIG_STATUS_DRIVER |
@@ -255,7 +288,7 @@ int rpmsg_init_vdev(struct rpmsg_virtio_device *rvdev, struct virtio_device *vde
 		    rpmsg_ns_bind_cb ns_bind_cb, const struct al_shm *shm_io,
 		    struct rpmsg_virtio_shm_pool *shpool)
 {
-	struct rpmsg_virtio_config cfg = {RPMSG_BUFFER_SIZE, RPMSG_BUFFER_SIZE, false};
+	static const struct rpmsg_virtio_config cfg = {RPMSG_BUFFER_SIZE, RPMSG_BUFFER_SIZE, false};
 	return rpmsg_init_vdev_with_config(rvdev, vdev, ns_bind_cb, shm_io, shpool, &cfg);
 }
 
@@ -272,12 +305,18 @@ int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio
 	    !vdev->ops->notify || !vdev->shadows || vdev->role > VIRTIO_DEV_DEVICE ||
 	    (vdev->role == VIRTIO_DEV_DRIVER && !shpool))
 		return AL_EINVAL;
+#ifdef AL_CFG_DA32
+	if (shm_io->da > 0xFFFFFFFFu || shm_io->size > 0xFFFFFFFFu - shm_io->da)
+		return AL_EINVAL; /* the region must end below 4 GiB */
+#endif
 	memset(rvdev, 0, sizeof(*rvdev));
 	rvdev->shm = *shm_io;
 	rvdev->ops = vdev->ops;
 	rvdev->port_ctx = vdev->port_ctx;
+#ifndef AL_CFG_DEVICE_ONLY
 	rvdev->role = vdev->role;
 	rvdev->shpool = shpool;
+#endif
 	rvdev->shadows = vdev->shadows;
 	rvdev->num_shadows = vdev->num_shadows;
 	rvdev->my_features = vdev->features;
@@ -292,8 +331,13 @@ int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio
 		if (b < AL_BUF_SIZE_MIN || b > AL_BUF_SIZE_MAX)
 			return AL_EINIT;
 	}
-	rvdev->vdev_rsc = al_shm_da_to_va(shm_io, vdev->vdev_da,
-					  AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE);
+#ifdef AL_CFG_DA32
+	if (vdev->vdev_da > 0xFFFFFFFFu)
+		rvdev->vdev_rsc = NULL;
+	else
+#endif
+		rvdev->vdev_rsc = al_shm_ptr(shm_io, (al_da_t)vdev->vdev_da,
+					     AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE);
 	if (!rvdev->vdev_rsc || ((uintptr_t)rvdev->vdev_rsc & 3u)) {
 		rvdev->fault = AL_F_VDEV_OUTSIDE;
 		return AL_EINIT;
@@ -355,7 +399,7 @@ static int id_of(struct rpmsg_virtio_device *rv, struct al_vq *vq, const void *p
 static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 {
 	struct al_vq *vq = &rv->svq;
-	cache_invalidate(rv, vq->desc, vq->bytes); /* non-coherent memory: see the peer */
+	cache_invalidate(rv, vq->desc, VQ_BYTES(vq)); /* non-coherent memory: see the peer */
 	uint16_t i;
 	uint32_t len;
 	int r;
@@ -372,7 +416,7 @@ static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 		i = vq->free_head;
 		struct al_desc_shadow *s = &vq->shadow[i];
 		if (s->off == AL_OFF_NONE) { /* driver: first use of this descriptor */
-			uint8_t *b = pool_get(rv->shpool, rv->h2r_buf_size);
+			uint8_t *b = pool_get(RV_POOL(rv), rv->h2r_buf_size);
 			if (!b)
 				return AL_ENOBUFS;
 			s->off = (uint32_t)(b - (uint8_t *)rv->shm.va);
@@ -394,7 +438,6 @@ static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 	return 0;
 }
 
-
 void rpmsg_virtio_peer_lost(struct rpmsg_virtio_device *rvdev)
 {
 	if (!rvdev || !rvdev->ops)
@@ -409,53 +452,63 @@ void rpmsg_virtio_peer_lost(struct rpmsg_virtio_device *rvdev)
 
 /* Take a transmit buffer, waiting up to `timeout` ms for one. On success
  * returns 0 with the lock HELD (the caller fills and submits or reserves
- * it, then unlocks): one lock round per message. */
+ * it, then unlocks): one lock round per message. Time in 32-bit
+ * milliseconds: differences stay right across the wrap (49 days). */
 static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, uint16_t *id)
 {
 	const struct al_port_ops *ops = rv->ops;
 	if (!ops->wait || !ops->time_ms)
 		timeout = 0;
-	uint64_t start = 0, waited = 0;
+	uint32_t start = 0, waited = 0;
 	bool waiting = false;
 	for (;;) {
 		bool pending = false;
 		al_lock(rv);
 		int rc = rv->state == AL_LINK_UP ? tx_take(rv, id) : link_err(rv);
 		if (rc == 0) {
+#ifndef AL_CFG_ALWAYS_NOTIFY
 			if (waiting && --rv->tx_waiters == 0)
 				al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
+#endif
 			rv->svq.shadow[*id].state = AL_DS_BUSY;
 			return 0;
 		}
 		if (rc == AL_ENOBUFS && !waiting)
-			rv->rdev.stats.tx_no_buf++;
+			AL_COUNT(rv->rdev.stats.tx_no_buf);
 		bool give_up = rc != AL_ENOBUFS || timeout == 0;
 		if (!give_up) { /* the clock is read only when there is no buffer */
-			uint64_t now = ops->time_ms(rv->port_ctx);
+			uint32_t now = (uint32_t)ops->time_ms(rv->port_ctx);
 			if (!waiting)
 				start = now;
 			waited = now - start;
 			give_up = timeout != AL_WAIT_FOREVER && waited >= timeout;
 		}
+#ifdef AL_CFG_ALWAYS_NOTIFY
+		/* The peer rings whenever it offers buffers: just sleep. */
+		waiting = true;
+#else
 		if (!give_up && !waiting) {
 			waiting = true;
 			/* Driver: wake when 3/4 of what is in flight came back, not at
 			 * the first buffer, so a full ring refills in batches. */
-			uint16_t skip = is_driver(rv)
-						? (uint16_t)((uint16_t)(rv->svq.pub_idx - rv->svq.last_idx) / 4u * 3u)
-						: 0;
+			uint16_t skip =
+			    is_driver(rv)
+				? (uint16_t)((uint16_t)(rv->svq.pub_idx - rv->svq.last_idx) / 4u *
+					     3u)
+				: 0;
 			if (rv->tx_waiters++ == 0)
-				pending = al_vq_notify_enable_after(&rv->svq, is_driver(rv), event_idx(rv),
-								    skip);
+				pending = al_vq_notify_enable_after(&rv->svq, is_driver(rv),
+								    event_idx(rv), skip);
 		}
 		if (give_up && waiting && --rv->tx_waiters == 0 && rv->state == AL_LINK_UP)
 			al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
+#endif
 		al_unlock(rv);
 		if (give_up)
 			return report_broken(rv, rc);
 		if (!pending)
-			ops->wait(rv->port_ctx, timeout == AL_WAIT_FOREVER ? AL_WAIT_FOREVER
-									 : (uint32_t)(timeout - waited));
+			ops->wait(rv->port_ctx,
+				  timeout == AL_WAIT_FOREVER ? AL_WAIT_FOREVER : timeout - waited);
 	}
 }
 
@@ -475,7 +528,7 @@ static void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src,
 		al_vq_post(&rv->svq, &rv->shm, id, HDR + len, false);
 	else
 		al_vq_put_used(&rv->svq, id, HDR + len);
-	rv->rdev.stats.tx_msgs++;
+	AL_COUNT(rv->rdev.stats.tx_msgs);
 	kick_if_needed(rv, &rv->svq);
 }
 
@@ -520,7 +573,7 @@ int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, cons
 	if (len)
 		memmove(buf_va(rv, &rv->svq.shadow[id]) + HDR, data, (size_t)len);
 	tx_submit(rv, id, src, dst, (uint32_t)len);
-	ept->tx_msgs++;
+	AL_COUNT(ept->tx_msgs);
 	al_unlock(rv);
 	return len;
 }
@@ -567,7 +620,7 @@ int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src, uint3
 	} else {
 		rv->svq.shadow[id].state = AL_DS_BUSY;
 		tx_submit(rv, (uint16_t)id, src, dst, (uint32_t)len);
-		ept->tx_msgs++;
+		AL_COUNT(ept->tx_msgs);
 	}
 	al_unlock(rv);
 	return rc ? rc : len;
@@ -718,7 +771,7 @@ static int check_msg(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t used_
 static int rx_take(struct rpmsg_virtio_device *rv, uint16_t *id, uint32_t *len)
 {
 	int r;
-	cache_invalidate(rv, rv->rvq.desc, rv->rvq.bytes);
+	cache_invalidate(rv, rv->rvq.desc, VQ_BYTES(&rv->rvq));
 	if (is_driver(rv)) {
 		r = al_vq_get_used(&rv->rvq, id, len);
 	} else {
@@ -736,13 +789,15 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 	if (!rv || !rv->ops)
 		return AL_EINVAL;
 	if (arm)
-		rv->rdev.stats.kicks_rx++;
+		AL_COUNT(rv->rdev.stats.kicks_rx);
 	if (rv->state == AL_LINK_DOWN && !is_driver(rv)) {
 		int rc = device_link_up(rv);
 		if (rc)
 			return rc;
 	}
+#ifndef AL_CFG_ALWAYS_NOTIFY
 	bool drv = is_driver(rv), ev = event_idx(rv);
+#endif
 	int n = 0, rc = 0;
 	/* One lock round per message: taken while we touch the rings and the
 	 * endpoint table, dropped only around the application's callback. */
@@ -751,10 +806,12 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		al_unlock(rv);
 		return link_err(rv);
 	}
+#ifndef AL_CFG_ALWAYS_NOTIFY
 	if (rv->rx_armed) { /* no doorbells while we drain; written only on change */
 		al_vq_notify_disable(&rv->rvq, drv, ev);
 		rv->rx_armed = false;
 	}
+#endif
 	for (;;) {
 		uint16_t id;
 		uint32_t used_len, len, src;
@@ -762,23 +819,24 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		uint8_t *data;
 		int r = rx_take(rv, &id, &used_len);
 		if (r == 0) {
+#ifndef AL_CFG_ALWAYS_NOTIFY
 			if (arm)
 				rv->rx_armed = true;
-			if (!arm || !al_vq_notify_enable(&rv->rvq, drv, ev)) {
-				kick_if_needed(rv, &rv->rvq); /* for the buffers we gave back */
-				break;
-			}
-			continue; /* something arrived while we re-enabled */
+			if (arm && al_vq_notify_enable(&rv->rvq, drv, ev))
+				continue; /* something arrived while we re-enabled */
+#endif
+			kick_if_needed(rv, &rv->rvq); /* for the buffers we gave back */
+			break;
 		}
 		if (r < 0 || check_msg(rv, id, used_len, &ept, &data, &len, &src) < 0) {
 			rc = AL_EBROKEN;
 			break;
 		}
 		if (!ept) {
-			rv->rdev.stats.rx_unknown_dst++;
+			AL_COUNT(rv->rdev.stats.rx_unknown_dst);
 		} else {
-			rv->rdev.stats.rx_msgs++;
-			ept->rx_msgs++;
+			AL_COUNT(rv->rdev.stats.rx_msgs);
+			AL_COUNT(ept->rx_msgs);
 			rv->rx_cur_payload = data;
 			rv->rx_cur_id = id;
 			rv->rx_cur_held = false;
@@ -795,7 +853,11 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 			rx_return(rv, id);
 		n++;
 	}
+#ifdef AL_CFG_ALWAYS_NOTIFY
+	bool waiters = arm; /* a sender may sleep for what this doorbell brought */
+#else
 	bool waiters = arm && rv->tx_waiters != 0; /* read under the lock */
+#endif
 	al_unlock(rv);
 	if (waiters && rv->ops->wake)
 		rv->ops->wake(rv->port_ctx);
@@ -817,7 +879,7 @@ int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 	struct rpmsg_virtio_device *rv = rvdev;
 	if (!rv || !rv->ops)
 		return AL_EINVAL;
-	uint64_t start = rv->ops->time_ms ? rv->ops->time_ms(rv->port_ctx) : 0;
+	uint32_t start = rv->ops->time_ms ? (uint32_t)rv->ops->time_ms(rv->port_ctx) : 0;
 	for (;;) {
 		if (rv->state == AL_LINK_DOWN && !is_driver(rv))
 			(void)device_link_up(rv);
@@ -827,7 +889,7 @@ int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			return link_err(rv);
 		if (!rv->ops->time_ms || !rv->ops->wait)
 			return AL_ETIMEDOUT;
-		uint64_t waited = rv->ops->time_ms(rv->port_ctx) - start;
+		uint32_t waited = (uint32_t)rv->ops->time_ms(rv->port_ctx) - start;
 		if (timeout_ms != AL_WAIT_FOREVER && waited >= timeout_ms)
 			return AL_ETIMEDOUT;
 		/* the driver may not ring after DRIVER_OK: look again every ms */

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+/* Always inlined: each is one load or store, cheaper than a call (-Os would
+ * otherwise outline some of them on a microcontroller). */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define al_le16(v) __builtin_bswap16(v)
 #define al_le32(v) __builtin_bswap32(v)
@@ -16,56 +18,71 @@
 #define al_le32(v) (v)
 #endif
 
-static inline uint16_t al_rd16(const void *p)
+static inline __attribute__((always_inline)) uint16_t al_rd16(const void *p)
 {
 	return al_le16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
 }
-static inline uint16_t al_rd16_acquire(const void *p)
+static inline __attribute__((always_inline)) uint16_t al_rd16_acquire(const void *p)
 {
 	return al_le16(__atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE));
 }
-static inline uint32_t al_rd32(const void *p)
+static inline __attribute__((always_inline)) uint32_t al_rd32(const void *p)
 {
 	return al_le32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
 }
 /* 64-bit fields as two 32-bit loads: 64-bit atomics are not lock-free on a
  * Cortex-M4, and the peer never changes a field we are entitled to read. */
-static inline uint64_t al_rd64(const void *p)
+static inline __attribute__((always_inline)) uint64_t al_rd64(const void *p)
 {
 	const uint8_t *b = (const uint8_t *)p;
 	return (uint64_t)al_rd32(b) | ((uint64_t)al_rd32(b + 4) << 32);
 }
-static inline uint8_t al_rd8(const void *p)
+static inline __attribute__((always_inline)) uint8_t al_rd8(const void *p)
 {
 	return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
 }
 
-static inline void al_wr16(void *p, uint16_t v)
+static inline __attribute__((always_inline)) void al_wr16(void *p, uint16_t v)
 {
 	__atomic_store_n((uint16_t *)p, al_le16(v), __ATOMIC_RELAXED);
 }
-static inline void al_wr16_release(void *p, uint16_t v)
+static inline __attribute__((always_inline)) void al_wr16_release(void *p, uint16_t v)
 {
 	__atomic_store_n((uint16_t *)p, al_le16(v), __ATOMIC_RELEASE);
 }
-static inline void al_wr32(void *p, uint32_t v)
+static inline __attribute__((always_inline)) void al_wr32(void *p, uint32_t v)
 {
 	__atomic_store_n((uint32_t *)p, al_le32(v), __ATOMIC_RELAXED);
 }
-static inline void al_wr64(void *p, uint64_t v)
+static inline __attribute__((always_inline)) void al_wr64(void *p, uint64_t v)
 {
 	uint8_t *b = (uint8_t *)p;
 	al_wr32(b, (uint32_t)v);
 	al_wr32(b + 4, (uint32_t)(v >> 32));
 }
-static inline void al_wr8(void *p, uint8_t v)
+static inline __attribute__((always_inline)) void al_wr8(void *p, uint8_t v)
 {
 	__atomic_store_n((uint8_t *)p, v, __ATOMIC_RELAXED);
 }
 
+/* A device address inside the core: 32 bits on a 32-bit remote
+ * (AL_CFG_DA32: the region was checked at init to end below 4 GiB, so no
+ * address or end of range computed from a validated one can wrap), else
+ * 64 bits as on the wire. */
+#ifdef AL_CFG_DA32
+typedef uint32_t al_da_t;
+#else
+typedef uint64_t al_da_t;
+#endif
+
+struct al_shm;
+/* al_shm_da_to_va() in al_da_t arithmetic (shm.c): NULL unless all of
+ * [da, da+len) is inside the region. */
+void *al_shm_ptr(const struct al_shm *shm, al_da_t da, uint32_t len);
+
 /* Full barrier: between publishing an index and reading the peer's
  * event/flags field (the event-index protocol needs store->load order). */
-static inline void al_mb(void)
+static inline __attribute__((always_inline)) void al_mb(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }

@@ -14,13 +14,26 @@
 #define USED_EVENT(vq) AVAIL_RING(vq, (vq)->num)                          /* in avail */
 #define AVAIL_EVENT(vq) ((vq)->used + AL_VRING_USED_RING + AL_VRING_USED_ELEM_SIZE * (vq)->num)
 
+/* Compile-time roles and features (include/amplink/config.h): a parameter
+ * that can only have one value is folded away. */
+#ifdef AL_CFG_DEVICE_ONLY
+#define ROLE_DRIVER(d) ((void)(d), false)
+#else
+#define ROLE_DRIVER(d) (d)
+#endif
+#ifdef AL_CFG_NO_EVENT_IDX
+#define HAS_EVENT_IDX(e) ((void)(e), false)
+#else
+#define HAS_EVENT_IDX(e) (e)
+#endif
+
 static int fault(struct al_vq *vq, uint8_t why)
 {
 	vq->fault = why;
 	return AL_EBROKEN;
 }
 
-int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, uint64_t da, uint32_t num,
+int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, al_da_t da, uint32_t num,
 		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, bool zero)
 {
 	memset(vq, 0, sizeof(*vq));
@@ -32,8 +45,9 @@ int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, uint64_t da, uint32_
 		vq->fault = AL_F_VRING_ALIGN;
 		return AL_EINIT;
 	}
-	size_t size = vring_size(num, align);
-	uint8_t *base = al_shm_da_to_va(shm, da, size);
+	/* at most 16*32768 + 2*32771 + 65535 + 6 + 8*32768 bytes: fits 32 bits */
+	uint32_t size = (uint32_t)vring_size(num, align);
+	uint8_t *base = al_shm_ptr(shm, da, size);
 	if (!base) {
 		vq->fault = AL_F_VRING_OUTSIDE;
 		return AL_EINIT;
@@ -46,7 +60,9 @@ int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, uint64_t da, uint32_
 	vq->shadow = shadow;
 	vq->num = (uint16_t)num; /* 32768 fits: (uint16_t)(num - 1) is the mask */
 	vq->notifyid = notifyid;
-	vq->bytes = (uint32_t)size;
+#ifndef AL_CFG_COHERENT
+	vq->bytes = size;
+#endif
 	vq->free_head = AL_DS_NONE;
 	for (uint32_t i = 0; i < num; i++) {
 		shadow[i].off = AL_OFF_NONE;
@@ -118,14 +134,20 @@ int al_vq_get_avail(struct al_vq *vq, const struct al_shm *shm, uint16_t *id)
 	if (s->state != AL_DS_FREE)
 		return fault(vq, AL_F_DESC_REOFFERED);
 	const uint8_t *d = vq->desc + AL_VRING_DESC_SIZE * head;
+#ifdef AL_CFG_DA32
+	/* the upper half read once too: non-zero is outside a region below 4 GiB */
+	uint32_t addr = al_rd32(d), addr_hi = al_rd32(d + 4);
+#else
 	uint64_t addr = al_rd64(d);
+	const uint32_t addr_hi = 0;
+#endif
 	uint32_t dlen = al_rd32(d + 8);
 	uint16_t flags = al_rd16(d + 12);
 	if (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT))
 		return fault(vq, AL_F_DESC_CHAINED);
 	if (dlen < 16u || dlen > AL_BUF_SIZE_MAX)
 		return fault(vq, AL_F_DESC_LEN);
-	uint8_t *va = al_shm_da_to_va(shm, addr, dlen);
+	uint8_t *va = addr_hi ? NULL : al_shm_ptr(shm, addr, dlen);
 	if (!va)
 		return fault(vq, AL_F_DESC_ADDR);
 	s->off = (uint32_t)(va - (uint8_t *)shm->va);
@@ -148,13 +170,16 @@ void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len)
 
 bool al_vq_need_kick(struct al_vq *vq, bool driver, bool event_idx)
 {
+	driver = ROLE_DRIVER(driver);
+	event_idx = HAS_EVENT_IDX(event_idx);
 	uint16_t old = vq->kicked_idx, now = vq->pub_idx;
 	vq->kicked_idx = now;
 	if (old == now)
 		return false;
 	al_mb(); /* our index store before the peer's event/flags load */
 	if (event_idx)
-		return vring_need_event(al_rd16(driver ? AVAIL_EVENT(vq) : USED_EVENT(vq)), now, old);
+		return vring_need_event(al_rd16(driver ? AVAIL_EVENT(vq) : USED_EVENT(vq)), now,
+					old);
 	if (driver)
 		return !(al_rd16(vq->used + AL_VRING_USED_FLAGS) & VRING_USED_F_NO_NOTIFY);
 	return !(al_rd16(vq->avail + AL_VRING_AVAIL_FLAGS) & VRING_AVAIL_F_NO_INTERRUPT);
@@ -162,7 +187,9 @@ bool al_vq_need_kick(struct al_vq *vq, bool driver, bool event_idx)
 
 bool al_vq_pending(const struct al_vq *vq, bool driver)
 {
-	const uint8_t *idxp = driver ? vq->used + AL_VRING_USED_IDX : vq->avail + AL_VRING_AVAIL_IDX;
+	driver = ROLE_DRIVER(driver);
+	const uint8_t *idxp =
+	    driver ? vq->used + AL_VRING_USED_IDX : vq->avail + AL_VRING_AVAIL_IDX;
 	return al_rd16_acquire(idxp) != vq->last_idx;
 }
 
@@ -175,18 +202,24 @@ bool al_vq_notify_enable(struct al_vq *vq, bool driver, bool event_idx)
 
 bool al_vq_notify_enable_after(struct al_vq *vq, bool driver, bool event_idx, uint16_t skip)
 {
+	driver = ROLE_DRIVER(driver);
+	event_idx = HAS_EVENT_IDX(event_idx);
 	if (event_idx)
 		al_wr16(driver ? USED_EVENT(vq) : AVAIL_EVENT(vq), (uint16_t)(vq->last_idx + skip));
 	else
-		al_wr16(driver ? vq->avail + AL_VRING_AVAIL_FLAGS : vq->used + AL_VRING_USED_FLAGS, 0);
+		al_wr16(driver ? vq->avail + AL_VRING_AVAIL_FLAGS : vq->used + AL_VRING_USED_FLAGS,
+			0);
 	al_mb(); /* publish the request before re-checking the ring */
 	return al_vq_pending(vq, driver);
 }
 
 void al_vq_notify_disable(struct al_vq *vq, bool driver, bool event_idx)
 {
+	driver = ROLE_DRIVER(driver);
+	event_idx = HAS_EVENT_IDX(event_idx);
 	if (event_idx)
-		al_wr16(driver ? USED_EVENT(vq) : AVAIL_EVENT(vq), (uint16_t)(vq->last_idx + 0x8000u));
+		al_wr16(driver ? USED_EVENT(vq) : AVAIL_EVENT(vq),
+			(uint16_t)(vq->last_idx + 0x8000u));
 	else
 		al_wr16(driver ? vq->avail + AL_VRING_AVAIL_FLAGS : vq->used + AL_VRING_USED_FLAGS,
 			driver ? VRING_AVAIL_F_NO_INTERRUPT : VRING_USED_F_NO_NOTIFY);

@@ -15,6 +15,7 @@
 
 #include "amplink/port.h"
 #include "amplink/rpmsg_virtio.h"
+#include "shm_access.h"
 
 /* Shadow states. */
 enum {
@@ -30,7 +31,7 @@ enum {
 
 /** Check a ring's geometry and point `vq` at it. `zero` clears the ring
  *  (driver at link-up). Returns 0 or AL_EINIT with vq->fault set. */
-int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, uint64_t da, uint32_t num,
+int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, al_da_t da, uint32_t num,
 		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, bool zero);
 
 /* ---- driver ---- */

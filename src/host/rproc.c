@@ -32,6 +32,7 @@
 
 #define MAX_EPTS 16
 #define MAX_SVCS 32
+#define MAX_DYN 32
 #define MAX_SHADOWS (2u * AL_VRING_MAX_NUM)
 #define TRACE_MAX 65536u
 #define RESTART_BACKOFF_MS 500u
@@ -55,6 +56,12 @@ struct reg {
 struct svc {
 	char name[RPMSG_NAME_SIZE];
 	uint32_t addr;
+};
+
+/* An endpoint of al_rproc_ept_bind(): this boot only. */
+struct dyn {
+	struct rpmsg_endpoint *ept;
+	rpmsg_ns_unbind_cb unbind;
 };
 
 struct al_rproc {
@@ -83,6 +90,7 @@ struct al_rproc {
 	struct reg regs[MAX_EPTS];
 	struct svc svcs[MAX_SVCS];
 	int nsvcs;
+	struct dyn dyns[MAX_DYN];
 	/* threads and locks */
 	pthread_t thread;
 	bool thread_started;
@@ -195,6 +203,57 @@ static void ns_bind(struct rpmsg_device *rdev, const char *name, uint32_t dest)
 	pthread_mutex_unlock(&rp->mu);
 	if (rp->cfg.ns_bind_cb)
 		rp->cfg.ns_bind_cb(rdev, name, dest);
+	if (rp->cfg.svc_cb)
+		rp->cfg.svc_cb(rp, name, dest, rp->cfg.svc_user);
+}
+
+/* Forget an announced service (destroyed by the remote). Caller holds mu. */
+static void svc_forget(struct al_rproc *rp, const char *name)
+{
+	for (int i = 0; i < rp->nsvcs; i++)
+		if (strncmp(rp->svcs[i].name, name, RPMSG_NAME_SIZE) == 0) {
+			rp->svcs[i] = rp->svcs[--rp->nsvcs];
+			return;
+		}
+}
+
+/* The remote destroyed the service of an al_rproc_ept_bind() endpoint
+ * (receive context, watch thread): detach the endpoint under the write
+ * lock, so no sender is inside it, then tell its owner. */
+static void dyn_unbind(struct rpmsg_endpoint *ept)
+{
+	struct al_rproc *rp = (struct al_rproc *)(void *)ept->rdev;
+	rpmsg_ns_unbind_cb cb = NULL;
+	bool found = false;
+	pthread_rwlock_wrlock(&rp->rw);
+	pthread_mutex_lock(&rp->mu);
+	for (int i = 0; i < MAX_DYN; i++)
+		if (rp->dyns[i].ept == ept) {
+			cb = rp->dyns[i].unbind;
+			rp->dyns[i].ept = NULL;
+			found = true;
+		}
+	svc_forget(rp, ept->name);
+	pthread_mutex_unlock(&rp->mu);
+	if (found)
+		rpmsg_destroy_ept(ept); /* bound: nothing is announced */
+	pthread_rwlock_unlock(&rp->rw);
+	if (cb)
+		cb(ept);
+}
+
+/* The remote is going down (crash or stop): every al_rproc_ept_bind()
+ * endpoint's owner hears it while the endpoint is still attached; teardown()
+ * detaches them. Watch thread (or the stopper after it ended). */
+static void dyn_down(struct al_rproc *rp)
+{
+	for (int i = 0; i < MAX_DYN; i++) {
+		pthread_mutex_lock(&rp->mu);
+		struct dyn d = rp->dyns[i];
+		pthread_mutex_unlock(&rp->mu);
+		if (d.ept && d.unbind)
+			d.unbind(d.ept);
+	}
 }
 
 /* Registered endpoints whose binding changed since we last looked. */
@@ -244,6 +303,13 @@ static void teardown(struct al_rproc *rp)
 	for (int i = 0; i < MAX_EPTS; i++)
 		if (rp->regs[i].ept)
 			rp->regs[i].ept->rdev = NULL;
+	pthread_mutex_lock(&rp->mu);
+	for (int i = 0; i < MAX_DYN; i++) {
+		if (rp->dyns[i].ept)
+			rp->dyns[i].ept->rdev = NULL;
+		rp->dyns[i].ept = NULL;
+	}
+	pthread_mutex_unlock(&rp->mu);
 	if (rp->mem)
 		munmap(rp->mem, rp->size);
 	rp->mem = NULL;
@@ -517,6 +583,7 @@ static void crashed(struct al_rproc *rp, const char *why)
 	pthread_mutex_unlock(&rp->mu);
 	ev(rp, AL_RPROC_EV_CRASHED, NULL, why);
 	check_bindings(rp, true);
+	dyn_down(rp);
 	pthread_rwlock_wrlock(&rp->rw);
 	teardown(rp);
 	pthread_rwlock_unlock(&rp->rw);
@@ -737,6 +804,7 @@ void al_rproc_stop(struct al_rproc *rp)
 	pthread_cond_broadcast(&rp->cv);
 	pthread_mutex_unlock(&rp->mu);
 	check_bindings(rp, true);
+	dyn_down(rp);
 	pthread_rwlock_wrlock(&rp->rw);
 	if (rp->bctx)
 		rp->be->stop(rp->bctx, 1000);
@@ -810,6 +878,37 @@ void al_rproc_ept_remove(struct al_rproc *rp, struct rpmsg_endpoint *ept)
 			rp->regs[i].ept = NULL;
 	pthread_mutex_unlock(&rp->mu);
 	pthread_rwlock_unlock(&rp->rw);
+}
+
+int al_rproc_ept_bind(struct al_rproc *rp, struct rpmsg_endpoint *ept, const char *name,
+		      uint32_t dest, rpmsg_ept_cb cb, rpmsg_ns_unbind_cb unbind, void *priv)
+{
+	if (!rp || !ept || !name || strlen(name) >= RPMSG_NAME_SIZE || !cb ||
+	    dest == RPMSG_ADDR_ANY)
+		return AL_EINVAL;
+	if (rp->state != AL_RPROC_RUNNING || !rp->vdev_up)
+		return AL_ENOLINK;
+	pthread_mutex_lock(&rp->mu);
+	struct dyn *d = NULL;
+	for (int i = 0; i < MAX_DYN && !d; i++)
+		if (!rp->dyns[i].ept)
+			d = &rp->dyns[i];
+	if (d)
+		*d = (struct dyn){.ept = ept, .unbind = unbind};
+	pthread_mutex_unlock(&rp->mu);
+	if (!d)
+		return AL_ENOMEM;
+	/* the watch thread is the only one that tears the link down: no lock
+	 * needed against that here */
+	int rc = rpmsg_create_ept(ept, &rp->rvdev.rdev, name, RPMSG_ADDR_ANY, dest, cb,
+				  dyn_unbind);
+	pthread_mutex_lock(&rp->mu);
+	if (rc)
+		d->ept = NULL;
+	else
+		ept->priv = priv;
+	pthread_mutex_unlock(&rp->mu);
+	return rc;
 }
 
 int al_rproc_send(struct al_rproc *rp, struct rpmsg_endpoint *ept, const void *data, int len,

@@ -14,20 +14,19 @@
 #include "shm_access.h"
 
 /* Receive side of address 53: the core's handler on a stable local copy,
- * then, if the core found the message well formed (its malformed counter
- * did not move), the application's callback. Receive context. */
+ * then, if the core found the message well formed, the application's
+ * callback. Receive context. */
 static int lite_ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	struct rpmsg_device *rdev = ept->rdev;
 	uint8_t msg[RPMSG_NS_MSG_SIZE] = {0};
-	uint32_t malformed = rdev->stats.ns_malformed;
 	if (len == sizeof(msg)) {
 		memcpy(msg, data, sizeof(msg));
 		data = msg;
 	}
-	(void)al_ns_rx(ept, data, len, src, priv);
+	int rc = al_ns_rx(ept, data, len, src, priv);
 	struct rpmsg_ns_context *ns = al_lite_of(rdev)->ns;
-	if (ns && len == sizeof(msg) && rdev->stats.ns_malformed == malformed)
+	if (ns && rc == RPMSG_SUCCESS)
 		ns->cb(al_rd32(msg + RPMSG_NAME_SIZE), (const char *)msg,
 		       al_rd32(msg + RPMSG_NAME_SIZE + 4u), ns->user_data);
 	return RPMSG_SUCCESS;
