@@ -47,7 +47,7 @@
 #include "amplink/reliable.h"
 #include "amplink/rpmsg.h"
 #include "amplink/virtio_ring.h"
-#include "chaos_util.h"
+#include "it_common.h"
 
 #define MAXP	    464u
 #define WIN	    32u
@@ -73,72 +73,17 @@ static const char *const fault_name[F_COUNT + 1] = {
     "doorbell-storm", "stall",	       "exit-mid",     "corrupt-rx",
     "dup-rx",	      "drop-rx",       "none"};
 
-struct rec {
-	uint32_t count, hash, bad, session, next;
-};
-struct retained {
-	uint32_t gen;
-	uint32_t incarnations;
-	uint32_t fired; /* incarnations whose fault has happened */
-	/* bit flips put into received messages (high half) and how many of
-	 * those the channel refused as CRC errors (low half), stored together */
-	uint64_t crc;
-	struct rec r[2];
-};
-
 static size_t make_msg(uint32_t i, uint8_t *b)
 {
-	size_t len = 4u + (i * 37u) % (MAXP - 4u);
-	memcpy(b, &i, 4);
-	for (size_t j = 4; j < len; j++)
-		b[j] = (uint8_t)(i * 31u + j * 17u);
-	return len;
+	return it_rel_msg(i, b, MAXP);
 }
 
 static pthread_mutex_t rel_mu = PTHREAD_MUTEX_INITIALIZER;
-static void mu_lock(void *c)
-{
-	pthread_mutex_lock(c);
-}
-static void mu_unlock(void *c)
-{
-	pthread_mutex_unlock(c);
-}
 
 static struct al_rel rel;
 static _Alignas(8) uint8_t rel_mem[AL_REL_MEM_SIZE(WIN, MAXP)];
 static struct rpmsg_endpoint ept;
-static struct retained *ret;
-
-static struct retained *map_retained(const char *path, bool create)
-{
-	int fd = open(path, O_RDWR | (create ? O_CREAT | O_TRUNC : 0), 0600);
-	if (fd < 0 || (create && ftruncate(fd, 4096) != 0)) {
-		perror(path);
-		exit(2);
-	}
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
-		perror("mmap");
-		exit(2);
-	}
-	return p;
-}
-
-static struct al_posix_link *open_link(const char *name, unsigned role)
-{
-	struct al_posix_cfg c = {
-	    .name = name, .role = role, .doorbell = AL_DB_EVENTFD, .connect_timeout_ms = 10000};
-	struct al_posix_link *l = NULL;
-	int rc = al_posix_open(&c, &l);
-	if (rc) {
-		fprintf(stderr, "it_chaos: %s: al_posix_open: %s\n",
-			role == VIRTIO_DEV_DRIVER ? "host" : "remote", al_strerror(rc));
-		exit(2);
-	}
-	return l;
-}
+static struct it_retained *ret;
 
 /* ---- the chaos remote ------------------------------------------------------ */
 
@@ -159,7 +104,7 @@ static void remote_deliver(struct al_rel *r, const void *data, size_t len, void 
 		fire = true;
 	else if (trigger_left == 0)
 		trigger_left = -1; /* one-shot */
-	struct rec cur = ret->r[ret->gen & 1u], nx = cur;
+	struct it_rec cur = ret->r[ret->gen & 1u], nx = cur;
 	uint32_t idx = 0;
 	uint8_t want[MAXP];
 	if (len >= 4)
@@ -261,7 +206,7 @@ static void do_fault(struct rpmsg_virtio_device *rv)
 static int remote_main(const char *link_name, const char *memfile, uint32_t session, enum fault f,
 		       uint32_t seed)
 {
-	ret = map_retained(memfile, false);
+	ret = it_map_retained(memfile, false);
 	__atomic_fetch_add(&ret->incarnations, 1u, __ATOMIC_RELAXED);
 	fault = f;
 	chaos_seed(0x9E3779B97F4A7C15ull * (seed + 1u));
@@ -271,15 +216,15 @@ static int remote_main(const char *link_name, const char *memfile, uint32_t sess
 				 .rto_ms = 50,
 				 .session = session,
 				 .deliver = remote_deliver,
-				 .lock = mu_lock,
-				 .unlock = mu_unlock,
+				 .lock = it_mu_lock,
+				 .unlock = it_mu_unlock,
 				 .lock_ctx = &rel_mu};
 	if (al_rel_init(&rel, &cfg, rel_mem, sizeof(rel_mem)))
 		return 2;
-	struct rec saved = ret->r[__atomic_load_n(&ret->gen, __ATOMIC_ACQUIRE) & 1u];
+	struct it_rec saved = ret->r[__atomic_load_n(&ret->gen, __ATOMIC_ACQUIRE) & 1u];
 	if (saved.session)
 		al_rel_rx_restore(&rel, saved.session, saved.next);
-	struct al_posix_link *l = open_link(link_name, VIRTIO_DEV_DEVICE);
+	struct al_posix_link *l = it_open_link(link_name, VIRTIO_DEV_DEVICE, "it_chaos");
 	if (rpmsg_create_ept(&ept, al_posix_rdev(l), NULL, REMOTE_ADDR, HOST_ADDR, remote_ept_cb,
 			     NULL) ||
 	    al_rel_attach(&rel, &ept))
@@ -341,7 +286,7 @@ static pid_t spawn_remote(uint32_t session, enum fault f, uint32_t seed)
 
 static struct al_posix_link *host_attach(void)
 {
-	struct al_posix_link *l = open_link(link_name, VIRTIO_DEV_DRIVER);
+	struct al_posix_link *l = it_open_link(link_name, VIRTIO_DEV_DRIVER, "it_chaos");
 	if (rpmsg_create_ept(&ept, al_posix_rdev(l), NULL, HOST_ADDR, REMOTE_ADDR, host_ept_cb,
 			     NULL) ||
 	    al_rel_attach(&rel, &ept)) {
@@ -371,25 +316,25 @@ int main(int argc, char **argv)
 	uint32_t per_round = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 200u;
 	snprintf(link_name, sizeof(link_name), "it-chaos-%d", (int)getpid());
 	snprintf(memfile, sizeof(memfile), "/tmp/it-chaos-%d.mem", (int)getpid());
-	struct retained *r = map_retained(memfile, true);
+	struct it_retained *r = it_map_retained(memfile, true);
 	struct al_rel_cfg cfg = {.window = WIN,
 				 .max_payload = MAXP,
 				 .rto_ms = 50,
 				 .session = (uint32_t)getpid() | 0x40000000u,
 				 .deliver = host_deliver,
-				 .lock = mu_lock,
-				 .unlock = mu_unlock,
+				 .lock = it_mu_lock,
+				 .unlock = it_mu_unlock,
 				 .lock_ctx = &rel_mu};
 	if (al_rel_init(&rel, &cfg, rel_mem, sizeof(rel_mem)))
 		return 2;
 	uint8_t msg[MAXP];
 	uint32_t sent = 0, hash = 0, session = 1000;
-	uint64_t t_start = chaos_now_ms();
+	uint64_t t_start = it_now_ms();
 	for (unsigned round = 0; round <= rounds; round++) {
 		/* the last round has no fault: finish the stream */
 		enum fault f = round == rounds ? F_NONE : (enum fault)(round % F_COUNT);
 		struct tally *t = &T[f];
-		uint64_t t0 = chaos_now_ms();
+		uint64_t t0 = it_now_ms();
 		pid_t pid = spawn_remote(++session, f, round);
 		struct al_posix_link *l = host_attach();
 		struct rpmsg_virtio_device *rv = al_posix_rvdev(l);
@@ -397,7 +342,7 @@ int main(int argc, char **argv)
 		uint32_t fired0 = __atomic_load_n(&r->fired, __ATOMIC_ACQUIRE);
 		bool probed = false;
 		uint32_t last_done = sent - al_rel_unacked(&rel);
-		uint64_t last_progress = chaos_now_ms();
+		uint64_t last_progress = it_now_ms();
 		const char *outcome = "unharmed";
 		for (;;) {
 			while (sent < goal) {
@@ -434,16 +379,16 @@ int main(int argc, char **argv)
 				if (fired) {
 					probed = true;
 					goal += 64;
-				} else if (chaos_now_ms() - last_progress > 2500) {
+				} else if (it_now_ms() - last_progress > 2500) {
 					goal += 32; /* the trigger needs more deliveries */
-					last_progress = chaos_now_ms();
+					last_progress = it_now_ms();
 				}
 			}
 			if (sent - u != last_done) { /* something was acknowledged */
 				last_done = sent - u;
-				last_progress = chaos_now_ms();
+				last_progress = it_now_ms();
 			}
-			if (chaos_now_ms() - last_progress > 2500) { /* watchdog */
+			if (it_now_ms() - last_progress > 2500) { /* watchdog */
 				printf(
 				    "it_chaos: round %u %s: no progress for 2.5 s, restarting the "
 				    "remote\n",
@@ -462,11 +407,11 @@ int main(int argc, char **argv)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		al_posix_close(l);
-		t->ms += chaos_now_ms() - t0;
+		t->ms += it_now_ms() - t0;
 		if (f == F_NONE)
 			break;
 	}
-	struct rec fin = r->r[__atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) & 1u];
+	struct it_rec fin = r->r[__atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) & 1u];
 	struct al_rel_stats hs;
 	al_rel_get_stats(&rel, &hs);
 	printf("\n| fault | rounds | link broken | peer lost | no progress (watchdog) | unharmed | "
@@ -483,7 +428,7 @@ int main(int argc, char **argv)
 	}
 	printf("\nit_chaos: %u rounds in %llu ms, %u messages sent, remote saw %u (first bad %u), "
 	       "hash %s; CRC errors injected %u, caught %u; host resent %u, peer restarts %u\n",
-	       rounds, (unsigned long long)(chaos_now_ms() - t_start), sent, fin.count, fin.bad,
+	       rounds, (unsigned long long)(it_now_ms() - t_start), sent, fin.count, fin.bad,
 	       fin.hash == hash ? "ok" : "MISMATCH", (unsigned)(r->crc >> 32), (unsigned)r->crc,
 	       hs.tx_retx, hs.peer_restarts);
 	unlink(memfile);

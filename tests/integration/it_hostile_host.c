@@ -18,7 +18,7 @@
  *   stall           sends, then reads nothing for 1.5 s, then leaves
  *   exit-mid        killed (SIGKILL) with messages in flight
  *
- * Usage: it_hostile_host AMPLINK_BIN [rounds-per-fault]   (default 3)
+ * Usage: it_hostile_host AMPLINK_BIN [rounds-per-fault [fault]]   (default 3, all)
  * Prints a table per fault and PASS or FAIL.
  */
 #define _GNU_SOURCE
@@ -38,7 +38,7 @@
 #include "amplink/rpmsg.h"
 #include "amplink/rpmsg_virtio.h"
 #include "amplink/virtio_ring.h"
-#include "chaos_util.h"
+#include "it_common.h"
 
 #define ECHO "rpmsg-openamp-demo-channel"
 
@@ -279,42 +279,14 @@ static int hostile_main(enum fault f, uint64_t seed)
 
 /* ---- the test ---------------------------------------------------------------- */
 
-static int count_fds(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return -1;
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-static long rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	long kb = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = strtol(line + 6, NULL, 10);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /* Wait for a child up to ms; kill it if it hangs. Returns its status. */
 static int wait_child(pid_t pid, uint32_t ms, bool *hung)
 {
 	int st = 0;
-	uint64_t t0 = chaos_now_ms();
+	uint64_t t0 = it_now_ms();
 	*hung = false;
 	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (chaos_now_ms() - t0 > ms) {
+		if (it_now_ms() - t0 > ms) {
 			*hung = true;
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
@@ -343,6 +315,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	const char *amplink = argv[1];
 	unsigned per = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 3u;
+	int only = -1; /* a fault's name as the third argument: that one alone */
+	for (int f = 0; argc > 3 && f < F_COUNT; f++)
+		if (strcmp(argv[3], fault_name[f]) == 0)
+			only = f;
 	snprintf(link_name, sizeof(link_name), "it-hh-%d", (int)getpid());
 	setenv("IT_HH_LINK", link_name, 1);
 	char logpath[96];
@@ -365,13 +341,13 @@ int main(int argc, char **argv)
 	bool fail = false;
 	int fds0 = -1, fds1 = -1;
 	long rss0 = -1, rss1 = -1;
-	uint64_t t_start = chaos_now_ms();
+	uint64_t t_start = it_now_ms();
 	unsigned total = per * F_COUNT;
 	for (unsigned r = 0; r < total && !fail; r++) {
-		enum fault f = (enum fault)(r % F_COUNT);
+		enum fault f = only >= 0 ? (enum fault)only : (enum fault)(r % F_COUNT);
 		struct tally *t = &T[f];
 		t->rounds++;
-		char fs[8], sd[24];
+		char fs[16], sd[24];
 		snprintf(fs, sizeof(fs), "%d", (int)f);
 		snprintf(sd, sizeof(sd), "%u", 0x9E3779B9u * (r + 1u));
 		pid_t h = fork();
@@ -413,8 +389,11 @@ int main(int argc, char **argv)
 		}
 		int ws;
 		if (waitpid(remote, &ws, WNOHANG) != 0) {
-			fprintf(stderr, "it_hostile_host: round %u (%s): the remote died\n", r,
-				fault_name[f]);
+			fprintf(stderr,
+				"it_hostile_host: round %u (%s): the remote died (%s %d); its "
+				"log: %s\n",
+				r, fault_name[f], WIFSIGNALED(ws) ? "signal" : "exit",
+				WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws), logpath);
 			remote = 0;
 			fail = true;
 		}
@@ -445,8 +424,8 @@ int main(int argc, char **argv)
 		 * timing): compare the first round of faults with the last */
 		if (remote > 0) {
 			usleep(20 * 1000);
-			int fds = count_fds(remote);
-			long rss = rss_kb(remote);
+			int fds = it_fd_count(remote);
+			long rss = it_rss_kb(remote);
 			if (r < F_COUNT) {
 				fds0 = fds0 < 0 || fds < fds0 ? fds : fds0;
 				rss0 = rss > rss0 ? rss : rss0;
@@ -467,14 +446,15 @@ int main(int argc, char **argv)
 		printf("%-15s %6u %8u %8u %5u  %s\n", fault_name[f], T[f].rounds, T[f].broken,
 		       T[f].healthy_ok, T[f].hostile_hung, T[f].reason[0] ? T[f].reason : "-");
 	printf("%u rounds in %.1f s; remote fds (fewest) %d -> %d, RSS (most) %ld -> %ld kB\n",
-	       total, (double)(chaos_now_ms() - t_start) / 1000.0, fds0, fds1, rss0, rss1);
+	       total, (double)(it_now_ms() - t_start) / 1000.0, fds0, fds1, rss0, rss1);
 	if (total > F_COUNT && (fds1 > fds0 || rss1 > rss0 + 1024)) {
 		fprintf(stderr, "it_hostile_host: the remote grew (fds %d -> %d, RSS %ld -> %ld)\n",
 			fds0, fds1, rss0, rss1);
 		fail = true;
 	}
 	fclose(log);
-	unlink(logpath);
+	if (!fail)
+		unlink(logpath);
 	puts(fail ? "FAIL" : "PASS");
 	return fail ? 1 : 0;
 }

@@ -34,55 +34,19 @@
 #include "amplink/posix.h"
 #include "amplink/reliable.h"
 #include "amplink/rpmsg.h"
+#include "it_common.h"
 
 #define MAXP	    464u
 #define WIN	    32u
 #define REMOTE_ADDR 0x500u
 #define HOST_ADDR   0x501u
 
-/* What the remote's application keeps across its restarts: two records and
- * a generation number that says which one is committed. */
-struct rec {
-	uint32_t count;	  /* messages seen */
-	uint32_t hash;	  /* al_crc32 chained over their payloads */
-	uint32_t bad;	  /* 1 + index of the first message out of order, or 0 */
-	uint32_t session; /* the channel position: the host's session ... */
-	uint32_t next;	  /* ... and the next sequence number */
-};
-struct retained {
-	uint32_t gen;
-	uint32_t incarnations;
-	struct rec r[2];
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 static size_t make_msg(uint32_t i, uint8_t *b)
 {
-	size_t len = 4u + (i * 37u) % (MAXP - 4u);
-	b[0] = (uint8_t)i;
-	b[1] = (uint8_t)(i >> 8);
-	b[2] = (uint8_t)(i >> 16);
-	b[3] = (uint8_t)(i >> 24);
-	for (size_t j = 4; j < len; j++)
-		b[j] = (uint8_t)(i * 31u + j * 17u);
-	return len;
+	return it_rel_msg(i, b, MAXP);
 }
 
 static pthread_mutex_t rel_mu = PTHREAD_MUTEX_INITIALIZER;
-static void mu_lock(void *c)
-{
-	pthread_mutex_lock(c);
-}
-static void mu_unlock(void *c)
-{
-	pthread_mutex_unlock(c);
-}
 
 static struct al_rel rel;
 static _Alignas(8) uint8_t rel_mem[AL_REL_MEM_SIZE(WIN, MAXP)];
@@ -97,29 +61,15 @@ static int ept_cb(struct rpmsg_endpoint *e, void *data, size_t len, uint32_t src
 	return RPMSG_SUCCESS;
 }
 
-static struct al_posix_link *open_link(const char *name, unsigned role)
-{
-	struct al_posix_cfg c = {
-	    .name = name, .role = role, .doorbell = AL_DB_EVENTFD, .connect_timeout_ms = 10000};
-	struct al_posix_link *l = NULL;
-	int rc = al_posix_open(&c, &l);
-	if (rc) {
-		fprintf(stderr, "it_reliable: %s: al_posix_open: %s\n",
-			role == VIRTIO_DEV_DRIVER ? "host" : "remote", al_strerror(rc));
-		exit(2);
-	}
-	return l;
-}
-
 /* ---- the remote ------------------------------------------------------------ */
 
-static struct retained *ret;
+static struct it_retained *ret;
 static uint32_t slow_idx = 0xFFFFFFFFu;
 
 static void remote_deliver(struct al_rel *r, const void *data, size_t len, void *priv)
 {
 	(void)priv;
-	struct rec cur = ret->r[ret->gen & 1u], nx = cur;
+	struct it_rec cur = ret->r[ret->gen & 1u], nx = cur;
 	uint32_t idx = 0;
 	uint8_t want[MAXP];
 	if (len >= 4)
@@ -148,43 +98,27 @@ static void host_deliver(struct al_rel *r, const void *data, size_t len, void *p
 	(void)priv; /* the remote sends acknowledgements only */
 }
 
-static struct retained *map_retained(const char *path, bool create)
-{
-	int fd = open(path, O_RDWR | (create ? O_CREAT | O_TRUNC : 0), 0600);
-	if (fd < 0 || (create && ftruncate(fd, 4096) != 0)) {
-		perror(path);
-		exit(2);
-	}
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
-		perror("mmap");
-		exit(2);
-	}
-	return p;
-}
-
 static int remote_main(const char *link_name, const char *memfile, uint32_t session, uint32_t slow)
 {
 	slow_idx = slow;
-	ret = map_retained(memfile, false);
+	ret = it_map_retained(memfile, false);
 	ret->incarnations++;
 	struct al_rel_cfg cfg = {.window = WIN,
 				 .max_payload = MAXP,
 				 .rto_ms = 50,
 				 .session = session,
 				 .deliver = remote_deliver,
-				 .lock = mu_lock,
-				 .unlock = mu_unlock,
+				 .lock = it_mu_lock,
+				 .unlock = it_mu_unlock,
 				 .lock_ctx = &rel_mu};
 	if (al_rel_init(&rel, &cfg, rel_mem, sizeof(rel_mem)))
 		return 2;
-	struct rec saved = ret->r[__atomic_load_n(&ret->gen, __ATOMIC_ACQUIRE) & 1u];
+	struct it_rec saved = ret->r[__atomic_load_n(&ret->gen, __ATOMIC_ACQUIRE) & 1u];
 	/* IT_REL_NO_RESTORE=1: the negative control (messages delivered but
 	 * not acknowledged before a kill arrive twice: the test fails) */
 	if (saved.session && !getenv("IT_REL_NO_RESTORE"))
 		al_rel_rx_restore(&rel, saved.session, saved.next);
-	struct al_posix_link *l = open_link(link_name, VIRTIO_DEV_DEVICE);
+	struct al_posix_link *l = it_open_link(link_name, VIRTIO_DEV_DEVICE, "it_reliable");
 	if (rpmsg_create_ept(&ept, al_posix_rdev(l), NULL, REMOTE_ADDR, HOST_ADDR, ept_cb, NULL) ||
 	    al_rel_attach(&rel, &ept))
 		return 2;
@@ -213,7 +147,7 @@ static pid_t spawn_remote(uint32_t session, uint32_t slow)
 
 static struct al_posix_link *host_attach(void)
 {
-	struct al_posix_link *l = open_link(link_name, VIRTIO_DEV_DRIVER);
+	struct al_posix_link *l = it_open_link(link_name, VIRTIO_DEV_DRIVER, "it_reliable");
 	if (rpmsg_create_ept(&ept, al_posix_rdev(l), NULL, HOST_ADDR, REMOTE_ADDR, ept_cb, NULL) ||
 	    al_rel_attach(&rel, &ept)) {
 		fprintf(stderr, "it_reliable: host endpoint\n");
@@ -243,14 +177,14 @@ int main(int argc, char **argv)
 	uint32_t restarts = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 10u;
 	snprintf(link_name, sizeof(link_name), "it-rel-%d", (int)getpid());
 	snprintf(memfile, sizeof(memfile), "/tmp/it-rel-%d.mem", (int)getpid());
-	struct retained *r = map_retained(memfile, true);
+	struct it_retained *r = it_map_retained(memfile, true);
 	struct al_rel_cfg cfg = {.window = WIN,
 				 .max_payload = MAXP,
 				 .rto_ms = 50,
 				 .session = (uint32_t)getpid() | 0x40000000u,
 				 .deliver = host_deliver,
-				 .lock = mu_lock,
-				 .unlock = mu_unlock,
+				 .lock = it_mu_lock,
+				 .unlock = it_mu_unlock,
 				 .lock_ctx = &rel_mu};
 	if (al_rel_init(&rel, &cfg, rel_mem, sizeof(rel_mem)))
 		return fail(0, "al_rel_init");
@@ -258,7 +192,7 @@ int main(int argc, char **argv)
 #define KILL_AT(k) ((uint32_t)((uint64_t)n * ((k) + 1u) / (restarts + 1u)))
 	pid_t pid = spawn_remote(session, restarts ? KILL_AT(0) - 1u : 0xFFFFFFFFu);
 	struct al_posix_link *l = host_attach();
-	uint64_t t0 = now_ms();
+	uint64_t t0 = it_now_ms();
 	uint8_t msg[MAXP];
 	uint32_t kills = 0, expect_hash = 0;
 	for (uint32_t i = 0; i < n;) {
@@ -272,7 +206,7 @@ int main(int argc, char **argv)
 				   __ATOMIC_RELAXED) < KILL_AT(kills)) {
 				al_rel_poll(&rel);
 				usleep(200);
-				if (now_ms() - t0 > 120000)
+				if (it_now_ms() - t0 > 120000)
 					return fail(
 					    pid,
 					    "the remote never got the message before the kill");
@@ -303,20 +237,20 @@ int main(int argc, char **argv)
 			return fail(pid, "al_rel_send");
 		al_rel_poll(&rel);
 		usleep(200);
-		if (now_ms() - t0 > 120000)
+		if (it_now_ms() - t0 > 120000)
 			return fail(pid, "timed out sending");
 	}
 	while (al_rel_unacked(&rel)) {
 		al_rel_poll(&rel);
 		usleep(500);
-		if (now_ms() - t0 > 120000)
+		if (it_now_ms() - t0 > 120000)
 			return fail(pid, "timed out waiting for the last acknowledgements");
 	}
-	uint64_t t1 = now_ms();
+	uint64_t t1 = it_now_ms();
 	kill(pid, SIGTERM);
 	al_posix_close(l);
 	waitpid(pid, NULL, 0);
-	struct rec fin = r->r[__atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) & 1u];
+	struct it_rec fin = r->r[__atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) & 1u];
 	struct al_rel_stats st;
 	al_rel_get_stats(&rel, &st);
 	printf("it_reliable: %u messages, %u remote restarts (%u incarnations) in %llu ms: "

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../integration/it_common.h"
 #include "amplink/posix.h"
 #include "amplink/rpmsg.h"
 
@@ -43,18 +44,11 @@ struct counts {
 };
 
 static struct rpmsg_endpoint epts[NEPT], ctrl;
-static _Atomic uint64_t sent[NEPT], rcvd[NEPT], bad;
+static _Atomic uint64_t sent[NEPT], rcvd[NEPT], bad, slow;
 static uint32_t expect_seq[NEPT]; /* receive side: one receive thread, no lock needed */
-static atomic_bool stop_sending, stop_req, got_report;
+static atomic_bool stop_sending, stop_req, got_report, remote_ready;
 static struct counts report;
 static bool is_remote;
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
 
 /* Message `seq` of endpoint `e`: {u32 e, u32 seq, pattern}, 8..496 bytes. */
 static size_t make_msg(uint32_t e, uint32_t seq, uint8_t *b)
@@ -94,6 +88,8 @@ static int ctrl_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 	(void)priv;
 	if (is_remote && len == 4 && memcmp(data, "stop", 4) == 0)
 		stop_req = true;
+	else if (!is_remote && len == 5 && memcmp(data, "ready", 5) == 0)
+		remote_ready = true;
 	else if (!is_remote && len == sizeof(report)) {
 		memcpy(&report, data, sizeof(report));
 		got_report = true;
@@ -114,6 +110,11 @@ static void *sender(void *arg)
 			if (rc == (int)len) {
 				seq[e]++;
 				sent[e]++;
+			} else if (rc == AL_ETIMEDOUT) {
+				/* no buffer for a second: back-pressure on a starved
+				 * machine (the receive side is checked by the
+				 * no-progress watchdog), not an error: try again */
+				slow++;
 			} else if (rc != AL_ENOBUFS) {
 				fprintf(stderr, "soak: %s: send: %s\n",
 					is_remote ? "remote" : "host", al_strerror(rc));
@@ -123,19 +124,6 @@ static void *sender(void *arg)
 		}
 	}
 	return NULL;
-}
-
-static struct al_posix_link *open_link(const char *name, unsigned role)
-{
-	struct al_posix_cfg c = {
-	    .name = name, .role = role, .doorbell = AL_DB_EVENTFD, .connect_timeout_ms = 10000};
-	struct al_posix_link *l = NULL;
-	int rc = al_posix_open(&c, &l);
-	if (rc) {
-		fprintf(stderr, "soak: al_posix_open: %s\n", al_strerror(rc));
-		exit(2);
-	}
-	return l;
 }
 
 static void setup(struct al_posix_link *l)
@@ -180,8 +168,21 @@ static void snapshot(struct counts *c)
 static int remote_main(const char *name)
 {
 	is_remote = true;
-	struct al_posix_link *l = open_link(name, VIRTIO_DEV_DEVICE);
+	struct al_posix_link *l = it_open_link(name, VIRTIO_DEV_DEVICE, "soak");
 	setup(l);
+	/* the host has attached, but sends fail (AL_ESTATE) until its
+	 * DRIVER_OK: on a loaded machine that can take a while */
+	if (al_posix_wait_up(l, 10000) != 0) {
+		fprintf(stderr, "soak: remote: the link did not come up\n");
+		exit(2);
+	}
+	/* rpmsg drops messages for addresses nobody has bound yet: the host
+	 * starts sending once our endpoints exist */
+	static const char ready[5] = {'r', 'e', 'a', 'd', 'y'};
+	if (al_send_timeout(&ctrl, ctrl.addr, ctrl.dest_addr, ready, 5, 5000) != 5) {
+		fprintf(stderr, "soak: remote: cannot say ready\n");
+		exit(2);
+	}
 	pthread_t th[NTHR];
 	run_senders(th);
 	while (!stop_req && al_posix_wait_down(l, 10) == AL_ETIMEDOUT)
@@ -199,30 +200,6 @@ static int remote_main(const char *name)
 	return 0;
 }
 
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = strtol(line + 6, NULL, 10);
-	if (f)
-		fclose(f);
-	return kb;
-}
-
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--remote") == 0)
@@ -235,17 +212,23 @@ int main(int argc, char **argv)
 		execl(argv[0], argv[0], "--remote", name, (char *)NULL);
 		_exit(127);
 	}
-	struct al_posix_link *l = open_link(name, VIRTIO_DEV_DRIVER);
+	struct al_posix_link *l = it_open_link(name, VIRTIO_DEV_DRIVER, "soak");
 	setup(l);
+	for (int i = 0; i < 1000 && !remote_ready; i++)
+		usleep(10000);
+	if (!remote_ready) {
+		fprintf(stderr, "soak: the remote never said ready\n");
+		return 1;
+	}
 	pthread_t th[NTHR];
 	run_senders(th);
-	uint64_t t0 = now_ms();
+	uint64_t t0 = it_now_ms();
 	/* warm up, then the baseline: memory and descriptors */
 	usleep(1000000);
-	long rss0 = rss_kb();
-	int fds0 = fd_count();
+	long rss0 = it_rss_kb(0);
+	int fds0 = it_fd_count(0);
 	uint64_t last = 0;
-	while (now_ms() - t0 < (uint64_t)seconds * 1000u) {
+	while (it_now_ms() - t0 < (uint64_t)seconds * 1000u) {
 		usleep(1000000);
 		uint64_t total = 0;
 		for (int e = 0; e < NEPT; e++)
@@ -256,15 +239,15 @@ int main(int argc, char **argv)
 		}
 		last = total;
 	}
-	long rss1 = rss_kb();
-	int fds1 = fd_count();
+	long rss1 = it_rss_kb(0);
+	int fds1 = it_fd_count(0);
 	stop_sending = true;
 	join_senders(th);
 	static const char stop_msg[4] = {'s', 't', 'o', 'p'};
 	(void)al_send_timeout(&ctrl, ctrl.addr, ctrl.dest_addr, stop_msg, 4, 5000);
 	for (int i = 0; i < 100 && !got_report; i++)
 		usleep(50000);
-	uint64_t ms = now_ms() - t0;
+	uint64_t ms = it_now_ms() - t0;
 	al_posix_close(l);
 	waitpid(pid, NULL, 0);
 	struct counts h;
@@ -273,10 +256,11 @@ int main(int argc, char **argv)
 	uint64_t lost = got_report ? (h.sent - report.rcvd) + (report.sent - h.rcvd) : 0;
 	printf("soak: %u s, %d endpoints x %d threads per side: host->remote %llu, remote->host "
 	       "%llu messages (%.0f msg/s both ways), lost %llu, bad %llu/%llu; host RSS %ld -> "
-	       "%ld kB, fds %d -> %d\n",
+	       "%ld kB, fds %d -> %d; host sends that waited over 1 s: %llu\n",
 	       seconds, NEPT, NTHR, (unsigned long long)h2r, (unsigned long long)r2h,
 	       (double)(h2r + r2h) * 1000.0 / (double)ms, (unsigned long long)lost,
-	       (unsigned long long)h.bad, (unsigned long long)report.bad, rss0, rss1, fds0, fds1);
+	       (unsigned long long)h.bad, (unsigned long long)report.bad, rss0, rss1, fds0, fds1,
+	       (unsigned long long)slow);
 	if (!got_report || lost || h.bad || report.bad || h2r == 0 || r2h == 0) {
 		printf("soak: FAIL (report %s)\n", got_report ? "received" : "missing");
 		return 1;
