@@ -404,7 +404,9 @@ static void no_leaks(void **s)
 		usleep(5000);
 		thr = count_dir("/proc/self/task");
 	}
-	assert_int_equal(thr, thr0);
+	/* fewer is fine: a thread of the previous test may still have been
+	 * on its way out when thr0 was counted */
+	assert_true(thr <= thr0);
 	assert_int_equal(count_dir("/dev/shm"), shm0);
 }
 
