@@ -206,9 +206,10 @@ static void usage(FILE *f)
 		"as in `amplink echo`), then stop and exit with the echo's status. With\n"
 		"--restart the echo survives a crash of the remote.\n"
 		"--bench (with --machine, firmware fw_echo.elf): RPMsg round trips and\n"
-		"batched throughput against the emulated core, with the bare doorbell\n"
-		"round trip (UART2, echoed by the firmware's ISR) measured in the same\n"
-		"run as the baseline; JSON on stdout, then stop.\n"
+		"throughput each way against the emulated core, with the bare doorbell\n"
+		"round trip (UART2, echoed by the firmware's ISR) and a raw ring in the\n"
+		"shared RAM measured in the same run as baselines; JSON on stdout, then\n"
+		"stop.\n"
 		"--serve LINK: also be the remote of the POSIX link LINK, so that the\n"
 		"ordinary host tools work against this firmware (`amplink echo --link\n"
 		"LINK`, ls, log, motor, dash): every service the firmware announces is\n"
@@ -423,7 +424,9 @@ static int cmd_start(int argc, char **argv, const char *name)
 		m.stop_req = 1;
 	}
 	if (bench && code == EXIT_OK) { /* issue 9: RPMsg vs the bare doorbell */
-		code = rproc_bench_run(m.rp, qcfg.raw_socket, 5000);
+		char shm[160];
+		snprintf(shm, sizeof(shm), "/dev/shm/amplink-%s", name);
+		code = rproc_bench_run(m.rp, qcfg.raw_socket, shm, 5000);
 		m.stop_req = 1;
 	}
 	while (!g_stop && !m.stop_req) {

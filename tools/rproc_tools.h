@@ -29,9 +29,11 @@ int rproc_echo_run(struct al_rproc *rp, const struct rproc_echo_opts *o);
 /** The benchmark against a remote running fw_echo under the qemu backend
  *  (rproc_bench.c): the bare doorbell round trip on UART2 (`raw_socket`,
  *  the abstract socket given as al_rproc_qemu_cfg.raw_socket) as the
- *  same-run baseline, RPMsg echo round trips of 16 and 496 bytes
- *  (`samples` each), batched echo throughput; JSON on stdout. Thread
- *  context. Returns an amplink exit code. */
-int rproc_bench_run(struct al_rproc *rp, const char *raw_socket, uint32_t samples);
+ *  same-run baseline, the raw ring in the shared RAM file `shm_path`
+ *  (mapped at FWB_RAW_OFF, ../mcu/fw_bench_proto.h), RPMsg echo round
+ *  trips of 16 and 496 bytes (`samples` each), batched throughput each way;
+ *  JSON on stdout. Thread context. Returns an amplink exit code. */
+int rproc_bench_run(struct al_rproc *rp, const char *raw_socket, const char *shm_path,
+		    uint32_t samples);
 
 #endif

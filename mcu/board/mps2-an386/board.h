@@ -43,6 +43,14 @@ void board_doorbell_attach(struct al_baremetal *bm);
  *  bare doorbell round trip on it next to the RPMsg link. Thread context. */
 void board_raw_echo_enable(void);
 
+/** Benchmark baseline: with a hook set, UART2 bytes >= 0x80 are handed to
+ *  it (in the UART2 interrupt) instead of being echoed; bytes < 0x80 are
+ *  still echoed. NULL: echo everything. */
+void board_raw_set_hook(void (*hook)(uint8_t c));
+
+/** One byte out on UART2 (waits while the previous one is still leaving). */
+void board_raw_putc(uint8_t c);
+
 /** Disable the doorbell interrupt again (e.g. before rpmsg_deinit_vdev). */
 void board_doorbell_detach(void);
 
