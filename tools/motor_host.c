@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "amplink/channel.h"
+#include "amplink/posix_wait.h"
 
 struct motor_host {
 	struct al_channel *ctrl, *temp, *adc;
@@ -151,14 +152,7 @@ int motor_host_command(struct motor_host *h, uint32_t type, int32_t value, uint3
 	long w = al_channel_write(h->ctrl, cmd, sizeof(cmd), timeout_ms);
 	if (w < 0)
 		rc = (int)w;
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000u;
-	dl.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	struct timespec dl = al_posix_deadline(timeout_ms);
 	pthread_mutex_lock(&h->mu);
 	while (!rc && !h->have_ack && !h->lost)
 		if (pthread_cond_timedwait(&h->cv, &h->mu, &dl) != 0)

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "amplink.h"
+#include "amplink/posix_wait.h"
 
 /* One reply slot: the echo is strictly request / response. */
 struct mbox {
@@ -46,14 +47,7 @@ static int on_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 /* Wait up to ms for a reply; its length or -1. */
 static long take(struct mbox *m, uint32_t ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000u;
-	ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	struct timespec ts = al_posix_deadline(ms);
 	pthread_mutex_lock(&m->mu);
 	while (m->len < 0 && !g_stop)
 		if (pthread_cond_timedwait(&m->cv, &m->mu, &ts) == ETIMEDOUT)

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,6 +30,11 @@ void al_posix_waiter_wait(struct al_posix_waiter *w, uint32_t ms);
 
 /** Wake every sleeper. Any thread; never blocks for long. */
 void al_posix_waiter_wake(struct al_posix_waiter *w);
+
+/** The CLOCK_MONOTONIC time `ms` milliseconds from now: the deadline for
+ *  pthread_cond_timedwait() on a condition variable set up with
+ *  pthread_condattr_setclock(CLOCK_MONOTONIC). Any thread. */
+struct timespec al_posix_deadline(uint32_t ms);
 
 /** Monotonic milliseconds (the port's time_ms). */
 uint64_t al_posix_now_ms(void);

@@ -932,14 +932,7 @@ int al_rproc_wait_bound(struct al_rproc *rp, struct rpmsg_endpoint *ept, uint32_
 {
 	if (!rp || !ept)
 		return AL_EINVAL;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000u;
-	ts.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	struct timespec ts = al_posix_deadline(timeout_ms);
 	pthread_mutex_lock(&rp->mu);
 	int rc = AL_EINVAL;
 	for (;;) {

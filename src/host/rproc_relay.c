@@ -17,6 +17,7 @@
  * endpoint in it and no queued message points at it. */
 #define _GNU_SOURCE
 #include "amplink/rproc_relay.h"
+#include "amplink/posix_wait.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -97,19 +98,6 @@ static void note(struct al_rproc_relay *r, const char *fmt, ...)
 	r->cfg.note(r->cfg.note_user, line);
 }
 
-static struct timespec deadline(uint32_t ms)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000u;
-	t.tv_nsec += (long)(ms % 1000u) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec t;
@@ -125,7 +113,7 @@ static int enqueue(struct al_rproc_relay *r, struct queue *q, pthread_cond_t *wa
 		   uint32_t dst, const void *data, size_t len, uint32_t wait_ms)
 {
 	if (q->count == q->cap && wait_ms) {
-		struct timespec dl = deadline(wait_ms);
+		struct timespec dl = al_posix_deadline(wait_ms);
 		while (q->count == q->cap && !r->stop)
 			if (pthread_cond_timedwait(&r->cv_space, &r->mu, &dl) == ETIMEDOUT)
 				break;
@@ -432,7 +420,7 @@ static void session(struct al_rproc_relay *r, struct al_posix_link *link)
 	while (!r->stop && !r->host_lost && !r->end_session) {
 		if (session_step(r, rdev))
 			continue;
-		struct timespec dl = deadline(SLICE_MS);
+		struct timespec dl = al_posix_deadline(SLICE_MS);
 		pthread_cond_timedwait(&r->cv_serve, &r->mu, &dl);
 	}
 	bool lost = r->host_lost;

@@ -22,7 +22,7 @@ void al_posix_waiter_destroy(struct al_posix_waiter *w)
 	pthread_cond_destroy(&w->cv);
 }
 
-void al_posix_waiter_wait(struct al_posix_waiter *w, uint32_t ms)
+struct timespec al_posix_deadline(uint32_t ms)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -32,6 +32,12 @@ void al_posix_waiter_wait(struct al_posix_waiter *w, uint32_t ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
+	return ts;
+}
+
+void al_posix_waiter_wait(struct al_posix_waiter *w, uint32_t ms)
+{
+	struct timespec ts = al_posix_deadline(ms);
 	pthread_mutex_lock(&w->mu);
 	uint64_t g = w->gen;
 	while (w->gen == g)
