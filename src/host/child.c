@@ -56,6 +56,17 @@ void al_child_wait_exit(struct al_child *c, uint32_t grace_ms)
 	}
 }
 
+int al_child_op_watch_fd(void *ctx)
+{
+	return ((struct al_child *)ctx)->pidfd;
+}
+
+long al_child_op_id(void *ctx)
+{
+	const struct al_child *c = ctx;
+	return c->pid ? (long)c->pid : -1;
+}
+
 void al_child_kill(struct al_child *c)
 {
 	if (c->pid) {

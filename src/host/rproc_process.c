@@ -24,7 +24,7 @@
 extern char **environ;
 
 struct proc {
-	struct al_child ch;
+	struct al_child ch; /* first: the al_child_op_* backend ops take ctx as one */
 };
 
 static void *p_create(void)
@@ -141,17 +141,6 @@ static void p_stop(void *ctx, uint32_t grace_ms)
 	p_kill(p);
 }
 
-static int p_watch_fd(void *ctx)
-{
-	return ((struct proc *)ctx)->ch.pidfd;
-}
-
-static long p_id(void *ctx)
-{
-	struct proc *p = ctx;
-	return p->ch.pid ? (long)p->ch.pid : -1;
-}
-
 const struct al_rproc_backend_ops al_rproc_process_backend = {
 	.name = "process",
 	.create = p_create,
@@ -160,6 +149,6 @@ const struct al_rproc_backend_ops al_rproc_process_backend = {
 	.stop = p_stop,
 	.kill = p_kill,
 	.is_alive = p_is_alive,
-	.watch_fd = p_watch_fd,
-	.id = p_id,
+	.watch_fd = al_child_op_watch_fd,
+	.id = al_child_op_id,
 };

@@ -40,7 +40,7 @@ static const struct al_rproc_qemu_machine machines[] = {
 #define ERR_MAX 4096
 
 struct qemu {
-	struct al_child ch;
+	struct al_child ch; /* first: the al_child_op_* backend ops take ctx as one */
 	int mon;    /* monitor connection, -1: none */
 	int errfd;  /* memfd with QEMU's stderr, -1: none */
 	char shm_path[128];
@@ -431,17 +431,6 @@ static void q_stop(void *ctx, uint32_t grace_ms)
 	q_kill(q);
 }
 
-static int q_watch_fd(void *ctx)
-{
-	return ((struct qemu *)ctx)->ch.pidfd;
-}
-
-static long q_id(void *ctx)
-{
-	struct qemu *q = ctx;
-	return q->ch.pid ? (long)q->ch.pid : -1;
-}
-
 const struct al_rproc_backend_ops al_rproc_qemu_backend = {
 	.name = "qemu",
 	.create = q_create,
@@ -450,8 +439,8 @@ const struct al_rproc_backend_ops al_rproc_qemu_backend = {
 	.stop = q_stop,
 	.kill = q_kill,
 	.is_alive = q_is_alive,
-	.watch_fd = q_watch_fd,
-	.id = q_id,
+	.watch_fd = al_child_op_watch_fd,
+	.id = al_child_op_id,
 	.elf_machine = AL_EM_ARM,
 	.prepare = q_prepare,
 };
