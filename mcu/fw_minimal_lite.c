@@ -6,13 +6,20 @@
  *                        (no allocator in the image at all);
  *   RL_USE_STATIC_API=0  instance and endpoint from malloc.
  *
- * remote init (the façade writes the resource table at the start of the
- * shared region at run time), wait for the link, one endpoint, NS
- * announce, send 5 bytes to whoever wrote first, receive by callback from
- * the doorbell interrupt.
+ * remote init, wait for the link, one endpoint, NS announce, send 5 bytes
+ * to whoever wrote first, receive by callback from the doorbell interrupt.
+ *
+ * The platform is a constant table (RL_PLATFORM_STATIC=1, as lite.cmake
+ * builds the façade for these images), and the resource table is this
+ * firmware's own constant, copied to the start of the shared region at
+ * boot: the same table the façade would lay out at run time, without the
+ * layout code in the image. It is copied rather than linker-placed so that
+ * the image keeps having no .resource_table section (it_qemu boots it as
+ * the firmware `amplink rproc` must refuse for that).
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "amplink/port_baremetal.h"
 #include "amplink/rpmsg_lite.h"
@@ -24,6 +31,23 @@
 
 static const struct al_port_ops port_ops = AL_BAREMETAL_OPS(board_doorbell_ring);
 static struct al_baremetal port;
+
+#if RL_PLATFORM_STATIC
+/* What the façade's run-time layout (amplink/layout.h) would write: the
+ * table, then both vrings at RL_VRING_ALIGN, then the master's buffers. */
+#define FW_VRING0_DA                                                                               \
+	(BOARD_SHM_BASE + AL_LITE_ALIGN_UP(sizeof(struct al_rsc_table_rpmsg), RL_VRING_ALIGN))
+#define FW_VRING1_DA (FW_VRING0_DA + AL_LITE_VRING_BYTES)
+static const struct al_rsc_table_rpmsg rsc_init = AL_RSC_TABLE_RPMSG_INIT(
+    FW_VRING0_DA, FW_VRING1_DA, RL_BUFFER_COUNT, RL_VRING_ALIGN, RL_VDEV_FEATURES);
+/* Where it lives: the host writes status and gfeatures there; the core
+ * reads them back through its shared-memory accessors. */
+#define FW_RSC ((struct al_rsc_table_rpmsg *)BOARD_SHM_BASE)
+
+const struct rl_platform_link rl_platform[RL_PLATFORM_HIGHEST_LINK_ID + 1U] = {
+    [FW_LINK_ID] = {&port_ops, &port, BOARD_SHM_BASE, AL_LITE_SHMEM_SIZE, FW_RSC},
+};
+#endif
 #if RL_USE_STATIC_API
 static struct rpmsg_lite_instance rl_storage;
 static struct rpmsg_lite_ept_static_context ept_storage;
@@ -56,9 +80,14 @@ int main(void)
 	board_init();
 	board_puts("fw_minimal_lite: up, waiting for the host\n");
 
+#if RL_PLATFORM_STATIC
+	int32_t rc;
+	memcpy(FW_RSC, &rsc_init, sizeof(rsc_init)); /* before the host looks */
+#else
 	int32_t rc = rpmsg_lite_set_platform(FW_LINK_ID, &port_ops, &port, BOARD_SHM_BASE);
 	if (rc != RL_SUCCESS)
 		fail("rpmsg_lite_set_platform", rc);
+#endif
 #if RL_USE_STATIC_API
 	struct rpmsg_lite_instance *rl =
 	    rpmsg_lite_remote_init((void *)BOARD_SHM_BASE, FW_LINK_ID, RL_NO_FLAGS, &rl_storage);

@@ -18,6 +18,11 @@ foreach(variant static dynamic)
 endforeach()
 target_compile_definitions(amplink_lite_static PUBLIC AMPLINK_NO_MALLOC=1 RL_USE_STATIC_API=1)
 target_compile_definitions(amplink_lite_dynamic PUBLIC AMPLINK_NO_MALLOC=0 RL_USE_STATIC_API=0)
+# Both with the firmware's constant platform table and resource table
+# (RL_PLATFORM_STATIC, rpmsg_lite_config.h), as RPMsg-Lite firmware has them.
+foreach(variant static dynamic)
+  target_compile_definitions(amplink_lite_${variant} PUBLIC RL_PLATFORM_STATIC=1)
+endforeach()
 
 al_firmware(fw_minimal_lite_static SOURCES fw_minimal_lite.c LIBS amplink_lite_static MIN)
 al_firmware(fw_minimal_lite_dynamic SOURCES fw_minimal_lite.c LIBS amplink_lite_dynamic MIN)

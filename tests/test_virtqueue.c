@@ -532,28 +532,32 @@ static void vq_setup_rejects_bad_geometry(void **state)
 	struct al_vq vq;
 	const uint32_t bad_num[] = {0, 3, 6, 100, 65536, 0x80000000u, 0xFFFFFFFFu};
 	for (size_t i = 0; i < sizeof(bad_num) / sizeof(bad_num[0]); i++) {
-		assert_int_equal(al_vq_setup(&vq, &shm, 0x1000, bad_num[i], 16, 0, sh, false),
+		assert_int_equal(al_vq_setup(&vq, &shm, 0x1000, bad_num[i], 16, 0, sh, 64, false),
 				 AL_EINIT);
 		assert_true(vq.fault);
 	}
 	const uint32_t bad_align[] = {0, 1, 8, 24, 0x20000};
 	for (size_t i = 0; i < sizeof(bad_align) / sizeof(bad_align[0]); i++) {
-		assert_int_equal(al_vq_setup(&vq, &shm, 0x1000, 4, bad_align[i], 0, sh, false),
+		assert_int_equal(al_vq_setup(&vq, &shm, 0x1000, 4, bad_align[i], 0, sh, 64, false),
 				 AL_EINIT);
 		assert_true(vq.fault);
 	}
+	/* a valid num larger than the shadow storage: ours to fix, not a bad layout */
+	assert_int_equal(al_vq_setup(&vq, &shm, 0x1000, 8, 16, 0, sh, 4, false), AL_ENOMEM);
+	assert_true(vq.fault);
+	assert_int_equal(al_vq_setup(&vq, &shm, 0x1000, 3, 16, 0, sh, 2, false), AL_EINIT);
 	/* misaligned, outside, straddling the end, before the start */
-	assert_int_equal(al_vq_setup(&vq, &shm, 0x1004, 4, 16, 0, sh, false), AL_EINIT);
-	assert_int_equal(al_vq_setup(&vq, &shm, 0x1000 + sizeof(mem), 4, 16, 0, sh, false),
+	assert_int_equal(al_vq_setup(&vq, &shm, 0x1004, 4, 16, 0, sh, 64, false), AL_EINIT);
+	assert_int_equal(al_vq_setup(&vq, &shm, 0x1000 + sizeof(mem), 4, 16, 0, sh, 64, false),
 			 AL_EINIT);
-	assert_int_equal(al_vq_setup(&vq, &shm, 0x1000 + sizeof(mem) - 32, 4, 16, 0, sh, false),
+	assert_int_equal(al_vq_setup(&vq, &shm, 0x1000 + sizeof(mem) - 32, 4, 16, 0, sh, 64, false),
 			 AL_EINIT);
-	assert_int_equal(al_vq_setup(&vq, &shm, 0x0ff0, 4, 16, 0, sh, false), AL_EINIT);
-	assert_int_equal(al_vq_setup(&vq, &shm, 0xFFFFFFFFFFFFFFF0ull, 4, 16, 0, sh, false),
+	assert_int_equal(al_vq_setup(&vq, &shm, 0x0ff0, 4, 16, 0, sh, 64, false), AL_EINIT);
+	assert_int_equal(al_vq_setup(&vq, &shm, 0xFFFFFFFFFFFFFFF0ull, 4, 16, 0, sh, 64, false),
 			 AL_EINIT);
 	/* a ring that fits is zeroed, and nothing after it */
 	memset(mem, 0x5A, sizeof(mem));
-	assert_int_equal(al_vq_setup(&vq, &shm, 0x1000, 64, 16, 0, sh, true), 0);
+	assert_int_equal(al_vq_setup(&vq, &shm, 0x1000, 64, 16, 0, sh, 64, true), 0);
 	for (size_t i = 0; i < vring_size(64, 16); i++)
 		assert_int_equal(mem[i], 0);
 	assert_int_equal(mem[vring_size(64, 16)], 0x5A);
@@ -568,8 +572,8 @@ static void vq_pair_across_wrap(void **state)
 	static struct al_desc_shadow sd[4], sv[4];
 	struct al_shm shm = {mem, 0x40000000, sizeof(mem)};
 	struct al_vq drv, dev;
-	assert_int_equal(al_vq_setup(&drv, &shm, 0x40000000, 4, 16, 0, sd, true), 0);
-	assert_int_equal(al_vq_setup(&dev, &shm, 0x40000000, 4, 16, 0, sv, false), 0);
+	assert_int_equal(al_vq_setup(&drv, &shm, 0x40000000, 4, 16, 0, sd, 4, true), 0);
+	assert_int_equal(al_vq_setup(&dev, &shm, 0x40000000, 4, 16, 0, sv, 4, false), 0);
 	const uint16_t start = 0xFFF0;
 	drv.pub_idx = drv.last_idx = drv.kicked_idx = start;
 	dev.pub_idx = dev.last_idx = dev.kicked_idx = start;
@@ -613,8 +617,8 @@ static void vq_enable_rechecks_the_ring(void **state)
 	struct al_shm shm = {mem, 0x1000, sizeof(mem)};
 	for (int ev = 0; ev < 2; ev++) {
 		struct al_vq drv, dev;
-		assert_int_equal(al_vq_setup(&drv, &shm, 0x1000, 4, 16, 0, sd, true), 0);
-		assert_int_equal(al_vq_setup(&dev, &shm, 0x1000, 4, 16, 0, sv, false), 0);
+		assert_int_equal(al_vq_setup(&drv, &shm, 0x1000, 4, 16, 0, sd, 4, true), 0);
+		assert_int_equal(al_vq_setup(&dev, &shm, 0x1000, 4, 16, 0, sv, 4, false), 0);
 		for (uint16_t i = 0; i < 4; i++) {
 			sd[i].off = 1024u + 64u * i;
 			sd[i].len = 64;
@@ -660,8 +664,8 @@ static void vq_event_idx_kick_across_wrap(void **state)
 	static struct al_desc_shadow sd[4], sv[4];
 	struct al_shm shm = {mem, 0x1000, sizeof(mem)};
 	struct al_vq drv, dev;
-	assert_int_equal(al_vq_setup(&drv, &shm, 0x1000, 4, 16, 0, sd, true), 0);
-	assert_int_equal(al_vq_setup(&dev, &shm, 0x1000, 4, 16, 0, sv, false), 0);
+	assert_int_equal(al_vq_setup(&drv, &shm, 0x1000, 4, 16, 0, sd, 4, true), 0);
+	assert_int_equal(al_vq_setup(&dev, &shm, 0x1000, 4, 16, 0, sv, 4, false), 0);
 	for (uint16_t i = 0; i < 4; i++) {
 		sd[i].off = 1024u + 64u * i;
 		sd[i].len = 64;

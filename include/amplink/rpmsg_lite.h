@@ -113,7 +113,9 @@ struct rpmsg_ns_context;
  *  variants; all fields private. */
 struct rpmsg_lite_instance {
 	struct rpmsg_virtio_device rvdev;  /* first: the core link */
+#ifndef AL_CFG_DEVICE_ONLY
 	struct rpmsg_virtio_shm_pool pool; /* master: the buffer pool */
+#endif
 	struct al_desc_shadow shadows[2U * RL_BUFFER_COUNT];
 	struct rpmsg_ns_context *ns; /* bound name-service listener */
 #if !AMPLINK_NO_MALLOC
@@ -123,6 +125,21 @@ struct rpmsg_lite_instance {
 
 /* ---- platform ------------------------------------------------------------ */
 
+#if RL_PLATFORM_STATIC
+/** One link of the constant platform table (RL_PLATFORM_STATIC=1). */
+struct rl_platform_link {
+	const struct al_port_ops *ops; /* port hooks (notify required) */
+	void *ctx;		       /* their context */
+	uint64_t shm_da;	       /* device address of the region's first byte */
+	size_t shm_size;	       /* bytes of the region (rings and buffers inside) */
+	/* Remote: the firmware's resource table, inside the region (typically
+	 * in a .resource_table section at its start); read, never written. */
+	const struct al_rsc_table_rpmsg *rsc;
+};
+/** Defined by the firmware, one entry per link id; the init functions
+ *  refuse a link whose entry has no ops or (remote) no table. */
+extern const struct rl_platform_link rl_platform[RL_PLATFORM_HIGHEST_LINK_ID + 1U];
+#else
 /** Register the port of link `link_id` (what RPMsg-Lite's platform layer
  *  hard-codes): `ops`/`ctx` are the port hooks and their context (ops->notify
  *  required), `shm_da` the device address at which both sides see the
@@ -133,6 +150,7 @@ struct rpmsg_lite_instance {
  *  RL_PLATFORM_HIGHEST_LINK_ID, ops without notify). */
 int32_t rpmsg_lite_set_platform(uint32_t link_id, const struct al_port_ops *ops, void *ctx,
 				uint64_t shm_da);
+#endif
 
 /** The doorbell handler of an instance: brings the remote's link up once the
  *  master is ready, delivers every waiting message to its endpoint's

@@ -65,6 +65,19 @@
 #define RL_PLATFORM_HIGHEST_LINK_ID 0U
 #endif
 
+/** 1: the platform is a constant table the firmware defines,
+ *  rl_platform[] (struct rl_platform_link in rpmsg_lite.h), instead of the
+ *  rpmsg_lite_set_platform() registry: what RPMsg-Lite's platform layer and
+ *  an SDK's rsc_table.c hard-code. The registry's RAM and code go, and the
+ *  remote init uses the firmware's own resource table (linker-placed, or
+ *  written by the firmware before the init)
+ *  instead of writing one, so the layout planner (layout.c) is not linked
+ *  into a remote-only image. The core validates that table at link-up like
+ *  any other (it sits in shared memory the master may have rewritten). */
+#ifndef RL_PLATFORM_STATIC
+#define RL_PLATFORM_STATIC 0
+#endif
+
 /** VirtIO features the remote offers (dfeatures) and the master accepts:
  *  bit 0 name service, bit 29 event-index doorbell suppression. */
 #ifndef RL_VDEV_FEATURES

@@ -137,7 +137,11 @@ static void *pool_get(struct rpmsg_virtio_shm_pool *pool, size_t size)
 	return p;
 }
 
-/* Read both vring entries of the VDEV resource and point rvq/svq at them. */
+/* Read both vring entries of the VDEV resource and point rvq/svq at them.
+ * One pass per ring: al_vq_setup() checks its geometry and our shadow
+ * storage (the only place num is validated); then no two of the rings and
+ * the VDEV entry may overlap. Everything is validated before anything is
+ * zeroed: a bad table must not get a ring wiped over the firmware's data. */
 static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 {
 	const uint8_t *r = rv->vdev_rsc;
@@ -145,52 +149,39 @@ static int setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 		rv->fault = AL_F_VDEV_VRINGS;
 		return AL_EINIT;
 	}
-	al_da_t da[2];
-	uint32_t num[2], align[2], nid[2];
-	for (int i = 0; i < 2; i++) {
-		const uint8_t *v = r + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE * (unsigned)i;
-		da[i] = al_rd32(v + AL_RSC_VRING_DA);
-		align[i] = al_rd32(v + AL_RSC_VRING_ALIGN);
-		num[i] = al_rd32(v + AL_RSC_VRING_NUM);
-		nid[i] = al_rd32(v + AL_RSC_VRING_NOTIFYID);
-	}
-	/* A malformed num is a bad layout (AL_EINIT), whatever the storage. */
-	for (int i = 0; i < 2; i++)
-		if (num[i] == 0 || num[i] > AL_VRING_MAX_NUM || (num[i] & (num[i] - 1)) != 0) {
-			rv->fault = AL_F_VRING_NUM;
-			return AL_EINIT;
-		}
-	if ((size_t)num[0] + num[1] > rv->num_shadows) {
-		rv->fault = AL_F_SHADOWS;
-		return AL_ENOMEM;
-	}
 	/* vring0 is the device's send ring, vring1 the driver's */
-	struct al_vq *vq0 = is_driver(rv) ? &rv->rvq : &rv->svq;
-	struct al_vq *vq1 = is_driver(rv) ? &rv->svq : &rv->rvq;
-	/* Validate everything before zeroing anything: a bad table must not get
-	 * a ring wiped over the firmware's data. */
-	int rc = al_vq_setup(vq0, &rv->shm, da[0], num[0], align[0], nid[0], rv->shadows, false);
-	if (rc == 0)
-		rc = al_vq_setup(vq1, &rv->shm, da[1], num[1], align[1], nid[1],
-				 rv->shadows + num[0], false);
-	if (rc) {
-		rv->fault = rc == AL_EINIT ? (vq0->fault ? vq0->fault : vq1->fault) : AL_F_SHADOWS;
-		return rc;
+	struct al_vq *vq[2] = {is_driver(rv) ? &rv->rvq : &rv->svq,
+			       is_driver(rv) ? &rv->svq : &rv->rvq};
+	/* [lo, hi) of vring0, vring1 and the VDEV entry with both vring entries */
+	al_da_t lo[3], hi[3];
+	uint32_t used = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		const uint8_t *v = r + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE * i;
+		uint32_t num = al_rd32(v + AL_RSC_VRING_NUM),
+			 align = al_rd32(v + AL_RSC_VRING_ALIGN);
+		lo[i] = al_rd32(v + AL_RSC_VRING_DA);
+		int rc = al_vq_setup(vq[i], &rv->shm, lo[i], num, align,
+				     al_rd32(v + AL_RSC_VRING_NOTIFYID), rv->shadows + used,
+				     (uint32_t)rv->num_shadows - used, false);
+		if (rc) {
+			rv->fault = vq[i]->fault;
+			return rc;
+		}
+		used += num; /* <= num_shadows: checked by al_vq_setup */
+		/* inside the region, so no wrap (32 bits included, AL_CFG_DA32) */
+		hi[i] = lo[i] + (al_da_t)vring_size(num, align);
 	}
-	/* The rings must not overlap each other nor the VDEV entry. */
-	al_da_t vd = (al_da_t)rv->shm.da + (al_da_t)(r - (const uint8_t *)rv->shm.va);
-	al_da_t vd_end = vd + AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE;
-	al_da_t e0 = da[0] + (al_da_t)vring_size(num[0], align[0]);
-	al_da_t e1 = da[1] + (al_da_t)vring_size(num[1], align[1]);
-	if ((da[0] < e1 && da[1] < e0) || (da[0] < vd_end && vd < e0) ||
-	    (da[1] < vd_end && vd < e1)) {
-		rv->fault = AL_F_VRING_OVERLAP;
-		return AL_EINIT;
-	}
-	if (zero) {
-		memset(vq0->desc, 0, vring_size(num[0], align[0]));
-		memset(vq1->desc, 0, vring_size(num[1], align[1]));
-	}
+	lo[2] = (al_da_t)rv->shm.da + (al_da_t)(r - (const uint8_t *)rv->shm.va);
+	hi[2] = lo[2] + AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE;
+	for (unsigned i = 1; i < 3; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (lo[i] < hi[j] && lo[j] < hi[i]) {
+				rv->fault = AL_F_VRING_OVERLAP;
+				return AL_EINIT;
+			}
+	if (zero)
+		for (unsigned i = 0; i < 2; i++)
+			memset(vq[i]->desc, 0, (size_t)(hi[i] - lo[i]));
 	return 0;
 }
 
@@ -454,6 +445,37 @@ void rpmsg_virtio_peer_lost(struct rpmsg_virtio_device *rvdev)
  * returns 0 with the lock HELD (the caller fills and submits or reserves
  * it, then unlocks): one lock round per message. Time in 32-bit
  * milliseconds: differences stay right across the wrap (49 days). */
+#ifdef AL_CFG_ALWAYS_NOTIFY
+/* The peer rings whenever it offers buffers: a waiting sender just sleeps
+ * until the next doorbell and looks again; no waiter bookkeeping. */
+static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, uint16_t *id)
+{
+	const struct al_port_ops *ops = rv->ops;
+	if (!ops->wait || !ops->time_ms)
+		timeout = 0;
+	uint32_t start = 0;
+	for (bool waiting = false;; waiting = true) {
+		al_lock(rv);
+		int rc = rv->state == AL_LINK_UP ? tx_take(rv, id) : link_err(rv);
+		if (rc == 0) {
+			rv->svq.shadow[*id].state = AL_DS_BUSY;
+			return 0;
+		}
+		al_unlock(rv);
+		if (rc != AL_ENOBUFS || timeout == 0)
+			return report_broken(rv, rc);
+		/* the clock is read only when there is no buffer */
+		uint32_t now = (uint32_t)ops->time_ms(rv->port_ctx);
+		if (!waiting)
+			start = now;
+		uint32_t waited = now - start;
+		if (timeout != AL_WAIT_FOREVER && waited >= timeout)
+			return report_broken(rv, rc);
+		ops->wait(rv->port_ctx,
+			  timeout == AL_WAIT_FOREVER ? AL_WAIT_FOREVER : timeout - waited);
+	}
+}
+#else
 static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, uint16_t *id)
 {
 	const struct al_port_ops *ops = rv->ops;
@@ -466,10 +488,8 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 		al_lock(rv);
 		int rc = rv->state == AL_LINK_UP ? tx_take(rv, id) : link_err(rv);
 		if (rc == 0) {
-#ifndef AL_CFG_ALWAYS_NOTIFY
 			if (waiting && --rv->tx_waiters == 0)
 				al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
-#endif
 			rv->svq.shadow[*id].state = AL_DS_BUSY;
 			return 0;
 		}
@@ -483,10 +503,6 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 			waited = now - start;
 			give_up = timeout != AL_WAIT_FOREVER && waited >= timeout;
 		}
-#ifdef AL_CFG_ALWAYS_NOTIFY
-		/* The peer rings whenever it offers buffers: just sleep. */
-		waiting = true;
-#else
 		if (!give_up && !waiting) {
 			waiting = true;
 			/* Driver: wake when 3/4 of what is in flight came back, not at
@@ -502,7 +518,6 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 		}
 		if (give_up && waiting && --rv->tx_waiters == 0 && rv->state == AL_LINK_UP)
 			al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
-#endif
 		al_unlock(rv);
 		if (give_up)
 			return report_broken(rv, rc);
@@ -511,6 +526,7 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 				  timeout == AL_WAIT_FOREVER ? AL_WAIT_FOREVER : timeout - waited);
 	}
 }
+#endif
 
 /* Hand a filled buffer to the peer (lock held). */
 static void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,

@@ -34,12 +34,19 @@ static int fault(struct al_vq *vq, uint8_t why)
 }
 
 int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, al_da_t da, uint32_t num,
-		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, bool zero)
+		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, uint32_t nshadow,
+		bool zero)
 {
 	memset(vq, 0, sizeof(*vq));
 	if (num == 0 || num > AL_VRING_MAX_NUM || (num & (num - 1)) != 0) {
 		vq->fault = AL_F_VRING_NUM;
 		return AL_EINIT;
+	}
+	/* After the geometry: a malformed num is a bad layout, whatever the
+	 * storage; a valid one we cannot shadow is our shortage. */
+	if (num > nshadow) {
+		vq->fault = AL_F_SHADOWS;
+		return AL_ENOMEM;
 	}
 	if (align < 16 || align > 0x10000 || (align & (align - 1)) != 0 || (da & 15u) != 0) {
 		vq->fault = AL_F_VRING_ALIGN;

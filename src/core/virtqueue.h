@@ -29,10 +29,13 @@ enum {
 #define AL_DS_NONE 0xFFFFu       /* end of the free list */
 #define AL_OFF_NONE 0xFFFFFFFFu  /* driver tx descriptor without a buffer yet */
 
-/** Check a ring's geometry and point `vq` at it. `zero` clears the ring
- *  (driver at link-up). Returns 0 or AL_EINIT with vq->fault set. */
+/** Check a ring's geometry and point `vq` at it, with the `nshadow`
+ *  shadows at `shadow` (num must not exceed it). `zero` clears the ring
+ *  (driver at link-up). Returns 0, AL_EINIT (bad geometry) or AL_ENOMEM
+ *  (too few shadows), with vq->fault set. */
 int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, al_da_t da, uint32_t num,
-		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, bool zero);
+		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, uint32_t nshadow,
+		bool zero);
 
 /* ---- driver ---- */
 /** Publish descriptor `id` (buffer at shadow[id].off) with `len` bytes. */

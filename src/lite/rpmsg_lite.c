@@ -3,6 +3,7 @@
 #define AMPLINK_LITE_BUILD
 #include "amplink/rpmsg_lite.h"
 
+#include <stdbool.h>
 #include <string.h>
 #if !AMPLINK_NO_MALLOC
 #include <stdlib.h>
@@ -11,11 +12,16 @@
 #include "amplink/layout.h"
 #include "lite_internal.h"
 
+#if RL_PLATFORM_STATIC
+#define PLATFORM(id) (&rl_platform[id])
+#else
 static struct {
 	const struct al_port_ops *ops;
 	void *ctx;
-	uint64_t da;
+	uint64_t shm_da;
 } platform[RL_PLATFORM_HIGHEST_LINK_ID + 1U];
+#define PLATFORM(id) (&platform[id])
+#endif
 
 int32_t al_lite_err(int rc)
 {
@@ -30,6 +36,7 @@ int32_t al_lite_err(int rc)
 	}
 }
 
+#if !RL_PLATFORM_STATIC
 int32_t rpmsg_lite_set_platform(uint32_t link_id, const struct al_port_ops *ops, void *ctx,
 				uint64_t shm_da)
 {
@@ -37,49 +44,81 @@ int32_t rpmsg_lite_set_platform(uint32_t link_id, const struct al_port_ops *ops,
 		return RL_ERR_PARAM;
 	platform[link_id].ops = ops;
 	platform[link_id].ctx = ctx;
-	platform[link_id].da = shm_da;
+	platform[link_id].shm_da = shm_da;
 	return RL_SUCCESS;
 }
+#endif
 
-/* Both roles: plan the layout.h layout at the platform's device address;
- * the remote writes the resource table, the master gets the buffer pool;
- * then the core does the rest. `len` is SIZE_MAX for the remote (it uses
- * exactly what the plan needs). */
-static struct rpmsg_lite_instance *lite_init(struct rpmsg_lite_instance *rl, void *shmem_addr,
-					     size_t len, uint32_t link_id, unsigned int role)
+/* Plan the layout.h layout at the platform's device address; the remote
+ * writes the resource table, the master gets the buffer pool. `len` is
+ * SIZE_MAX for the remote (it uses exactly what the plan needs). Returns
+ * false if the layout does not fit. */
+static bool lite_layout(struct rpmsg_lite_instance *rl, struct al_shm *shm,
+			struct virtio_device *vdev, struct rpmsg_virtio_shm_pool **pool)
 {
 	static const struct al_layout_cfg cfg = {.num = RL_BUFFER_COUNT,
 						 .align = RL_VRING_ALIGN,
 						 .buf_size = RL_BUFFER_SIZE,
 						 .features = RL_VDEV_FEATURES};
-	static const struct rpmsg_virtio_config vcfg = {.h2r_buf_size = RL_BUFFER_SIZE,
-							.r2h_buf_size = RL_BUFFER_SIZE};
 	struct al_layout lay;
-	if (!rl || !shmem_addr || link_id > RL_PLATFORM_HIGHEST_LINK_ID || !platform[link_id].ops ||
-	    al_layout_plan(&cfg, platform[link_id].da, len, &lay))
-		return NULL;
-	const struct al_port_ops *ops = platform[link_id].ops;
-	void *ctx = platform[link_id].ctx;
-	struct al_shm shm = {shmem_addr, platform[link_id].da,
-			     role == VIRTIO_DEV_DRIVER ? len : lay.total};
-	struct rpmsg_virtio_shm_pool *pool = NULL;
-	if (role == VIRTIO_DEV_DEVICE) {
-		if (al_layout_write_rsc(&shm, &lay, &cfg))
-			return NULL;
-		if (ops->cache_flush)
-			ops->cache_flush(ctx, shmem_addr, sizeof(struct al_rsc_table_rpmsg));
-	} else {
-		pool = &rl->pool;
-		rpmsg_virtio_init_shm_pool(pool, al_shm_da_to_va(&shm, lay.pool_da, lay.pool_size),
+	if (al_layout_plan(&cfg, shm->da, shm->size, &lay))
+		return false;
+	vdev->vdev_da = lay.vdev_da;
+	if (vdev->role == VIRTIO_DEV_DEVICE) {
+		shm->size = lay.total;
+		if (al_layout_write_rsc(shm, &lay, &cfg))
+			return false;
+		if (vdev->ops->cache_flush)
+			vdev->ops->cache_flush(vdev->port_ctx, shm->va,
+					       sizeof(struct al_rsc_table_rpmsg));
+	}
+#ifndef AL_CFG_DEVICE_ONLY
+	else {
+		*pool = &rl->pool;
+		rpmsg_virtio_init_shm_pool(*pool, al_shm_da_to_va(shm, lay.pool_da, lay.pool_size),
 					   lay.pool_size);
 	}
+#else
+	(void)rl, (void)pool;
+#endif
+	return true;
+}
+
+/* Both roles: find (or lay out) the link in the region, then the core does
+ * the rest. */
+static struct rpmsg_lite_instance *lite_init(struct rpmsg_lite_instance *rl, void *shmem_addr,
+					     size_t len, uint32_t link_id, unsigned int role)
+{
+	static const struct rpmsg_virtio_config vcfg = {.h2r_buf_size = RL_BUFFER_SIZE,
+							.r2h_buf_size = RL_BUFFER_SIZE};
+#ifdef AL_CFG_DEVICE_ONLY
+	if (role != VIRTIO_DEV_DEVICE)
+		return NULL; /* a remote-only build: the master's path is not there */
+#endif
+	if (!rl || !shmem_addr || link_id > RL_PLATFORM_HIGHEST_LINK_ID || !PLATFORM(link_id)->ops)
+		return NULL;
+	struct al_shm shm = {shmem_addr, PLATFORM(link_id)->shm_da, len};
 	struct virtio_device vdev = {.role = role,
-				     .vdev_da = lay.vdev_da,
 				     .features = RL_VDEV_FEATURES,
 				     .shadows = rl->shadows,
 				     .num_shadows = 2U * RL_BUFFER_COUNT,
-				     .ops = ops,
-				     .port_ctx = ctx};
+				     .ops = PLATFORM(link_id)->ops,
+				     .port_ctx = PLATFORM(link_id)->ctx};
+	struct rpmsg_virtio_shm_pool *pool = NULL;
+#if RL_PLATFORM_STATIC
+	if (role == VIRTIO_DEV_DEVICE) {
+		/* The firmware's table: its VDEV entry's address as the master
+		 * sees it. A table outside the region gives an address the core
+		 * refuses (unsigned arithmetic, no pointer compare across objects). */
+		const struct rl_platform_link *p = PLATFORM(link_id);
+		if (!p->rsc)
+			return NULL;
+		shm.size = p->shm_size;
+		vdev.vdev_da = shm.da + ((uintptr_t)&p->rsc->vdev - (uintptr_t)shmem_addr);
+	} else
+#endif
+	    if (!lite_layout(rl, &shm, &vdev, &pool))
+		return NULL;
 	rl->ns = NULL;
 	AL_LITE_MARK(rl, 0);
 	return rpmsg_init_vdev_with_config(&rl->rvdev, &vdev, NULL, &shm, pool, &vcfg) ? NULL : rl;

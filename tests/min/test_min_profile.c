@@ -722,6 +722,30 @@ static void hostile_layout_shadows(void **state)
 	       "shadow storage smaller than the two rings");
 }
 
+/* The overlap check runs over every pair of (vring0, vring1, VDEV entry):
+ * the pair the cases above do not reach, and a ring ending a few bytes into
+ * the other; and the shadow storage exhausted by the first ring alone. */
+static void hostile_layout_vring1_over_vdev(void **state)
+{
+	(void)state;
+	layout(VRING_FIELD(1, AL_RSC_VRING_DA), DA_BASE,
+	       "vrings overlap each other or the VDEV entry");
+}
+static void hostile_layout_overlap_tail(void **state)
+{
+	(void)state;
+	/* 16-aligned, so only the overlap is wrong: vring0 ends 6 bytes into vring1 */
+	layout(VRING_FIELD(0, AL_RSC_VRING_DA),
+	       DA_BASE + RING1 - ((uint32_t)vring_size(NUM, ALIGN) & ~15u),
+	       "vrings overlap each other or the VDEV entry");
+}
+static void hostile_layout_shadows_ring0(void **state)
+{
+	(void)state;
+	layout(VRING_FIELD(0, AL_RSC_VRING_NUM), 4 * NUM,
+	       "shadow storage smaller than the two rings");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -749,6 +773,9 @@ int main(void)
 	    cmocka_unit_test_setup(hostile_layout_outside, setup),
 	    cmocka_unit_test_setup(hostile_layout_below, setup),
 	    cmocka_unit_test_setup(hostile_layout_overlap, setup),
+	    cmocka_unit_test_setup(hostile_layout_vring1_over_vdev, setup),
+	    cmocka_unit_test_setup(hostile_layout_overlap_tail, setup),
+	    cmocka_unit_test_setup(hostile_layout_shadows_ring0, setup),
 	    cmocka_unit_test_setup(hostile_layout_over_vdev, setup),
 	    cmocka_unit_test_setup(hostile_layout_nvrings, setup),
 	    cmocka_unit_test_setup(hostile_layout_shadows, setup),
