@@ -19,28 +19,14 @@
 
 #include <cmocka.h>
 
+#include "it_spawn.h"
+
 #include "amplink/channel.h"
 #include "amplink/log_sink.h"
 #include "amplink/posix.h"
 
-static const char *amplink_bin;
-static pid_t cur_remote;
 static char link_name[64];
 static char tmpdir[] = "/tmp/it_log.XXXXXX";
-
-static pid_t spawn(const char *const *args)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-		if (devnull >= 0 && !getenv("IT_VERBOSE"))
-			dup2(devnull, 2);
-		execv(amplink_bin, (char *const *)args);
-		_exit(127);
-	}
-	assert_true(pid > 0);
-	return pid;
-}
 
 static pid_t spawn_remote(const char *const *extra)
 {
@@ -51,28 +37,8 @@ static pid_t spawn_remote(const char *const *extra)
 	for (int i = 0; extra && extra[i] && n < 30; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
-	cur_remote = spawn(argv);
+	cur_remote = it_spawn(argv, NULL);
 	return cur_remote;
-}
-
-static int wait_exit(pid_t pid)
-{
-	int st = 0;
-	waitpid(pid, &st, 0);
-	if (pid == cur_remote)
-		cur_remote = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	if (cur_remote > 0) {
-		kill(cur_remote, SIGKILL);
-		waitpid(cur_remote, NULL, 0);
-		cur_remote = 0;
-	}
-	return 0;
 }
 
 static char *slurp(const char *path)
@@ -95,11 +61,11 @@ static void file_sink_two_processes(void **s)
 	pid_t r = spawn_remote((const char *const[]){"--stats-ms", "100", NULL});
 	char path[128];
 	snprintf(path, sizeof(path), "%s/remote.log", tmpdir);
-	pid_t l = spawn((const char *const[]){amplink_bin, "log", "--link", link_name, "--file", path,
-					      "--ident", "m4-core", "--duration", "1500", NULL});
-	assert_int_equal(wait_exit(l), 0);
+	pid_t l = it_spawn((const char *const[]){amplink_bin, "log", "--link", link_name, "--file", path,
+					      "--ident", "m4-core", "--duration", "1500", NULL}, NULL);
+	assert_int_equal(it_wait_exit(l), 0);
 	kill(r, SIGTERM);
-	wait_exit(r);
+	it_wait_exit(r);
 	char *txt = slurp(path);
 	assert_non_null(txt);
 	if (getenv("IT_VERBOSE"))
@@ -181,7 +147,7 @@ static void flood_never_blocks(void **s)
 	struct rpmsg_device *rdev = al_posix_rdev(link);
 	al_posix_close(link);
 	al_services_clear(rdev);
-	wait_exit(cur_remote);
+	it_wait_exit(cur_remote);
 }
 
 /* What the remote sends is untrusted: malformed lines are dropped and
@@ -226,9 +192,9 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(malformed_lines, teardown),
-		cmocka_unit_test_teardown(file_sink_two_processes, teardown),
-		cmocka_unit_test_teardown(flood_never_blocks, teardown),
+		cmocka_unit_test_teardown(malformed_lines, it_teardown),
+		cmocka_unit_test_teardown(file_sink_two_processes, it_teardown),
+		cmocka_unit_test_teardown(flood_never_blocks, it_teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[96];

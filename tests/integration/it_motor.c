@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "it_spawn.h"
+
 #include "amplink/channel.h"
 #include "amplink/posix.h"
 #include "../../tools/motor_demo.h"
@@ -27,8 +29,6 @@
 #include "amplink/telemetry.h"
 #endif
 
-static const char *amplink_bin;
-static pid_t cur_remote;
 static char link_name[64];
 
 static uint64_t now_ms(void)
@@ -38,51 +38,13 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-static pid_t spawn(const char *const *args, const char *out)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-		if (devnull >= 0 && !getenv("IT_VERBOSE"))
-			dup2(devnull, 2);
-		if (out) {
-			int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-			dup2(fd, 1);
-		}
-		execv(amplink_bin, (char *const *)args);
-		_exit(127);
-	}
-	assert_true(pid > 0);
-	return pid;
-}
-
 static void spawn_remote(void)
 {
 	static int seq;
 	snprintf(link_name, sizeof(link_name), "itmotor-%d-%d", (int)getpid(), ++seq);
-	cur_remote = spawn((const char *const[]){amplink_bin, "remote", "--link", link_name, "--once",
+	cur_remote = it_spawn((const char *const[]){amplink_bin, "remote", "--link", link_name, "--once",
 						 "--demo", "motor", NULL},
 			   NULL);
-}
-
-static int wait_exit(pid_t pid)
-{
-	int st = 0;
-	waitpid(pid, &st, 0);
-	if (pid == cur_remote)
-		cur_remote = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	if (cur_remote > 0) {
-		kill(cur_remote, SIGKILL);
-		waitpid(cur_remote, NULL, 0);
-		cur_remote = 0;
-	}
-	return 0;
 }
 
 static struct al_channel *chan(struct al_posix_link *l, const char *name)
@@ -168,7 +130,7 @@ static void acks_and_rates(void **s)
 	struct rpmsg_device *rdev = al_posix_rdev(l);
 	al_posix_close(l);
 	al_services_clear(rdev);
-	wait_exit(cur_remote);
+	it_wait_exit(cur_remote);
 }
 
 /* `amplink motor` against the remote: prints ACKs and samples, stores
@@ -183,14 +145,14 @@ static void motor_tool(void **s)
 	close(fd);
 	char db[64];
 	snprintf(db, sizeof(db), "%s.db", out);
-	pid_t h = spawn((const char *const[]){amplink_bin, "motor", "--link", link_name, "--duty",
+	pid_t h = it_spawn((const char *const[]){amplink_bin, "motor", "--link", link_name, "--duty",
 					      "40", "--duty", "250", "--duration", "2000",
 #ifdef AMPLINK_HAVE_SQLITE
 					      "--db", db,
 #endif
 					      NULL},
 			out);
-	assert_int_equal(wait_exit(h), 4);
+	assert_int_equal(it_wait_exit(h), 4);
 	FILE *f = fopen(out, "r");
 	static char txt[1 << 16];
 	size_t n = fread(txt, 1, sizeof(txt) - 1, f);
@@ -221,7 +183,7 @@ static void motor_tool(void **s)
 	unlink(side);
 #endif
 	unlink(out);
-	wait_exit(cur_remote);
+	it_wait_exit(cur_remote);
 }
 
 int main(int argc, char **argv)
@@ -233,8 +195,8 @@ int main(int argc, char **argv)
 	amplink_bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(acks_and_rates, teardown),
-		cmocka_unit_test_teardown(motor_tool, teardown),
+		cmocka_unit_test_teardown(acks_and_rates, it_teardown),
+		cmocka_unit_test_teardown(motor_tool, it_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

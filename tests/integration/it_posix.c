@@ -18,12 +18,12 @@
 
 #include <cmocka.h>
 
+#include "it_spawn.h"
+
 #include "amplink/channel.h"
 #include "amplink/posix.h"
 #include "amplink/rsc_table.h"
 
-static const char *amplink_bin;
-static pid_t cur_remote; /* killed by the teardown if a test failed midway */
 static char link_name[64];
 
 static uint64_t now_ms(void)
@@ -64,17 +64,6 @@ static void reap(pid_t pid, bool kill_it)
 	waitpid(pid, &st, 0);
 	if (pid == cur_remote)
 		cur_remote = 0;
-}
-
-static int teardown(void **s)
-{
-	(void)s;
-	if (cur_remote > 0) {
-		kill(cur_remote, SIGKILL);
-		waitpid(cur_remote, NULL, 0);
-		cur_remote = 0;
-	}
-	return 0;
 }
 
 static struct al_posix_link *open_host(enum al_doorbell_kind db, bool any)
@@ -474,12 +463,12 @@ int main(int argc, char **argv)
 	amplink_bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(echo_eventfd, teardown), cmocka_unit_test_teardown(echo_futex, teardown),
-		cmocka_unit_test_teardown(echo_poll, teardown),    cmocka_unit_test_teardown(echo_adaptive, teardown),
-		cmocka_unit_test_teardown(threads_4x3, teardown),  cmocka_unit_test_teardown(remote_killed, teardown),
-		cmocka_unit_test_teardown(host_killed, teardown),  cmocka_unit_test_teardown(refusals, teardown),
-		cmocka_unit_test_teardown(openamp_profile, teardown),
-		cmocka_unit_test_teardown(idle_cpu, teardown),     cmocka_unit_test_teardown(no_leaks, teardown),
+		cmocka_unit_test_teardown(echo_eventfd, it_teardown), cmocka_unit_test_teardown(echo_futex, it_teardown),
+		cmocka_unit_test_teardown(echo_poll, it_teardown),    cmocka_unit_test_teardown(echo_adaptive, it_teardown),
+		cmocka_unit_test_teardown(threads_4x3, it_teardown),  cmocka_unit_test_teardown(remote_killed, it_teardown),
+		cmocka_unit_test_teardown(host_killed, it_teardown),  cmocka_unit_test_teardown(refusals, it_teardown),
+		cmocka_unit_test_teardown(openamp_profile, it_teardown),
+		cmocka_unit_test_teardown(idle_cpu, it_teardown),     cmocka_unit_test_teardown(no_leaks, it_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
