@@ -31,8 +31,7 @@ static int remote_echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, ui
 	return RPMSG_SUCCESS;
 }
 
-static int host_rx_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src,
-		      void *priv)
+static int host_rx_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)ept, (void)src, (void)priv;
 	size_t n = len < sizeof(last_echo) - 1 ? len : sizeof(last_echo) - 1;
@@ -66,7 +65,8 @@ int main(void)
 	if (rc == 0)
 		rc = al_loopback_pump(&lb, 0); /* device comes up, announces; host binds */
 	if (rc < 0 || !is_rpmsg_ept_ready(&host_ept)) {
-		fprintf(stderr, "echo: link did not come up: %s\n", al_strerror(rc < 0 ? rc : AL_ESTATE));
+		fprintf(stderr, "echo: link did not come up: %s\n",
+			al_strerror(rc < 0 ? rc : AL_ESTATE));
 		return 1;
 	}
 	for (int i = 0; i < 10; i++) {
@@ -84,7 +84,8 @@ int main(void)
 			fprintf(stderr, "echo: message #%d not echoed intact\n", i);
 			return 1;
 		}
-		printf("Receiving message #%d: %s, len: %d\n", i, last_echo, (int)strlen(last_echo));
+		printf("Receiving message #%d: %s, len: %d\n", i, last_echo,
+		       (int)strlen(last_echo));
 	}
 	rpmsg_deinit_vdev(&lb.drv.rvdev);
 	rpmsg_deinit_vdev(&lb.dev.rvdev);

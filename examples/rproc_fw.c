@@ -28,15 +28,15 @@ struct fw_table {
 };
 
 AL_RSC_SECTION const struct fw_table resource_table = {
-	.ver = 1,
-	.num = 3,
-	.offset = {offsetof(struct fw_table, vdev), offsetof(struct fw_table, trace),
-		   offsetof(struct fw_table, samples)},
-	.vdev = AL_RSC_VDEV_RPMSG((1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX), 2),
-	.vring = {AL_RSC_VRING(FW_RSC_ADDR_ANY, 4096, 256, 0),
-		  AL_RSC_VRING(FW_RSC_ADDR_ANY, 4096, 256, 1)},
-	.trace = AL_RSC_TRACE(FW_RSC_ADDR_ANY, 4096, "trace0"),
-	.samples = AL_RSC_CARVEOUT(FW_RSC_ADDR_ANY, 16384, 0, "sensor-samples"),
+    .ver = 1,
+    .num = 3,
+    .offset = {offsetof(struct fw_table, vdev), offsetof(struct fw_table, trace),
+	       offsetof(struct fw_table, samples)},
+    .vdev = AL_RSC_VDEV_RPMSG((1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX), 2),
+    .vring = {AL_RSC_VRING(FW_RSC_ADDR_ANY, 4096, 256, 0),
+	      AL_RSC_VRING(FW_RSC_ADDR_ANY, 4096, 256, 1)},
+    .trace = AL_RSC_TRACE(FW_RSC_ADDR_ANY, 4096, "trace0"),
+    .samples = AL_RSC_CARVEOUT(FW_RSC_ADDR_ANY, 16384, 0, "sensor-samples"),
 };
 
 static struct al_rproc_fw *fw;
@@ -83,7 +83,8 @@ int main(void)
 	crash_after = ca ? strtoul(ca, NULL, 0) : 0;
 	if (al_rproc_fw_open(&fw))
 		return 2;
-	al_rproc_fw_trace(fw, "boot %u: pid %d, link up", al_rproc_fw_boot_count(fw), (int)getpid());
+	al_rproc_fw_trace(fw, "boot %u: pid %d, link up", al_rproc_fw_boot_count(fw),
+			  (int)getpid());
 	static struct rpmsg_endpoint echo, sensor;
 	struct rpmsg_device *rdev = al_rproc_fw_rdev(fw);
 	if (rpmsg_create_ept(&echo, rdev, "rpmsg-openamp-demo-channel", RPMSG_ADDR_ANY,
@@ -94,7 +95,8 @@ int main(void)
 		al_rproc_fw_close(fw);
 		return 1;
 	}
-	al_rproc_fw_trace(fw, "services announced: rpmsg-openamp-demo-channel (0x%x), sensor (0x%x)",
+	al_rproc_fw_trace(fw,
+			  "services announced: rpmsg-openamp-demo-channel (0x%x), sensor (0x%x)",
 			  (unsigned)echo.addr, (unsigned)sensor.addr);
 	while (!stop) /* any thread may take the signal: poll the flag */
 		usleep(100 * 1000);

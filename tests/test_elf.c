@@ -19,16 +19,34 @@
 
 /* This executable carries a resource table, like a firmware would. */
 AL_RSC_SECTION const struct al_rsc_table_rpmsg_trace test_table =
-	AL_RSC_TABLE_RPMSG_TRACE_INIT(64, 4096, 1u << VIRTIO_RPMSG_F_NS, 2048);
+    AL_RSC_TABLE_RPMSG_TRACE_INIT(64, 4096, 1u << VIRTIO_RPMSG_F_NS, 2048);
 
 #define IMG 0x400
 static uint8_t img[IMG];
 static char why[AL_ELF_WHY_SIZE];
 
-static void w16(size_t o, uint32_t v) { img[o] = (uint8_t)v; img[o + 1] = (uint8_t)(v >> 8); }
-static void w32(size_t o, uint32_t v) { w16(o, v & 0xFFFF); w16(o + 2, v >> 16); }
-static void w64(size_t o, uint64_t v) { w32(o, (uint32_t)v); w32(o + 4, (uint32_t)(v >> 32)); }
-static void wa(size_t o, uint64_t v, bool is64) { if (is64) w64(o, v); else w32(o, (uint32_t)v); }
+static void w16(size_t o, uint32_t v)
+{
+	img[o] = (uint8_t)v;
+	img[o + 1] = (uint8_t)(v >> 8);
+}
+static void w32(size_t o, uint32_t v)
+{
+	w16(o, v & 0xFFFF);
+	w16(o + 2, v >> 16);
+}
+static void w64(size_t o, uint64_t v)
+{
+	w32(o, (uint32_t)v);
+	w32(o + 4, (uint32_t)(v >> 32));
+}
+static void wa(size_t o, uint64_t v, bool is64)
+{
+	if (is64)
+		w64(o, v);
+	else
+		w32(o, (uint32_t)v);
+}
 
 static const char strtab[] = "\0.text\0.resource_table\0.shstrtab";
 #define PH 64u /* ELF64 phdrs at 64; ELF32 at 52 */
@@ -42,11 +60,11 @@ static void set_phdr(bool is64, unsigned i, uint32_t type, uint64_t off, uint64_
 	if (is64) {
 		w32(p + 4, 5);
 		w64(p + 8, off), w64(p + 16, pa), w64(p + 24, pa), w64(p + 32, filesz),
-			w64(p + 40, memsz), w64(p + 48, 16);
+		    w64(p + 40, memsz), w64(p + 48, 16);
 	} else {
 		w32(p + 4, (uint32_t)off), w32(p + 8, (uint32_t)pa), w32(p + 12, (uint32_t)pa);
 		w32(p + 16, (uint32_t)filesz), w32(p + 20, (uint32_t)memsz), w32(p + 24, 5),
-			w32(p + 28, 16);
+		    w32(p + 28, 16);
 	}
 }
 
@@ -77,10 +95,10 @@ static size_t build(bool is64)
 	wa(24, 0x1000, is64);
 	if (is64) {
 		w64(32, 64), w64(40, SH), w16(52, 64), w16(54, 56), w16(56, 2), w16(58, 64),
-			w16(60, 4), w16(62, 3);
+		    w16(60, 4), w16(62, 3);
 	} else {
 		w32(28, 52), w32(32, SH), w16(40, 52), w16(42, 32), w16(44, 2), w16(46, 40),
-			w16(48, 4), w16(50, 3);
+		    w16(48, 4), w16(50, 3);
 	}
 	set_phdr(is64, 0, AL_PT_LOAD, 0x100, 0x1000, 0x40, 0x80);
 	set_phdr(is64, 1, AL_PT_LOAD, 0x140, 0x2000, 0x40, 0x40);
@@ -144,7 +162,8 @@ static void good_images(void **s)
 		assert_int_equal(al_elf_load(&e, &shm, why, sizeof(why)), AL_EADDR);
 		assert_non_null(strstr(why, "PT_LOAD segment 1 at 0x2000"));
 		assert_int_equal(mem[0], 0x55);
-		assert_int_equal(al_elf_open(&e, img, n, is64 ? AL_EM_X86_64 : AL_EM_ARM, why, sizeof(why)), 0);
+		assert_int_equal(
+		    al_elf_open(&e, img, n, is64 ? AL_EM_X86_64 : AL_EM_ARM, why, sizeof(why)), 0);
 	}
 }
 
@@ -170,7 +189,8 @@ static void bad_images(void **s)
 		build(is64), wa(is64 ? 32 : 28, 0x3F0, is64);
 		expect_bad(n, AL_EM_ANY, "program header table (2 entries at 0x3f0) lies outside");
 		build(is64), set_phdr(is64, 1, AL_PT_LOAD, 0x3F0, 0x2000, 0x40, 0x40);
-		expect_bad(n, AL_EM_ANY, "program header 1: segment data [0x3f0, +0x40) lies outside");
+		expect_bad(n, AL_EM_ANY,
+			   "program header 1: segment data [0x3f0, +0x40) lies outside");
 		build(is64), set_phdr(is64, 1, AL_PT_LOAD, 0x140, 0x2000, 0xFFFFFFFFu, 0xFFFFFFFFu);
 		expect_bad(n, AL_EM_ANY, "lies outside");
 		build(is64), set_phdr(is64, 1, AL_PT_LOAD, 0x140, 0x2000, 0x40, 0x20);
@@ -246,7 +266,8 @@ static void fuzz_mutations(void **s)
 		int flips = 1 + rand() % 6;
 		for (int k = 0; k < flips; k++) {
 			size_t at = (size_t)rand() % size;
-			img[at] = (rand() & 1) ? (uint8_t)rand() : (uint8_t)(img[at] ^ (1u << (rand() % 8)));
+			img[at] = (rand() & 1) ? (uint8_t)rand()
+					       : (uint8_t)(img[at] ^ (1u << (rand() % 8)));
 		}
 		if (rand() % 8 == 0)
 			size = (size_t)rand() % size;
@@ -280,10 +301,10 @@ static void fuzz_mutations(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(good_images),
-		cmocka_unit_test(bad_images),
-		cmocka_unit_test(real_executable),
-		cmocka_unit_test(fuzz_mutations),
+	    cmocka_unit_test(good_images),
+	    cmocka_unit_test(bad_images),
+	    cmocka_unit_test(real_executable),
+	    cmocka_unit_test(fuzz_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,12 +38,10 @@ static int setup(void **s)
 	(void)s;
 	assert_int_equal(al_loopback_init(&lb, mem, sizeof(mem), NULL), 0);
 	assert_int_equal(al_loopback_start(&lb, NULL, NULL), 0);
-	assert_int_equal(rpmsg_create_ept(&dev_ept, &lb.dev.rvdev.rdev, NULL, 0x500, 0x600, frag_cb,
-					  NULL),
-			 0);
-	assert_int_equal(rpmsg_create_ept(&host_ept, &lb.drv.rvdev.rdev, NULL, 0x600, 0x500, frag_cb,
-					  NULL),
-			 0);
+	assert_int_equal(
+	    rpmsg_create_ept(&dev_ept, &lb.dev.rvdev.rdev, NULL, 0x500, 0x600, frag_cb, NULL), 0);
+	assert_int_equal(
+	    rpmsg_create_ept(&host_ept, &lb.drv.rvdev.rdev, NULL, 0x600, 0x500, frag_cb, NULL), 0);
 	al_loopback_pump(&lb, 0);
 	lb.pump_in_wait = true; /* a blocked sender lets the receiver run */
 	rxbuf = malloc(AL_FRAG_MAX);
@@ -142,18 +140,19 @@ static void malformed(void **s)
 	assert_int_equal(feed(1000, 600, 1, L, 400), AL_EPROTO); /* gap: 500..600 lost */
 	assert_int_equal(rx.errors, 1);
 	assert_int_equal(feed(1000, 500, 1, L, 500), AL_EPROTO); /* nothing in progress now */
-	assert_int_equal(feed(100, 0, 2, F | L, 100), 100);       /* recovers */
+	assert_int_equal(feed(100, 0, 2, F | L, 100), 100);	 /* recovers */
 	assert_int_equal(feed(1000, 0, 3, F, 500), 0);
 	assert_int_equal(feed(1000, 500, 4, L, 500), AL_EPROTO); /* other message's tail */
 	assert_int_equal(feed(1000, 0, 5, F, 500), 0);
 	uint32_t before = rx.errors;
 	assert_int_equal(feed(50, 0, 6, F | L, 50), 50); /* a new one: the old is counted lost */
 	assert_int_equal(rx.errors, before + 1);
-	assert_int_equal(feed(100, 0, 7, F, 100), AL_EPROTO);  /* says first, yet is whole: no LAST */
-	assert_int_equal(feed(100, 0, 8, L, 100), AL_EPROTO);  /* offset 0 without FIRST */
+	assert_int_equal(feed(100, 0, 7, F, 100),
+			 AL_EPROTO); /* says first, yet is whole: no LAST */
+	assert_int_equal(feed(100, 0, 8, L, 100), AL_EPROTO);	  /* offset 0 without FIRST */
 	assert_int_equal(feed(100, 50, 9, F | L, 50), AL_EPROTO); /* FIRST at offset 50 */
-	assert_int_equal(feed(100, 90, 10, L, 20), AL_EPROTO); /* runs past total */
-	assert_int_equal(feed(0, 0, 11, F | L, 0), AL_EPROTO);  /* empty */
+	assert_int_equal(feed(100, 90, 10, L, 20), AL_EPROTO);	  /* runs past total */
+	assert_int_equal(feed(0, 0, 11, F | L, 0), AL_EPROTO);	  /* empty */
 	assert_int_equal(feed(AL_FRAG_MAX + 1, 0, 12, F, 100), AL_EPROTO);
 	uint8_t shortmsg[5] = {0};
 	assert_int_equal(al_frag_rx_feed(&rx, shortmsg, sizeof(shortmsg)), AL_EPROTO);
@@ -165,10 +164,10 @@ static void malformed(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(host_to_remote, setup, teardown),
-		cmocka_unit_test_setup_teardown(remote_to_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(too_big, setup, teardown),
-		cmocka_unit_test_setup_teardown(malformed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(host_to_remote, setup, teardown),
+	    cmocka_unit_test_setup_teardown(remote_to_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(too_big, setup, teardown),
+	    cmocka_unit_test_setup_teardown(malformed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,7 +87,8 @@ static void run(bool hash)
 	assert_int_equal(after.rx_unknown_dst - before.rx_unknown_dst, 32);
 	assert_int_equal(wrong, 0);
 	/* a freed address is allocated again */
-	assert_int_equal(rpmsg_create_ept(&extra, dev, NULL, 1024 + 2, RPMSG_ADDR_ANY, cb, NULL), 0);
+	assert_int_equal(rpmsg_create_ept(&extra, dev, NULL, 1024 + 2, RPMSG_ADDR_ANY, cb, NULL),
+			 0);
 	rpmsg_destroy_ept(&extra);
 	free(dev_epts);
 	free(host_epts);
@@ -107,6 +108,7 @@ static void with_list(void **s)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(with_hash), cmocka_unit_test(with_list)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(with_hash),
+					   cmocka_unit_test(with_list)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,15 +28,15 @@ struct tbl {
 static struct tbl good(void)
 {
 	struct tbl t = {
-		.ver = 1,
-		.num = 3,
-		.offset = {offsetof(struct tbl, vdev), offsetof(struct tbl, trace),
-			   offsetof(struct tbl, data)},
-		.vdev = AL_RSC_VDEV_RPMSG(1u << VIRTIO_RPMSG_F_NS, 2),
-		.vring = {AL_RSC_VRING(FW_RSC_ADDR_ANY, 4096, 256, 0),
-			  AL_RSC_VRING(FW_RSC_ADDR_ANY, 4096, 256, 1)},
-		.trace = AL_RSC_TRACE(FW_RSC_ADDR_ANY, 4096, "trace0"),
-		.data = AL_RSC_CARVEOUT(FW_RSC_ADDR_ANY, 65536, 0, "sensor-data"),
+	    .ver = 1,
+	    .num = 3,
+	    .offset = {offsetof(struct tbl, vdev), offsetof(struct tbl, trace),
+		       offsetof(struct tbl, data)},
+	    .vdev = AL_RSC_VDEV_RPMSG(1u << VIRTIO_RPMSG_F_NS, 2),
+	    .vring = {AL_RSC_VRING(FW_RSC_ADDR_ANY, 4096, 256, 0),
+		      AL_RSC_VRING(FW_RSC_ADDR_ANY, 4096, 256, 1)},
+	    .trace = AL_RSC_TRACE(FW_RSC_ADDR_ANY, 4096, "trace0"),
+	    .data = AL_RSC_CARVEOUT(FW_RSC_ADDR_ANY, 65536, 0, "sensor-data"),
 	};
 	return t;
 }
@@ -153,7 +153,8 @@ static void bad_entries(void **s)
 	(void)s;
 	struct tbl t = good();
 	t.trace.type = 5;
-	expect_bad(&t, sizeof(t), "resource entry 1 (unknown): type 5 is not a known resource type");
+	expect_bad(&t, sizeof(t),
+		   "resource entry 1 (unknown): type 5 is not a known resource type");
 	t.trace.type = 600;
 	expect_bad(&t, sizeof(t), "type 600");
 	t.trace.type = 200; /* vendor range: skipped */
@@ -183,7 +184,8 @@ static void assigns_addresses(void **s)
 	(void)s;
 	struct tbl t = good();
 	const struct al_rsc_range rsv[1] = {{0x100000, 0x2000}}; /* control page + table */
-	assert_int_equal(al_rsc_assign(&t, sizeof(t), 0x100000, 0x100000, rsv, 1, why, sizeof(why)), 0);
+	assert_int_equal(al_rsc_assign(&t, sizeof(t), 0x100000, 0x100000, rsv, 1, why, sizeof(why)),
+			 0);
 	uint64_t vs = vring_size(256, 4096);
 	assert_int_equal(t.vring[0].da, 0x102000); /* first free page after the reserve */
 	assert_true(t.vring[1].da >= t.vring[0].da + vs);
@@ -196,17 +198,17 @@ static void assigns_addresses(void **s)
 	assert_true(t.data.da + 65536 <= 0x200000);
 	/* the pool goes where nothing else is */
 	uint64_t pool;
-	assert_int_equal(al_rsc_find_free(&t, sizeof(t), 0x100000, 0x100000, rsv, 1, 256 * 1024, 64,
-					  &pool),
-			 0);
+	assert_int_equal(
+	    al_rsc_find_free(&t, sizeof(t), 0x100000, 0x100000, rsv, 1, 256 * 1024, 64, &pool), 0);
 	disjoint(pool, 256 * 1024, t.data.da, 65536);
 	disjoint(pool, 256 * 1024, t.vring[0].da, vs);
-	assert_int_equal(al_rsc_find_free(&t, sizeof(t), 0x100000, 0x100000, rsv, 1, 2 * 1024 * 1024,
-					  64, &pool),
-			 AL_ENOMEM);
+	assert_int_equal(
+	    al_rsc_find_free(&t, sizeof(t), 0x100000, 0x100000, rsv, 1, 2 * 1024 * 1024, 64, &pool),
+	    AL_ENOMEM);
 	/* assigning again changes nothing: all addresses are fixed now */
 	struct tbl t2 = t;
-	assert_int_equal(al_rsc_assign(&t2, sizeof(t2), 0x100000, 0x100000, rsv, 1, why, sizeof(why)), 0);
+	assert_int_equal(
+	    al_rsc_assign(&t2, sizeof(t2), 0x100000, 0x100000, rsv, 1, why, sizeof(why)), 0);
 	assert_memory_equal(&t, &t2, sizeof(t));
 }
 
@@ -276,7 +278,8 @@ static void fuzz_mutations(void **s)
 		int flips = 1 + rand() % 4;
 		for (int k = 0; k < flips; k++) {
 			size_t at = (size_t)rand() % sizeof(t);
-			b[at] = (rand() & 1) ? (uint8_t)rand() : (uint8_t)(b[at] ^ (1u << (rand() % 8)));
+			b[at] = (rand() & 1) ? (uint8_t)rand()
+					     : (uint8_t)(b[at] ^ (1u << (rand() % 8)));
 		}
 		size_t len = (rand() % 8) ? sizeof(t) : (size_t)rand() % sizeof(t);
 		uint8_t *copy = malloc(len ? len : 1); /* exact size: ASan sees any overrun */
@@ -296,11 +299,15 @@ static void fuzz_mutations(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_good_table), cmocka_unit_test(bad_header),
-		cmocka_unit_test(bad_offsets),       cmocka_unit_test(bad_vdev),
-		cmocka_unit_test(bad_entries),       cmocka_unit_test(assigns_addresses),
-		cmocka_unit_test(honours_fixed_addresses), cmocka_unit_test(assign_refusals),
-		cmocka_unit_test(fuzz_mutations),
+	    cmocka_unit_test(parses_good_table),
+	    cmocka_unit_test(bad_header),
+	    cmocka_unit_test(bad_offsets),
+	    cmocka_unit_test(bad_vdev),
+	    cmocka_unit_test(bad_entries),
+	    cmocka_unit_test(assigns_addresses),
+	    cmocka_unit_test(honours_fixed_addresses),
+	    cmocka_unit_test(assign_refusals),
+	    cmocka_unit_test(fuzz_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,9 +85,9 @@ static void rsc_structs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(vring_structs),  cmocka_unit_test(vring_sizes),
-		cmocka_unit_test(event_idx_math), cmocka_unit_test(rpmsg_constants),
-		cmocka_unit_test(rsc_structs),
+	    cmocka_unit_test(vring_structs),  cmocka_unit_test(vring_sizes),
+	    cmocka_unit_test(event_idx_math), cmocka_unit_test(rpmsg_constants),
+	    cmocka_unit_test(rsc_structs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

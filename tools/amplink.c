@@ -54,27 +54,25 @@ bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
 {
 	uint32_t v;
 	switch (c) {
-	case OPT_LINK:
-		o->cfg.name = arg;
-		return true;
+	case OPT_LINK: o->cfg.name = arg; return true;
 	case OPT_PROFILE:
 		if (strcmp(arg, "openamp") && strcmp(arg, "amplink")) {
-			fprintf(stderr, "amplink %s: unknown profile '%s' (amplink, openamp)\n", cmd, arg);
+			fprintf(stderr, "amplink %s: unknown profile '%s' (amplink, openamp)\n",
+				cmd, arg);
 			exit(EXIT_USAGE);
 		}
-		o->cfg.profile = strcmp(arg, "openamp") == 0 ? AL_PROFILE_OPENAMP : AL_PROFILE_AMPLINK;
+		o->cfg.profile =
+		    strcmp(arg, "openamp") == 0 ? AL_PROFILE_OPENAMP : AL_PROFILE_AMPLINK;
 		return true;
-	case OPT_SHM:
-		o->cfg.shm_path = arg;
-		return true;
-	case OPT_EVENT:
-		o->cfg.event_path = arg;
-		return true;
+	case OPT_SHM: o->cfg.shm_path = arg; return true;
+	case OPT_EVENT: o->cfg.event_path = arg; return true;
 	case OPT_DOORBELL: {
 		int k = al_doorbell_parse(arg);
 		if (k < 0) {
-			fprintf(stderr, "amplink %s: unknown doorbell '%s' (eventfd, futex, poll, adaptive)\n",
-				cmd, arg);
+			fprintf(
+			    stderr,
+			    "amplink %s: unknown doorbell '%s' (eventfd, futex, poll, adaptive)\n",
+			    cmd, arg);
 			exit(EXIT_USAGE);
 		}
 		o->cfg.doorbell = (enum al_doorbell_kind)k;
@@ -95,8 +93,7 @@ bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
 		else
 			o->cfg.connect_timeout_ms = v;
 		return true;
-	default:
-		return false;
+	default: return false;
 	}
 }
 
@@ -188,7 +185,8 @@ static int cmd_bridge_exec(int argc, char **argv)
 	argv[0] = self;
 	(void)argc;
 	execv(self, argv);
-	fprintf(stderr, "amplink bridge: cannot run %s: %s (install amplink-bridge next to amplink)\n",
+	fprintf(stderr,
+		"amplink bridge: cannot run %s: %s (install amplink-bridge next to amplink)\n",
 		self, strerror(errno));
 	return EXIT_FAIL;
 }
@@ -234,14 +232,20 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);
-	} cmds[] = {{"remote", cmd_remote}, {"echo", cmd_echo}, {"ls", cmd_ls},
-		    {"send", cmd_send},     {"recv", cmd_recv}, {"bench", cmd_bench},
-		    {"log", cmd_log},       {"motor", cmd_motor},
-		    {"rproc", cmd_rproc},
+	} cmds[] = {
+	    {"remote", cmd_remote},
+	    {"echo", cmd_echo},
+	    {"ls", cmd_ls},
+	    {"send", cmd_send},
+	    {"recv", cmd_recv},
+	    {"bench", cmd_bench},
+	    {"log", cmd_log},
+	    {"motor", cmd_motor},
+	    {"rproc", cmd_rproc},
 #ifdef AMPLINK_HAVE_DASH
-		    {"dash", cmd_dash_exec},
+	    {"dash", cmd_dash_exec},
 #endif
-		    {"bridge", cmd_bridge_exec}, /* amplink-bridge, or why it is missing */
+	    {"bridge", cmd_bridge_exec}, /* amplink-bridge, or why it is missing */
 	};
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);

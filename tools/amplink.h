@@ -9,10 +9,10 @@
 #include "amplink/posix.h"
 
 /* Exit codes scripts can rely on. */
-#define EXIT_OK 0
-#define EXIT_FAIL 1     /* runtime failure */
-#define EXIT_USAGE 2    /* bad command line */
-#define EXIT_LINK 3     /* no peer, refused, link lost or broken */
+#define EXIT_OK	      0
+#define EXIT_FAIL     1 /* runtime failure */
+#define EXIT_USAGE    2 /* bad command line */
+#define EXIT_LINK     3 /* no peer, refused, link lost or broken */
 #define EXIT_MISMATCH 4 /* data came back wrong */
 
 #define DEFAULT_SERVICE "rpmsg-openamp-demo-channel"
@@ -24,16 +24,27 @@ struct link_opts {
 };
 
 /* getopt_long codes for the link options (>= 256 so they never clash). */
-enum { OPT_LINK = 256, OPT_DOORBELL, OPT_NUM, OPT_BUFSIZE, OPT_TIMEOUT, OPT_PROFILE, OPT_SHM, OPT_EVENT };
-#define LINK_LONGOPTS                                                                  \
-	{"link", required_argument, 0, OPT_LINK},                                      \
-		{"doorbell", required_argument, 0, OPT_DOORBELL},                      \
-		{"num", required_argument, 0, OPT_NUM},                                \
-		{"buf-size", required_argument, 0, OPT_BUFSIZE},                       \
-		{"timeout", required_argument, 0, OPT_TIMEOUT},                        \
-		{"profile", required_argument, 0, OPT_PROFILE},                        \
-		{"shm", required_argument, 0, OPT_SHM},                                \
-		{"event", required_argument, 0, OPT_EVENT}
+enum {
+	OPT_LINK = 256,
+	OPT_DOORBELL,
+	OPT_NUM,
+	OPT_BUFSIZE,
+	OPT_TIMEOUT,
+	OPT_PROFILE,
+	OPT_SHM,
+	OPT_EVENT
+};
+#define LINK_LONGOPTS                                                                              \
+	{"link", required_argument, 0, OPT_LINK},                                                  \
+	    {"doorbell", required_argument, 0, OPT_DOORBELL},                                      \
+	    {"num", required_argument, 0, OPT_NUM},                                                \
+	    {"buf-size", required_argument, 0, OPT_BUFSIZE},                                       \
+	    {"timeout", required_argument, 0, OPT_TIMEOUT},                                        \
+	    {"profile", required_argument, 0, OPT_PROFILE},                                        \
+	    {"shm", required_argument, 0, OPT_SHM},                                                \
+	{                                                                                          \
+		"event", required_argument, 0, OPT_EVENT                                           \
+	}
 
 void link_opts_init(struct link_opts *o, unsigned role);
 /* Handle one link option; returns false if `c` is not one (or is bad). */
@@ -54,9 +65,9 @@ int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_rproc(int argc, char **argv); /* cmd_rproc.c: remoteproc (issue 5) */
 int cmd_bench(int argc, char **argv);
-int cmd_log(int argc, char **argv);   /* cmd_log.c */
-int cmd_motor(int argc, char **argv); /* cmd_motor.c */
-int cmd_dash(int argc, char **argv);  /* cmd_dash.c, if libmicrohttpd + SQLite */
+int cmd_log(int argc, char **argv);    /* cmd_log.c */
+int cmd_motor(int argc, char **argv);  /* cmd_motor.c */
+int cmd_dash(int argc, char **argv);   /* cmd_dash.c, if libmicrohttpd + SQLite */
 int cmd_bridge(int argc, char **argv); /* cmd_bridge.c, if libmosquitto */
 
 #endif

@@ -1,6 +1,7 @@
 /* Baselines for `amplink bench`, measured in the same run as amplink so
  * that ratios, not drifting absolute times, carry the result. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -13,7 +14,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include "bench.h"
 
@@ -162,7 +162,8 @@ void base_seqpacket_rtt(size_t size, size_t count, bool pin, struct lat_stats *o
 	size_t warm = count / 10, k = 0;
 	for (size_t i = 0; i < count + warm; i++) {
 		uint64_t t0 = bench_now_ns();
-		if (send(sv[0], buf, size, 0) != (ssize_t)size || recv(sv[0], buf, size, 0) != (ssize_t)size)
+		if (send(sv[0], buf, size, 0) != (ssize_t)size ||
+		    recv(sv[0], buf, size, 0) != (ssize_t)size)
 			break;
 		if (i >= warm)
 			lat[k++] = bench_now_ns() - t0;
@@ -253,7 +254,8 @@ void base_eventfd_rtt(size_t count, bool pin, struct lat_stats *out)
 void base_cacheline_rtt(size_t count, bool pin, struct lat_stats *out)
 {
 	/* two words on separate cache lines: ping written by us, pong by the child */
-	volatile uint64_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile uint64_t *m =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	memset(out, 0, sizeof(*out));
 	if (m == MAP_FAILED)
 		return;

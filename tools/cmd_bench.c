@@ -90,8 +90,9 @@ static pid_t spawn_remote(const char *link, const char *db, const char *num, con
 	if (p == 0) {
 		if (pin)
 			pin_to_cpu(1);
-		const char *argv[] = {"amplink", "remote", "--once", "--link", link, "--doorbell", db,
-				      "--sink", SINK, "--num", num, "--buf-size", bufsz, NULL};
+		const char *argv[] = {"amplink",    "remote",	  "--once", "--link", link,
+				      "--doorbell", db,		  "--sink", SINK,     "--num",
+				      num,	    "--buf-size", bufsz,    NULL};
 		if (!getenv("AMPLINK_BENCH_VERBOSE"))
 			(void)!freopen("/dev/null", "w", stderr);
 		execv("/proc/self/exe", (char *const *)argv);
@@ -102,7 +103,9 @@ static pid_t spawn_remote(const char *link, const char *db, const char *num, con
 
 static int attach(const char *link, enum al_doorbell_kind db)
 {
-	struct al_posix_cfg c = {.name = link, .role = VIRTIO_DEV_DRIVER, .doorbell = db,
+	struct al_posix_cfg c = {.name = link,
+				 .role = VIRTIO_DEV_DRIVER,
+				 .doorbell = db,
 				 .ns_bind_cb = al_services_ns_bind};
 	int rc = al_posix_open(&c, &B.link);
 	if (rc)
@@ -112,14 +115,16 @@ static int attach(const char *link, enum al_doorbell_kind db)
 	struct rpmsg_device *rdev = al_posix_rdev(B.link);
 	uint32_t a1, a2;
 	uint64_t t0 = bench_now_ns();
-	while (al_services_lookup(rdev, DEFAULT_SERVICE, &a1) || al_services_lookup(rdev, SINK, &a2)) {
+	while (al_services_lookup(rdev, DEFAULT_SERVICE, &a1) ||
+	       al_services_lookup(rdev, SINK, &a2)) {
 		if (bench_now_ns() - t0 > 5000000000ull)
 			return AL_ETIMEDOUT;
 		sched_yield();
 	}
 	rc = rpmsg_create_ept(&B.echo, rdev, "bench-echo", RPMSG_ADDR_ANY, a1, echo_cb, NULL);
 	if (rc == 0)
-		rc = rpmsg_create_ept(&B.sink, rdev, "bench-sink", RPMSG_ADDR_ANY, a2, sink_cb, NULL);
+		rc = rpmsg_create_ept(&B.sink, rdev, "bench-sink", RPMSG_ADDR_ANY, a2, sink_cb,
+				      NULL);
 	return rc;
 }
 
@@ -226,7 +231,7 @@ static void usage(FILE *f)
 struct fig {
 	struct lat_stats rtt16, rtt496, sp16, sp496, efd, cl;
 	double first_ms, idle_h, idle_r, thr16, thr496, thr496_zc, echo496, sp_thr496, sp_thr16,
-		cpu_h, cpu_r, memcpy496, memcpy64k, big_mbps, big_msgs;
+	    cpu_h, cpu_r, memcpy496, memcpy64k, big_mbps, big_msgs;
 };
 
 static void print_lat(const char *what, const struct lat_stats *l)
@@ -237,7 +242,8 @@ static void print_lat(const char *what, const struct lat_stats *l)
 
 static void json_lat(const char *k, const struct lat_stats *l, const char *sep)
 {
-	printf("    \"%s\": {\"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": %.3f}%s\n",
+	printf("    \"%s\": {\"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": "
+	       "%.3f}%s\n",
 	       k, l->p50, l->p99, l->p999, l->max, sep);
 }
 
@@ -288,8 +294,8 @@ int cmd_bench(int argc, char **argv)
 	struct fig F;
 	memset(&F, 0, sizeof(F));
 	size_t thr_n = (size_t)count * 10;
-#define STEP(msg) \
-	if (tty)  \
+#define STEP(msg)                                                                                  \
+	if (tty)                                                                                   \
 	fprintf(stderr, "\r\033[K  measuring %s...", msg)
 
 	STEP("baselines");
@@ -313,7 +319,8 @@ int cmd_bench(int argc, char **argv)
 	int rc = attach(link, db);
 	uint64_t t_attached = bench_now_ns();
 	if (rc) {
-		fprintf(stderr, "\namplink bench: cannot attach to the remote: %s\n", al_strerror(rc));
+		fprintf(stderr, "\namplink bench: cannot attach to the remote: %s\n",
+			al_strerror(rc));
 		kill(rpid, SIGKILL);
 		waitpid(rpid, NULL, 0);
 		return exit_code_for(rc);
@@ -325,7 +332,8 @@ int cmd_bench(int argc, char **argv)
 		sched_yield();
 	F.first_ms = (double)(bench_now_ns() - t0) / 1e6;
 	if (getenv("AMPLINK_BENCH_VERBOSE"))
-		fprintf(stderr, "\nstart-up: fork %.2f ms, attach+services %.2f ms, first echo %.2f ms\n",
+		fprintf(stderr,
+			"\nstart-up: fork %.2f ms, attach+services %.2f ms, first echo %.2f ms\n",
 			(double)(t_spawned - t0) / 1e6, (double)(t_attached - t_spawned) / 1e6,
 			F.first_ms - (double)(t_attached - t0) / 1e6);
 	B.mode = M_IDLE;
@@ -375,8 +383,8 @@ int cmd_bench(int argc, char **argv)
 	print_lat("baseline SEQPACKET RTT 496 B", &F.sp496);
 	fprintf(stderr, "  one way 16 B     %10.0f msg/s (%.1fx SEQPACKET %.0f)\n", F.thr16,
 		F.thr16 / F.sp_thr16, F.sp_thr16);
-	fprintf(stderr, "  one way 496 B    %10.0f msg/s %7.1f MB/s (%.1fx SEQPACKET %.0f)\n", F.thr496,
-		F.thr496 * 496 / 1e6, F.thr496 / F.sp_thr496, F.sp_thr496);
+	fprintf(stderr, "  one way 496 B    %10.0f msg/s %7.1f MB/s (%.1fx SEQPACKET %.0f)\n",
+		F.thr496, F.thr496 * 496 / 1e6, F.thr496 / F.sp_thr496, F.sp_thr496);
 	fprintf(stderr, "  zero-copy 496 B  %10.0f msg/s %7.1f MB/s\n", F.thr496_zc,
 		F.thr496_zc * 496 / 1e6);
 	fprintf(stderr, "  echo 496 B       %10.0f round trips/s (window 64)\n", F.echo496);
@@ -384,11 +392,12 @@ int cmd_bench(int argc, char **argv)
 		F.big_mbps / (F.memcpy64k * 1000) * 100, F.memcpy64k);
 	fprintf(stderr, "  CPU per 1M msgs  host %.2f s, remote %.2f s (496 B one way)\n", F.cpu_h,
 		F.cpu_r);
-	fprintf(stderr, "  idle CPU         host %.2f%%, remote %.2f%% (2 s, connected)\n", F.idle_h,
-		F.idle_r);
+	fprintf(stderr, "  idle CPU         host %.2f%%, remote %.2f%% (2 s, connected)\n",
+		F.idle_h, F.idle_r);
 	fprintf(stderr, "  start to first reply %.2f ms\n", F.first_ms);
-	fprintf(stderr, "  ratios: RTT16 p50 / cache-line %.1fx, 496 B thr / SEQPACKET %.1fx, "
-			"64 KiB / memcpy %.0f%%\n",
+	fprintf(stderr,
+		"  ratios: RTT16 p50 / cache-line %.1fx, 496 B thr / SEQPACKET %.1fx, "
+		"64 KiB / memcpy %.0f%%\n",
 		F.rtt16.p50 / F.cl.p50, F.thr496 / F.sp_thr496,
 		F.big_mbps / (F.memcpy64k * 1000) * 100);
 
@@ -401,20 +410,23 @@ int cmd_bench(int argc, char **argv)
 	json_lat("eventfd", &F.efd, ",");
 	json_lat("seqpacket_16", &F.sp16, ",");
 	json_lat("seqpacket_496", &F.sp496, "");
-	printf("  },\n  \"throughput_msgs_per_s\": {\"amplink_16\": %.0f, \"amplink_496\": %.0f, "
-	       "\"amplink_496_zero_copy\": %.0f, \"amplink_echo_496\": %.0f, \"seqpacket_16\": %.0f, "
-	       "\"seqpacket_496\": %.0f, \"amplink_65520\": %.0f},\n",
-	       F.thr16, F.thr496, F.thr496_zc, F.echo496, F.sp_thr16, F.sp_thr496, F.big_msgs);
+	printf(
+	    "  },\n  \"throughput_msgs_per_s\": {\"amplink_16\": %.0f, \"amplink_496\": %.0f, "
+	    "\"amplink_496_zero_copy\": %.0f, \"amplink_echo_496\": %.0f, \"seqpacket_16\": %.0f, "
+	    "\"seqpacket_496\": %.0f, \"amplink_65520\": %.0f},\n",
+	    F.thr16, F.thr496, F.thr496_zc, F.echo496, F.sp_thr16, F.sp_thr496, F.big_msgs);
 	printf("  \"payload_mb_per_s\": {\"amplink_496\": %.1f, \"amplink_496_zero_copy\": %.1f, "
 	       "\"amplink_65520\": %.1f},\n",
 	       F.thr496 * 496 / 1e6, F.thr496_zc * 496 / 1e6, F.big_mbps);
-	printf("  \"memcpy_gb_per_s\": {\"chunk_496\": %.2f, \"chunk_65536\": %.2f},\n", F.memcpy496,
-	       F.memcpy64k);
-	printf("  \"cpu_s_per_million_msgs\": {\"host\": %.3f, \"remote\": %.3f},\n", F.cpu_h, F.cpu_r);
+	printf("  \"memcpy_gb_per_s\": {\"chunk_496\": %.2f, \"chunk_65536\": %.2f},\n",
+	       F.memcpy496, F.memcpy64k);
+	printf("  \"cpu_s_per_million_msgs\": {\"host\": %.3f, \"remote\": %.3f},\n", F.cpu_h,
+	       F.cpu_r);
 	printf("  \"idle_cpu_percent\": {\"host\": %.3f, \"remote\": %.3f},\n", F.idle_h, F.idle_r);
 	printf("  \"start_to_first_reply_ms\": %.3f,\n", F.first_ms);
-	printf("  \"ratios\": {\"rtt16_p50_over_cacheline\": %.2f, \"thr496_over_seqpacket\": %.2f, "
-	       "\"big_over_memcpy\": %.3f}\n}\n",
-	       F.rtt16.p50 / F.cl.p50, F.thr496 / F.sp_thr496, F.big_mbps / (F.memcpy64k * 1000));
+	printf(
+	    "  \"ratios\": {\"rtt16_p50_over_cacheline\": %.2f, \"thr496_over_seqpacket\": %.2f, "
+	    "\"big_over_memcpy\": %.3f}\n}\n",
+	    F.rtt16.p50 / F.cl.p50, F.thr496 / F.sp_thr496, F.big_mbps / (F.memcpy64k * 1000));
 	return EXIT_OK;
 }

@@ -26,8 +26,8 @@
 #include "dash_page.h"
 #include "motor_host.h"
 
-#define RING 1024
-#define EV_LEN 192
+#define RING	 1024
+#define EV_LEN	 192
 #define BODY_MAX 2048
 
 static struct dash {
@@ -36,7 +36,7 @@ static struct dash {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char ev[RING][EV_LEN]; /* the last RING events, SSE-formatted */
-	uint64_t head;         /* events ever pushed */
+	uint64_t head;	       /* events ever pushed */
 	int clients;
 	volatile int stop;
 	uint64_t acks, db_errors, bad_requests;
@@ -70,7 +70,8 @@ static void on_sample(void *user, int series, const struct sensor_sample *s)
 		D.db_errors++;
 	char ev[EV_LEN];
 	snprintf(ev, sizeof(ev),
-		 "event: sample\ndata: {\"series\":\"%s\",\"seq\":%u,\"remote_ms\":%u,\"value\":%.3f}\n\n",
+		 "event: sample\ndata: "
+		 "{\"series\":\"%s\",\"seq\":%u,\"remote_ms\":%u,\"value\":%.3f}\n\n",
 		 name, s->seq, s->ts_ms, v);
 	push_event(ev);
 }
@@ -130,8 +131,8 @@ static void sse_free(void *cls)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
 			     const char *body)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
@@ -174,7 +175,8 @@ static void sample_json(const struct al_tsample *s, void *arg)
 {
 	struct jbuf *j = arg;
 	char row[160];
-	snprintf(row, sizeof(row), "%s{\"host_ms\":%lld,\"remote_ms\":%u,\"seq\":%u,\"value\":%.3f}",
+	snprintf(row, sizeof(row),
+		 "%s{\"host_ms\":%lld,\"remote_ms\":%u,\"seq\":%u,\"value\":%.3f}",
 		 j->n++ ? "," : "", (long long)s->host_ms, s->remote_ms, s->seq, s->value);
 	jput(j, row);
 }
@@ -241,8 +243,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		s->cursor = D.head > 200 ? D.head - 200 : 0; /* a little history first */
 		D.clients++;
 		pthread_mutex_unlock(&D.mu);
-		struct MHD_Response *r =
-			MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, sse_read, s, sse_free);
+		struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192,
+									   sse_read, s, sse_free);
 		if (!r) {
 			sse_free(s);
 			return MHD_NO;
@@ -256,7 +258,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(url, "/api/samples") == 0) {
 		if (!get)
 			return error(c, 405, "use GET");
-		const char *series = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "series");
+		const char *series =
+		    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "series");
 		const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
 		long limit = 300;
 		if (!series || (strcmp(series, "temp") && strcmp(series, "adc")))
@@ -276,18 +279,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!post)
 			return error(c, 405, "use POST");
 		long v;
-		if (!parse_int(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "value"), 0, 100, &v))
+		if (!parse_int(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "value"), 0,
+			       100, &v))
 			return error(c, 400, "value must be a duty in percent, 0..100");
 		struct motor_ack a;
 		int rc = motor_host_command(D.mh, MOTOR_SET_DUTY, (int32_t)v, 2000, &a);
 		if (rc)
 			return error(c, 504, "the remote did not acknowledge");
 		char body[200];
-		snprintf(body, sizeof(body),
-			 "{\"status\":\"%s\",\"duty\":%d,\"seq\":%u}\n",
-			 a.status == MOTOR_OK ? "ok" : motor_status_name(a.status), (int)a.duty, a.seq);
+		snprintf(body, sizeof(body), "{\"status\":\"%s\",\"duty\":%d,\"seq\":%u}\n",
+			 a.status == MOTOR_OK ? "ok" : motor_status_name(a.status), (int)a.duty,
+			 a.seq);
 		char ev[EV_LEN];
-		snprintf(ev, sizeof(ev), "event: ack\ndata: {\"status\":\"%s\",\"duty\":%d,\"seq\":%u}\n\n",
+		snprintf(ev, sizeof(ev),
+			 "event: ack\ndata: {\"status\":\"%s\",\"duty\":%d,\"seq\":%u}\n\n",
 			 a.status == MOTOR_OK ? "ok" : "refused", (int)a.duty, a.seq);
 		pthread_mutex_lock(&D.mu);
 		D.acks++;
@@ -304,13 +309,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		motor_host_get_stats(D.mh, &st);
 		char body[400];
 		pthread_mutex_lock(&D.mu);
-		snprintf(body, sizeof(body),
-			 "{\"temp\":%llu,\"adc\":%llu,\"stored\":%ld,\"acks\":%llu,\"malformed\":%llu,"
-			 "\"sse_clients\":%d,\"bad_requests\":%llu,\"link\":\"%s\"}\n",
-			 (unsigned long long)st.samples[SERIES_TEMP],
-			 (unsigned long long)st.samples[SERIES_ADC], al_tstore_count(D.db, NULL),
-			 (unsigned long long)D.acks, (unsigned long long)st.malformed, D.clients,
-			 (unsigned long long)D.bad_requests, motor_host_link_lost(D.mh) ? "lost" : "up");
+		snprintf(
+		    body, sizeof(body),
+		    "{\"temp\":%llu,\"adc\":%llu,\"stored\":%ld,\"acks\":%llu,\"malformed\":%llu,"
+		    "\"sse_clients\":%d,\"bad_requests\":%llu,\"link\":\"%s\"}\n",
+		    (unsigned long long)st.samples[SERIES_TEMP],
+		    (unsigned long long)st.samples[SERIES_ADC], al_tstore_count(D.db, NULL),
+		    (unsigned long long)D.acks, (unsigned long long)st.malformed, D.clients,
+		    (unsigned long long)D.bad_requests, motor_host_link_lost(D.mh) ? "lost" : "up");
 		pthread_mutex_unlock(&D.mu);
 		return reply(c, 200, "application/json", body);
 	}
@@ -413,21 +419,24 @@ int cmd_dash(int argc, char **argv)
 	struct rpmsg_device *rdev = al_posix_rdev(link);
 	rc = motor_host_open(rdev, 5000, on_sample, NULL, &D.mh);
 	if (rc) {
-		fprintf(stderr, "amplink dash: the remote has no motor demo (start it with "
-				"`amplink remote --demo motor`): %s\n", al_strerror(rc));
+		fprintf(stderr,
+			"amplink dash: the remote has no motor demo (start it with "
+			"`amplink remote --demo motor`): %s\n",
+			al_strerror(rc));
 		code = exit_code_for(rc);
 		goto out_link;
 	}
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-		(uint16_t)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &sin,
-		MHD_OPTION_NOTIFY_COMPLETED, req_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)120, MHD_OPTION_END);
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+	    (uint16_t)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &sin,
+	    MHD_OPTION_NOTIFY_COMPLETED, req_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)120, MHD_OPTION_END);
 	if (!d) {
-		fprintf(stderr, "amplink dash: cannot listen on 127.0.0.1:%u (in use? try --port)\n",
-			port);
+		fprintf(stderr,
+			"amplink dash: cannot listen on 127.0.0.1:%u (in use? try --port)\n", port);
 		code = EXIT_FAIL;
 		goto out_motor;
 	}
@@ -442,7 +451,8 @@ int cmd_dash(int argc, char **argv)
 		nanosleep(&dl, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (duration && (uint64_t)(now.tv_sec - t0.tv_sec) * 1000u +
-					(uint64_t)((now.tv_nsec - t0.tv_nsec) / 1000000L) >= duration)
+					(uint64_t)((now.tv_nsec - t0.tv_nsec) / 1000000L) >=
+				    duration)
 			break;
 	}
 	if (motor_host_link_lost(D.mh)) {
@@ -459,7 +469,8 @@ out_motor:
 out_link:
 	al_posix_close(link);
 	al_services_clear(rdev);
-	fprintf(stderr, "amplink dash: %ld samples stored in %s\n", al_tstore_count(D.db, NULL), db);
+	fprintf(stderr, "amplink dash: %ld samples stored in %s\n", al_tstore_count(D.db, NULL),
+		db);
 	al_tstore_close(D.db);
 	return code;
 }

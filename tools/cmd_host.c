@@ -112,7 +112,8 @@ int cmd_echo(int argc, char **argv)
 	if (rc)
 		return exit_code_for(rc);
 	struct al_channel *ch;
-	rc = al_channel_open(al_posix_rdev(link), service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch);
+	rc = al_channel_open(al_posix_rdev(link), service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000,
+			     &ch);
 	if (rc) {
 		fprintf(stderr, "amplink echo: service '%s' not available: %s\n", service,
 			al_strerror(rc));
@@ -121,8 +122,8 @@ int cmd_echo(int argc, char **argv)
 	}
 	int maxp = rpmsg_get_tx_buffer_size(al_channel_ept(ch));
 	if (smax > (uint32_t)maxp) {
-		fprintf(stderr, "amplink echo: --size %u exceeds the link's payload limit %d\n", smax,
-			maxp);
+		fprintf(stderr, "amplink echo: --size %u exceeds the link's payload limit %d\n",
+			smax, maxp);
 		al_channel_close(ch);
 		close_host(link);
 		return EXIT_USAGE;
@@ -135,31 +136,33 @@ int cmd_echo(int argc, char **argv)
 		int len = smin ? fill(out, i, smin + i % (smax - smin + 1))
 			       : snprintf((char *)out, (size_t)maxp, "hello there %u!", i);
 		if (!quiet)
-			printf("Sending message #%u: %s, len: %d\n", i, smin ? "<pattern>" : (char *)out,
-			       len);
+			printf("Sending message #%u: %s, len: %d\n", i,
+			       smin ? "<pattern>" : (char *)out, len);
 		long w = al_channel_write(ch, out, (size_t)len, 5000);
 		if (w < 0) {
-			fprintf(stderr, "amplink echo: send #%u failed: %s\n", i, al_strerror((int)w));
+			fprintf(stderr, "amplink echo: send #%u failed: %s\n", i,
+				al_strerror((int)w));
 			code = exit_code_for((int)w);
 			break;
 		}
 		long r = al_channel_read(ch, in, (size_t)maxp, NULL, 5000);
 		if (r < 0) {
-			fprintf(stderr, "amplink echo: no echo for #%u: %s\n", i, al_strerror((int)r));
+			fprintf(stderr, "amplink echo: no echo for #%u: %s\n", i,
+				al_strerror((int)r));
 			code = exit_code_for((int)r);
 			break;
 		}
 		if (r != len || memcmp(in, out, (size_t)len) != 0) {
-			fprintf(stderr, "amplink echo: echo #%u differs (sent %d bytes, got %ld)\n", i,
-				len, r);
+			fprintf(stderr, "amplink echo: echo #%u differs (sent %d bytes, got %ld)\n",
+				i, len, r);
 			code = EXIT_MISMATCH;
 			break;
 		}
 		bytes += (uint64_t)len;
 		if (!quiet) {
 			in[r < maxp ? r : maxp - 1] = 0;
-			printf("Receiving message #%u: %s, len: %ld\n", i, smin ? "<pattern>" : (char *)in,
-			       r);
+			printf("Receiving message #%u: %s, len: %ld\n", i,
+			       smin ? "<pattern>" : (char *)in, r);
 			fflush(stdout);
 		}
 	}
@@ -191,7 +194,8 @@ int cmd_ls(int argc, char **argv)
 {
 	struct link_opts o;
 	link_opts_init(&o, VIRTIO_DEV_DRIVER);
-	static const struct option lo[] = {{"help", no_argument, 0, 'h'}, LINK_LONGOPTS, {0, 0, 0, 0}};
+	static const struct option lo[] = {
+	    {"help", no_argument, 0, 'h'}, LINK_LONGOPTS, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		if (c == 'h') {
@@ -230,7 +234,8 @@ int cmd_ls(int argc, char **argv)
 	       rpmsg_virtio_link_state(rv) == AL_LINK_UP ? "up" : "down", rv->svq.num,
 	       rpmsg_get_tx_buffer_size(&rdev->ns_ept), rv->features);
 	printf("counters: tx %u, rx %u, rx unknown dst %u, ns malformed %u, kicks tx %u rx %u\n",
-	       st.tx_msgs, st.rx_msgs, st.rx_unknown_dst, st.ns_malformed, st.kicks_tx, st.kicks_rx);
+	       st.tx_msgs, st.rx_msgs, st.rx_unknown_dst, st.ns_malformed, st.kicks_tx,
+	       st.kicks_rx);
 	close_host(link);
 	return EXIT_OK;
 }
@@ -243,9 +248,11 @@ static int open_channel(struct link_opts *o, const char *service, struct al_posi
 	int rc = open_host(o, link);
 	if (rc)
 		return rc;
-	rc = al_channel_open(al_posix_rdev(*link), service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, ch);
+	rc = al_channel_open(al_posix_rdev(*link), service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000,
+			     ch);
 	if (rc) {
-		fprintf(stderr, "amplink: service '%s' not available: %s\n", service, al_strerror(rc));
+		fprintf(stderr, "amplink: service '%s' not available: %s\n", service,
+			al_strerror(rc));
 		close_host(*link);
 	}
 	return rc;
@@ -273,10 +280,12 @@ int cmd_send(int argc, char **argv)
 		if (c == 'r') {
 			reply = true;
 		} else if (c == 'h') {
-			printf("usage: amplink send SERVICE DATA [--reply] [link options]\n\nSend DATA as "
-			       "one message to SERVICE; --reply waits for one answer\nand prints it."
-			       "\n\n%s",
-			       link_usage());
+			printf(
+			    "usage: amplink send SERVICE DATA [--reply] [link options]\n\nSend "
+			    "DATA as "
+			    "one message to SERVICE; --reply waits for one answer\nand prints it."
+			    "\n\n%s",
+			    link_usage());
 			return EXIT_OK;
 		} else if (!link_opt(&o, c, optarg, "send")) {
 			return EXIT_USAGE;
@@ -326,19 +335,21 @@ int cmd_recv(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 		} else if (c == 'h') {
-			printf("usage: amplink recv SERVICE [-n COUNT] [--wait MS] [link options]\n\n"
-			       "Send SERVICE an empty message (services bind to their first sender),\n"
-			       "then print its messages, one per line (non-printable bytes as '.'),\n"
-			       "until COUNT arrived (default: until interrupted) or none came for MS\n"
-			       "ms (default 5000).\n\n%s",
-			       link_usage());
+			printf(
+			    "usage: amplink recv SERVICE [-n COUNT] [--wait MS] [link options]\n\n"
+			    "Send SERVICE an empty message (services bind to their first sender),\n"
+			    "then print its messages, one per line (non-printable bytes as '.'),\n"
+			    "until COUNT arrived (default: until interrupted) or none came for MS\n"
+			    "ms (default 5000).\n\n%s",
+			    link_usage());
 			return EXIT_OK;
 		} else if (!link_opt(&o, c, optarg, "recv")) {
 			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
-		fprintf(stderr, "usage: amplink recv SERVICE [-n COUNT] [--wait MS] [link options]\n");
+		fprintf(stderr,
+			"usage: amplink recv SERVICE [-n COUNT] [--wait MS] [link options]\n");
 		return EXIT_USAGE;
 	}
 	struct al_posix_link *link;

@@ -71,8 +71,10 @@ int cmd_log(int argc, char **argv)
 		case 'l':
 			level = al_log_level_parse(optarg);
 			if (level < 0) {
-				fprintf(stderr, "amplink log: unknown level '%s' (emerg alert crit err "
-						"warning notice info debug)\n", optarg);
+				fprintf(stderr,
+					"amplink log: unknown level '%s' (emerg alert crit err "
+					"warning notice info debug)\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;

@@ -104,8 +104,10 @@ int cmd_motor(int argc, char **argv)
 		case 'u':
 			/* out-of-range values are sent anyway: the remote refuses them */
 			if (nduty == MAX_DUTY || !parse_u32(optarg, &v) || v > 1000) {
-				fprintf(stderr, "amplink motor: bad duty '%s' (a percentage, at most "
-						"%d of them)\n", optarg, MAX_DUTY);
+				fprintf(stderr,
+					"amplink motor: bad duty '%s' (a percentage, at most "
+					"%d of them)\n",
+					optarg, MAX_DUTY);
 				return EXIT_USAGE;
 			}
 			duty[nduty++] = (int32_t)v;
@@ -155,8 +157,10 @@ int cmd_motor(int argc, char **argv)
 	run.t0 = mono_ms();
 	rc = motor_host_open(rdev, 5000, on_sample, &run, &h);
 	if (rc) {
-		fprintf(stderr, "amplink motor: the remote has no motor demo (start it with "
-				"`amplink remote --demo motor`): %s\n", al_strerror(rc));
+		fprintf(stderr,
+			"amplink motor: the remote has no motor demo (start it with "
+			"`amplink remote --demo motor`): %s\n",
+			al_strerror(rc));
 		code = exit_code_for(rc);
 		goto out_link;
 	}
@@ -194,7 +198,8 @@ int cmd_motor(int argc, char **argv)
 	       (unsigned long long)st.samples[SERIES_TEMP], (double)st.samples[SERIES_TEMP] / secs,
 	       (unsigned long long)st.samples[SERIES_ADC], (double)st.samples[SERIES_ADC] / secs,
 	       (unsigned long long)st.malformed);
-	if (code == EXIT_OK && duration >= 1500 && (!st.samples[SERIES_TEMP] || !st.samples[SERIES_ADC])) {
+	if (code == EXIT_OK && duration >= 1500 &&
+	    (!st.samples[SERIES_TEMP] || !st.samples[SERIES_ADC])) {
 		fprintf(stderr, "amplink motor: no telemetry arrived\n");
 		code = EXIT_FAIL;
 	}
@@ -202,7 +207,8 @@ int cmd_motor(int argc, char **argv)
 		fprintf(stderr, "amplink motor: the remote went away\n");
 		code = EXIT_LINK;
 	}
-	fprintf(stderr, "amplink motor: %d/%d commands acknowledged in %.1f s\n", acked, nduty, secs);
+	fprintf(stderr, "amplink motor: %d/%d commands acknowledged in %.1f s\n", acked, nduty,
+		secs);
 out_link:
 	al_posix_close(link);
 	al_services_clear(rdev);

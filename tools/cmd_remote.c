@@ -18,7 +18,7 @@
 #include "motor_demo.h"
 
 #define MAX_SERVICES 16
-#define DEFER_LEN 4096
+#define DEFER_LEN    4096
 
 /* An echo that could not be sent at once (no free buffer): the received
  * buffer is held and a worker thread sends it with a blocking send, so the
@@ -46,11 +46,11 @@ struct remote {
 	unsigned head, count;
 	bool quit;
 	unsigned long echoed, deferred_total, failed;
-	struct al_log log;          /* the remote's log service */
-	uint32_t stats_ms;          /* log a stats line this often (0: never) */
-	uint32_t log_flood;         /* test: log this many lines at once when a host subscribes */
-	bool demo_motor;            /* --demo motor */
-	bool bound[MAX_SERVICES];   /* a host has talked to echo service i */
+	struct al_log log;	  /* the remote's log service */
+	uint32_t stats_ms;	  /* log a stats line this often (0: never) */
+	uint32_t log_flood;	  /* test: log this many lines at once when a host subscribes */
+	bool demo_motor;	  /* --demo motor */
+	bool bound[MAX_SERVICES]; /* a host has talked to echo service i */
 };
 
 /* The remote's clock for log timestamps: ms since the process started. */
@@ -82,8 +82,9 @@ static void log_flood(struct remote *r)
 	long us = (long)(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
 	for (int tries = 0; tries < 500 && !g_stop; tries++) {
 		if (al_log_printf(&r->log, AL_LOG_NOTICE,
-				  "flood done: %u lines in %ld us, sent %u, dropped %u", r->log_flood, us,
-				  after.sent - before.sent, after.dropped - before.dropped) >= 0)
+				  "flood done: %u lines in %ld us, sent %u, dropped %u",
+				  r->log_flood, us, after.sent - before.sent,
+				  after.dropped - before.dropped) >= 0)
 			break;
 		struct timespec d = {0, 10000000L};
 		nanosleep(&d, NULL);
@@ -115,7 +116,8 @@ static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 	}
 	pthread_mutex_lock(&r->mu);
 	if (r->count < DEFER_LEN && al_rpmsg_hold_rx_buffer(ept, data) == 0) {
-		r->q[(r->head + r->count++) % DEFER_LEN] = (struct deferred){ept, data, (uint32_t)len, src};
+		r->q[(r->head + r->count++) % DEFER_LEN] =
+		    (struct deferred){ept, data, (uint32_t)len, src};
 		r->deferred_total++;
 		pthread_cond_signal(&r->cv);
 	} else {
@@ -175,8 +177,10 @@ static int tick_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: amplink remote [--service NAME]... [--ticker NAME[:MS]] [--sink NAME] [--once]\n"
-		"                      [--stats-ms MS] [--log-flood N] [--demo motor] [link options]\n\n"
+		"usage: amplink remote [--service NAME]... [--ticker NAME[:MS]] [--sink NAME] "
+		"[--once]\n"
+		"                      [--stats-ms MS] [--log-flood N] [--demo motor] [link "
+		"options]\n\n"
 		"Run a remote core: create the shared region, announce the echo service\n"
 		"'" DEFAULT_SERVICE "' (and every --service NAME) through the name\n"
 		"service, echo every message back to its sender. Serves one host at a\n"
@@ -199,8 +203,8 @@ static int serve(struct remote *r, struct link_opts *o)
 		return rc;
 	struct rpmsg_device *rdev = al_posix_rdev(r->link);
 	for (int i = 0; i < r->nsvc && rc == 0; i++) {
-		rc = rpmsg_create_ept(&r->epts[i], rdev, r->names[i], RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
-				      echo_cb, NULL);
+		rc = rpmsg_create_ept(&r->epts[i], rdev, r->names[i], RPMSG_ADDR_ANY,
+				      RPMSG_ADDR_ANY, echo_cb, NULL);
 		r->epts[i].priv = r;
 	}
 	if (rc == 0 && r->sink)
@@ -222,7 +226,8 @@ static int serve(struct remote *r, struct link_opts *o)
 		return rc;
 	}
 	fprintf(stderr, "amplink remote: host attached to link '%s'\n", o->cfg.name);
-	rpmsg_log(AL_LOG_INFO, "host attached to link '%s'", o->cfg.name); /* dropped until subscribed */
+	rpmsg_log(AL_LOG_INFO, "host attached to link '%s'",
+		  o->cfg.name); /* dropped until subscribed */
 	unsigned long tick = 0;
 	bool log_up = false;
 	uint32_t last_stats = remote_clock_ms(NULL);
@@ -242,9 +247,10 @@ static int serve(struct remote *r, struct link_opts *o)
 			last_stats = now;
 			struct al_log_stats ls;
 			al_log_get_stats(&r->log, &ls);
-			rpmsg_log(AL_LOG_INFO,
-				  "stats: echoed %lu (%lu deferred), failed %lu; log sent %u, dropped %u",
-				  r->echoed, r->deferred_total, r->failed, ls.sent, ls.dropped);
+			rpmsg_log(
+			    AL_LOG_INFO,
+			    "stats: echoed %lu (%lu deferred), failed %lu; log sent %u, dropped %u",
+			    r->echoed, r->deferred_total, r->failed, ls.sent, ls.dropped);
 		}
 		if (r->ticker && is_rpmsg_ept_ready(&r->tick_ept)) {
 			char msg[32];
@@ -297,7 +303,8 @@ int cmd_remote(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:h", lo, NULL)) != -1) {
 		if (c == 's') {
 			if (r.nsvc == MAX_SERVICES || strlen(optarg) >= RPMSG_NAME_SIZE) {
-				fprintf(stderr, "amplink remote: at most %d services of < 32 characters\n",
+				fprintf(stderr,
+					"amplink remote: at most %d services of < 32 characters\n",
 					MAX_SERVICES);
 				return EXIT_USAGE;
 			}
@@ -307,7 +314,8 @@ int cmd_remote(int argc, char **argv)
 			if (colon) {
 				*colon = '\0';
 				if (!parse_u32(colon + 1, &r.tick_ms) || r.tick_ms == 0) {
-					fprintf(stderr, "amplink remote: bad ticker period '%s'\n", colon + 1);
+					fprintf(stderr, "amplink remote: bad ticker period '%s'\n",
+						colon + 1);
 					return EXIT_USAGE;
 				}
 			}
@@ -323,7 +331,8 @@ int cmd_remote(int argc, char **argv)
 			}
 		} else if (c == 'D') {
 			if (strcmp(optarg, "motor") != 0) {
-				fprintf(stderr, "amplink remote: unknown demo '%s' (motor)\n", optarg);
+				fprintf(stderr, "amplink remote: unknown demo '%s' (motor)\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			r.demo_motor = true;

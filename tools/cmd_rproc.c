@@ -76,8 +76,7 @@ static void status_text(struct mgr *m, struct outbuf *o)
 	al_rproc_get_status(m->rp, &st);
 	out(o, "%s: %s\n", m->name, al_rproc_state_name(st.state));
 	if (st.id > 0)
-		out(o, "  firmware:   %s (pid %ld, backend %s)\n", st.firmware, st.id,
-		    st.backend);
+		out(o, "  firmware:   %s (pid %ld, backend %s)\n", st.firmware, st.id, st.backend);
 	else
 		out(o, "  firmware:   %s (not running)\n", st.firmware);
 	out(o, "  uptime:     %.1f s", st.uptime_s);
@@ -125,8 +124,9 @@ static void serve_one(struct mgr *m, int fd)
 	} else if (!strcmp(cmd, "trace") || !strcmp(cmd, "trace-crash")) {
 		long n = al_rproc_read_trace(m->rp, cmd[5] != '\0', o.b, o.cap);
 		if (n == AL_EADDR)
-			out(&o, "%s\n", cmd[5] ? "no crash recorded yet"
-					       : "the firmware has no trace buffer (RSC_TRACE entry)");
+			out(&o, "%s\n",
+			    cmd[5] ? "no crash recorded yet"
+				   : "the firmware has no trace buffer (RSC_TRACE entry)");
 		else
 			o.n = (size_t)n;
 	} else if (!strcmp(cmd, "stop")) {
@@ -183,45 +183,46 @@ static void on_event(struct al_rproc *rp, int e, struct rpmsg_endpoint *ept, con
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: amplink rproc start FIRMWARE [--restart] [--heartbeat MS] [--max-restarts N]\n"
-		"                          [--region-size BYTES] [--fw-log FILE] [--name NAME]\n"
-		"                          [--machine mps2-an386 [--qemu PATH] [--pin CPU]]\n"
-		"                          [--echo N [--size N|MIN-MAX] [--quiet]] [--bench]\n"
-		"                          [--serve LINK [--doorbell KIND] [--num N] [--buf-size B]]\n"
-		"       amplink rproc status [--name NAME]\n"
-		"       amplink rproc trace [--last-crash] [--name NAME]\n"
-		"       amplink rproc stop [--name NAME]\n\n"
-		"start: parse FIRMWARE (an ELF host executable built with amplink, e.g.\n"
-		"build/rproc_fw_demo), validate its .resource_table, prepare the shared\n"
-		"region, start it as a child process and watch it (exit, kill, heartbeat\n"
-		"every MS ms, default 500). --restart reboots it after a crash. Stays in\n"
-		"the foreground until Ctrl-C or `amplink rproc stop`.\n"
-		"--machine mps2-an386: FIRMWARE is Cortex-M4 firmware (e.g.\n"
-		"build-mcu/fw_echo.elf) run by qemu-system-arm (--qemu, or $AMPLINK_QEMU),\n"
-		"its RAM the shared region /dev/shm/amplink-NAME, UART1 the doorbell,\n"
-		"UART0 the console (to --fw-log FILE, else stderr); --pin CPU pins QEMU.\n"
-		"--echo N: once the remote runs, play the echo demo's host over its link\n"
-		"(N messages to 'rpmsg-openamp-demo-channel', each echo checked; --size\n"
-		"as in `amplink echo`), then stop and exit with the echo's status. With\n"
-		"--restart the echo survives a crash of the remote.\n"
-		"--bench (with --machine, firmware fw_echo.elf): RPMsg round trips and\n"
-		"throughput each way against the emulated core, with the bare doorbell\n"
-		"round trip (UART2, echoed by the firmware's ISR) and a raw ring in the\n"
-		"shared RAM measured in the same run as baselines; JSON on stdout, then\n"
-		"stop.\n"
-		"--serve LINK: also be the remote of the POSIX link LINK, so that the\n"
-		"ordinary host tools work against this firmware (`amplink echo --link\n"
-		"LINK`, ls, log, motor, dash): every service the firmware announces is\n"
-		"announced there and messages are relayed both ways; hosts may come and\n"
-		"go; a firmware crash ends the host's session and, with --restart, the\n"
-		"services come back. --doorbell, --num, --buf-size as for `amplink remote`.\n"
-		"status: state, uptime, crash and recovery counts, services (and the\n"
-		"relay's counters and drops).\n"
-		"trace: the remote's trace buffer (RSC_TRACE); --last-crash: the copy\n"
-		"saved at the last crash.\n"
-		"NAME (default rproc0) tells managers apart; the control socket is the\n"
-		"abstract UNIX socket 'amplink-rproc.NAME'.\n");
+	fprintf(
+	    f,
+	    "usage: amplink rproc start FIRMWARE [--restart] [--heartbeat MS] [--max-restarts N]\n"
+	    "                          [--region-size BYTES] [--fw-log FILE] [--name NAME]\n"
+	    "                          [--machine mps2-an386 [--qemu PATH] [--pin CPU]]\n"
+	    "                          [--echo N [--size N|MIN-MAX] [--quiet]] [--bench]\n"
+	    "                          [--serve LINK [--doorbell KIND] [--num N] [--buf-size B]]\n"
+	    "       amplink rproc status [--name NAME]\n"
+	    "       amplink rproc trace [--last-crash] [--name NAME]\n"
+	    "       amplink rproc stop [--name NAME]\n\n"
+	    "start: parse FIRMWARE (an ELF host executable built with amplink, e.g.\n"
+	    "build/rproc_fw_demo), validate its .resource_table, prepare the shared\n"
+	    "region, start it as a child process and watch it (exit, kill, heartbeat\n"
+	    "every MS ms, default 500). --restart reboots it after a crash. Stays in\n"
+	    "the foreground until Ctrl-C or `amplink rproc stop`.\n"
+	    "--machine mps2-an386: FIRMWARE is Cortex-M4 firmware (e.g.\n"
+	    "build-mcu/fw_echo.elf) run by qemu-system-arm (--qemu, or $AMPLINK_QEMU),\n"
+	    "its RAM the shared region /dev/shm/amplink-NAME, UART1 the doorbell,\n"
+	    "UART0 the console (to --fw-log FILE, else stderr); --pin CPU pins QEMU.\n"
+	    "--echo N: once the remote runs, play the echo demo's host over its link\n"
+	    "(N messages to 'rpmsg-openamp-demo-channel', each echo checked; --size\n"
+	    "as in `amplink echo`), then stop and exit with the echo's status. With\n"
+	    "--restart the echo survives a crash of the remote.\n"
+	    "--bench (with --machine, firmware fw_echo.elf): RPMsg round trips and\n"
+	    "throughput each way against the emulated core, with the bare doorbell\n"
+	    "round trip (UART2, echoed by the firmware's ISR) and a raw ring in the\n"
+	    "shared RAM measured in the same run as baselines; JSON on stdout, then\n"
+	    "stop.\n"
+	    "--serve LINK: also be the remote of the POSIX link LINK, so that the\n"
+	    "ordinary host tools work against this firmware (`amplink echo --link\n"
+	    "LINK`, ls, log, motor, dash): every service the firmware announces is\n"
+	    "announced there and messages are relayed both ways; hosts may come and\n"
+	    "go; a firmware crash ends the host's session and, with --restart, the\n"
+	    "services come back. --doorbell, --num, --buf-size as for `amplink remote`.\n"
+	    "status: state, uptime, crash and recovery counts, services (and the\n"
+	    "relay's counters and drops).\n"
+	    "trace: the remote's trace buffer (RSC_TRACE); --last-crash: the copy\n"
+	    "saved at the last crash.\n"
+	    "NAME (default rproc0) tells managers apart; the control socket is the\n"
+	    "abstract UNIX socket 'amplink-rproc.NAME'.\n");
 }
 
 static int cmd_start(int argc, char **argv, const char *name)
@@ -259,10 +260,11 @@ static int cmd_start(int argc, char **argv, const char *name)
 		switch (c) {
 		case 'M':
 			if (!al_rproc_qemu_find_machine(optarg)) {
-				fprintf(stderr,
-					"amplink rproc: unknown machine '%s': supported is mps2-an386 "
-					"(Cortex-M4 under QEMU)\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "amplink rproc: unknown machine '%s': supported is mps2-an386 "
+				    "(Cortex-M4 under QEMU)\n",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			qcfg.machine = optarg;
@@ -287,7 +289,8 @@ static int cmd_start(int argc, char **argv, const char *name)
 			char *dash = strchr(optarg, '-');
 			if (dash)
 				*dash = '\0';
-			bool ok = parse_u32(optarg, &eo.smin) && (!dash || parse_u32(dash + 1, &eo.smax));
+			bool ok =
+			    parse_u32(optarg, &eo.smin) && (!dash || parse_u32(dash + 1, &eo.smax));
 			if (!dash)
 				eo.smax = eo.smin;
 			if (!ok || eo.smin == 0 || eo.smax < eo.smin) {
@@ -319,9 +322,10 @@ static int cmd_start(int argc, char **argv, const char *name)
 			if (c == OPT_LINK || c == OPT_PROFILE || c == OPT_SHM || c == OPT_EVENT ||
 			    c == OPT_TIMEOUT || !link_opt(&lo_relay, c, optarg, "rproc")) {
 				if (c >= OPT_LINK)
-					fprintf(stderr, "amplink rproc: the relay's link is named by "
-							"--serve LINK; it takes --doorbell, --num, "
-							"--buf-size\n");
+					fprintf(stderr,
+						"amplink rproc: the relay's link is named by "
+						"--serve LINK; it takes --doorbell, --num, "
+						"--buf-size\n");
 				usage(stderr);
 				return EXIT_USAGE;
 			}
@@ -339,17 +343,20 @@ static int cmd_start(int argc, char **argv, const char *name)
 	}
 	eo.survive_crash = cfg.restart;
 	if (bench && !qcfg.machine) {
-		fprintf(stderr, "amplink rproc: --bench needs --machine mps2-an386 (it measures the "
-				"emulated core against its bare doorbell)\n");
+		fprintf(stderr,
+			"amplink rproc: --bench needs --machine mps2-an386 (it measures the "
+			"emulated core against its bare doorbell)\n");
 		return EXIT_USAGE;
 	}
 	if (link_set && !serve) {
-		fprintf(stderr, "amplink rproc: --doorbell, --num and --buf-size go with --serve LINK\n");
+		fprintf(stderr,
+			"amplink rproc: --doorbell, --num and --buf-size go with --serve LINK\n");
 		return EXIT_USAGE;
 	}
 	if (serve && (echo || bench)) {
-		fprintf(stderr, "amplink rproc: --serve runs the host tools outside; it does not go "
-				"with --echo or --bench\n");
+		fprintf(stderr,
+			"amplink rproc: --serve runs the host tools outside; it does not go "
+			"with --echo or --bench\n");
 		return EXIT_USAGE;
 	}
 	if (bench) {
@@ -362,9 +369,10 @@ static int cmd_start(int argc, char **argv, const char *name)
 	socklen_t al = ctl_addr(name, &a);
 	if (m.lfd < 0 || bind(m.lfd, (struct sockaddr *)&a, al) < 0 || listen(m.lfd, 8) < 0) {
 		fprintf(stderr, "amplink rproc: %s: %s\n", name,
-			errno == EADDRINUSE ? "another `amplink rproc start` already manages this name "
-					      "(use --name)"
-					    : strerror(errno));
+			errno == EADDRINUSE
+			    ? "another `amplink rproc start` already manages this name "
+			      "(use --name)"
+			    : strerror(errno));
 		if (m.lfd >= 0)
 			close(m.lfd);
 		return EXIT_FAIL;
@@ -373,7 +381,8 @@ static int cmd_start(int argc, char **argv, const char *name)
 	if (fw_log) {
 		logf = fopen(fw_log, "ae");
 		if (!logf) {
-			fprintf(stderr, "amplink rproc: cannot open %s: %s\n", fw_log, strerror(errno));
+			fprintf(stderr, "amplink rproc: cannot open %s: %s\n", fw_log,
+				strerror(errno));
 			close(m.lfd);
 			return EXIT_FAIL;
 		}
@@ -385,9 +394,8 @@ static int cmd_start(int argc, char **argv, const char *name)
 	char why[256] = "";
 	int rc = m.reply ? 0 : AL_ENOMEM;
 	if (rc == 0 && serve) {
-		struct al_rproc_relay_cfg rc_cfg = {.link = lo_relay.cfg,
-						    .note = relay_note,
-						    .note_user = &m};
+		struct al_rproc_relay_cfg rc_cfg = {
+		    .link = lo_relay.cfg, .note = relay_note, .note_user = &m};
 		rc_cfg.link.name = serve;
 		rc = al_rproc_relay_create(&rc_cfg, &m.relay);
 		if (rc == 0)
@@ -454,9 +462,10 @@ static int cmd_start(int argc, char **argv, const char *name)
 			"amplink rproc: %s: relay: %u hosts, forwarded %llu to host and %llu to "
 			"firmware; dropped: no host %llu, no buffer %llu, side down %llu, too big "
 			"%llu\n",
-			name, rs.sessions, (unsigned long long)rs.to_host, (unsigned long long)rs.to_fw,
-			(unsigned long long)rs.drop_no_host, (unsigned long long)rs.drop_no_buf,
-			(unsigned long long)rs.drop_down, (unsigned long long)rs.drop_too_big);
+			name, rs.sessions, (unsigned long long)rs.to_host,
+			(unsigned long long)rs.to_fw, (unsigned long long)rs.drop_no_host,
+			(unsigned long long)rs.drop_no_buf, (unsigned long long)rs.drop_down,
+			(unsigned long long)rs.drop_too_big);
 		al_rproc_relay_close(m.relay);
 	}
 	al_rproc_close(m.rp);
@@ -480,7 +489,8 @@ static int ask(const char *name, const char *cmd)
 			printf("%s: offline (no `amplink rproc start` is running for it)\n", name);
 			return EXIT_LINK;
 		}
-		fprintf(stderr, "amplink rproc: %s is not running (no `amplink rproc start`)\n", name);
+		fprintf(stderr, "amplink rproc: %s is not running (no `amplink rproc start`)\n",
+			name);
 		return EXIT_LINK;
 	}
 	char line[80];
@@ -541,7 +551,8 @@ int cmd_rproc(int argc, char **argv)
 		}
 	}
 	if (optind < argc - 1) {
-		fprintf(stderr, "amplink rproc %s: unexpected argument '%s'\n", sub, argv[optind + 1]);
+		fprintf(stderr, "amplink rproc %s: unexpected argument '%s'\n", sub,
+			argv[optind + 1]);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(sub, "status"))
@@ -550,6 +561,7 @@ int cmd_rproc(int argc, char **argv)
 		return ask(name, "stop");
 	if (!strcmp(sub, "trace"))
 		return ask(name, last_crash ? "trace-crash" : "trace");
-	fprintf(stderr, "amplink rproc: unknown subcommand '%s' (start, status, trace, stop)\n", sub);
+	fprintf(stderr, "amplink rproc: unknown subcommand '%s' (start, status, trace, stop)\n",
+		sub);
 	return EXIT_USAGE;
 }

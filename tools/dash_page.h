@@ -5,6 +5,8 @@
  * a duty, and reports what it saw to /api/report. */
 #ifndef AMPLINK_DASH_PAGE_H
 #define AMPLINK_DASH_PAGE_H
+/* The page is laid out as HTML, not as C: */
+/* clang-format off */
 static const char dash_page[] =
 "<!doctype html><html><head><meta charset=utf-8><title>amplink dash</title>\n"
 "<style>body{font:14px sans-serif;margin:1em}canvas{border:1px solid #999;display:block;"
@@ -47,4 +49,5 @@ static const char dash_page[] =
 " await fetch('/api/report',{method:'POST',body:JSON.stringify(rep)});\n"
 " document.title='amplink-autotest-done';})()}\n"
 "</script></body></html>\n";
+/* clang-format on */
 #endif

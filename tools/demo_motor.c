@@ -51,8 +51,8 @@ static int ctrl_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 			int32_t old = m.duty;
 			m.duty = v; /* set_pwm_duty(v) on real hardware */
 			if (m.lg)
-				al_log_printf(m.lg, AL_LOG_NOTICE, "motor: duty %d%% -> %d%%", (int)old,
-					      (int)v);
+				al_log_printf(m.lg, AL_LOG_NOTICE, "motor: duty %d%% -> %d%%",
+					      (int)old, (int)v);
 		}
 	} else if (type != MOTOR_GET_DUTY) {
 		status = MOTOR_EUNKNOWN;

@@ -25,11 +25,11 @@
 #include "amplink/log.h"
 #include "amplink/rpmsg.h"
 
-#define MOTOR_SVC_CTRL "motor-ctrl"
-#define MOTOR_SVC_TEMP "sensor-temp"
-#define MOTOR_SVC_ADC "sensor-adc"
+#define MOTOR_SVC_CTRL	     "motor-ctrl"
+#define MOTOR_SVC_TEMP	     "sensor-temp"
+#define MOTOR_SVC_ADC	     "sensor-adc"
 #define MOTOR_TEMP_PERIOD_MS 100u
-#define MOTOR_ADC_PERIOD_MS 1000u
+#define MOTOR_ADC_PERIOD_MS  1000u
 
 enum motor_cmd_type { MOTOR_SET_DUTY = 1, MOTOR_GET_DUTY = 2 };
 enum motor_status { MOTOR_OK = 0, MOTOR_EUNKNOWN = -1, MOTOR_ERANGE = -2, MOTOR_EMSG = -3 };
@@ -48,17 +48,18 @@ struct motor_ack {
 	uint32_t seq;
 };
 struct sensor_sample {
-	uint32_t seq;   /* per series, from 0 */
+	uint32_t seq;	/* per series, from 0 */
 	uint32_t ts_ms; /* remote clock */
 	int32_t value;
 };
-#define MOTOR_CMD_SIZE 8u
-#define MOTOR_ACK_SIZE 16u
+#define MOTOR_CMD_SIZE	   8u
+#define MOTOR_ACK_SIZE	   16u
 #define SENSOR_SAMPLE_SIZE 12u
 
 static inline void motor_put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
+	p[3] = (uint8_t)(v >> 24);
 }
 static inline uint32_t motor_get32(const uint8_t *p)
 {
@@ -66,8 +67,10 @@ static inline uint32_t motor_get32(const uint8_t *p)
 }
 static inline const char *motor_status_name(int32_t st)
 {
-	return st == MOTOR_OK ? "ok" : st == MOTOR_EUNKNOWN ? "unknown command"
-	       : st == MOTOR_ERANGE ? "duty out of range (0..100)" : "malformed command";
+	return st == MOTOR_OK	      ? "ok"
+	       : st == MOTOR_EUNKNOWN ? "unknown command"
+	       : st == MOTOR_ERANGE   ? "duty out of range (0..100)"
+				      : "malformed command";
 }
 
 /* ---- remote side (demo_motor.c) -------------------------------------------- */

@@ -103,11 +103,11 @@ int motor_host_open(struct rpmsg_device *rdev, uint32_t timeout_ms, motor_sample
 	int rc = al_channel_open(rdev, MOTOR_SVC_CTRL, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, timeout_ms,
 				 &h->ctrl);
 	if (!rc)
-		rc = al_channel_open(rdev, MOTOR_SVC_TEMP, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, timeout_ms,
-				     &h->temp);
+		rc = al_channel_open(rdev, MOTOR_SVC_TEMP, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+				     timeout_ms, &h->temp);
 	if (!rc)
-		rc = al_channel_open(rdev, MOTOR_SVC_ADC, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, timeout_ms,
-				     &h->adc);
+		rc = al_channel_open(rdev, MOTOR_SVC_ADC, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+				     timeout_ms, &h->adc);
 	uint8_t start = 1; /* binds the remote's sensor endpoints: telemetry starts */
 	if (!rc) {
 		long w = al_channel_write(h->temp, &start, 1, timeout_ms);

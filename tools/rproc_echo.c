@@ -23,7 +23,7 @@ struct mbox {
 	pthread_cond_t cv;
 	uint8_t *buf;
 	size_t cap;
-	long len; /* -1: empty */
+	long len;	/* -1: empty */
 	uint32_t extra; /* replies that found the slot full */
 };
 
@@ -85,7 +85,8 @@ static int wait_bound(struct al_rproc *rp, struct rpmsg_endpoint *ept, uint32_t 
 		struct al_rproc_status st;
 		al_rproc_get_status(rp, &st);
 		if (!restarts && st.state != AL_RPROC_RUNNING) {
-			snprintf(why, n, "%s", st.last_crash[0] ? st.last_crash : "the remote is down");
+			snprintf(why, n, "%s",
+				 st.last_crash[0] ? st.last_crash : "the remote is down");
 			return AL_ENOLINK;
 		}
 	}
@@ -121,13 +122,15 @@ int rproc_echo_run(struct al_rproc *rp, const struct rproc_echo_opts *o)
 	char why[200];
 	if (wait_bound(rp, &ept, o->bind_timeout_ms, o->survive_crash, why, sizeof(why)) != 0) {
 		if (why[0])
-			fprintf(stderr, "amplink rproc: the remote went down before announcing '%s': %s\n",
+			fprintf(stderr,
+				"amplink rproc: the remote went down before announcing '%s': %s\n",
 				service, why);
 		else
-			fprintf(stderr,
-				"amplink rproc: the remote did not announce '%s' within %u ms (is it "
-				"an echo firmware, e.g. build-mcu/fw_echo.elf?)\n",
-				service, o->bind_timeout_ms);
+			fprintf(
+			    stderr,
+			    "amplink rproc: the remote did not announce '%s' within %u ms (is it "
+			    "an echo firmware, e.g. build-mcu/fw_echo.elf?)\n",
+			    service, o->bind_timeout_ms);
 		code = EXIT_LINK;
 		goto remove;
 	}
@@ -144,8 +147,8 @@ int rproc_echo_run(struct al_rproc *rp, const struct rproc_echo_opts *o)
 		if (o->smin)
 			fill(out, i, (uint32_t)len);
 		if (!quiet)
-			printf("Sending message #%u: %s, len: %d\n", i, o->smin ? "<pattern>" : (char *)out,
-			       len);
+			printf("Sending message #%u: %s, len: %d\n", i,
+			       o->smin ? "<pattern>" : (char *)out, len);
 		int w = al_rproc_send(rp, &ept, out, len, 5000);
 		long r = w == len ? take(&m, o->reply_timeout_ms) : -1;
 		if (w != len || r < 0) {
@@ -158,11 +161,15 @@ int rproc_echo_run(struct al_rproc *rp, const struct rproc_echo_opts *o)
 				code = exit_code_for(w != len ? w : AL_ETIMEDOUT);
 				break;
 			}
-			fprintf(stderr, "amplink rproc: echo #%u: %s; waiting for the remote to come back\n",
-				i, w != len ? al_strerror(w) : "no echo");
+			fprintf(
+			    stderr,
+			    "amplink rproc: echo #%u: %s; waiting for the remote to come back\n", i,
+			    w != len ? al_strerror(w) : "no echo");
 			if (wait_bound(rp, &ept, o->bind_timeout_ms, true, why, sizeof(why)) != 0) {
-				fprintf(stderr, "amplink rproc: the remote did not come back within %u ms\n",
-					o->bind_timeout_ms);
+				fprintf(
+				    stderr,
+				    "amplink rproc: the remote did not come back within %u ms\n",
+				    o->bind_timeout_ms);
 				code = EXIT_LINK;
 				break;
 			}
@@ -171,7 +178,8 @@ int rproc_echo_run(struct al_rproc *rp, const struct rproc_echo_opts *o)
 			continue;
 		}
 		if (r != len || memcmp(m.buf, out, (size_t)len) != 0) {
-			fprintf(stderr, "amplink rproc: echo #%u differs (sent %d bytes, got %ld)\n", i,
+			fprintf(stderr,
+				"amplink rproc: echo #%u differs (sent %d bytes, got %ld)\n", i,
 				len, r);
 			code = EXIT_MISMATCH;
 			break;
@@ -181,15 +189,16 @@ int rproc_echo_run(struct al_rproc *rp, const struct rproc_echo_opts *o)
 			char shown[512];
 			memcpy(shown, m.buf, (size_t)r);
 			shown[r] = '\0';
-			printf("Receiving message #%u: %s, len: %ld\n", i, o->smin ? "<pattern>" : shown,
-			       r);
+			printf("Receiving message #%u: %s, len: %ld\n", i,
+			       o->smin ? "<pattern>" : shown, r);
 			fflush(stdout);
 		}
 		i++;
 		if (i == o->count) {
 			double dt = now_s() - t0;
 			fprintf(stderr,
-				"amplink rproc: echo: %u messages echoed intact (%llu payload bytes) in "
+				"amplink rproc: echo: %u messages echoed intact (%llu payload "
+				"bytes) in "
 				"%.3f s, %.0f round trips/s%s\n",
 				i, (unsigned long long)bytes, dt, dt > 0 ? i / dt : 0.0,
 				resent ? " (with resends after a crash)" : "");

@@ -10,11 +10,11 @@
 #include "amplink/rproc.h"
 
 struct rproc_echo_opts {
-	uint32_t count;            /* messages */
-	uint32_t smin, smax;       /* 0: "hello there N!" text; else sizes cycling smin..smax */
-	const char *service;       /* NULL: rpmsg-openamp-demo-channel */
-	bool quiet;                /* no per-message lines (also when count > 100) */
-	bool survive_crash;        /* wait for a restarted remote and go on */
+	uint32_t count;		   /* messages */
+	uint32_t smin, smax;	   /* 0: "hello there N!" text; else sizes cycling smin..smax */
+	const char *service;	   /* NULL: rpmsg-openamp-demo-channel */
+	bool quiet;		   /* no per-message lines (also when count > 100) */
+	bool survive_crash;	   /* wait for a restarted remote and go on */
 	uint32_t bind_timeout_ms;  /* for the service to be announced (each boot) */
 	uint32_t reply_timeout_ms; /* per echo */
 };

@@ -30,8 +30,8 @@ extern "C" {
 struct al_channel;
 
 struct al_channel_stats {
-	uint64_t rx;      /* messages queued */
-	uint64_t tx;      /* messages written */
+	uint64_t rx;	  /* messages queued */
+	uint64_t tx;	  /* messages written */
 	uint64_t dropped; /* messages lost to a full queue */
 };
 

@@ -25,14 +25,14 @@
 extern "C" {
 #endif
 
-#define AL_ELF_WHY_SIZE 160u
-#define AL_EM_ANY 0u      /* accept any e_machine */
-#define AL_EM_ARM 40u     /* Cortex-M / Cortex-R firmware */
-#define AL_EM_X86_64 62u  /* host executables (process backend) */
-#define AL_EM_AARCH64 183u
-#define AL_EM_RISCV 243u
-#define AL_PT_LOAD 1u
-#define AL_SHT_NOBITS 8u
+#define AL_ELF_WHY_SIZE	 160u
+#define AL_EM_ANY	 0u  /* accept any e_machine */
+#define AL_EM_ARM	 40u /* Cortex-M / Cortex-R firmware */
+#define AL_EM_X86_64	 62u /* host executables (process backend) */
+#define AL_EM_AARCH64	 183u
+#define AL_EM_RISCV	 243u
+#define AL_PT_LOAD	 1u
+#define AL_SHT_NOBITS	 8u
 #define AL_ELF_MAX_PHNUM 4096u /* more is refused as hostile */
 
 /** An opened image: a view of the caller's bytes plus the header fields. */
@@ -40,7 +40,7 @@ struct al_elf {
 	const uint8_t *data;
 	size_t size;
 	bool is64;
-	uint16_t type;    /* ET_EXEC 2, ET_DYN 3 */
+	uint16_t type;	  /* ET_EXEC 2, ET_DYN 3 */
 	uint16_t machine; /* e_machine */
 	uint64_t entry;
 	uint64_t phoff, shoff;

@@ -30,10 +30,10 @@ extern "C" {
 #endif
 
 #define AL_FRAG_HDR_SIZE 12u
-#define AL_FRAG_MAX (1u << 20)
-#define AL_FRAG_F_FIRST 1u
-#define AL_FRAG_F_LAST 2u
-#define AL_FRAG_VERSION 1u
+#define AL_FRAG_MAX	 (1u << 20)
+#define AL_FRAG_F_FIRST	 1u
+#define AL_FRAG_F_LAST	 2u
+#define AL_FRAG_VERSION	 1u
 
 /** Sender state: the next sequence number. Zero-initialise. */
 struct al_frag_tx {
@@ -47,8 +47,8 @@ struct al_frag_tx {
  *  Returns len, or AL_EINVAL, AL_EMSGSIZE (len > AL_FRAG_MAX or buffers too
  *  small for a header), or a send error (the peer then sees a truncated
  *  message, which it reports as AL_EPROTO when the next one starts). */
-long al_frag_send(struct al_frag_tx *tx, struct rpmsg_endpoint *ept, uint32_t dst,
-		  const void *data, size_t len, uint32_t timeout_ms);
+long al_frag_send(struct al_frag_tx *tx, struct rpmsg_endpoint *ept, uint32_t dst, const void *data,
+		  size_t len, uint32_t timeout_ms);
 
 /** Receiver state over a caller-provided reassembly buffer. */
 struct al_frag_rx {

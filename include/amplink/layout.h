@@ -16,19 +16,19 @@ extern "C" {
 #endif
 
 struct al_layout_cfg {
-	uint32_t num;      /* entries per vring, power of two */
-	uint32_t align;    /* vring alignment, power of two >= 16 */
+	uint32_t num;	   /* entries per vring, power of two */
+	uint32_t align;	   /* vring alignment, power of two >= 16 */
 	uint32_t buf_size; /* bytes per buffer, header included */
 	uint32_t features; /* dfeatures offered by the device */
 };
 
 struct al_layout {
-	uint64_t rsc_da;     /* resource table */
-	uint64_t vdev_da;    /* its VDEV entry (for struct virtio_device) */
+	uint64_t rsc_da;  /* resource table */
+	uint64_t vdev_da; /* its VDEV entry (for struct virtio_device) */
 	uint64_t vring_da[2];
-	uint64_t pool_da;    /* driver's buffer pool: 2 * num buffers */
+	uint64_t pool_da; /* driver's buffer pool: 2 * num buffers */
 	size_t pool_size;
-	size_t total;        /* bytes used from the region's start */
+	size_t total; /* bytes used from the region's start */
 };
 
 /** Plan the layout for a region starting at device address `base_da`.

@@ -45,11 +45,11 @@ extern "C" {
 #endif
 
 /** Default service name of the log channel. */
-#define AL_LOG_SERVICE "amplink-log"
+#define AL_LOG_SERVICE	    "amplink-log"
 #define AL_LOG_WIRE_VERSION 1u
-#define AL_LOG_HDR_SIZE 16u
+#define AL_LOG_HDR_SIZE	    16u
 #define AL_LOG_OP_SUBSCRIBE 1u
-#define AL_LOG_F_TRUNCATED 0x01u
+#define AL_LOG_F_TRUNCATED  0x01u
 
 /** Levels: the syslog(3) priorities, so the host maps them 1:1. */
 enum al_log_level {
@@ -69,7 +69,7 @@ typedef uint32_t (*al_log_clock_fn)(void *arg);
 
 /** Counters of a logger; each only grows. */
 struct al_log_stats {
-	uint32_t sent;     /* lines handed to the link */
+	uint32_t sent;	   /* lines handed to the link */
 	uint32_t dropped;  /* lines lost: no host yet, no free buffer, link down */
 	uint32_t filtered; /* lines below the host's level (never formatted) */
 	uint32_t bad_ctrl; /* malformed control messages from the host */
@@ -108,9 +108,9 @@ void al_log_deinit(struct al_log *lg);
 int al_log_vprintf(struct al_log *lg, int level, const char *fmt, va_list ap);
 int al_log_printf(struct al_log *lg, int level, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 3, 4)))
 #endif
-	;
+    ;
 
 /** Copy the counters. Any context. */
 void al_log_get_stats(const struct al_log *lg, struct al_log_stats *out);
@@ -123,27 +123,27 @@ void al_log_set_default(struct al_log *lg);
  *  returns and contexts as al_log_printf(). */
 int rpmsg_printf(const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 1, 2)))
+    __attribute__((format(printf, 1, 2)))
 #endif
-	;
+    ;
 /** As rpmsg_printf() with an explicit level. */
 int rpmsg_log(int level, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-	;
+    ;
 
 /* ---- decoding (host side, or any receiver) ----------------------------- */
 
 /** One decoded line. */
 struct al_log_line {
 	uint8_t level;
-	uint8_t flags;  /* AL_LOG_F_TRUNCATED: by the remote or by the decoder */
+	uint8_t flags; /* AL_LOG_F_TRUNCATED: by the remote or by the decoder */
 	uint32_t seq;
 	uint32_t ts_ms;
 	uint32_t dropped; /* remote's total of dropped lines */
-	size_t len;       /* bytes in text, excluding the NUL */
-	char *text;       /* the caller's buffer, NUL-terminated */
+	size_t len;	  /* bytes in text, excluding the NUL */
+	char *text;	  /* the caller's buffer, NUL-terminated */
 };
 
 /** Check and decode one received message. The text is copied into

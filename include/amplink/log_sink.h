@@ -20,13 +20,13 @@ extern "C" {
 
 enum al_log_sink_kind {
 	AL_LOG_SINK_STDOUT = 0, /* one line per message on stdout */
-	AL_LOG_SINK_FILE = 1,   /* appended to a file, flushed per line */
+	AL_LOG_SINK_FILE = 1,	/* appended to a file, flushed per line */
 	AL_LOG_SINK_SYSLOG = 2, /* syslog(3), ident = the remote's name */
 };
 
 struct al_log_sink_stats {
-	uint64_t lines;          /* lines written */
-	uint64_t malformed;      /* messages that were not valid log lines: dropped */
+	uint64_t lines;		 /* lines written */
+	uint64_t malformed;	 /* messages that were not valid log lines: dropped */
 	uint64_t remote_dropped; /* lines the remote reported dropped since the sink opened */
 };
 

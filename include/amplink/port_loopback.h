@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define AL_LOOPBACK_DA 0x21000000u
+#define AL_LOOPBACK_DA	    0x21000000u
 #define AL_LOOPBACK_MAX_NUM 256u
 
 struct al_loopback;
@@ -29,9 +29,9 @@ struct al_loopback_side {
 	struct rpmsg_virtio_device rvdev;
 	struct virtio_device vdev;
 	struct al_loopback *lb;
-	int pending;       /* doorbells rung at this side, not yet handled */
-	uint32_t rung;     /* doorbells this side received in total */
-	int last_rc;       /* last rpmsg_virtio_notified() result */
+	int pending;   /* doorbells rung at this side, not yet handled */
+	uint32_t rung; /* doorbells this side received in total */
+	int last_rc;   /* last rpmsg_virtio_notified() result */
 	struct al_desc_shadow shadows[2 * AL_LOOPBACK_MAX_NUM];
 };
 
@@ -42,8 +42,8 @@ struct al_loopback {
 	struct rpmsg_virtio_shm_pool pool;
 	struct al_loopback_side drv; /* host: virtio driver */
 	struct al_loopback_side dev; /* remote: virtio device */
-	uint64_t now_ms;             /* simulated clock */
-	bool pump_in_wait;           /* let a blocked sender run the peer */
+	uint64_t now_ms;	     /* simulated clock */
+	bool pump_in_wait;	     /* let a blocked sender run the peer */
 };
 
 /** Lay out `mem` (size bytes, 16-byte aligned, caller-owned) for a link of
@@ -56,8 +56,7 @@ int al_loopback_init(struct al_loopback *lb, void *mem, size_t size,
 /** Start the device (its link stays down) then the driver (link up), as
  *  firmware and host would; the device comes up at the next pump.
  *  Returns 0 or the first rpmsg_init_vdev() error. */
-int al_loopback_start(struct al_loopback *lb, rpmsg_ns_bind_cb drv_bind,
-		      rpmsg_ns_bind_cb dev_bind);
+int al_loopback_start(struct al_loopback *lb, rpmsg_ns_bind_cb drv_bind, rpmsg_ns_bind_cb dev_bind);
 
 /** Deliver pending doorbells on both sides until none is left (at most
  *  `max_rounds` rounds; 0 means 1000). Returns the number of messages

@@ -57,7 +57,7 @@ enum al_profile {
 
 /** Link events reported to the application (from the receive thread). */
 enum al_link_event {
-	AL_EV_UP = 1,        /* link usable */
+	AL_EV_UP = 1,	     /* link usable */
 	AL_EV_PEER_LOST = 2, /* the other process closed or died */
 	AL_EV_BROKEN = 3,    /* the peer corrupted the rings */
 };
@@ -67,20 +67,20 @@ typedef void (*al_link_event_cb)(struct al_posix_link *link, int event, const ch
 				 void *user);
 
 struct al_posix_cfg {
-	const char *name;                 /* link name, default "amplink" */
-	unsigned int role;                /* VIRTIO_DEV_DRIVER or VIRTIO_DEV_DEVICE */
-	enum al_doorbell_kind doorbell;   /* remote: offered; host: required */
-	bool doorbell_any;                /* host: accept whatever the remote uses */
-	uint32_t num;                     /* vring entries (remote: 0 = 256; host: 0 = any) */
-	uint32_t buf_size;                /* bytes per buffer (remote: 0 = 512; host: 0 = any) */
-	uint32_t connect_timeout_ms;      /* wait for the peer; 0 = 5000 */
-	uint32_t spin_us;                 /* adaptive doorbell spin; 0 = 250 */
-	rpmsg_ns_bind_cb ns_bind_cb;      /* names the peer announced, unbound */
-	al_link_event_cb event_cb;        /* may be NULL */
+	const char *name;		/* link name, default "amplink" */
+	unsigned int role;		/* VIRTIO_DEV_DRIVER or VIRTIO_DEV_DEVICE */
+	enum al_doorbell_kind doorbell; /* remote: offered; host: required */
+	bool doorbell_any;		/* host: accept whatever the remote uses */
+	uint32_t num;			/* vring entries (remote: 0 = 256; host: 0 = any) */
+	uint32_t buf_size;		/* bytes per buffer (remote: 0 = 512; host: 0 = any) */
+	uint32_t connect_timeout_ms;	/* wait for the peer; 0 = 5000 */
+	uint32_t spin_us;		/* adaptive doorbell spin; 0 = 250 */
+	rpmsg_ns_bind_cb ns_bind_cb;	/* names the peer announced, unbound */
+	al_link_event_cb event_cb;	/* may be NULL */
 	void *user;
-	enum al_profile profile;          /* default AL_PROFILE_AMPLINK */
-	const char *shm_path;             /* OpenAMP profile: default /dev/shm/openamp.shm */
-	const char *event_path;           /* OpenAMP profile: default /tmp/openamp.event.0 */
+	enum al_profile profile; /* default AL_PROFILE_AMPLINK */
+	const char *shm_path;	 /* OpenAMP profile: default /dev/shm/openamp.shm */
+	const char *event_path;	 /* OpenAMP profile: default /tmp/openamp.event.0 */
 };
 
 /** Open one side of a link: remote (device) creates the region, listens

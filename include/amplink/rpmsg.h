@@ -31,26 +31,26 @@
 extern "C" {
 #endif
 
-#define RPMSG_NAME_SIZE 32u
-#define RPMSG_ADDR_ANY 0xFFFFFFFFu
-#define RPMSG_NS_EPT_ADDR 0x35u            /* 53: the name service */
-#define RPMSG_RESERVED_ADDRESSES 1024u     /* ANY allocates from here up */
-#define RPMSG_HDR_SIZE 16u
-#define RPMSG_NS_MSG_SIZE 40u
-#define RPMSG_NS_CREATE 0u
-#define RPMSG_NS_DESTROY 1u
+#define RPMSG_NAME_SIZE		 32u
+#define RPMSG_ADDR_ANY		 0xFFFFFFFFu
+#define RPMSG_NS_EPT_ADDR	 0x35u /* 53: the name service */
+#define RPMSG_RESERVED_ADDRESSES 1024u /* ANY allocates from here up */
+#define RPMSG_HDR_SIZE		 16u
+#define RPMSG_NS_MSG_SIZE	 40u
+#define RPMSG_NS_CREATE		 0u
+#define RPMSG_NS_DESTROY	 1u
 
 /* OpenAMP's error names. */
-#define RPMSG_SUCCESS AL_OK
-#define RPMSG_ERROR_BASE AL_ERR_BASE
-#define RPMSG_ERR_NO_MEM AL_ENOMEM
-#define RPMSG_ERR_NO_BUFF AL_ENOBUFS
-#define RPMSG_ERR_PARAM AL_EINVAL
+#define RPMSG_SUCCESS	    AL_OK
+#define RPMSG_ERROR_BASE    AL_ERR_BASE
+#define RPMSG_ERR_NO_MEM    AL_ENOMEM
+#define RPMSG_ERR_NO_BUFF   AL_ENOBUFS
+#define RPMSG_ERR_PARAM	    AL_EINVAL
 #define RPMSG_ERR_DEV_STATE AL_ESTATE
 #define RPMSG_ERR_BUFF_SIZE AL_EMSGSIZE
-#define RPMSG_ERR_INIT AL_EINIT
-#define RPMSG_ERR_ADDR AL_EADDR
-#define RPMSG_ERR_PERM AL_EPERM
+#define RPMSG_ERR_INIT	    AL_EINIT
+#define RPMSG_ERR_ADDR	    AL_EADDR
+#define RPMSG_ERR_PERM	    AL_EPERM
 
 /** Default timeout of the blocking send family (OpenAMP waits 15 s; amplink
  *  makes it a per-device setting, see rpmsg_set_send_timeout()). */
@@ -77,7 +77,7 @@ typedef void (*rpmsg_ns_bind_cb)(struct rpmsg_device *rdev, const char *name, ui
 struct rpmsg_endpoint {
 	char name[RPMSG_NAME_SIZE];
 	struct rpmsg_device *rdev;
-	uint32_t addr;      /* local address */
+	uint32_t addr;	    /* local address */
 	uint32_t dest_addr; /* default destination, RPMSG_ADDR_ANY until bound */
 	rpmsg_ept_cb cb;
 	rpmsg_ns_unbind_cb ns_unbind_cb;
@@ -96,14 +96,14 @@ struct rpmsg_endpoint {
 
 /** Link counters; each only grows. Read with rpmsg_get_stats(). */
 struct rpmsg_stats {
-	uint32_t tx_msgs;        /* messages sent */
-	uint32_t rx_msgs;        /* messages delivered to an endpoint */
+	uint32_t tx_msgs;	 /* messages sent */
+	uint32_t rx_msgs;	 /* messages delivered to an endpoint */
 	uint32_t rx_unknown_dst; /* dropped: no endpoint at dst */
-	uint32_t ns_malformed;   /* dropped: bad name-service message */
-	uint32_t ns_announced;   /* name-service messages sent */
-	uint32_t kicks_tx;       /* doorbells rung */
-	uint32_t kicks_rx;       /* rpmsg_virtio_notified() calls */
-	uint32_t tx_no_buf;      /* a send found no free buffer (before waiting) */
+	uint32_t ns_malformed;	 /* dropped: bad name-service message */
+	uint32_t ns_announced;	 /* name-service messages sent */
+	uint32_t kicks_tx;	 /* doorbells rung */
+	uint32_t kicks_rx;	 /* rpmsg_virtio_notified() calls */
+	uint32_t tx_no_buf;	 /* a send found no free buffer (before waiting) */
 };
 
 /** The bus part of a device. Embedded in struct rpmsg_virtio_device; never
@@ -111,10 +111,10 @@ struct rpmsg_stats {
 struct rpmsg_device {
 	struct rpmsg_endpoint *endpoints; /* singly linked, private */
 #ifndef AL_CFG_NO_ADDR_HASH
-	struct rpmsg_endpoint **buckets;  /* optional address hash, private */
+	struct rpmsg_endpoint **buckets; /* optional address hash, private */
 	uint32_t nbuckets;
 #endif
-	struct rpmsg_endpoint ns_ept;     /* address 53 */
+	struct rpmsg_endpoint ns_ept; /* address 53 */
 	rpmsg_ns_bind_cb ns_bind_cb;
 	bool support_ns;
 	uint32_t next_any_addr;

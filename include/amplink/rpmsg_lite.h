@@ -112,7 +112,7 @@ struct rpmsg_ns_context;
 /** One RPMsg-Lite instance (one link). Caller storage for the static
  *  variants; all fields private. */
 struct rpmsg_lite_instance {
-	struct rpmsg_virtio_device rvdev;  /* first: the core link */
+	struct rpmsg_virtio_device rvdev; /* first: the core link */
 #ifndef AL_CFG_DEVICE_ONLY
 	struct rpmsg_virtio_shm_pool pool; /* master: the buffer pool */
 #endif

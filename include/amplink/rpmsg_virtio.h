@@ -36,8 +36,8 @@ extern "C" {
 #endif
 
 #define RPMSG_BUFFER_SIZE 512u /* default buffer size: 496 B of payload */
-#define AL_BUF_SIZE_MIN 64u
-#define AL_BUF_SIZE_MAX 65536u
+#define AL_BUF_SIZE_MIN	  64u
+#define AL_BUF_SIZE_MAX	  65536u
 
 /** One virtqueue as seen by this side. Private. */
 struct al_vq {
@@ -54,7 +54,7 @@ struct al_vq {
 #ifndef AL_CFG_COHERENT
 	uint32_t bytes; /* vring_size(): for cache maintenance */
 #endif
-	uint8_t fault;  /* why the last operation found the ring corrupt (fault.h) */
+	uint8_t fault; /* why the last operation found the ring corrupt (fault.h) */
 };
 
 /** The driver's shared buffer pool (OpenAMP's name and behaviour: a bump
@@ -106,7 +106,7 @@ struct rpmsg_virtio_device {
 #ifndef AL_CFG_DEVICE_ONLY
 	unsigned int role;
 #endif
-	volatile int state;  /* enum al_link_state */
+	volatile int state; /* enum al_link_state */
 #ifndef AL_CFG_ALWAYS_NOTIFY
 	volatile int tx_waiters;
 #endif

@@ -41,7 +41,7 @@ extern "C" {
 /** Reserved rpmsg address of the heartbeat service (both sides): the host
  *  sends 8 bytes {le32 AL_RPROC_HB_MAGIC, le32 seq}, the remote returns
  *  them unchanged. */
-#define AL_RPROC_HB_ADDR 0x3Cu
+#define AL_RPROC_HB_ADDR  0x3Cu
 #define AL_RPROC_HB_MAGIC 0x48424541u /* "AEBH" */
 
 /** Control page at offset 0 of the region (process backend), read by the
@@ -56,9 +56,9 @@ struct al_rproc_ctl {
 	uint32_t boot_count; /* 1 for the first boot, +1 per restart */
 	uint32_t reserved;
 };
-#define AL_RPROC_CTL_MAGIC 0x43505241u /* "ARPC" */
+#define AL_RPROC_CTL_MAGIC   0x43505241u /* "ARPC" */
 #define AL_RPROC_CTL_VERSION 1u
-#define AL_RPROC_CTL_PAGE 4096u
+#define AL_RPROC_CTL_PAGE    4096u
 /** Environment variable telling a firmware process its descriptors:
  *  "REGION,KICK_IN,KICK_OUT" (region memfd, eventfd the host rings,
  *  eventfd the remote rings); the process backend uses 3,4,5. */
@@ -72,8 +72,8 @@ enum al_rproc_state {
 };
 
 enum al_rproc_event {
-	AL_RPROC_EV_RUNNING = 1,   /* booted (why: "boot N") */
-	AL_RPROC_EV_CRASHED = 2,   /* why: what happened */
+	AL_RPROC_EV_RUNNING = 1, /* booted (why: "boot N") */
+	AL_RPROC_EV_CRASHED = 2, /* why: what happened */
 	AL_RPROC_EV_STOPPED = 3,
 	AL_RPROC_EV_EPT_BOUND = 4,   /* a registered endpoint's service appeared */
 	AL_RPROC_EV_EPT_UNBOUND = 5, /* ... disappeared (crash or NS destroy) */
@@ -91,9 +91,9 @@ struct al_rproc_boot {
 	const char *firmware;
 	int region_fd; /* the shared region (memfd) */
 	size_t region_size;
-	int kick_in_fd;  /* the remote waits on it: host -> remote doorbell */
+	int kick_in_fd;	 /* the remote waits on it: host -> remote doorbell */
 	int kick_out_fd; /* the remote rings it: remote -> host doorbell */
-	int log_fd;      /* the remote's stdout/stderr; -1: inherit */
+	int log_fd;	 /* the remote's stdout/stderr; -1: inherit */
 	unsigned boot_count;
 };
 
@@ -108,12 +108,12 @@ typedef void (*al_rproc_svc_cb)(struct al_rproc *rp, const char *name, uint32_t 
 
 /** The shared region and doorbell a backend's prepare() provides. */
 struct al_rproc_region {
-	uint8_t *mem;  /* mapped read/write, MAP_SHARED with the remote */
+	uint8_t *mem; /* mapped read/write, MAP_SHARED with the remote */
 	size_t size;
-	uint64_t da;   /* device address of mem[0] (qemu: guest physical) */
-	int kick_fd;   /* byte-stream doorbell, both ways: the host writes one
-			* byte to kick the remote; readable when the remote
-			* kicked (a read drains); end of file: the remote is gone */
+	uint64_t da; /* device address of mem[0] (qemu: guest physical) */
+	int kick_fd; /* byte-stream doorbell, both ways: the host writes one
+		      * byte to kick the remote; readable when the remote
+		      * kicked (a read drains); end of file: the remote is gone */
 };
 
 /** A platform backend: how to start and stop a remote. All ops are called
@@ -160,37 +160,37 @@ struct al_rproc_backend_ops {
 extern const struct al_rproc_backend_ops al_rproc_process_backend;
 
 struct al_rproc_cfg {
-	const char *firmware;      /* path of the firmware ELF */
-	const char *name;          /* for messages; default "rproc0" */
-	bool restart;              /* restart after a crash */
-	uint32_t max_restarts;     /* 0: unlimited */
-	uint32_t heartbeat_ms;     /* 0: 500; AL_WAIT_FOREVER: no heartbeat */
-	uint32_t boot_timeout_ms;  /* first heartbeat answer due; 0: 3000 */
-	size_t region_size;        /* 0: 1 MiB */
-	uint32_t buf_size;         /* 0: 512 */
-	int log_fd;                /* firmware stdout/stderr; -1 (or 0): inherit */
+	const char *firmware;	     /* path of the firmware ELF */
+	const char *name;	     /* for messages; default "rproc0" */
+	bool restart;		     /* restart after a crash */
+	uint32_t max_restarts;	     /* 0: unlimited */
+	uint32_t heartbeat_ms;	     /* 0: 500; AL_WAIT_FOREVER: no heartbeat */
+	uint32_t boot_timeout_ms;    /* first heartbeat answer due; 0: 3000 */
+	size_t region_size;	     /* 0: 1 MiB */
+	uint32_t buf_size;	     /* 0: 512 */
+	int log_fd;		     /* firmware stdout/stderr; -1 (or 0): inherit */
 	rpmsg_ns_bind_cb ns_bind_cb; /* names announced that match no endpoint */
 	al_rproc_event_cb event_cb;
 	void *user;
 	const struct al_rproc_backend_ops *backend; /* NULL: process */
-	const void *backend_cfg;   /* backend-specific (qemu: struct al_rproc_qemu_cfg) */
-	al_rproc_svc_cb svc_cb;    /* optional: services announced (after ns_bind_cb) */
+	const void *backend_cfg; /* backend-specific (qemu: struct al_rproc_qemu_cfg) */
+	al_rproc_svc_cb svc_cb;	 /* optional: services announced (after ns_bind_cb) */
 	void *svc_user;
 };
 
 struct al_rproc_status {
-	int state;             /* enum al_rproc_state */
-	long id;               /* backend id (pid), -1 when not running */
-	unsigned boots;        /* successful boots */
+	int state;	/* enum al_rproc_state */
+	long id;	/* backend id (pid), -1 when not running */
+	unsigned boots; /* successful boots */
 	unsigned crashes;
-	unsigned recoveries;   /* restarts after a crash */
-	double uptime_s;       /* since al_rproc_start() */
-	double boot_uptime_s;  /* since the current boot (0 if not running) */
+	unsigned recoveries;	 /* restarts after a crash */
+	double uptime_s;	 /* since al_rproc_start() */
+	double boot_uptime_s;	 /* since the current boot (0 if not running) */
 	double last_pong_ms_ago; /* heartbeat; -1 if none yet */
 	uint32_t heartbeat_ms;
-	char last_crash[160];  /* why the last crash happened, "" if none */
+	char last_crash[160]; /* why the last crash happened, "" if none */
 	char firmware[256];
-	char backend[16];      /* the backend's name ("process", "qemu") */
+	char backend[16]; /* the backend's name ("process", "qemu") */
 };
 
 /** Boot the remote (see the top of this file). Blocks until the remote was

@@ -40,7 +40,7 @@ uint32_t al_rproc_fw_boot_count(struct al_rproc_fw *fw);
 /** printf into the trace buffer (a line at a time; when full it starts
  *  again from the beginning). No-op without a trace entry. Any thread. */
 void al_rproc_fw_trace(struct al_rproc_fw *fw, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /** Stop the receive thread and release everything. Thread context. */
 void al_rproc_fw_close(struct al_rproc_fw *fw);

@@ -37,7 +37,7 @@ struct al_rproc_qemu_cfg {
 	const char *machine;  /* QEMU machine; NULL: "mps2-an386" (the one supported) */
 	const char *qemu;     /* the emulator; NULL: $AMPLINK_QEMU, else qemu-system-arm in PATH */
 	const char *shm_name; /* RAM file /dev/shm/<shm_name>; NULL: "amplink-<rproc name>" */
-	int pin_cpu;          /* N > 0: pin QEMU to CPU N-1 (sched_setaffinity); 0: no pinning */
+	int pin_cpu;	      /* N > 0: pin QEMU to CPU N-1 (sched_setaffinity); 0: no pinning */
 	const char *raw_socket; /* non-NULL: UART2 on this abstract UNIX socket (QEMU listens):
 				 * the raw doorbell of benchmark baselines (fw_echo echoes
 				 * each byte from its interrupt handler) */

@@ -42,29 +42,42 @@ extern "C" {
 #define AL_RSC_SECTION __attribute__((used, section(".resource_table"), aligned(8)))
 
 /** The header fields of a table with `n` entries, for a struct definition. */
-#define AL_RSC_TABLE_HEADER(n)                                                         \
-	uint32_t ver;                                                                  \
-	uint32_t num;                                                                  \
-	uint32_t reserved[2];                                                          \
+#define AL_RSC_TABLE_HEADER(n)                                                                     \
+	uint32_t ver;                                                                              \
+	uint32_t num;                                                                              \
+	uint32_t reserved[2];                                                                      \
 	uint32_t offset[n]
 
 /** Initialisers of the entries (designated-initialiser values). */
-#define AL_RSC_CARVEOUT(da_, len_, flags_, name_)                                      \
-	{.type = RSC_CARVEOUT, .da = (da_), .pa = (da_), .len = (len_), .flags = (flags_), \
-	 .reserved = 0, .name = name_}
-#define AL_RSC_DEVMEM(da_, pa_, len_, name_)                                           \
-	{.type = RSC_DEVMEM, .da = (da_), .pa = (pa_), .len = (len_), .flags = 0,      \
-	 .reserved = 0, .name = name_}
-#define AL_RSC_TRACE(da_, len_, name_)                                                 \
-	{.type = RSC_TRACE, .da = (da_), .len = (len_), .reserved = 0, .name = name_}
+#define AL_RSC_CARVEOUT(da_, len_, flags_, name_)                                                  \
+	{                                                                                          \
+		.type = RSC_CARVEOUT, .da = (da_), .pa = (da_), .len = (len_), .flags = (flags_),  \
+		.reserved = 0, .name = name_                                                       \
+	}
+#define AL_RSC_DEVMEM(da_, pa_, len_, name_)                                                       \
+	{                                                                                          \
+		.type = RSC_DEVMEM, .da = (da_), .pa = (pa_), .len = (len_), .flags = 0,           \
+		.reserved = 0, .name = name_                                                       \
+	}
+#define AL_RSC_TRACE(da_, len_, name_)                                                             \
+	{                                                                                          \
+		.type = RSC_TRACE, .da = (da_), .len = (len_), .reserved = 0, .name = name_        \
+	}
 /** An rpmsg VDEV entry offering `feat_` (dfeatures), followed in the struct
  *  by `nvrings_` struct fw_rsc_vdev_vring. Notify id of the vdev: 2. */
-#define AL_RSC_VDEV_RPMSG(feat_, nvrings_)                                             \
-	{.type = RSC_VDEV, .id = VIRTIO_ID_RPMSG, .notifyid = 2, .dfeatures = (feat_), \
-	 .gfeatures = 0, .config_len = 0, .status = 0, .num_of_vrings = (nvrings_),    \
-	 .reserved = {0, 0}}
-#define AL_RSC_VRING(da_, align_, num_, notifyid_)                                     \
-	{.da = (da_), .align = (align_), .num = (num_), .notifyid = (notifyid_), .pa = 0}
+#define AL_RSC_VDEV_RPMSG(feat_, nvrings_)                                                         \
+	{                                                                                          \
+		.type = RSC_VDEV, .id = VIRTIO_ID_RPMSG, .notifyid = 2, .dfeatures = (feat_),      \
+		.gfeatures = 0, .config_len = 0, .status = 0, .num_of_vrings = (nvrings_),         \
+		.reserved = {                                                                      \
+			0,                                                                         \
+			0                                                                          \
+		}                                                                                  \
+	}
+#define AL_RSC_VRING(da_, align_, num_, notifyid_)                                                 \
+	{                                                                                          \
+		.da = (da_), .align = (align_), .num = (num_), .notifyid = (notifyid_), .pa = 0    \
+	}
 
 /** The usual firmware table: one rpmsg VDEV entry with two vrings and a
  *  trace buffer (the remote's log, read by `amplink rproc trace`). */
@@ -78,14 +91,16 @@ struct al_rsc_table_rpmsg_trace {
 /** Initialiser: vrings of `vnum` entries aligned to `valign` at addresses
  *  the host chooses (FW_RSC_ADDR_ANY), features `feat`, a `trace_len`-byte
  *  trace buffer named "trace0" also placed by the host. */
-#define AL_RSC_TABLE_RPMSG_TRACE_INIT(vnum, valign, feat, trace_len)                   \
-	{.ver = 1, .num = 2, .reserved = {0, 0},                                       \
-	 .offset = {offsetof(struct al_rsc_table_rpmsg_trace, vdev),                   \
-		    offsetof(struct al_rsc_table_rpmsg_trace, trace)},                 \
-	 .vdev = AL_RSC_VDEV_RPMSG((feat), 2),                                         \
-	 .vring = {AL_RSC_VRING(FW_RSC_ADDR_ANY, (valign), (vnum), 0),                 \
-		   AL_RSC_VRING(FW_RSC_ADDR_ANY, (valign), (vnum), 1)},                \
-	 .trace = AL_RSC_TRACE(FW_RSC_ADDR_ANY, (trace_len), "trace0")}
+#define AL_RSC_TABLE_RPMSG_TRACE_INIT(vnum, valign, feat, trace_len)                               \
+	{                                                                                          \
+		.ver = 1, .num = 2, .reserved = {0, 0},                                            \
+		.offset = {offsetof(struct al_rsc_table_rpmsg_trace, vdev),                        \
+			   offsetof(struct al_rsc_table_rpmsg_trace, trace)},                      \
+		.vdev = AL_RSC_VDEV_RPMSG((feat), 2),                                              \
+		.vring = {AL_RSC_VRING(FW_RSC_ADDR_ANY, (valign), (vnum), 0),                      \
+			  AL_RSC_VRING(FW_RSC_ADDR_ANY, (valign), (vnum), 1)},                     \
+		.trace = AL_RSC_TRACE(FW_RSC_ADDR_ANY, (trace_len), "trace0")                      \
+	}
 
 #ifdef __cplusplus
 }

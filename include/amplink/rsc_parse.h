@@ -27,14 +27,14 @@ extern "C" {
 /** What a valid table holds. Offsets are from the table's start; -1 when
  *  there is no such entry. */
 struct al_rsc_info {
-	uint32_t num;        /* entries */
+	uint32_t num;	     /* entries */
 	uint32_t n_carveout; /* entries per type */
 	uint32_t n_devmem;
 	uint32_t n_trace;
 	uint32_t n_vdev;
 	uint32_t n_vendor; /* vendor-range entries (types 128..511), skipped */
-	long vdev_off;     /* first rpmsg (id 7) VDEV entry */
-	long trace_off;    /* first TRACE entry */
+	long vdev_off;	   /* first rpmsg (id 7) VDEV entry */
+	long trace_off;	   /* first TRACE entry */
 };
 
 /** Validate the table at [table, table+len): version 1, the entry count
@@ -74,8 +74,7 @@ struct al_rsc_range {
  *  Returns 0, AL_EINVAL, AL_EINIT (bad table or fixed address; why says
  *  which) or AL_ENOMEM (no room; why says for what). */
 int al_rsc_assign(void *table, size_t len, uint64_t base, uint64_t size,
-		  const struct al_rsc_range *reserved, size_t nreserved, char *why,
-		  size_t why_len);
+		  const struct al_rsc_range *reserved, size_t nreserved, char *why, size_t why_len);
 
 /** Find `bytes` bytes aligned to `align` (a power of two) inside
  *  [base, base+size) that overlap neither `reserved` nor any fixed range

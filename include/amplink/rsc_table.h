@@ -26,15 +26,15 @@
 extern "C" {
 #endif
 
-#define RSC_CARVEOUT 0u
-#define RSC_DEVMEM 1u
-#define RSC_TRACE 2u
-#define RSC_VDEV 3u
-#define RSC_LAST 4u
+#define RSC_CARVEOUT	 0u
+#define RSC_DEVMEM	 1u
+#define RSC_TRACE	 2u
+#define RSC_VDEV	 3u
+#define RSC_LAST	 4u
 #define RSC_VENDOR_START 128u
-#define RSC_VENDOR_END 512u
+#define RSC_VENDOR_END	 512u
 
-#define FW_RSC_ADDR_ANY 0xFFFFFFFFu
+#define FW_RSC_ADDR_ANY	 0xFFFFFFFFu
 #define AL_RSC_NAME_SIZE 32u
 
 struct resource_table {
@@ -85,20 +85,20 @@ struct fw_rsc_vdev {
 };
 
 /* Byte offsets inside a VDEV entry, for code that reads shared memory. */
-#define AL_RSC_VDEV_ID 4u
-#define AL_RSC_VDEV_NOTIFYID 8u
-#define AL_RSC_VDEV_DFEATURES 12u
-#define AL_RSC_VDEV_GFEATURES 16u
+#define AL_RSC_VDEV_ID	       4u
+#define AL_RSC_VDEV_NOTIFYID   8u
+#define AL_RSC_VDEV_DFEATURES  12u
+#define AL_RSC_VDEV_GFEATURES  16u
 #define AL_RSC_VDEV_CONFIG_LEN 20u
-#define AL_RSC_VDEV_STATUS 24u
+#define AL_RSC_VDEV_STATUS     24u
 #define AL_RSC_VDEV_NUM_VRINGS 25u
-#define AL_RSC_VDEV_VRING0 28u
-#define AL_RSC_VRING_SIZE 20u
-#define AL_RSC_VRING_DA 0u
-#define AL_RSC_VRING_ALIGN 4u
-#define AL_RSC_VRING_NUM 8u
-#define AL_RSC_VRING_NOTIFYID 12u
-#define AL_RSC_VRING_PA 16u
+#define AL_RSC_VDEV_VRING0     28u
+#define AL_RSC_VRING_SIZE      20u
+#define AL_RSC_VRING_DA	       0u
+#define AL_RSC_VRING_ALIGN     4u
+#define AL_RSC_VRING_NUM       8u
+#define AL_RSC_VRING_NOTIFYID  12u
+#define AL_RSC_VRING_PA	       16u
 
 /** The table every RPMsg firmware needs: one VDEV entry with two vrings
  *  (vring0: device -> driver, vring1: driver -> device). */
@@ -115,14 +115,23 @@ struct al_rsc_table_rpmsg {
  *  FW_RSC_ADDR_ANY for the host to allocate; `feat` is the dfeatures word
  *  (e.g. 1u << VIRTIO_RPMSG_F_NS). Notify ids are 0 (vring0), 1 (vring1)
  *  and 2 (vdev). */
-#define AL_RSC_TABLE_RPMSG_INIT(da0, da1, vnum, valign, feat)                         \
-	{                                                                              \
-		.ver = 1, .num = 1, .reserved = {0, 0},                                \
-		.offset = {offsetof(struct al_rsc_table_rpmsg, vdev)},                 \
-		.vdev = {.type = RSC_VDEV, .id = VIRTIO_ID_RPMSG, .notifyid = 2,       \
-			 .dfeatures = (feat), .gfeatures = 0, .config_len = 0,         \
-			 .status = 0, .num_of_vrings = 2, .reserved = {0, 0}},         \
-		.vring = {{(da0), (valign), (vnum), 0, 0}, {(da1), (valign), (vnum), 1, 0} } \
+#define AL_RSC_TABLE_RPMSG_INIT(da0, da1, vnum, valign, feat)                                      \
+	{                                                                                          \
+		.ver = 1, .num = 1, .reserved = {0, 0},                                            \
+		.offset = {offsetof(struct al_rsc_table_rpmsg, vdev)},                             \
+		.vdev = {.type = RSC_VDEV,                                                         \
+			 .id = VIRTIO_ID_RPMSG,                                                    \
+			 .notifyid = 2,                                                            \
+			 .dfeatures = (feat),                                                      \
+			 .gfeatures = 0,                                                           \
+			 .config_len = 0,                                                          \
+			 .status = 0,                                                              \
+			 .num_of_vrings = 2,                                                       \
+			 .reserved = {0, 0}},                                                      \
+		.vring = {                                                                         \
+			{(da0), (valign), (vnum), 0, 0},                                           \
+			{(da1), (valign), (vnum), 1, 0}                                            \
+		}                                                                                  \
 	}
 
 /** Validate the resource table at [table, table+len) (untrusted: written by

@@ -17,24 +17,24 @@ extern "C" {
 #define VIRTIO_ID_RPMSG 7u
 
 /* Device status byte (VirtIO 1.x section 2.1). */
-#define VIRTIO_CONFIG_STATUS_RESET 0x00u
-#define VIRTIO_CONFIG_STATUS_ACK 0x01u
-#define VIRTIO_CONFIG_STATUS_DRIVER 0x02u
-#define VIRTIO_CONFIG_STATUS_DRIVER_OK 0x04u
+#define VIRTIO_CONFIG_STATUS_RESET	 0x00u
+#define VIRTIO_CONFIG_STATUS_ACK	 0x01u
+#define VIRTIO_CONFIG_STATUS_DRIVER	 0x02u
+#define VIRTIO_CONFIG_STATUS_DRIVER_OK	 0x04u
 #define VIRTIO_CONFIG_STATUS_FEATURES_OK 0x08u
 #define VIRTIO_CONFIG_STATUS_NEEDS_RESET 0x40u
-#define VIRTIO_CONFIG_STATUS_FAILED 0x80u
+#define VIRTIO_CONFIG_STATUS_FAILED	 0x80u
 
 /* Feature bits. */
-#define VIRTIO_RPMSG_F_NS 0u          /* name service announcements */
-#define VIRTIO_RING_F_EVENT_IDX 29u   /* used_event / avail_event suppression */
+#define VIRTIO_RPMSG_F_NS	0u  /* name service announcements */
+#define VIRTIO_RING_F_EVENT_IDX 29u /* used_event / avail_event suppression */
 
 /* Roles, with OpenAMP's names. The driver (host, "master") owns every
  * buffer; the device (remote) borrows them. */
 #define VIRTIO_DEV_DRIVER 0u
 #define VIRTIO_DEV_DEVICE 1u
-#define RPMSG_HOST VIRTIO_DEV_DRIVER
-#define RPMSG_REMOTE VIRTIO_DEV_DEVICE
+#define RPMSG_HOST	  VIRTIO_DEV_DRIVER
+#define RPMSG_REMOTE	  VIRTIO_DEV_DEVICE
 
 /** Private per-descriptor shadow, kept in local memory. Applications only
  *  provide storage for them: AL_VDEV_SHADOWS(num0, num1) entries for rings

@@ -25,11 +25,11 @@
 extern "C" {
 #endif
 
-#define VRING_DESC_F_NEXT 1u
-#define VRING_DESC_F_WRITE 2u
-#define VRING_DESC_F_INDIRECT 4u
+#define VRING_DESC_F_NEXT	   1u
+#define VRING_DESC_F_WRITE	   2u
+#define VRING_DESC_F_INDIRECT	   4u
 #define VRING_AVAIL_F_NO_INTERRUPT 1u
-#define VRING_USED_F_NO_NOTIFY 1u
+#define VRING_USED_F_NO_NOTIFY	   1u
 
 /* Largest ring amplink accepts: the VirtIO limit for split rings. */
 #define AL_VRING_MAX_NUM 32768u
@@ -47,13 +47,13 @@ struct vring_used_elem {
 };
 
 /* Byte offsets inside the parts of a ring. */
-#define AL_VRING_DESC_SIZE 16u
-#define AL_VRING_AVAIL_FLAGS 0u
-#define AL_VRING_AVAIL_IDX 2u
-#define AL_VRING_AVAIL_RING 4u
-#define AL_VRING_USED_FLAGS 0u
-#define AL_VRING_USED_IDX 2u
-#define AL_VRING_USED_RING 4u
+#define AL_VRING_DESC_SIZE	16u
+#define AL_VRING_AVAIL_FLAGS	0u
+#define AL_VRING_AVAIL_IDX	2u
+#define AL_VRING_AVAIL_RING	4u
+#define AL_VRING_USED_FLAGS	0u
+#define AL_VRING_USED_IDX	2u
+#define AL_VRING_USED_RING	4u
 #define AL_VRING_USED_ELEM_SIZE 8u
 
 /** Offset of the used ring from the ring base. Pure function, any context. */

@@ -129,8 +129,8 @@ int al_elf_open(struct al_elf *e, const void *data, size_t size, uint16_t machin
 	const uint8_t *d = data;
 	if (size < 16 || memcmp(d, "\177ELF", 4) != 0)
 		return bad(&f, size < 4 ? "truncated ELF file: shorter than the ELF magic"
-					: memcmp(d, "\177ELF", 4) ? "not an ELF file (bad magic)"
-								  : "truncated ELF file: no full e_ident");
+			       : memcmp(d, "\177ELF", 4) ? "not an ELF file (bad magic)"
+							 : "truncated ELF file: no full e_ident");
 	if (d[4] != 1 && d[4] != 2)
 		return bad(&f, "unknown ELF class (neither ELF32 nor ELF64)");
 	if (d[5] == 2)
@@ -221,8 +221,9 @@ int al_elf_open(struct al_elf *e, const void *data, size_t size, uint16_t machin
 		if (s.filesz > s.memsz || s.paddr + s.memsz < s.paddr) {
 			al_fmt_s(&f, "program header ");
 			al_fmt_u(&f, i);
-			return bad(&f, s.filesz > s.memsz ? ": PT_LOAD segment has filesz > memsz"
-							  : ": PT_LOAD segment wraps the address space");
+			return bad(&f, s.filesz > s.memsz
+					   ? ": PT_LOAD segment has filesz > memsz"
+					   : ": PT_LOAD segment wraps the address space");
 		}
 		for (unsigned j = 0; j < i && s.memsz; j++) {
 			struct al_elf_segment o;
@@ -289,9 +290,8 @@ int al_elf_open(struct al_elf *e, const void *data, size_t size, uint16_t machin
 			al_fmt_x(&f, size);
 			return bad(&f, "-byte file");
 		}
-		if (e->shstrndx &&
-		    (noff >= strtab.size ||
-		     !memchr(d + strtab.offset + noff, '\0', (size_t)(strtab.size - noff)))) {
+		if (e->shstrndx && (noff >= strtab.size || !memchr(d + strtab.offset + noff, '\0',
+								   (size_t)(strtab.size - noff)))) {
 			al_fmt_s(&f, "section ");
 			al_fmt_u(&f, i);
 			al_fmt_s(&f, ": name at ");
@@ -314,8 +314,9 @@ int al_elf_load(const struct al_elf *e, const struct al_shm *shm, char *why, siz
 			al_elf_segment(e, i, &s);
 			if (s.type != AL_PT_LOAD || s.memsz == 0)
 				continue;
-			uint8_t *dst = s.memsz <= SIZE_MAX ? al_shm_da_to_va(shm, s.paddr, (size_t)s.memsz)
-							   : NULL;
+			uint8_t *dst = s.memsz <= SIZE_MAX
+					   ? al_shm_da_to_va(shm, s.paddr, (size_t)s.memsz)
+					   : NULL;
 			if (!dst) {
 				al_fmt_s(&f, "PT_LOAD segment ");
 				al_fmt_u(&f, i);

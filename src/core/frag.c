@@ -5,8 +5,8 @@
 
 #include "shm_access.h"
 
-long al_frag_send(struct al_frag_tx *tx, struct rpmsg_endpoint *ept, uint32_t dst,
-		  const void *data, size_t len, uint32_t timeout_ms)
+long al_frag_send(struct al_frag_tx *tx, struct rpmsg_endpoint *ept, uint32_t dst, const void *data,
+		  size_t len, uint32_t timeout_ms)
 {
 	if (!tx || !ept || !data || len == 0)
 		return AL_EINVAL;
@@ -26,7 +26,8 @@ long al_frag_send(struct al_frag_tx *tx, struct rpmsg_endpoint *ept, uint32_t ds
 		al_wr32(hdr, (uint32_t)len);
 		al_wr32(hdr + 4, (uint32_t)off);
 		al_wr16(hdr + 8, seq);
-		hdr[10] = (uint8_t)((off == 0 ? AL_FRAG_F_FIRST : 0) | (off + n == len ? AL_FRAG_F_LAST : 0));
+		hdr[10] = (uint8_t)((off == 0 ? AL_FRAG_F_FIRST : 0) |
+				    (off + n == len ? AL_FRAG_F_LAST : 0));
 		hdr[11] = AL_FRAG_VERSION;
 		int rc;
 		if (n <= sizeof(frag) - AL_FRAG_HDR_SIZE) {

@@ -40,7 +40,7 @@ int al_layout_write_rsc(const struct al_shm *shm, const struct al_layout *l,
 	if (!t || !c || l->vring_da[0] > 0xFFFFFFFFu || l->vring_da[1] > 0xFFFFFFFFu)
 		return AL_EINVAL;
 	const struct al_rsc_table_rpmsg init = AL_RSC_TABLE_RPMSG_INIT(
-		(uint32_t)l->vring_da[0], (uint32_t)l->vring_da[1], c->num, c->align, c->features);
+	    (uint32_t)l->vring_da[0], (uint32_t)l->vring_da[1], c->num, c->align, c->features);
 	memcpy(t, &init, sizeof(init));
 	return 0;
 }

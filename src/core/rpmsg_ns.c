@@ -40,7 +40,7 @@ int al_ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, v
 	}
 	al_lock(rv);
 	struct rpmsg_endpoint *e =
-		al_ept_by_name(rdev, name, flags == RPMSG_NS_DESTROY ? addr : RPMSG_ADDR_ANY);
+	    al_ept_by_name(rdev, name, flags == RPMSG_NS_DESTROY ? addr : RPMSG_ADDR_ANY);
 	if (e)
 		e->dest_addr = flags == RPMSG_NS_DESTROY ? RPMSG_ADDR_ANY : addr;
 	al_unlock(rv);

@@ -266,8 +266,8 @@ static int driver_start(struct rpmsg_virtio_device *rv)
 	cache_flush(rv, rv->shm.va, rv->shm.size);
 	al_mb();
 	al_wr8(r + AL_RSC_VDEV_STATUS, VIRTIO_CONFIG_STATUS_ACK | VIRTIO_CONFIG_STATUS_DRIVER |
-					       VIRTIO_CONFIG_STATUS_FEATURES_OK |
-					       VIRTIO_CONFIG_STATUS_DRIVER_OK);
+					   VIRTIO_CONFIG_STATUS_FEATURES_OK |
+					   VIRTIO_CONFIG_STATUS_DRIVER_OK);
 	cache_flush(rv, r, AL_RSC_VDEV_VRING0);
 	ns_setup(rv);
 	rv->state = AL_LINK_UP;

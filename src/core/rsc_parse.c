@@ -36,7 +36,7 @@ int al_rsc_find_vdev(const void *table, size_t len, size_t *vdev_off, const char
 		if (off < 16 + 4u * num || off > len || len - off < 4 || (off & 3u))
 			return bad(why, "resource entry offset outside the table or misaligned");
 		uint32_t type = al_rd32(t + off);
-		size_t need = type == RSC_VDEV ? AL_RSC_VDEV_VRING0
+		size_t need = type == RSC_VDEV	  ? AL_RSC_VDEV_VRING0
 			      : type <= RSC_TRACE ? (type == RSC_TRACE ? 48u : 56u)
 						  : 4u;
 		if (len - off < need)
@@ -63,11 +63,10 @@ int al_rsc_find_vdev(const void *table, size_t len, size_t *vdev_off, const char
 
 /* ---- full validation (rsc_parse.h) ----------------------------------------- */
 
-
 #define CARVEOUT_SIZE 56u /* type, da, pa, len, flags, reserved, name[32] */
-#define TRACE_SIZE 48u    /* type, da, len, reserved, name[32] */
-#define HDR_SIZE 16u
-#define PAGE 4096u
+#define TRACE_SIZE    48u /* type, da, len, reserved, name[32] */
+#define HDR_SIZE      16u
+#define PAGE	      4096u
 
 static const char *type_name(uint32_t type)
 {
@@ -143,8 +142,7 @@ static int overlap_error(struct al_fmt *f, uint32_t i, uint32_t type, long j)
 	return AL_EINIT;
 }
 
-int al_rsc_parse(const void *table, size_t len, struct al_rsc_info *info, char *why,
-		 size_t why_len)
+int al_rsc_parse(const void *table, size_t len, struct al_rsc_info *info, char *why, size_t why_len)
 {
 	struct al_fmt f;
 	al_fmt_init(&f, why, why_len);
@@ -224,7 +222,7 @@ int al_rsc_parse(const void *table, size_t len, struct al_rsc_info *info, char *
 			al_fmt_s(&f, " is not a known resource type (0..3, vendor 128..511)");
 			return AL_EINIT;
 		}
-		size_t need = type == RSC_VDEV ? AL_RSC_VDEV_VRING0
+		size_t need = type == RSC_VDEV	  ? AL_RSC_VDEV_VRING0
 			      : type == RSC_TRACE ? TRACE_SIZE
 						  : CARVEOUT_SIZE;
 		if (room < need) {
@@ -277,7 +275,8 @@ int al_rsc_parse(const void *table, size_t len, struct al_rsc_info *info, char *
 		uint32_t nvr = al_rd8(e + AL_RSC_VDEV_NUM_VRINGS);
 		uint32_t cfg = al_rd32(e + AL_RSC_VDEV_CONFIG_LEN);
 		size_t body = room - AL_RSC_VDEV_VRING0;
-		if (body / AL_RSC_VRING_SIZE < nvr || body - (size_t)nvr * AL_RSC_VRING_SIZE < cfg) {
+		if (body / AL_RSC_VRING_SIZE < nvr ||
+		    body - (size_t)nvr * AL_RSC_VRING_SIZE < cfg) {
 			ent(&f, i, type);
 			al_fmt_u(&f, nvr);
 			al_fmt_s(&f, " vrings and ");
@@ -300,7 +299,8 @@ int al_rsc_parse(const void *table, size_t len, struct al_rsc_info *info, char *
 		}
 		for (uint32_t v = 0; v < nvr; v++) {
 			const uint8_t *r = e + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE * v;
-			uint32_t da = al_rd32(r + AL_RSC_VRING_DA), al = al_rd32(r + AL_RSC_VRING_ALIGN);
+			uint32_t da = al_rd32(r + AL_RSC_VRING_DA),
+				 al = al_rd32(r + AL_RSC_VRING_ALIGN);
 			uint32_t n = al_rd32(r + AL_RSC_VRING_NUM);
 			const char *bad = NULL, *field = " da ";
 			uint32_t val = da;
@@ -360,9 +360,9 @@ int al_rsc_entry(const void *table, size_t len, uint32_t i, uint32_t *type, size
 struct res {
 	uint32_t entry;
 	uint32_t type;
-	int vring;        /* -1 unless a vring of a VDEV entry */
-	size_t da_off;    /* byte offset of the da field in the table */
-	size_t pa_off;    /* of the pa field, 0 if none */
+	int vring;     /* -1 unless a vring of a VDEV entry */
+	size_t da_off; /* byte offset of the da field in the table */
+	size_t pa_off; /* of the pa field, 0 if none */
 	uint64_t size;
 	uint64_t align;
 	const uint8_t *name;
@@ -498,7 +498,8 @@ int al_rsc_assign(void *table, size_t len, uint64_t base, uint64_t size,
 			bad = " lies outside the shared region";
 		for (size_t i = 0; !bad && i < nreserved; i++)
 			if (overlaps(da, r.size, reserved[i].da, reserved[i].size))
-				bad = " overlaps memory the host reserved (control page, resource table)";
+				bad = " overlaps memory the host reserved (control page, resource "
+				      "table)";
 		struct res_it it2 = it; /* the ranges after this one */
 		struct res r2;
 		while (!bad && res_next(t, len, &it2, &r2)) {

@@ -10,9 +10,9 @@
 #include "shm_access.h"
 
 #define AVAIL_RING(vq, i) ((vq)->avail + AL_VRING_AVAIL_RING + 2u * (i))
-#define USED_ELEM(vq, i) ((vq)->used + AL_VRING_USED_RING + AL_VRING_USED_ELEM_SIZE * (i))
-#define USED_EVENT(vq) AVAIL_RING(vq, (vq)->num)                          /* in avail */
-#define AVAIL_EVENT(vq) ((vq)->used + AL_VRING_USED_RING + AL_VRING_USED_ELEM_SIZE * (vq)->num)
+#define USED_ELEM(vq, i)  ((vq)->used + AL_VRING_USED_RING + AL_VRING_USED_ELEM_SIZE * (i))
+#define USED_EVENT(vq)	  AVAIL_RING(vq, (vq)->num) /* in avail */
+#define AVAIL_EVENT(vq)	  ((vq)->used + AL_VRING_USED_RING + AL_VRING_USED_ELEM_SIZE * (vq)->num)
 
 /* Compile-time roles and features (include/amplink/config.h): a parameter
  * that can only have one value is folded away. */

@@ -20,14 +20,14 @@
 /* Shadow states. */
 enum {
 	AL_DS_FREE = 0, /* ours, idle (driver: not posted; device: not taken) */
-	AL_DS_POSTED,   /* driver: on the avail ring, owned by the device */
-	AL_DS_BUSY,     /* ours, being processed (taken from the peer) */
-	AL_DS_HELD,     /* ours, a received buffer the application holds */
+	AL_DS_POSTED,	/* driver: on the avail ring, owned by the device */
+	AL_DS_BUSY,	/* ours, being processed (taken from the peer) */
+	AL_DS_HELD,	/* ours, a received buffer the application holds */
 	AL_DS_RESERVED, /* ours, a transmit buffer the application fills */
-	AL_DS_SPARE,    /* ours, idle, on our free list */
+	AL_DS_SPARE,	/* ours, idle, on our free list */
 };
-#define AL_DS_NONE 0xFFFFu       /* end of the free list */
-#define AL_OFF_NONE 0xFFFFFFFFu  /* driver tx descriptor without a buffer yet */
+#define AL_DS_NONE  0xFFFFu	/* end of the free list */
+#define AL_OFF_NONE 0xFFFFFFFFu /* driver tx descriptor without a buffer yet */
 
 /** Check a ring's geometry and point `vq` at it, with the `nshadow`
  *  shadows at `shadow` (num must not exceed it). `zero` clears the ring

@@ -186,7 +186,8 @@ long al_channel_read(struct al_channel *ch, void *buf, size_t cap, uint32_t *src
 			return rc;
 		}
 		/* wake at least every 50 ms to notice a link that went away */
-		uint64_t slice = timeout_ms == AL_WAIT_FOREVER || deadline - now > 50 ? 50 : deadline - now;
+		uint64_t slice =
+		    timeout_ms == AL_WAIT_FOREVER || deadline - now > 50 ? 50 : deadline - now;
 		struct timespec ts;
 		timeout_to_ts((uint32_t)slice, &ts);
 		pthread_cond_timedwait(&ch->cv, &ch->mu, &ts);
@@ -221,7 +222,8 @@ long al_channel_write(struct al_channel *ch, const void *buf, size_t len, uint32
 		return AL_EINVAL;
 	if (!ch->ept.rdev)
 		return AL_ENOLINK;
-	int rc = al_send_timeout(&ch->ept, ch->ept.addr, ch->ept.dest_addr, buf, (int)len, timeout_ms);
+	int rc =
+	    al_send_timeout(&ch->ept, ch->ept.addr, ch->ept.dest_addr, buf, (int)len, timeout_ms);
 	if (rc >= 0) {
 		pthread_mutex_lock(&ch->mu);
 		ch->st.tx++;

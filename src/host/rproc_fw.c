@@ -2,8 +2,8 @@
  * attach to the host's region, device side of the link, heartbeat answers,
  * trace buffer, and the receive thread that plays the interrupt handler. */
 #define _GNU_SOURCE
-#include "amplink/posix_wait.h"
 #include "amplink/rproc_fw.h"
+#include "amplink/posix_wait.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -75,8 +75,12 @@ static void f_wake(void *ctx)
 	al_posix_waiter_wake(&((struct al_rproc_fw *)ctx)->w);
 }
 static const struct al_port_ops fw_ops = {
-	.notify = f_notify, .lock = f_lock, .unlock = f_unlock,
-	.time_ms = f_time,  .wait = f_wait, .wake = f_wake,
+    .notify = f_notify,
+    .lock = f_lock,
+    .unlock = f_unlock,
+    .time_ms = f_time,
+    .wait = f_wait,
+    .wake = f_wake,
 };
 
 /* Heartbeat: send the ping back as it came. */
@@ -128,8 +132,9 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	const char *env = getenv(AL_RPROC_ENV);
 	int fds[3];
 	if (!env || sscanf(env, "%d,%d,%d", &fds[0], &fds[1], &fds[2]) != 3) {
-		fprintf(stderr, "firmware: not started by an amplink rproc host (no %s); run it "
-				"with `amplink rproc start FIRMWARE`\n",
+		fprintf(stderr,
+			"firmware: not started by an amplink rproc host (no %s); run it "
+			"with `amplink rproc start FIRMWARE`\n",
 			AL_RPROC_ENV);
 		return AL_EINVAL;
 	}
@@ -159,7 +164,8 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	if (ctl.magic != AL_RPROC_CTL_MAGIC || ctl.version != AL_RPROC_CTL_VERSION ||
 	    ctl.region_size != fw->size || ctl.rsc_offset < sizeof(ctl) ||
 	    ctl.rsc_offset >= fw->size || ctl.rsc_size > fw->size - ctl.rsc_offset)
-		return fail(fw, AL_EINIT, "the region's control page is not an amplink rproc's", NULL);
+		return fail(fw, AL_EINIT, "the region's control page is not an amplink rproc's",
+			    NULL);
 	fw->boot = ctl.boot_count;
 	const uint8_t *t = fw->mem + ctl.rsc_offset;
 	struct al_rsc_info info;
@@ -186,20 +192,22 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	if (!fw->shadows)
 		return fail(fw, AL_ENOMEM, "out of memory", NULL);
 	fw->vdev = (struct virtio_device){
-		.role = VIRTIO_DEV_DEVICE,
-		.vdev_da = ctl.rsc_offset + (uint64_t)info.vdev_off,
-		.features = dfeat, /* what our table offers */
-		.shadows = fw->shadows,
-		.num_shadows = (size_t)num0 + num1,
-		.ops = &fw_ops,
-		.port_ctx = fw,
+	    .role = VIRTIO_DEV_DEVICE,
+	    .vdev_da = ctl.rsc_offset + (uint64_t)info.vdev_off,
+	    .features = dfeat, /* what our table offers */
+	    .shadows = fw->shadows,
+	    .num_shadows = (size_t)num0 + num1,
+	    .ops = &fw_ops,
+	    .port_ctx = fw,
 	};
 	const struct al_shm shm = {fw->mem, 0, fw->size};
 	const struct rpmsg_virtio_config vc = {ctl.buf_size, ctl.buf_size, false};
 	int rc = rpmsg_init_vdev_with_config(&fw->rvdev, &fw->vdev, NULL, &shm, NULL, &vc);
 	if (rc)
 		return fail(fw, rc, "link set-up failed",
-			    rpmsg_virtio_broken_reason(&fw->rvdev) ? rpmsg_virtio_broken_reason(&fw->rvdev) : al_strerror(rc));
+			    rpmsg_virtio_broken_reason(&fw->rvdev)
+				? rpmsg_virtio_broken_reason(&fw->rvdev)
+				: al_strerror(rc));
 	rc = rpmsg_create_ept(&fw->hb, &fw->rvdev.rdev, NULL, AL_RPROC_HB_ADDR, AL_RPROC_HB_ADDR,
 			      hb_cb, NULL);
 	if (rc)

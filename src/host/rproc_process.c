@@ -142,13 +142,13 @@ static void p_stop(void *ctx, uint32_t grace_ms)
 }
 
 const struct al_rproc_backend_ops al_rproc_process_backend = {
-	.name = "process",
-	.create = p_create,
-	.destroy = p_destroy,
-	.start = p_start,
-	.stop = p_stop,
-	.kill = p_kill,
-	.is_alive = p_is_alive,
-	.watch_fd = al_child_op_watch_fd,
-	.id = al_child_op_id,
+    .name = "process",
+    .create = p_create,
+    .destroy = p_destroy,
+    .start = p_start,
+    .stop = p_stop,
+    .kill = p_kill,
+    .is_alive = p_is_alive,
+    .watch_fd = al_child_op_watch_fd,
+    .id = al_child_op_id,
 };

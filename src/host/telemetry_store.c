@@ -39,12 +39,12 @@ int al_tstore_open(const char *path, struct al_tstore **out)
 	if (!ts)
 		return AL_ENOMEM;
 	const char *schema =
-		"PRAGMA journal_mode=WAL;"
-		"PRAGMA synchronous=NORMAL;"
-		"CREATE TABLE IF NOT EXISTS samples(id INTEGER PRIMARY KEY, series TEXT NOT NULL,"
-		" host_ms INTEGER NOT NULL, remote_ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
-		" value REAL NOT NULL);"
-		"CREATE INDEX IF NOT EXISTS samples_by_series ON samples(series, host_ms);";
+	    "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=NORMAL;"
+	    "CREATE TABLE IF NOT EXISTS samples(id INTEGER PRIMARY KEY, series TEXT NOT NULL,"
+	    " host_ms INTEGER NOT NULL, remote_ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	    " value REAL NOT NULL);"
+	    "CREATE INDEX IF NOT EXISTS samples_by_series ON samples(series, host_ms);";
 	char *err = NULL;
 	if (sqlite3_open(path, &ts->db) != SQLITE_OK ||
 	    sqlite3_exec(ts->db, schema, NULL, NULL, &err) != SQLITE_OK ||
@@ -53,7 +53,9 @@ int al_tstore_open(const char *path, struct al_tstore **out)
 			       " VALUES(?,?,?,?,?)",
 			       -1, &ts->ins, NULL) != SQLITE_OK) {
 		fprintf(stderr, "telemetry store '%s': %s\n", path,
-			err ? err : ts->db ? sqlite3_errmsg(ts->db) : "cannot open");
+			err	 ? err
+			: ts->db ? sqlite3_errmsg(ts->db)
+				 : "cannot open");
 		sqlite3_free(err);
 		sqlite3_close(ts->db);
 		free(ts);
@@ -89,11 +91,12 @@ int al_tstore_query(struct al_tstore *ts, const char *series, int64_t since_ms, 
 		limit = 1000;
 	pthread_mutex_lock(&ts->mu);
 	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(ts->db,
-				    "SELECT host_ms, remote_ms, seq, value FROM (SELECT * FROM samples"
-				    " WHERE series=? AND host_ms>? ORDER BY id DESC LIMIT ?)"
-				    " ORDER BY id ASC",
-				    -1, &q, NULL);
+	int rc =
+	    sqlite3_prepare_v2(ts->db,
+			       "SELECT host_ms, remote_ms, seq, value FROM (SELECT * FROM samples"
+			       " WHERE series=? AND host_ms>? ORDER BY id DESC LIMIT ?)"
+			       " ORDER BY id ASC",
+			       -1, &q, NULL);
 	int n = 0;
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(q, 1, series, -1, SQLITE_TRANSIENT);

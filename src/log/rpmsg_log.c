@@ -9,19 +9,19 @@
 /* Counters are bumped from any context (threads, ISRs): use the compiler's
  * atomics where there are some (gcc, clang, arm-none-eabi-gcc). */
 #if defined(__GNUC__)
-#define ATOMIC_INC(p) ((void)__atomic_fetch_add((p), 1u, __ATOMIC_RELAXED))
-#define ATOMIC_NEXT(p) __atomic_fetch_add((p), 1u, __ATOMIC_RELAXED)
-#define ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define ATOMIC_INC(p)	       ((void)__atomic_fetch_add((p), 1u, __ATOMIC_RELAXED))
+#define ATOMIC_NEXT(p)	       __atomic_fetch_add((p), 1u, __ATOMIC_RELAXED)
+#define ATOMIC_LOAD(p)	       __atomic_load_n((p), __ATOMIC_RELAXED)
+#define ATOMIC_STORE(p, v)     __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define ATOMIC_STORE_PTR(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define ATOMIC_LOAD_PTR(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define ATOMIC_LOAD_PTR(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #else
-#define ATOMIC_INC(p) ((void)(*(p))++)
-#define ATOMIC_NEXT(p) ((*(p))++)
-#define ATOMIC_LOAD(p) (*(p))
-#define ATOMIC_STORE(p, v) (*(p) = (v))
+#define ATOMIC_INC(p)	       ((void)(*(p))++)
+#define ATOMIC_NEXT(p)	       ((*(p))++)
+#define ATOMIC_LOAD(p)	       (*(p))
+#define ATOMIC_STORE(p, v)     (*(p) = (v))
 #define ATOMIC_STORE_PTR(p, v) (*(p) = (v))
-#define ATOMIC_LOAD_PTR(p) (*(p))
+#define ATOMIC_LOAD_PTR(p)     (*(p))
 #endif
 
 static struct al_log *default_log;
@@ -40,8 +40,7 @@ static uint32_t get_le32(const uint8_t *p)
 }
 
 /* Receive context: the host subscribes (and thereby binds the endpoint). */
-static int log_ctrl_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src,
-		       void *priv)
+static int log_ctrl_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)ept, (void)src, (void)priv;
 	struct al_log *lg = ept->priv;
@@ -191,7 +190,8 @@ int al_log_decode(const void *msg, size_t len, struct al_log_line *out, char *te
 	const uint8_t *b = msg;
 	if (!msg || !out || !text || cap == 0)
 		return AL_EINVAL;
-	if (len < AL_LOG_HDR_SIZE || b[0] != AL_LOG_WIRE_VERSION || b[1] > AL_LOG_DEBUG || b[3] != 0)
+	if (len < AL_LOG_HDR_SIZE || b[0] != AL_LOG_WIRE_VERSION || b[1] > AL_LOG_DEBUG ||
+	    b[3] != 0)
 		return AL_EINVAL;
 	out->level = b[1];
 	out->flags = b[2] & AL_LOG_F_TRUNCATED;

@@ -61,8 +61,10 @@ static void file_sink_two_processes(void **s)
 	pid_t r = spawn_remote((const char *const[]){"--stats-ms", "100", NULL});
 	char path[128];
 	snprintf(path, sizeof(path), "%s/remote.log", tmpdir);
-	pid_t l = it_spawn((const char *const[]){amplink_bin, "log", "--link", link_name, "--file", path,
-					      "--ident", "m4-core", "--duration", "1500", NULL}, NULL);
+	pid_t l =
+	    it_spawn((const char *const[]){amplink_bin, "log", "--link", link_name, "--file", path,
+					   "--ident", "m4-core", "--duration", "1500", NULL},
+		     NULL);
 	assert_int_equal(it_wait_exit(l), 0);
 	kill(r, SIGTERM);
 	it_wait_exit(r);
@@ -89,7 +91,9 @@ static void flood_never_blocks(void **s)
 {
 	(void)s;
 	spawn_remote((const char *const[]){"--log-flood", "20000", "--stats-ms", "0", NULL});
-	struct al_posix_cfg c = {.name = link_name, .role = VIRTIO_DEV_DRIVER, .doorbell_any = true,
+	struct al_posix_cfg c = {.name = link_name,
+				 .role = VIRTIO_DEV_DRIVER,
+				 .doorbell_any = true,
 				 .ns_bind_cb = al_services_ns_bind};
 	struct al_posix_link *link = NULL;
 	assert_int_equal(al_posix_open(&c, &link), 0);
@@ -124,21 +128,23 @@ static void flood_never_blocks(void **s)
 			got_flood++;
 		} else if (strncmp(text, "flood done:", 11) == 0) {
 			assert_int_equal(line.level, AL_LOG_NOTICE);
-			assert_int_equal(sscanf(text, "flood done: 20000 lines in %ld us, sent %ld, dropped %ld",
-						&us, &sent, &dropped),
-					 3);
+			assert_int_equal(
+			    sscanf(text, "flood done: 20000 lines in %ld us, sent %ld, dropped %ld",
+				   &us, &sent, &dropped),
+			    3);
 		}
 	}
 	assert_true(sent >= 0);
 	assert_int_equal(sent + dropped, 20000);
-	assert_true(dropped > 0);                /* the link was full... */
+	assert_true(dropped > 0);		 /* the link was full... */
 	assert_int_equal((long)got_flood, sent); /* ...and every line sent arrived */
-	assert_true(us < 3000000);               /* ...and the remote never waited */
+	assert_true(us < 3000000);		 /* ...and the remote never waited */
 	struct al_log_sink_stats st;
 	al_log_sink_get_stats(sink, &st);
 	assert_true(st.remote_dropped >= (uint64_t)dropped); /* + the pre-subscribe line */
-	print_message("flood: 20000 lines in %ld us, sent %ld, dropped %ld; sink saw %llu dropped\n",
-		      us, sent, dropped, (unsigned long long)st.remote_dropped);
+	print_message(
+	    "flood: 20000 lines in %ld us, sent %ld, dropped %ld; sink saw %llu dropped\n", us,
+	    sent, dropped, (unsigned long long)st.remote_dropped);
 	al_log_sink_close(sink);
 	char *txt = slurp(path);
 	assert_non_null(strstr(txt, "] warning: remote dropped "));
@@ -192,9 +198,9 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(malformed_lines, it_teardown),
-		cmocka_unit_test_teardown(file_sink_two_processes, it_teardown),
-		cmocka_unit_test_teardown(flood_never_blocks, it_teardown),
+	    cmocka_unit_test_teardown(malformed_lines, it_teardown),
+	    cmocka_unit_test_teardown(file_sink_two_processes, it_teardown),
+	    cmocka_unit_test_teardown(flood_never_blocks, it_teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[96];

@@ -22,9 +22,9 @@
 
 #include "it_spawn.h"
 
+#include "../../tools/motor_demo.h"
 #include "amplink/channel.h"
 #include "amplink/posix.h"
-#include "../../tools/motor_demo.h"
 #ifdef AMPLINK_HAVE_SQLITE
 #include "amplink/telemetry.h"
 #endif
@@ -42,17 +42,16 @@ static void spawn_remote(void)
 {
 	static int seq;
 	snprintf(link_name, sizeof(link_name), "itmotor-%d-%d", (int)getpid(), ++seq);
-	cur_remote = it_spawn((const char *const[]){amplink_bin, "remote", "--link", link_name, "--once",
-						 "--demo", "motor", NULL},
-			   NULL);
+	cur_remote = it_spawn((const char *const[]){amplink_bin, "remote", "--link", link_name,
+						    "--once", "--demo", "motor", NULL},
+			      NULL);
 }
 
 static struct al_channel *chan(struct al_posix_link *l, const char *name)
 {
 	struct al_channel *ch = NULL;
-	assert_int_equal(al_channel_open(al_posix_rdev(l), name, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
-					 5000, &ch),
-			 0);
+	assert_int_equal(
+	    al_channel_open(al_posix_rdev(l), name, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch), 0);
 	return ch;
 }
 
@@ -69,7 +68,9 @@ static void acks_and_rates(void **s)
 {
 	(void)s;
 	spawn_remote();
-	struct al_posix_cfg c = {.name = link_name, .role = VIRTIO_DEV_DRIVER, .doorbell_any = true,
+	struct al_posix_cfg c = {.name = link_name,
+				 .role = VIRTIO_DEV_DRIVER,
+				 .doorbell_any = true,
 				 .ns_bind_cb = al_services_ns_bind};
 	struct al_posix_link *l = NULL;
 	assert_int_equal(al_posix_open(&c, &l), 0);
@@ -121,7 +122,8 @@ static void acks_and_rates(void **s)
 			na++;
 		}
 	}
-	print_message("3 s: %d temperature samples (expect 30), %d ADC samples (expect 3)\n", nt, na);
+	print_message("3 s: %d temperature samples (expect 30), %d ADC samples (expect 3)\n", nt,
+		      na);
 	assert_in_range(nt, 15, 45);
 	assert_in_range(na, 2, 4);
 	al_channel_close(ctrl);
@@ -145,13 +147,14 @@ static void motor_tool(void **s)
 	close(fd);
 	char db[64];
 	snprintf(db, sizeof(db), "%s.db", out);
-	pid_t h = it_spawn((const char *const[]){amplink_bin, "motor", "--link", link_name, "--duty",
-					      "40", "--duty", "250", "--duration", "2000",
+	pid_t h =
+	    it_spawn((const char *const[]){amplink_bin, "motor", "--link", link_name, "--duty",
+					   "40", "--duty", "250", "--duration", "2000",
 #ifdef AMPLINK_HAVE_SQLITE
-					      "--db", db,
+					   "--db", db,
 #endif
-					      NULL},
-			out);
+					   NULL},
+		     out);
 	assert_int_equal(it_wait_exit(h), 4);
 	FILE *f = fopen(out, "r");
 	static char txt[1 << 16];
@@ -161,7 +164,8 @@ static void motor_tool(void **s)
 	if (getenv("IT_VERBOSE"))
 		fputs(txt, stderr);
 	assert_non_null(strstr(txt, "ack: SET_DUTY 40 -> ok, duty now 40% (command #1)"));
-	assert_non_null(strstr(txt, "ack: SET_DUTY 250 -> duty out of range (0..100), duty now 40%"));
+	assert_non_null(
+	    strstr(txt, "ack: SET_DUTY 250 -> duty out of range (0..100), duty now 40%"));
 	assert_non_null(strstr(txt, "temp #0 remote "));
 	unsigned long nt, na;
 	char *sum = strstr(txt, "summary: temp ");
@@ -195,8 +199,8 @@ int main(int argc, char **argv)
 	amplink_bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(acks_and_rates, it_teardown),
-		cmocka_unit_test_teardown(motor_tool, it_teardown),
+	    cmocka_unit_test_teardown(acks_and_rates, it_teardown),
+	    cmocka_unit_test_teardown(motor_tool, it_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,8 @@ static pid_t spawn_remote(const char *db, const char *const *extra)
 	snprintf(link_name, sizeof(link_name), "it-%d-%d", (int)getpid(), ++seq);
 	pid_t pid = fork();
 	if (pid == 0) {
-		const char *argv[32] = {amplink_bin, "remote", "--link", link_name, "--doorbell", db};
+		const char *argv[32] = {amplink_bin, "remote",	   "--link",
+					link_name,   "--doorbell", db};
 		int n = 6;
 		for (int i = 0; extra && extra[i] && n < 30; i++)
 			argv[n++] = extra[i];
@@ -68,8 +69,11 @@ static void reap(pid_t pid, bool kill_it)
 
 static struct al_posix_link *open_host(enum al_doorbell_kind db, bool any)
 {
-	struct al_posix_cfg c = {.name = link_name, .role = VIRTIO_DEV_DRIVER, .doorbell = db,
-				 .doorbell_any = any, .ns_bind_cb = al_services_ns_bind};
+	struct al_posix_cfg c = {.name = link_name,
+				 .role = VIRTIO_DEV_DRIVER,
+				 .doorbell = db,
+				 .doorbell_any = any,
+				 .ns_bind_cb = al_services_ns_bind};
 	struct al_posix_link *l = NULL;
 	int rc = al_posix_open(&c, &l);
 	assert_int_equal(rc, 0);
@@ -86,9 +90,8 @@ static void close_host(struct al_posix_link *l)
 static struct al_channel *chan(struct al_posix_link *l, const char *name)
 {
 	struct al_channel *ch = NULL;
-	assert_int_equal(al_channel_open(al_posix_rdev(l), name, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
-					 5000, &ch),
-			 0);
+	assert_int_equal(
+	    al_channel_open(al_posix_rdev(l), name, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch), 0);
 	return ch;
 }
 
@@ -133,7 +136,7 @@ static void echo_adaptive(void **s)
 }
 
 /* 4 threads x 3 endpoints sending at once: no loss, no reordering. */
-#define WRITERS 4
+#define WRITERS	   4
 #define PER_WRITER 1500
 static struct al_channel *chs[3];
 static void *writer(void *arg)
@@ -166,7 +169,7 @@ static void threads_4x3(void **s)
 {
 	(void)s;
 	pid_t pid = spawn_remote("futex", (const char *const[]){"--once", "--service", "svc-b",
-								  "--service", "svc-c", NULL});
+								"--service", "svc-c", NULL});
 	struct al_posix_link *l = open_host(AL_DB_FUTEX, true);
 	const char *names[3] = {"rpmsg-openamp-demo-channel", "svc-b", "svc-c"};
 	for (int c = 0; c < 3; c++)
@@ -241,8 +244,10 @@ static void host_killed(void **s)
 	pid_t pid = spawn_remote("adaptive", NULL);
 	pid_t child = fork();
 	if (child == 0) {
-		struct al_posix_cfg c = {.name = link_name, .role = VIRTIO_DEV_DRIVER,
-					 .doorbell_any = true, .ns_bind_cb = al_services_ns_bind};
+		struct al_posix_cfg c = {.name = link_name,
+					 .role = VIRTIO_DEV_DRIVER,
+					 .doorbell_any = true,
+					 .ns_bind_cb = al_services_ns_bind};
 		struct al_posix_link *l;
 		if (al_posix_open(&c, &l))
 			_exit(1);
@@ -251,7 +256,8 @@ static void host_killed(void **s)
 				    RPMSG_ADDR_ANY, 5000, &ch))
 			_exit(1);
 		for (;;) /* traffic until killed */
-			(void)al_channel_write(ch, "x", 1, 1000), (void)al_channel_read(ch, &c, 1, NULL, 1000);
+			(void)al_channel_write(ch, "x", 1, 1000),
+			    (void)al_channel_read(ch, &c, 1, NULL, 1000);
 	}
 	usleep(300 * 1000);
 	kill(child, SIGKILL);
@@ -274,7 +280,9 @@ static void refusals(void **s)
 	(void)s;
 	pid_t pid = spawn_remote("futex", NULL);
 	struct al_posix_link *l = open_host(AL_DB_FUTEX, false);
-	struct al_posix_cfg c = {.name = link_name, .role = VIRTIO_DEV_DRIVER, .doorbell_any = true,
+	struct al_posix_cfg c = {.name = link_name,
+				 .role = VIRTIO_DEV_DRIVER,
+				 .doorbell_any = true,
 				 .connect_timeout_ms = 2000};
 	struct al_posix_link *l2 = NULL;
 	assert_int_equal(al_posix_open(&c, &l2), AL_EPERM);
@@ -330,7 +338,8 @@ static void idle_cpu(void **s)
 	(void)s;
 	const enum al_doorbell_kind kinds[] = {AL_DB_EVENTFD, AL_DB_FUTEX, AL_DB_ADAPTIVE};
 	for (int k = 0; k < 3; k++) {
-		pid_t pid = spawn_remote(al_doorbell_name(kinds[k]), (const char *const[]){"--once", NULL});
+		pid_t pid =
+		    spawn_remote(al_doorbell_name(kinds[k]), (const char *const[]){"--once", NULL});
 		struct al_posix_link *l = open_host(kinds[k], false);
 		struct al_channel *ch = chan(l, "rpmsg-openamp-demo-channel");
 		usleep(200 * 1000); /* settle */
@@ -338,7 +347,8 @@ static void idle_cpu(void **s)
 		uint64_t t0 = now_ms();
 		usleep(2000 * 1000);
 		double wall = (double)(now_ms() - t0) / 1000.0;
-		double h = (cpu_s_of(getpid()) - h0) / wall * 100.0, r = (cpu_s_of(pid) - r0) / wall * 100.0;
+		double h = (cpu_s_of(getpid()) - h0) / wall * 100.0,
+		       r = (cpu_s_of(pid) - r0) / wall * 100.0;
 		print_message("idle %-8s host %.2f%% remote %.2f%% CPU over %.1f s\n",
 			      al_doorbell_name(kinds[k]), h, r, wall);
 		assert_true(h >= 0 && h < 1.0);
@@ -363,7 +373,8 @@ static int count_dir(const char *path)
 }
 static void *remote_side(void *arg)
 {
-	struct al_posix_cfg c = {.name = link_name, .role = VIRTIO_DEV_DEVICE, .doorbell = AL_DB_EVENTFD};
+	struct al_posix_cfg c = {
+	    .name = link_name, .role = VIRTIO_DEV_DEVICE, .doorbell = AL_DB_EVENTFD};
 	struct al_posix_link *l = NULL;
 	if (al_posix_open(&c, &l) == 0)
 		al_posix_wait_down(l, 5000);
@@ -399,7 +410,6 @@ static void no_leaks(void **s)
 	assert_int_equal(count_dir("/dev/shm"), shm0);
 }
 
-
 /* The OpenAMP profile between two amplink processes: the exact layout of
  * OpenAMP's Linux reference machine, the socket doorbell, no stale files. */
 static void openamp_profile(void **s)
@@ -408,10 +418,14 @@ static void openamp_profile(void **s)
 	char shm[96], ev[96];
 	snprintf(shm, sizeof(shm), "/dev/shm/it-oa-%d.shm", (int)getpid());
 	snprintf(ev, sizeof(ev), "/tmp/it-oa-%d.event", (int)getpid());
-	pid_t pid = spawn_remote("eventfd", (const char *const[]){"--once", "--profile", "openamp",
-								  "--shm", shm, "--event", ev, NULL});
-	struct al_posix_cfg c = {.role = VIRTIO_DEV_DRIVER, .profile = AL_PROFILE_OPENAMP,
-				 .shm_path = shm, .event_path = ev, .ns_bind_cb = al_services_ns_bind};
+	pid_t pid =
+	    spawn_remote("eventfd", (const char *const[]){"--once", "--profile", "openamp", "--shm",
+							  shm, "--event", ev, NULL});
+	struct al_posix_cfg c = {.role = VIRTIO_DEV_DRIVER,
+				 .profile = AL_PROFILE_OPENAMP,
+				 .shm_path = shm,
+				 .event_path = ev,
+				 .ns_bind_cb = al_services_ns_bind};
 	struct al_posix_link *l = NULL;
 	assert_int_equal(al_posix_open(&c, &l), 0);
 	const struct al_rsc_table_rpmsg *t = al_posix_rvdev(l)->shm.va;
@@ -463,12 +477,17 @@ int main(int argc, char **argv)
 	amplink_bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(echo_eventfd, it_teardown), cmocka_unit_test_teardown(echo_futex, it_teardown),
-		cmocka_unit_test_teardown(echo_poll, it_teardown),    cmocka_unit_test_teardown(echo_adaptive, it_teardown),
-		cmocka_unit_test_teardown(threads_4x3, it_teardown),  cmocka_unit_test_teardown(remote_killed, it_teardown),
-		cmocka_unit_test_teardown(host_killed, it_teardown),  cmocka_unit_test_teardown(refusals, it_teardown),
-		cmocka_unit_test_teardown(openamp_profile, it_teardown),
-		cmocka_unit_test_teardown(idle_cpu, it_teardown),     cmocka_unit_test_teardown(no_leaks, it_teardown),
+	    cmocka_unit_test_teardown(echo_eventfd, it_teardown),
+	    cmocka_unit_test_teardown(echo_futex, it_teardown),
+	    cmocka_unit_test_teardown(echo_poll, it_teardown),
+	    cmocka_unit_test_teardown(echo_adaptive, it_teardown),
+	    cmocka_unit_test_teardown(threads_4x3, it_teardown),
+	    cmocka_unit_test_teardown(remote_killed, it_teardown),
+	    cmocka_unit_test_teardown(host_killed, it_teardown),
+	    cmocka_unit_test_teardown(refusals, it_teardown),
+	    cmocka_unit_test_teardown(openamp_profile, it_teardown),
+	    cmocka_unit_test_teardown(idle_cpu, it_teardown),
+	    cmocka_unit_test_teardown(no_leaks, it_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

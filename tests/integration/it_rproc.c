@@ -151,8 +151,8 @@ static struct al_rproc *start_fw(bool restart, uint32_t hb_ms)
 	int rc = al_rproc_start(&c, &rp, why, sizeof(why));
 	if (rc)
 		fail_msg("al_rproc_start: %d %s", rc, why);
-	assert_int_equal(al_rproc_ept_add(rp, &echo_ept, "rpmsg-openamp-demo-channel", echo_cb, NULL),
-			 0);
+	assert_int_equal(
+	    al_rproc_ept_add(rp, &echo_ept, "rpmsg-openamp-demo-channel", echo_cb, NULL), 0);
 	assert_int_equal(al_rproc_wait_bound(rp, &echo_ept, 5000), 0);
 	return rp;
 }
@@ -200,8 +200,8 @@ static void sigkill_x20_under_traffic(void **s)
 	int maps2 = count_maps();
 	print_message("20 SIGKILLs in %.1f s: %u crashes, %u recoveries, %lu echoes, %lu sends "
 		      "refused with AL_ENOLINK during outages, %lu late/unexpected echoes\n",
-		      (double)(now_ms() - t0) / 1000.0, st.crashes, st.recoveries, echo_count() - e0,
-		      enolink - n0, bad_echo);
+		      (double)(now_ms() - t0) / 1000.0, st.crashes, st.recoveries,
+		      echo_count() - e0, enolink - n0, bad_echo);
 	print_message("fds %d -> %d, threads %d -> %d, maps lines %d -> %d\n", fd1, fd2, thr1, thr2,
 		      maps1, maps2);
 	assert_int_equal(st.crashes, 21);
@@ -318,8 +318,8 @@ static void cli(void **s)
 	snprintf(name, sizeof(name), "it-%d", (int)getpid());
 	pid_t pid = fork();
 	if (pid == 0) {
-		execl(amplink_bin, amplink_bin, "rproc", "start", fw_bin, "--restart", "--name", name,
-		      "--heartbeat", "200", (char *)NULL);
+		execl(amplink_bin, amplink_bin, "rproc", "start", fw_bin, "--restart", "--name",
+		      name, "--heartbeat", "200", (char *)NULL);
 		_exit(127);
 	}
 	snprintf(cmd, sizeof(cmd), "%s rproc status --name %s", amplink_bin, name);
@@ -353,11 +353,11 @@ int main(int argc, char **argv)
 	fw_bin = argv[2];
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(refused_firmware),
-		cmocka_unit_test(outage_errors),
-		cmocka_unit_test(heartbeat_sigstop),
-		cmocka_unit_test(sigkill_x20_under_traffic),
-		cmocka_unit_test(cli),
+	    cmocka_unit_test(refused_firmware),
+	    cmocka_unit_test(outage_errors),
+	    cmocka_unit_test(heartbeat_sigstop),
+	    cmocka_unit_test(sigkill_x20_under_traffic),
+	    cmocka_unit_test(cli),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,16 +39,16 @@ static void lb_wait(void *ctx, uint32_t timeout_ms)
 }
 
 const struct al_port_ops al_loopback_ops = {
-	.notify = lb_notify,
-	.time_ms = lb_time,
-	.wait = lb_wait,
+    .notify = lb_notify,
+    .time_ms = lb_time,
+    .wait = lb_wait,
 };
 
 int al_loopback_init(struct al_loopback *lb, void *mem, size_t size,
 		     const struct al_layout_cfg *cfg)
 {
 	static const struct al_layout_cfg def = {
-		16, 16, 512, (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX)};
+	    16, 16, 512, (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX)};
 	if (!lb || !mem)
 		return AL_EINVAL;
 	memset(lb, 0, sizeof(*lb));
@@ -63,9 +63,9 @@ int al_loopback_init(struct al_loopback *lb, void *mem, size_t size,
 	rc = al_layout_write_rsc(&lb->shm, &lb->layout, &lb->cfg);
 	if (rc)
 		return rc;
-	rpmsg_virtio_init_shm_pool(&lb->pool,
-				   al_shm_da_to_va(&lb->shm, lb->layout.pool_da, lb->layout.pool_size),
-				   lb->layout.pool_size);
+	rpmsg_virtio_init_shm_pool(
+	    &lb->pool, al_shm_da_to_va(&lb->shm, lb->layout.pool_da, lb->layout.pool_size),
+	    lb->layout.pool_size);
 	struct al_loopback_side *sides[2] = {&lb->drv, &lb->dev};
 	for (unsigned i = 0; i < 2; i++) {
 		struct al_loopback_side *s = sides[i];
@@ -81,8 +81,7 @@ int al_loopback_init(struct al_loopback *lb, void *mem, size_t size,
 	return 0;
 }
 
-int al_loopback_start(struct al_loopback *lb, rpmsg_ns_bind_cb drv_bind,
-		      rpmsg_ns_bind_cb dev_bind)
+int al_loopback_start(struct al_loopback *lb, rpmsg_ns_bind_cb drv_bind, rpmsg_ns_bind_cb dev_bind)
 {
 	int rc = rpmsg_init_vdev(&lb->dev.rvdev, &lb->dev.vdev, dev_bind, &lb->shm, NULL);
 	if (rc == 0)

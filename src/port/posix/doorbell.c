@@ -132,7 +132,7 @@ int al_db_wait(struct al_doorbell *db, int watch_fd, int timeout_ms, bool *watch
 	uint32_t *ctr = &db->ctl->db[db->me];
 	uint32_t *sleeping = &db->ctl->sleeping[db->me];
 	uint64_t start = now_ns();
-	uint64_t spin_ns = db->kind == AL_DB_POLL	  ? (uint64_t)timeout_ms * 1000000u
+	uint64_t spin_ns = db->kind == AL_DB_POLL	? (uint64_t)timeout_ms * 1000000u
 			   : db->kind == AL_DB_ADAPTIVE ? (uint64_t)db->spin_us * 1000u
 							: 0;
 	/* Spin phase: a doorbell seen here costs no syscall at all. */

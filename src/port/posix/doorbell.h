@@ -14,14 +14,14 @@ struct al_db_ctl {
 	uint32_t magic; /* AL_CTL_MAGIC */
 	uint32_t version;
 	uint64_t session;     /* random per region: tells a restarted remote */
-	uint32_t db[2];       /* doorbell counter, indexed by the receiver's role */
+	uint32_t db[2];	      /* doorbell counter, indexed by the receiver's role */
 	uint32_t sleeping[2]; /* receiver asleep in FUTEX_WAIT on db[role] */
 	uint32_t rsc_offset;  /* where the resource table starts */
 	uint32_t region_size;
 };
-#define AL_CTL_MAGIC 0x4b4c4d41u /* "AMLK" */
+#define AL_CTL_MAGIC   0x4b4c4d41u /* "AMLK" */
 #define AL_CTL_VERSION 1u
-#define AL_CTL_PAGE 4096u
+#define AL_CTL_PAGE    4096u
 
 struct al_doorbell {
 	enum al_doorbell_kind kind;

@@ -3,9 +3,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,12 +88,12 @@ static void p_wake(void *ctx)
 }
 
 static const struct al_port_ops posix_ops = {
-	.notify = p_notify,
-	.lock = p_lock,
-	.unlock = p_unlock,
-	.time_ms = p_time,
-	.wait = p_wait,
-	.wake = p_wake,
+    .notify = p_notify,
+    .lock = p_lock,
+    .unlock = p_unlock,
+    .time_ms = p_time,
+    .wait = p_wait,
+    .wake = p_wake,
 };
 
 /* ---- names -------------------------------------------------------------------- */
@@ -226,7 +226,8 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 	if (!l->cfg.connect_timeout_ms)
 		l->cfg.connect_timeout_ms = 5000;
 	if (!l->cfg.spin_us)
-		l->cfg.spin_us = 250; /* above this VM's futex wake-up (~50-100 us): see docs/performance.md */
+		l->cfg.spin_us =
+		    250; /* above this VM's futex wake-up (~50-100 us): see docs/performance.md */
 	if (!l->cfg.shm_path)
 		l->cfg.shm_path = "/dev/shm/openamp.shm";
 	if (!l->cfg.event_path)
@@ -320,7 +321,8 @@ static int open_remote(struct al_posix_link *l)
 	if (!l->shadows)
 		return fail(l, AL_ENOMEM, "%s", "out of memory");
 	struct rpmsg_virtio_config vc = {lc.buf_size, lc.buf_size, false};
-	rc = rpmsg_init_vdev_with_config(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, NULL, &vc);
+	rc =
+	    rpmsg_init_vdev_with_config(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, NULL, &vc);
 	if (rc)
 		return fail(l, rc, "device init failed: %s", al_strerror(rc));
 
@@ -351,10 +353,11 @@ static int open_remote(struct al_posix_link *l)
 		w.buf_size = lc.buf_size;
 		w.region_size = (uint32_t)l->size;
 		w.session = ctl->session;
-		if (n != (int)sizeof(h) || memcmp(h.magic, AL_RV_MAGIC, 8) || h.version != AL_RV_VERSION) {
+		if (n != (int)sizeof(h) || memcmp(h.magic, AL_RV_MAGIC, 8) ||
+		    h.version != AL_RV_VERSION) {
 			w.status = AL_EINIT;
-			snprintf(w.reason, sizeof(w.reason), "bad hello (not an amplink host of version %u)",
-				 AL_RV_VERSION);
+			snprintf(w.reason, sizeof(w.reason),
+				 "bad hello (not an amplink host of version %u)", AL_RV_VERSION);
 		} else if (!h.doorbell_any && h.doorbell != w.doorbell) {
 			w.status = AL_EINIT;
 			snprintf(w.reason, sizeof(w.reason),
@@ -363,15 +366,17 @@ static int open_remote(struct al_posix_link *l)
 		} else if ((h.num && h.num != w.num) || (h.buf_size && h.buf_size != w.buf_size)) {
 			w.status = AL_EINIT;
 			char want[48];
-			snprintf(want, sizeof(want), "%u-entry rings of %u-byte buffers", h.num ? h.num : w.num,
-				 h.buf_size ? h.buf_size : w.buf_size);
-			snprintf(w.reason, sizeof(w.reason),
-				 "layout mismatch: remote has %u-entry rings of %u-byte buffers, host "
-				 "expects %s",
-				 w.num, w.buf_size, want);
+			snprintf(want, sizeof(want), "%u-entry rings of %u-byte buffers",
+				 h.num ? h.num : w.num, h.buf_size ? h.buf_size : w.buf_size);
+			snprintf(
+			    w.reason, sizeof(w.reason),
+			    "layout mismatch: remote has %u-entry rings of %u-byte buffers, host "
+			    "expects %s",
+			    w.num, w.buf_size, want);
 		}
 		if (w.status) {
-			fprintf(stderr, "amplink: link '%s': refused a host: %s\n", l->name, w.reason);
+			fprintf(stderr, "amplink: link '%s': refused a host: %s\n", l->name,
+				w.reason);
 			(void)al_rv_send(fd, &w, sizeof(w), NULL, 0);
 			close(fd);
 			continue;
@@ -399,7 +404,8 @@ static int pool_start(const uint8_t *vd, size_t size, uint64_t *start, uint32_t 
 		memcpy(&da, v + AL_RSC_VRING_DA, 4);
 		memcpy(&al, v + AL_RSC_VRING_ALIGN, 4);
 		memcpy(&num, v + AL_RSC_VRING_NUM, 4);
-		if (num == 0 || num > AL_VRING_MAX_NUM || al == 0 || al > 0x10000 || (al & (al - 1)))
+		if (num == 0 || num > AL_VRING_MAX_NUM || al == 0 || al > 0x10000 ||
+		    (al & (al - 1)))
 			return -1;
 		uint64_t e = (uint64_t)da + vring_size(num, al);
 		end = e > end ? e : end;
@@ -421,7 +427,8 @@ static int open_host(struct al_posix_link *l)
 	uint64_t start = mono_ms();
 	for (;;) {
 		uint64_t el = mono_ms() - start;
-		uint32_t left = el < l->cfg.connect_timeout_ms ? l->cfg.connect_timeout_ms - (uint32_t)el : 1;
+		uint32_t left =
+		    el < l->cfg.connect_timeout_ms ? l->cfg.connect_timeout_ms - (uint32_t)el : 1;
 		int rc = open_host_once(l, left);
 		if (rc != AL_EAGAIN)
 			return rc;
@@ -516,7 +523,9 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 					 &vc);
 	if (rc)
 		return fail(l, rc, "link set-up failed: %s",
-			    rpmsg_virtio_broken_reason(&l->rvdev) ? rpmsg_virtio_broken_reason(&l->rvdev) : al_strerror(rc));
+			    rpmsg_virtio_broken_reason(&l->rvdev)
+				? rpmsg_virtio_broken_reason(&l->rvdev)
+				: al_strerror(rc));
 	l->up_reported = true;
 	rc = start_threads(l);
 	event(l, AL_EV_UP, NULL);
@@ -526,13 +535,13 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 /* ---- OpenAMP profile ---------------------------------------------------------
  * The layout of OpenAMP's Linux user-space reference machine, fixed by its
  * sources and reproduced here so that either side may be OpenAMP. */
-#define OA_SHM_SIZE 0x80000u
-#define OA_VRING0 0x4000u
-#define OA_VRING1 0x8000u
+#define OA_SHM_SIZE    0x80000u
+#define OA_VRING0      0x4000u
+#define OA_VRING1      0x8000u
 #define OA_VRING_ALIGN 0x1000u
-#define OA_VRING_NUM 256u
-#define OA_BUF_BASE 0x10000u
-#define OA_BUF_SIZE 0x40000u
+#define OA_VRING_NUM   256u
+#define OA_BUF_BASE    0x10000u
+#define OA_BUF_SIZE    0x40000u
 
 static int map_file(struct al_posix_link *l, int flags)
 {
@@ -564,7 +573,7 @@ static int open_remote_openamp(struct al_posix_link *l)
 	l->unlink_files = true;
 	memset(l->mem, 0, l->size); /* never trust what a previous run left */
 	const struct al_rsc_table_rpmsg t = AL_RSC_TABLE_RPMSG_INIT(
-		OA_VRING0, OA_VRING1, OA_VRING_NUM, OA_VRING_ALIGN, 1u << VIRTIO_RPMSG_F_NS);
+	    OA_VRING0, OA_VRING1, OA_VRING_NUM, OA_VRING_ALIGN, 1u << VIRTIO_RPMSG_F_NS);
 	memcpy(l->mem, &t, sizeof(t));
 	((struct al_rsc_table_rpmsg *)(void *)l->mem)->vring[0].notifyid = 1;
 	((struct al_rsc_table_rpmsg *)(void *)l->mem)->vring[1].notifyid = 2;
@@ -582,7 +591,8 @@ static int open_remote_openamp(struct al_posix_link *l)
 	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
-	if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l->lfd, 2) < 0)
+	if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(l->lfd, 2) < 0)
 		return fail(l, AL_EINIT, "cannot listen on the event socket: %s", strerror(errno));
 	l->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->cfd = al_rv_accept(l->lfd, (int)l->cfg.connect_timeout_ms);
@@ -632,7 +642,9 @@ static int open_host_openamp(struct al_posix_link *l)
 	rc = rpmsg_init_vdev(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, &l->pool);
 	if (rc)
 		return fail(l, rc, "link set-up failed: %s",
-			    rpmsg_virtio_broken_reason(&l->rvdev) ? rpmsg_virtio_broken_reason(&l->rvdev) : al_strerror(rc));
+			    rpmsg_virtio_broken_reason(&l->rvdev)
+				? rpmsg_virtio_broken_reason(&l->rvdev)
+				: al_strerror(rc));
 	l->up_reported = true;
 	rc = start_threads(l);
 	event(l, AL_EV_UP, NULL);
@@ -641,8 +653,8 @@ static int open_host_openamp(struct al_posix_link *l)
 
 int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out)
 {
-	if (!cfg || !out || cfg->role > VIRTIO_DEV_DEVICE || (unsigned)cfg->doorbell > AL_DB_ADAPTIVE ||
-	    (unsigned)cfg->profile > AL_PROFILE_OPENAMP)
+	if (!cfg || !out || cfg->role > VIRTIO_DEV_DEVICE ||
+	    (unsigned)cfg->doorbell > AL_DB_ADAPTIVE || (unsigned)cfg->profile > AL_PROFILE_OPENAMP)
 		return AL_EINVAL;
 	*out = NULL;
 	struct al_posix_link *l = link_new(cfg);

@@ -112,7 +112,9 @@ int al_rv_recv(int fd, void *msg, size_t len, int *fds, int *nfds, int timeout_m
 		char buf[CMSG_SPACE(sizeof(int) * AL_RV_MAX_FDS)];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n < 0)

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AL_RV_MAGIC "AMPLINK1"
+#define AL_RV_MAGIC   "AMPLINK1"
 #define AL_RV_VERSION 1u
 #define AL_RV_MAX_FDS 3
 
@@ -16,7 +16,7 @@ struct al_hello { /* host -> remote */
 	uint32_t version;
 	uint32_t doorbell; /* enum al_doorbell_kind wanted */
 	uint32_t doorbell_any;
-	uint32_t num;      /* 0: any */
+	uint32_t num;	   /* 0: any */
 	uint32_t buf_size; /* 0: any */
 };
 
