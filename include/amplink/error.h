@@ -25,8 +25,7 @@ extern "C" {
 #define AL_EBROKEN   (AL_ERR_BASE - 10) /* the peer corrupted shared memory; link is dead */
 #define AL_EAGAIN    (AL_ERR_BASE - 11) /* nothing to do now, try again later */
 #define AL_ENOLINK   (AL_ERR_BASE - 12) /* the peer is gone (crashed, reset, disconnected) */
-#define AL_EPROTO    (AL_ERR_BASE - 13) /* malformed or out-of-sequence data (e.g. a lost fragment) \
-					 */
+#define AL_EPROTO    (AL_ERR_BASE - 13) /* malformed or out-of-sequence data (lost fragment) */
 
 /** Turn an amplink error code into a short English sentence.
  *  Any context; never returns NULL (unknown codes give "unknown error"). */
