@@ -15,7 +15,10 @@
  *                 FWB_BATCH messages (or when the host's buffers run out);
  *                 REPORT {n, errors} after the last;
  *      ECHO       check each data message and send it back from the
- *                 interrupt handler (no queue, no main loop).
+ *                 interrupt handler (no queue, no main loop);
+ *      STATS      answer at once {le32 FWB_MAGIC | FWB_STATS, then the
+ *                 le32 counters of enum fwb_stat} (FWB_STATS_LEN bytes),
+ *                 counted since boot, for doorbells per message.
  * 2. The raw ring baseline: struct fwb_raw at FWB_RAW_OFF in the shared
  *    RAM, two single-producer single-consumer rings of FWB_RAW_SLOTS slots,
  *    no protocol; its doorbell is UART2, a byte >= 0x80 meaning "look at
@@ -35,8 +38,19 @@
 #define FWB_SERVICE "amplink-bench"
 #define FWB_MAGIC   0xB3C40000u
 #define FWB_CTL_LEN 12u
-enum { FWB_SINK = 1, FWB_SOURCE = 2, FWB_ECHO = 3, FWB_REPORT = 4 };
+enum { FWB_SINK = 1, FWB_SOURCE = 2, FWB_ECHO = 3, FWB_REPORT = 4, FWB_STATS = 5 };
 #define FWB_BATCH 32u /* firmware sends per doorbell in SOURCE mode */
+/* The STATS answer, after its magic word. */
+enum fwb_stat {
+	FWB_ST_RINGS,	   /* doorbells the core rang (UART1 writes) */
+	FWB_ST_RINGS_FREE, /* ... of which inside rpmsg_queue_nocopy_free() */
+	FWB_ST_DOORBELLS,  /* doorbell interrupts that drained the ring */
+	FWB_ST_WAITS,	   /* main-loop sleeps (al_baremetal_wait) */
+	FWB_ST_RX,	   /* messages delivered to an endpoint */
+	FWB_ST_TX,	   /* messages sent */
+	FWB_ST_N
+};
+#define FWB_STATS_LEN (4u * (1u + FWB_ST_N))
 
 /* Data message `seq`: 32-bit little-endian words, word 0 = seq, word k =
  * seq * 0x9E3779B1 + k * 0x85EBCA77 (a short last word is cut). Both ends

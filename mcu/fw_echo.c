@@ -77,17 +77,23 @@ static const struct al_rsc_table_rpmsg expected_table = FW_RSC_INIT;
 /* Doorbells to the host go through fw_notify(): the source loop of the
  * benchmark holds them back while it sends a batch and rings once after. */
 static volatile uint32_t kick_defer, kick_pending;
+/* For the bench's STATS: doorbells rung (those rung while the main loop
+ * gives a queued buffer back counted apart), main-loop sleeps. */
+static volatile uint32_t n_rings, n_rings_free, n_waits;
 static void fw_notify(void *ctx, uint32_t notifyid)
 {
-	if (kick_defer)
+	if (kick_defer) {
 		kick_pending = 1;
-	else
+	} else {
+		n_rings++;
 		board_doorbell_ring(ctx, notifyid);
+	}
 }
 static void kick_flush(void)
 {
 	if (kick_pending) {
 		kick_pending = 0;
+		n_rings++;
 		board_doorbell_ring(NULL, 0);
 	}
 }
@@ -118,12 +124,30 @@ static void bench_report(uint32_t dst)
 	(void)rpmsg_lite_send(rl, bench_ept, dst, (char *)m, sizeof(m), RL_DONT_BLOCK);
 }
 
+static void bench_stats(uint32_t dst)
+{
+	struct rpmsg_stats st;
+	rpmsg_get_stats(&rpmsg_lite_rvdev(rl)->rdev, &st);
+	uint32_t m[1 + FWB_ST_N] = {FWB_MAGIC | FWB_STATS};
+	m[1 + FWB_ST_RINGS] = n_rings;
+	m[1 + FWB_ST_RINGS_FREE] = n_rings_free;
+	m[1 + FWB_ST_DOORBELLS] = st.kicks_rx;
+	m[1 + FWB_ST_WAITS] = n_waits;
+	m[1 + FWB_ST_RX] = st.rx_msgs;
+	m[1 + FWB_ST_TX] = st.tx_msgs;
+	(void)rpmsg_lite_send(rl, bench_ept, dst, (char *)m, sizeof(m), RL_DONT_BLOCK);
+}
+
 /* Receive context (the doorbell interrupt): nothing is queued or copied
  * except what ECHO sends back. */
 static int32_t bench_cb(void *payload, uint32_t len, uint32_t src, void *priv)
 {
 	(void)priv;
 	const uint8_t *p = payload;
+	if (len == FWB_CTL_LEN && rd32(p) == (FWB_MAGIC | FWB_STATS)) {
+		bench_stats(src);
+		return RL_RELEASE;
+	}
 	if (len == FWB_CTL_LEN && (rd32(p) & 0xFFFF0000u) == FWB_MAGIC) {
 		b_count = b_errors = 0;
 		b_target = rd32(p + 4);
@@ -342,14 +366,18 @@ int main(void)
 		 * slept over) */
 		rc = rpmsg_queue_recv_nocopy(rl, q, &src, &data, &len, RL_DONT_BLOCK);
 		if (rc != RL_SUCCESS) {
-			if (b_mode == FWB_SOURCE)
+			if (b_mode == FWB_SOURCE) {
 				bench_source();
-			else
+			} else {
+				n_waits++;
 				al_baremetal_wait(&port, AL_WAIT_FOREVER);
+			}
 			continue;
 		}
 		rc = rpmsg_lite_send(rl, ept, src, data, len, RL_BLOCK);
+		uint32_t rung = n_rings;
 		(void)rpmsg_queue_nocopy_free(rl, data);
+		n_rings_free += n_rings - rung;
 		if (rc != RL_SUCCESS) {
 			board_puts("fw_echo: send failed: ");
 			board_put_hex((uint32_t)rc);

@@ -20,7 +20,12 @@
  *     and source (core -> host: zero-copy sends, one doorbell per
  *     FWB_BATCH);
  *   - the ratios against the same-run baselines, and against the raw ring
- *     figure of ../shared/qemu-cortex-m.md (1.5-2.1 M msg/s, 64 per kick). */
+ *     figure of ../shared/qemu-cortex-m.md (1.5-2.1 M msg/s, 64 per kick);
+ *   - doorbells per round trip of the two 16-byte latency runs, each way:
+ *     rung by the core (UART1 writes; those rung while the main loop gives
+ *     the queued buffer back counted apart), doorbell interrupts the core
+ *     served, main-loop sleeps, and the host's kicks and doorbell wake-ups
+ *     (the link's rpmsg_stats on both sides; FWB_STATS). */
 #define _GNU_SOURCE
 #include "rproc_tools.h"
 
@@ -286,6 +291,8 @@ struct bsvc {
 	uint32_t rep_count, rep_errors, rep_ms, rep_wait_ms;
 	bool done;
 	int err;
+	uint32_t st[FWB_ST_N]; /* the last FWB_STATS answer */
+	bool have_st;
 };
 
 static void b_finish(struct bsvc *b, int err)
@@ -313,6 +320,15 @@ static int on_bench(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t
 	const uint8_t *p = data;
 	if (!b)
 		return RPMSG_SUCCESS;
+	if (len == FWB_STATS_LEN && fwb_seq(p) == (FWB_MAGIC | FWB_STATS)) {
+		pthread_mutex_lock(&b->mu);
+		for (uint32_t i = 0; i < FWB_ST_N; i++)
+			b->st[i] = fwb_seq(p + 4 + 4 * i);
+		b->have_st = true;
+		pthread_cond_signal(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		return RPMSG_SUCCESS;
+	}
 	if (len >= FWB_CTL_LEN && fwb_seq(p) == (FWB_MAGIC | FWB_REPORT)) {
 		pthread_mutex_lock(&b->mu);
 		b->rep_count = fwb_seq(p + 4);
@@ -378,6 +394,49 @@ static int b_ctl(struct bsvc *b, uint32_t cmd, uint32_t a, uint32_t c)
 	uint32_t m[3] = {FWB_MAGIC | cmd, a, c};
 	int rc = al_rproc_send(b->rp, &b->ept, m, sizeof(m), 1000);
 	return rc == (int)sizeof(m) ? 0 : rc < 0 ? rc : AL_EPROTO;
+}
+
+/* Doorbell counters of both sides, for per-message figures. */
+struct dbsnap {
+	uint32_t core[FWB_ST_N];
+	struct rpmsg_stats host;
+};
+
+/* The core's counters (FWB_STATS) and the host's link counters; 0 or an
+ * error. Not during a run. */
+static int snap(struct bsvc *b, struct dbsnap *s)
+{
+	pthread_mutex_lock(&b->mu);
+	b->have_st = false;
+	uint32_t m[3] = {FWB_MAGIC | FWB_STATS, 0, 0};
+	int rc = al_rproc_send(b->rp, &b->ept, m, sizeof(m), 1000);
+	rc = rc == (int)sizeof(m) ? 0 : rc < 0 ? rc : AL_EPROTO;
+	struct timespec dl;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += 5;
+	while (rc == 0 && !b->have_st)
+		if (pthread_cond_timedwait(&b->cv, &b->mu, &dl) == ETIMEDOUT)
+			rc = AL_ETIMEDOUT;
+	memcpy(s->core, b->st, sizeof(s->core));
+	pthread_mutex_unlock(&b->mu);
+	rpmsg_get_stats(b->ept.rdev, &s->host);
+	return rc;
+}
+
+/* Per round trip between two snapshots, as a JSON object. */
+static void print_db(const char *name, const struct dbsnap *a, const struct dbsnap *z, uint32_t n,
+		     const char *end)
+{
+	double d = n ? n : 1;
+#define DC(i) ((z->core[i] - a->core[i]) / d)
+#define DH(f) ((z->host.f - a->host.f) / d)
+	printf("  \"%s\": {\"core_rings\": %.3f, \"core_rings_in_release\": %.3f,\n"
+	       "    \"core_doorbell_irqs\": %.3f, \"core_main_loop_sleeps\": %.3f,\n"
+	       "    \"host_kicks\": %.3f, \"host_doorbell_wakeups\": %.3f}%s\n",
+	       name, DC(FWB_ST_RINGS), DC(FWB_ST_RINGS_FREE), DC(FWB_ST_DOORBELLS),
+	       DC(FWB_ST_WAITS), DH(kicks_tx), DH(kicks_rx), end);
+#undef DC
+#undef DH
 }
 
 /* One bench-service run: `mode`, `n` messages of 16 bytes (`window` in
@@ -495,12 +554,14 @@ int rproc_bench_run(struct al_rproc *rp, const char *raw_socket, const char *shm
 	}
 	uint64_t ns16, ns496, nsb, ns_ie1, ns_ie, ns_k, ns_s;
 	int rc;
+	struct dbsnap sq0, sq1, si0, si1; /* around the two 16-byte latency runs */
 	r.s = l16;
 	b.s = li16;
-	if ((rc = run_rpmsg(&r, 16, samples, 1, &ns16)) != 0 ||
+	if ((rc = snap(&b, &sq0)) != 0 || (rc = run_rpmsg(&r, 16, samples, 1, &ns16)) != 0 ||
+	    (rc = snap(&b, &sq1)) != 0 ||
 	    (r.s = l496, rc = run_rpmsg(&r, 496, samples, 1, &ns496)) != 0 ||
-	    (rc = run_rpmsg(&r, 16, nmsg / 2, WINDOW, &nsb)) != 0 ||
-	    (rc = b_run(&b, FWB_ECHO, samples, 1, &ns_ie1)) != 0 ||
+	    (rc = run_rpmsg(&r, 16, nmsg / 2, WINDOW, &nsb)) != 0 || (rc = snap(&b, &si0)) != 0 ||
+	    (rc = b_run(&b, FWB_ECHO, samples, 1, &ns_ie1)) != 0 || (rc = snap(&b, &si1)) != 0 ||
 	    (rc = b_run(&b, FWB_ECHO, nmsg, WINDOW, &ns_ie)) != 0 ||
 	    (rc = b_run(&b, FWB_SINK, nmsg, 0, &ns_k)) != 0 ||
 	    (rc = b_run(&b, FWB_SOURCE, nmsg, 0, &ns_s)) != 0) {
@@ -538,13 +599,14 @@ int rproc_bench_run(struct al_rproc *rp, const char *raw_socket, const char *shm
 	    "    \"host_to_core\": %.2f, \"core_to_host\": %.2f},\n"
 	    "  \"ratio_doc_raw_ring_1.5M_over_rpmsg\": {\"echo_isr\": %.2f, \"host_to_core\": "
 	    "%.2f,\n"
-	    "    \"core_to_host\": %.2f}\n"
-	    "}\n",
+	    "    \"core_to_host\": %.2f},\n",
 	    samples, raw50, raw99, a50, a99, ns16 / 1e3 / samples, b50, b99, ns496 / 1e3 / samples,
 	    i50, i99, ns_ie1 / 1e3 / samples, ratio(a50, raw50), ratio(b50, raw50),
 	    ratio(i50, raw50), FWB_RAW_SLOTS, nring, re, rk, rs, nmsg, WINDOW, qe, WINDOW, ie, k,
 	    FWB_BATCH, so, b.rep_ms, b.rep_wait_ms, ratio(re, qe), ratio(re, ie), ratio(rk, k),
 	    ratio(rs, so), ratio(1.5e6, ie), ratio(1.5e6, k), ratio(1.5e6, so));
+	print_db("doorbells_per_rtt_16B_queue_echo", &sq0, &sq1, samples, ",");
+	print_db("doorbells_per_rtt_16B_isr_echo", &si0, &si1, samples, "\n}");
 	fflush(stdout);
 	code = EXIT_OK;
 out:
