@@ -7,8 +7,8 @@
  * lives across boots (descriptor shadows, trace copy) is allocated once,
  * so a restart allocates nothing on the heap. */
 #define _GNU_SOURCE
-#include "amplink/posix_wait.h"
 #include "amplink/rproc.h"
+#include "amplink/posix_wait.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,14 +27,14 @@
 
 #include "amplink/elf.h"
 #include "amplink/rpmsg_virtio.h"
-#include "amplink/virtio_ring.h"
 #include "amplink/rsc_parse.h"
+#include "amplink/virtio_ring.h"
 
-#define MAX_EPTS 16
-#define MAX_SVCS 32
-#define MAX_DYN 32
-#define MAX_SHADOWS (2u * AL_VRING_MAX_NUM)
-#define TRACE_MAX 65536u
+#define MAX_EPTS	   16
+#define MAX_SVCS	   32
+#define MAX_DYN		   32
+#define MAX_SHADOWS	   (2u * AL_VRING_MAX_NUM)
+#define TRACE_MAX	   65536u
 #define RESTART_BACKOFF_MS 500u
 
 #if defined(__x86_64__)
@@ -74,7 +74,7 @@ struct al_rproc {
 	/* per boot */
 	uint8_t *mem;
 	size_t size;
-	uint64_t da;    /* device address of mem[0]: 0, or the backend's (qemu) */
+	uint64_t da;	/* device address of mem[0]: 0, or the backend's (qemu) */
 	bool byte_kick; /* kick_in is the backend's byte-stream doorbell (both ways) */
 	int memfd, kick_in, kick_out; /* kick_in: we wait on it (remote rings) */
 	struct virtio_device vdev;
@@ -95,10 +95,10 @@ struct al_rproc {
 	pthread_t thread;
 	bool thread_started;
 	int ctl_efd;
-	pthread_rwlock_t rw;  /* read: senders; write: crash teardown and boot */
-	pthread_mutex_t mu;   /* state, counters, regs, waits */
+	pthread_rwlock_t rw; /* read: senders; write: crash teardown and boot */
+	pthread_mutex_t mu;  /* state, counters, regs, waits */
 	pthread_cond_t cv;
-	pthread_mutex_t lk;   /* the port lock of the rpmsg device */
+	pthread_mutex_t lk;	  /* the port lock of the rpmsg device */
 	struct al_posix_waiter w; /* port wait/wake */
 	volatile int state;
 	volatile int stopping;
@@ -169,8 +169,12 @@ static void h_wake(void *ctx)
 	al_posix_waiter_wake(&((struct al_rproc *)ctx)->w);
 }
 static const struct al_port_ops host_ops = {
-	.notify = h_notify, .lock = h_lock, .unlock = h_unlock,
-	.time_ms = h_time,  .wait = h_wait, .wake = h_wake,
+    .notify = h_notify,
+    .lock = h_lock,
+    .unlock = h_unlock,
+    .time_ms = h_time,
+    .wait = h_wait,
+    .wake = h_wake,
 };
 
 /* ---- heartbeat and name service ------------------------------------------------ */
@@ -262,8 +266,8 @@ static void check_bindings(struct al_rproc *rp, bool force_unbind)
 	for (int i = 0; i < MAX_EPTS; i++) {
 		pthread_mutex_lock(&rp->mu);
 		struct reg *r = &rp->regs[i];
-		bool now = !force_unbind && r->ept && r->ept->rdev &&
-			   r->ept->dest_addr != RPMSG_ADDR_ANY;
+		bool now =
+		    !force_unbind && r->ept && r->ept->rdev && r->ept->dest_addr != RPMSG_ADDR_ANY;
 		bool changed = r->ept && now != r->bound;
 		struct rpmsg_endpoint *e = r->ept;
 		if (changed)
@@ -362,7 +366,8 @@ static int backend_region(struct al_rproc *rp, const struct al_elf *elf,
 	rp->kick_in = reg.kick_fd;
 	rp->byte_kick = true;
 	if (!rp->mem || rp->size == 0 || rp->kick_in < 0)
-		return say(why, n, AL_EINIT, "the %s backend gave no region or doorbell", rp->be->name);
+		return say(why, n, AL_EINIT, "the %s backend gave no region or doorbell",
+			   rp->be->name);
 	if (sec->addr < reg.da || sec->addr - reg.da > reg.size ||
 	    sec->size > reg.size - (sec->addr - reg.da))
 		return say(why, n, AL_EINIT,
@@ -385,9 +390,10 @@ static int backend_region(struct al_rproc *rp, const struct al_elf *elf,
 		    sg.paddr + sg.memsz <= reg.da || sg.paddr >= reg.da + reg.size)
 			continue;
 		if (*nrsv == MAX_RSV)
-			return say(why, n, AL_EINIT,
-				   "firmware %s: more than %d loadable segments in the shared memory",
-				   rp->firmware, MAX_RSV - 1);
+			return say(
+			    why, n, AL_EINIT,
+			    "firmware %s: more than %d loadable segments in the shared memory",
+			    rp->firmware, MAX_RSV - 1);
 		rsv[(*nrsv)++] = (struct al_rsc_range){sg.paddr, sg.memsz};
 	}
 	return 0;
@@ -404,7 +410,8 @@ static int memfd_region(struct al_rproc *rp, const uint8_t *tbl, size_t rsc_size
 	rp->size = (rp->cfg.region_size + 4095u) & ~(size_t)4095u;
 	rp->memfd = memfd_create("amplink-rproc", MFD_CLOEXEC);
 	if (rp->memfd < 0 || ftruncate(rp->memfd, (off_t)rp->size) < 0)
-		return say(why, n, AL_ENOMEM, "cannot create the shared region: %s", strerror(errno));
+		return say(why, n, AL_ENOMEM, "cannot create the shared region: %s",
+			   strerror(errno));
 	rp->mem = mmap(NULL, rp->size, PROT_READ | PROT_WRITE, MAP_SHARED, rp->memfd, 0);
 	if (rp->mem == MAP_FAILED) {
 		rp->mem = NULL;
@@ -441,16 +448,17 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 			 "rpmsg device in one (see docs/remoteproc.md)",
 			 rp->firmware);
 	} else if (sec.size > (rp->be->prepare ? (uint64_t)1u << 20 : rp->size / 4)) {
-		rc = say(why, n, AL_EINIT, "firmware %s: .resource_table of %llu bytes is too large",
-			 rp->firmware, (unsigned long long)sec.size);
+		rc =
+		    say(why, n, AL_EINIT, "firmware %s: .resource_table of %llu bytes is too large",
+			rp->firmware, (unsigned long long)sec.size);
 	}
 	size_t rsc_size = rc ? 0 : (size_t)sec.size;
 	size_t rsc_off = 0, nrsv = 0;
 	struct al_rsc_range rsv[MAX_RSV];
 	if (rc == 0)
 		rc = rp->be->prepare
-			     ? backend_region(rp, &elf, &sec, tbl, &rsc_off, rsv, &nrsv, why, n)
-			     : memfd_region(rp, tbl, rsc_size, &rsc_off, rsv, &nrsv, why, n);
+			 ? backend_region(rp, &elf, &sec, tbl, &rsc_off, rsv, &nrsv, why, n)
+			 : memfd_region(rp, tbl, rsc_size, &rsc_off, rsv, &nrsv, why, n);
 	munmap((void *)img, img_size);
 	if (rc) {
 		teardown(rp);
@@ -469,12 +477,13 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	}
 	if (info.vdev_off < 0) {
 		teardown(rp);
-		return say(why, n, AL_EINIT, "firmware %s: no rpmsg VDEV entry in its resource table",
-			   rp->firmware);
+		return say(why, n, AL_EINIT,
+			   "firmware %s: no rpmsg VDEV entry in its resource table", rp->firmware);
 	}
 	const uint8_t *vd = t + info.vdev_off;
 	uint32_t num0 = *(const uint32_t *)(vd + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_NUM);
-	uint32_t num1 = *(const uint32_t *)(vd + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE + AL_RSC_VRING_NUM);
+	uint32_t num1 =
+	    *(const uint32_t *)(vd + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE + AL_RSC_VRING_NUM);
 	uint64_t pool_da;
 	size_t pool_size = ((size_t)num0 + num1) * rp->cfg.buf_size;
 	if (al_rsc_find_free(t, rsc_size, rp->da, rp->size, rsv, nrsv, pool_size, 64, &pool_da)) {
@@ -494,10 +503,9 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	}
 	if (!rp->be->prepare) {
 		struct al_rproc_ctl *ctl = (struct al_rproc_ctl *)(void *)rp->mem;
-		*ctl = (struct al_rproc_ctl){AL_RPROC_CTL_MAGIC,  AL_RPROC_CTL_VERSION,
-					     (uint32_t)rp->size,  (uint32_t)rsc_off,
-					     (uint32_t)rsc_size,  rp->cfg.buf_size,
-					     rp->boots + 1,       0};
+		*ctl = (struct al_rproc_ctl){
+		    AL_RPROC_CTL_MAGIC, AL_RPROC_CTL_VERSION, (uint32_t)rp->size, (uint32_t)rsc_off,
+		    (uint32_t)rsc_size, rp->cfg.buf_size,     rp->boots + 1,	  0};
 		rp->kick_in = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		rp->kick_out = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (rp->kick_in < 0 || rp->kick_out < 0) {
@@ -507,13 +515,13 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	}
 	/* the driver side: DRIVER_OK before the remote even starts */
 	rp->vdev = (struct virtio_device){
-		.role = VIRTIO_DEV_DRIVER,
-		.vdev_da = rp->da + rsc_off + (uint64_t)info.vdev_off,
-		.features = (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX),
-		.shadows = rp->shadows,
-		.num_shadows = MAX_SHADOWS,
-		.ops = &host_ops,
-		.port_ctx = rp,
+	    .role = VIRTIO_DEV_DRIVER,
+	    .vdev_da = rp->da + rsc_off + (uint64_t)info.vdev_off,
+	    .features = (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX),
+	    .shadows = rp->shadows,
+	    .num_shadows = MAX_SHADOWS,
+	    .ops = &host_ops,
+	    .port_ctx = rp,
 	};
 	rpmsg_virtio_init_shm_pool(&rp->pool, rp->mem + (pool_da - rp->da), pool_size);
 	const struct al_shm shm = {rp->mem, rp->da, rp->size};
@@ -544,7 +552,7 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 		teardown(rp);
 		return say(why, n, rc, "cannot create endpoints: %s", al_strerror(rc));
 	}
-	const struct al_rproc_boot b = {rp->firmware, rp->memfd,  rp->size,       rp->kick_out,
+	const struct al_rproc_boot b = {rp->firmware, rp->memfd,      rp->size,	    rp->kick_out,
 					rp->kick_in,  rp->cfg.log_fd, rp->boots + 1};
 	rc = rp->be->start(rp->bctx, &b, why, n);
 	if (rc) {
@@ -575,7 +583,8 @@ static void crashed(struct al_rproc *rp, const char *why)
 	rp->crashes++;
 	snprintf(rp->last_crash, sizeof(rp->last_crash), "%s", why);
 	if (rp->trace_off >= 0 && rp->crash_trace) {
-		size_t l = rp->trace_len < rp->crash_trace_len ? rp->trace_len : rp->crash_trace_len;
+		size_t l =
+		    rp->trace_len < rp->crash_trace_len ? rp->trace_len : rp->crash_trace_len;
 		memcpy(rp->crash_trace, rp->mem + rp->trace_off, l);
 		rp->crash_trace[l < rp->crash_trace_len ? l : rp->crash_trace_len - 1] = '\0';
 	}
@@ -592,8 +601,7 @@ static void crashed(struct al_rproc *rp, const char *why)
 
 static void try_restart(struct al_rproc *rp)
 {
-	if (!rp->cfg.restart ||
-	    (rp->cfg.max_restarts && rp->recoveries >= rp->cfg.max_restarts) ||
+	if (!rp->cfg.restart || (rp->cfg.max_restarts && rp->recoveries >= rp->cfg.max_restarts) ||
 	    now_ms() < rp->next_restart)
 		return;
 	char why[256];
@@ -644,7 +652,8 @@ static void *watch_main(void *arg)
 		}
 		if (running && p[1].revents) {
 			uint8_t v[256];
-			ssize_t k = read(rp->kick_in, v, rp->byte_kick ? sizeof(v) : sizeof(uint64_t));
+			ssize_t k =
+			    read(rp->kick_in, v, rp->byte_kick ? sizeof(v) : sizeof(uint64_t));
 			if (k == 0 && rp->byte_kick) {
 				/* the doorbell's other end closed: the remote is going
 				 * away; let the backend say how */
@@ -692,13 +701,15 @@ static void *watch_main(void *arg)
 		uint64_t limit = seen ? (uint64_t)rp->cfg.heartbeat_ms * 9u / 4u : 0;
 		if (now > last + limit) {
 			if (seen)
-				snprintf(w, sizeof(w),
-					 "firmware stopped answering the heartbeat (%llu ms without an "
-					 "answer, interval %u ms)",
-					 (unsigned long long)(now - last), rp->cfg.heartbeat_ms);
+				snprintf(
+				    w, sizeof(w),
+				    "firmware stopped answering the heartbeat (%llu ms without an "
+				    "answer, interval %u ms)",
+				    (unsigned long long)(now - last), rp->cfg.heartbeat_ms);
 			else
-				snprintf(w, sizeof(w), "firmware did not answer its first heartbeat "
-						       "within %u ms of booting",
+				snprintf(w, sizeof(w),
+					 "firmware did not answer its first heartbeat "
+					 "within %u ms of booting",
 					 rp->cfg.boot_timeout_ms);
 			crashed(rp, w);
 			continue;
@@ -714,8 +725,7 @@ static void *watch_main(void *arg)
 
 /* ---- public API ------------------------------------------------------------------ */
 
-int al_rproc_start(const struct al_rproc_cfg *cfg, struct al_rproc **out, char *why,
-		   size_t why_len)
+int al_rproc_start(const struct al_rproc_cfg *cfg, struct al_rproc **out, char *why, size_t why_len)
 {
 	if (!cfg || !cfg->firmware || !out)
 		return say(why, why_len, AL_EINVAL, "no firmware given");
@@ -900,8 +910,7 @@ int al_rproc_ept_bind(struct al_rproc *rp, struct rpmsg_endpoint *ept, const cha
 		return AL_ENOMEM;
 	/* the watch thread is the only one that tears the link down: no lock
 	 * needed against that here */
-	int rc = rpmsg_create_ept(ept, &rp->rvdev.rdev, name, RPMSG_ADDR_ANY, dest, cb,
-				  dyn_unbind);
+	int rc = rpmsg_create_ept(ept, &rp->rvdev.rdev, name, RPMSG_ADDR_ANY, dest, cb, dyn_unbind);
 	pthread_mutex_lock(&rp->mu);
 	if (rc)
 		d->ept = NULL;
@@ -969,15 +978,16 @@ void al_rproc_get_status(struct al_rproc *rp, struct al_rproc_status *st)
 	st->uptime_s = (double)(now - rp->t_start) / 1000.0;
 	st->boot_uptime_s = rp->state == AL_RPROC_RUNNING ? (double)(now - rp->t_boot) / 1000.0 : 0;
 	st->last_pong_ms_ago = rp->pong_seen && rp->state == AL_RPROC_RUNNING
-				       ? (double)(int64_t)(now - rp->last_pong)
-				       : -1;
+				   ? (double)(int64_t)(now - rp->last_pong)
+				   : -1;
 	st->heartbeat_ms = rp->cfg.heartbeat_ms;
 	snprintf(st->last_crash, sizeof(st->last_crash), "%s", rp->last_crash);
 	snprintf(st->firmware, sizeof(st->firmware), "%s", rp->firmware);
 	snprintf(st->backend, sizeof(st->backend), "%s", rp->be->name ? rp->be->name : "?");
 	pthread_mutex_unlock(&rp->mu);
 	pthread_rwlock_rdlock(&rp->rw);
-	st->id = rp->state == AL_RPROC_RUNNING && rp->bctx && rp->be->id ? rp->be->id(rp->bctx) : -1;
+	st->id =
+	    rp->state == AL_RPROC_RUNNING && rp->bctx && rp->be->id ? rp->be->id(rp->bctx) : -1;
 	pthread_rwlock_unlock(&rp->rw);
 }
 
@@ -1024,8 +1034,8 @@ long al_rproc_read_trace(struct al_rproc *rp, bool last_crash, char *buf, size_t
 	}
 	pthread_rwlock_rdlock(&rp->rw);
 	long n = rp->mem && rp->trace_off >= 0
-			 ? copy_text(buf, len, rp->mem + rp->trace_off, rp->trace_len)
-			 : AL_EADDR;
+		     ? copy_text(buf, len, rp->mem + rp->trace_off, rp->trace_len)
+		     : AL_EADDR;
 	pthread_rwlock_unlock(&rp->rw);
 	return n;
 }

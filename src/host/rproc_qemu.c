@@ -11,8 +11,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +32,17 @@
 extern char **environ;
 
 static const struct al_rproc_qemu_machine machines[] = {
-	/* Cortex-M4; PSRAM 16 MiB at 0x21000000 is the machine RAM. */
-	{"mps2-an386", 0x21000000u, 16u << 20, "qemu-system-arm"},
+    /* Cortex-M4; PSRAM 16 MiB at 0x21000000 is the machine RAM. */
+    {"mps2-an386", 0x21000000u, 16u << 20, "qemu-system-arm"},
 };
 
 #define CONNECT_TIMEOUT_MS 5000
-#define ERR_MAX 4096
+#define ERR_MAX		   4096
 
 struct qemu {
 	struct al_child ch; /* first: the al_child_op_* backend ops take ctx as one */
-	int mon;    /* monitor connection, -1: none */
-	int errfd;  /* memfd with QEMU's stderr, -1: none */
+	int mon;	    /* monitor connection, -1: none */
+	int errfd;	    /* memfd with QEMU's stderr, -1: none */
 	char shm_path[128];
 	unsigned seq; /* boots, for unique socket names */
 };
@@ -183,8 +183,8 @@ static int connect_qemu(struct qemu *q, const char *name, const char *what, char
 			return -1;
 		}
 		if (now_ms() > end) {
-			say(why, n, AL_ETIMEDOUT, "QEMU did not open its %s socket within %d ms", what,
-			    CONNECT_TIMEOUT_MS);
+			say(why, n, AL_ETIMEDOUT, "QEMU did not open its %s socket within %d ms",
+			    what, CONNECT_TIMEOUT_MS);
 			return -1;
 		}
 		usleep(5000);
@@ -317,16 +317,39 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 	/* in the child the console is fd 3; append: never truncate a log */
 	snprintf(a_con, sizeof(a_con), "file,id=con,path=%s,append=on",
 		 con >= 0 ? "/proc/self/fd/3" : "/dev/null");
-	char *argv[] = {qemu,	       "-machine", a_machine,     "-object", a_object, "-kernel",
-			(char *)cfg->firmware, "-S",	   "-nodefaults", "-display", "none",
-			"-chardev",    a_mon,	   "-mon",	  "chardev=mon,mode=readline",
-			"-chardev",    a_con,	   "-serial",	  "chardev:con",
-			"-chardev",    a_db,	   "-serial",	  "chardev:db", NULL, NULL, NULL, NULL, NULL};
+	char *argv[] = {qemu,
+			"-machine",
+			a_machine,
+			"-object",
+			a_object,
+			"-kernel",
+			(char *)cfg->firmware,
+			"-S",
+			"-nodefaults",
+			"-display",
+			"none",
+			"-chardev",
+			a_mon,
+			"-mon",
+			"chardev=mon,mode=readline",
+			"-chardev",
+			a_con,
+			"-serial",
+			"chardev:con",
+			"-chardev",
+			a_db,
+			"-serial",
+			"chardev:db",
+			NULL,
+			NULL,
+			NULL,
+			NULL,
+			NULL};
 	char a_raw[200];
 	if (qc->raw_socket) {
 		size_t k = sizeof(argv) / sizeof(argv[0]) - 5;
-		snprintf(a_raw, sizeof(a_raw), "socket,id=raw,path=%s,abstract=on,server=on,wait=off",
-			 qc->raw_socket);
+		snprintf(a_raw, sizeof(a_raw),
+			 "socket,id=raw,path=%s,abstract=on,server=on,wait=off", qc->raw_socket);
 		argv[k++] = "-chardev";
 		argv[k++] = a_raw;
 		argv[k++] = "-serial";
@@ -432,15 +455,15 @@ static void q_stop(void *ctx, uint32_t grace_ms)
 }
 
 const struct al_rproc_backend_ops al_rproc_qemu_backend = {
-	.name = "qemu",
-	.create = q_create,
-	.destroy = q_destroy,
-	.start = q_start,
-	.stop = q_stop,
-	.kill = q_kill,
-	.is_alive = q_is_alive,
-	.watch_fd = al_child_op_watch_fd,
-	.id = al_child_op_id,
-	.elf_machine = AL_EM_ARM,
-	.prepare = q_prepare,
+    .name = "qemu",
+    .create = q_create,
+    .destroy = q_destroy,
+    .start = q_start,
+    .stop = q_stop,
+    .kill = q_kill,
+    .is_alive = q_is_alive,
+    .watch_fd = al_child_op_watch_fd,
+    .id = al_child_op_id,
+    .elf_machine = AL_EM_ARM,
+    .prepare = q_prepare,
 };
