@@ -15,22 +15,16 @@
  *     the "amplink-bench" service, served from the doorbell interrupt
  *     without the queue (sink and echo) and from the main loop (source:
  *     zero-copy sends, one doorbell per FWB_BATCH messages), and the raw
- *     ring baseline on UART2.
+ *     ring baseline on UART2;
+ *   - "amplink-log": a line at the first echo and, while idle (no echo and
+ *     no bench run in the last second), a status line about once per
+ *     second to the host's `amplink log` (rpmsg_printf, never blocks;
+ *     dropped and counted while nobody listens). Nothing logs in the
+ *     bench's interrupt-handler paths or its source loop.
  *
- * The resource table. A remoteproc host reads it from this ELF's
- * `.resource_table` section (linked at the start of the shared PSRAM, so
- * `-kernel` also loads it there), does the VirtIO handshake in it (gfeatures,
- * rings, DRIVER_OK) while the core is still held, then lets the core run.
- * The table below is exactly the one rpmsg_lite_remote_init() lays out at
- * BOARD_SHM_BASE for this configuration (RL_BUFFER_COUNT, RL_VRING_ALIGN,
- * RL_VDEV_FEATURES, set by mcu/CMakeLists.txt for this image); the firmware
- * checks that at run time. rpmsg_lite_remote_init() rewrites the table, as
- * RPMsg-Lite-on-amplink remotes do when nobody loaded one, which would
- * reset the host's status byte and features; so the firmware keeps the two
- * fields the host wrote and puts them back after the init (see
- * adopt_host_handshake()). The host buffers then sit in the pool area that
- * layout gives the remote (right after vring1), where the host's allocator
- * puts them too.
+ * The resource table, the remote init that keeps the host's handshake, the
+ * heartbeat and the log service come from fw_rproc.c (which explains the
+ * table); this image gives it its own doorbell hook, fw_notify().
  *
  * Console (UART0) lines say how far it got; the heartbeat makes a hung core
  * visible to the host.
@@ -39,40 +33,16 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "amplink/layout.h"
-#include "amplink/port_baremetal.h"
-#include "amplink/rpmsg_lite.h"
 #include "amplink/rpmsg_ns.h"
 #include "amplink/rpmsg_queue.h"
-#include "amplink/rsc_table.h"
 #include "board.h"
 #include "fw_bench_proto.h"
+#include "fw_rproc.h"
 
-#define FW_LINK_ID 0u
+#define WHO	   "fw_echo"
 #define FW_SERVICE "rpmsg-openamp-demo-channel"
-/* The remoteproc heartbeat service (amplink/rproc.h: AL_RPROC_HB_ADDR,
- * AL_RPROC_HB_MAGIC); the ping is {le32 magic, le32 seq}, returned as is. */
-#define FW_HB_ADDR 0x3Cu
-
-/* The layout of amplink/layout.h for this configuration, as constant
- * expressions (checked against al_layout_plan() at run time). */
-#define FW_ALIGN_UP(x, a) ((((x) + (a)-1u) / (a)) * (a))
-#define FW_VRING_BYTES                                                                             \
-	(FW_ALIGN_UP(16u * RL_BUFFER_COUNT + 2u * (3u + RL_BUFFER_COUNT), RL_VRING_ALIGN) + 6u +   \
-	 8u * RL_BUFFER_COUNT)
-#define FW_VRING0_DA                                                                               \
-	(BOARD_SHM_BASE + FW_ALIGN_UP((uint32_t)sizeof(struct al_rsc_table_rpmsg), RL_VRING_ALIGN))
-#define FW_VRING1_DA (FW_VRING0_DA + FW_ALIGN_UP(FW_VRING_BYTES, RL_VRING_ALIGN))
-
-#define FW_RSC_INIT                                                                                \
-	AL_RSC_TABLE_RPMSG_INIT(FW_VRING0_DA, FW_VRING1_DA, RL_BUFFER_COUNT, RL_VRING_ALIGN,       \
-				RL_VDEV_FEATURES)
-
-/* Placed at BOARD_SHM_BASE by the linker script; the host writes into it. */
-__attribute__((section(".resource_table"), used)) struct al_rsc_table_rpmsg resource_table =
-    FW_RSC_INIT;
-/* What the table must read after rpmsg_lite_remote_init() rewrote it. */
-static const struct al_rsc_table_rpmsg expected_table = FW_RSC_INIT;
+/* The status line's period while idle (ms). */
+#define FW_STATUS_MS 1000u
 
 /* Doorbells to the host go through fw_notify(): the source loop of the
  * benchmark holds them back while it sends a batch and rings once after. */
@@ -98,15 +68,11 @@ static void kick_flush(void)
 	}
 }
 
-static const struct al_port_ops port_ops = AL_BAREMETAL_OPS(fw_notify);
-static struct al_baremetal port;
-static struct rpmsg_lite_instance rl_storage;
-static struct rpmsg_lite_ept_static_context echo_ept_storage, hb_ept_storage, bench_ept_storage;
+static struct rpmsg_lite_ept_static_context echo_ept_storage, bench_ept_storage;
 static rpmsg_static_queue_ctxt queue_storage;
 static uint8_t queue_entries[RL_ENV_QUEUE_STATIC_STORAGE_SIZE];
 static struct rpmsg_lite_instance *rl;
-static struct rpmsg_lite_endpoint *hb_ept;
-static volatile uint32_t hb_answered, hb_skipped;
+static struct al_log *lg;
 
 /* ---- the benchmark service (fw_bench_proto.h) -------------------------------- */
 
@@ -265,55 +231,15 @@ static void raw_kick(uint8_t c)
 	board_raw_putc(FWB_RAW_KICK);
 }
 
-static void fail(const char *what, int32_t rc)
+/* The status line, from the main loop while idle: never blocks (no host
+ * subscribed or no free buffer: dropped and counted). */
+static void log_status(uint32_t echoed)
 {
-	board_puts("fw_echo: ");
-	board_puts(what);
-	board_puts(" failed: ");
-	board_put_hex((uint32_t)rc);
-	board_puts("\n");
-	for (;;)
-		al_baremetal_wait(&port, AL_WAIT_FOREVER);
-}
-
-/* Heartbeat: receive context (the doorbell ISR), so never wait. */
-static int32_t hb_cb(void *payload, uint32_t payload_len, uint32_t src, void *priv)
-{
-	(void)priv;
-	if (rpmsg_lite_send(rl, hb_ept, src, payload, payload_len, RL_DONT_BLOCK) == RL_SUCCESS)
-		hb_answered++;
-	else
-		hb_skipped++;
-	return RL_RELEASE;
-}
-
-/* rpmsg_lite_remote_init() with a host that already did its part of the
- * handshake in the table QEMU loaded from this ELF: keep the host's
- * gfeatures and status across the table rewrite. The host holds the core
- * until its handshake is complete, so nothing writes the table meanwhile.
- * Returns the instance, or fails. */
-static struct rpmsg_lite_instance *adopt_host_handshake(void)
-{
-	volatile struct al_rsc_table_rpmsg *t = &resource_table;
-	uint32_t gfeatures = t->vdev.gfeatures;
-	uint8_t status = t->vdev.status;
-
-	struct rpmsg_lite_instance *r =
-	    rpmsg_lite_remote_init((void *)BOARD_SHM_BASE, FW_LINK_ID, RL_NO_FLAGS, &rl_storage);
-	if (r == RL_NULL)
-		fail("rpmsg_lite_remote_init", 0);
-	if (memcmp((const void *)t, &expected_table, sizeof(expected_table)) != 0)
-		fail("resource table check (RL_* configuration and the ELF's table differ)", 0);
-	struct al_layout lay;
-	const struct al_layout_cfg lc = {RL_BUFFER_COUNT, RL_VRING_ALIGN, RL_BUFFER_SIZE,
-					 RL_VDEV_FEATURES};
-	if (al_layout_plan(&lc, BOARD_SHM_BASE, BOARD_SHM_SIZE, &lay) != 0 ||
-	    lay.vring_da[0] != FW_VRING0_DA || lay.vring_da[1] != FW_VRING1_DA)
-		fail("layout check", 0);
-	t->vdev.gfeatures = gfeatures;
-	__asm__ volatile("dmb" ::: "memory"); /* features before the status that covers them */
-	t->vdev.status = status;
-	return r;
+	struct al_log_stats ls = {0};
+	al_log_get_stats(lg, &ls);
+	rpmsg_printf(WHO ": echoed %lu, heartbeats %lu (%lu skipped), log dropped %lu",
+		     (unsigned long)echoed, (unsigned long)fw_rproc_hb_answered(),
+		     (unsigned long)fw_rproc_hb_skipped(), (unsigned long)ls.dropped);
 }
 
 int main(void)
@@ -321,56 +247,61 @@ int main(void)
 	board_init();
 	board_raw_echo_enable();      /* UART2: the bare doorbell round trip, for `--bench` */
 	board_raw_set_hook(raw_kick); /* ... and the raw ring's doorbell */
-	board_puts("fw_echo: up, waiting for the host\n");
+	board_puts(WHO ": up, waiting for the host\n");
 
-	int32_t rc = rpmsg_lite_set_platform(FW_LINK_ID, &port_ops, &port, BOARD_SHM_BASE);
-	if (rc != RL_SUCCESS)
-		fail("rpmsg_lite_set_platform", rc);
-	rl = adopt_host_handshake();
-	al_baremetal_init(&port, rpmsg_lite_rvdev(rl), NULL, NULL);
-
-	/* The doorbell interrupt stays off until the link is up: only this
+	/* Platform, remote init on the host's table, link up, heartbeat; the
+	 * doorbell interrupt stays off until fw_rproc_attach(): only this
 	 * thread brings the link up (see fw_minimal.c). */
-	if (rpmsg_lite_wait_for_link_up(rl, RL_BLOCK) != RL_TRUE)
-		fail("rpmsg_lite_wait_for_link_up", 0);
+	rl = fw_rproc_init(WHO, fw_notify);
+	struct al_baremetal *port = fw_rproc_port();
 
-	hb_ept = rpmsg_lite_create_ept(rl, FW_HB_ADDR, hb_cb, NULL, &hb_ept_storage);
-	if (hb_ept == RL_NULL)
-		fail("heartbeat endpoint", 0);
 	rpmsg_queue_handle q = rpmsg_queue_create(rl, queue_entries, &queue_storage);
 	if (q == RL_NULL)
-		fail("rpmsg_queue_create", 0);
+		fw_rproc_fail(WHO, "rpmsg_queue_create", 0);
 	struct rpmsg_lite_endpoint *ept =
 	    rpmsg_lite_create_ept(rl, RL_ADDR_ANY, rpmsg_queue_rx_cb, q, &echo_ept_storage);
 	if (ept == RL_NULL)
-		fail("rpmsg_lite_create_ept", 0);
+		fw_rproc_fail(WHO, "rpmsg_lite_create_ept", 0);
 	bench_ept = rpmsg_lite_create_ept(rl, RL_ADDR_ANY, bench_cb, NULL, &bench_ept_storage);
 	if (bench_ept == RL_NULL)
-		fail("bench endpoint", 0);
-	board_doorbell_attach(&port);
-	rc = rpmsg_ns_announce(rl, ept, FW_SERVICE, (uint32_t)RL_NS_CREATE);
+		fw_rproc_fail(WHO, "bench endpoint", 0);
+	fw_rproc_attach();
+	int32_t rc = rpmsg_ns_announce(rl, ept, FW_SERVICE, (uint32_t)RL_NS_CREATE);
 	if (rc == RL_SUCCESS)
 		rc = rpmsg_ns_announce(rl, bench_ept, FWB_SERVICE, (uint32_t)RL_NS_CREATE);
 	if (rc != RL_SUCCESS)
-		fail("rpmsg_ns_announce", rc);
-	board_puts("fw_echo: link up, announced " FW_SERVICE " at ");
+		fw_rproc_fail(WHO, "rpmsg_ns_announce", rc);
+	lg = fw_rproc_log_init(rl, WHO);
+	board_puts(WHO ": link up, announced " FW_SERVICE " at ");
 	board_put_hex(ept->addr);
-	board_puts("\n");
+	board_puts(", " FWB_SERVICE " and " AL_LOG_SERVICE "\n");
+	rpmsg_printf(WHO ": up, " FW_SERVICE " at 0x%x", (unsigned)ept->addr); /* no host yet */
 
-	uint32_t echoed = 0;
+	/* The status line: when FW_STATUS_MS passed with no echo and no bench
+	 * run (b_mode 0), checked only where the loop would sleep. */
+	uint32_t echoed = 0, echoed_then = 0;
+	uint32_t next_status = fw_rproc_ms() + FW_STATUS_MS;
 	for (;;) {
 		uint32_t src, len;
 		char *data;
-		/* the queue, else a SOURCE request, else sleep until an interrupt
-		 * (the doorbell's sets `woken`: nothing that arrives in between is
-		 * slept over) */
+		/* the queue, else a SOURCE request, else the status line when due,
+		 * else sleep until an interrupt or the status line (the doorbell's
+		 * sets `woken`: nothing that arrives in between is slept over) */
 		rc = rpmsg_queue_recv_nocopy(rl, q, &src, &data, &len, RL_DONT_BLOCK);
 		if (rc != RL_SUCCESS) {
 			if (b_mode == FWB_SOURCE) {
 				bench_source();
+				continue;
+			}
+			int32_t left = (int32_t)(next_status - fw_rproc_ms());
+			if (left <= 0) {
+				if (echoed == echoed_then && b_mode == 0)
+					log_status(echoed);
+				echoed_then = echoed;
+				next_status = fw_rproc_ms() + FW_STATUS_MS;
 			} else {
 				n_waits++;
-				al_baremetal_wait(&port, AL_WAIT_FOREVER);
+				al_baremetal_wait(port, (uint32_t)left);
 			}
 			continue;
 		}
@@ -379,11 +310,13 @@ int main(void)
 		(void)rpmsg_queue_nocopy_free(rl, data);
 		n_rings_free += n_rings - rung;
 		if (rc != RL_SUCCESS) {
-			board_puts("fw_echo: send failed: ");
+			board_puts(WHO ": send failed: ");
 			board_put_hex((uint32_t)rc);
 			board_puts("\n");
 		} else if (++echoed == 1) {
-			board_puts("fw_echo: first message echoed\n");
+			board_puts(WHO ": first message echoed\n");
+			rpmsg_printf(WHO ": first message echoed (%lu bytes, from 0x%lx)",
+				     (unsigned long)len, (unsigned long)src);
 		}
 	}
 }

@@ -128,7 +128,7 @@ int main(void)
 {
 	board_init();
 	board_puts(WHO ": up, waiting for the host\n");
-	rl = fw_rproc_init(WHO);
+	rl = fw_rproc_init(WHO, NULL);
 	ctrl_ept = service(&ctrl_storage, ctrl_cb, NULL);
 	temp_ept = service(&temp_storage, sensor_cb, (void *)&temp_dst);
 	adc_ept = service(&adc_storage, sensor_cb, (void *)&adc_dst);

@@ -1,6 +1,21 @@
 /* The remoteproc side of a firmware on mps2-an386 (fw_rproc.h): resource
  * table, remote init that adopts the host's handshake, heartbeat, remote
- * log. The table and the adoption are the ones mcu/fw_echo.c explains. */
+ * log.
+ *
+ * The resource table. A remoteproc host reads it from the ELF's
+ * `.resource_table` section (linked at the start of the shared PSRAM, so
+ * `-kernel` also loads it there), does the VirtIO handshake in it (gfeatures,
+ * rings, DRIVER_OK) while the core is still held, then lets the core run.
+ * The table below is exactly the one rpmsg_lite_remote_init() lays out at
+ * BOARD_SHM_BASE for this configuration (RL_BUFFER_COUNT, RL_VRING_ALIGN,
+ * RL_VDEV_FEATURES of the façade build the image links, amplink_lite_echo
+ * in lite.cmake); the firmware checks that at run time.
+ * rpmsg_lite_remote_init() rewrites the table, as RPMsg-Lite-on-amplink
+ * remotes do when nobody loaded one, which would reset the host's status
+ * byte and features; so fw_rproc_init() keeps the two fields the host wrote
+ * and puts them back after the init (adopt_host_handshake()). The host
+ * buffers then sit in the pool area that layout gives the remote (right
+ * after vring1), where the host's allocator puts them too. */
 #include "fw_rproc.h"
 
 #include <errno.h>
@@ -30,9 +45,11 @@
 /* Placed at BOARD_SHM_BASE by the linker script; the host writes into it. */
 __attribute__((section(".resource_table"), used)) struct al_rsc_table_rpmsg resource_table =
     FW_RSC_INIT;
+/* What the table must read after rpmsg_lite_remote_init() rewrote it. */
 static const struct al_rsc_table_rpmsg expected_table = FW_RSC_INIT;
 
-static const struct al_port_ops port_ops = AL_BAREMETAL_OPS(board_doorbell_ring);
+/* Not const: fw_rproc_init() may put the firmware's doorbell hook in. */
+static struct al_port_ops port_ops = AL_BAREMETAL_OPS(board_doorbell_ring);
 static struct al_baremetal port;
 static struct rpmsg_lite_instance rl_storage;
 static struct rpmsg_lite_ept_static_context hb_ept_storage;
@@ -65,8 +82,11 @@ static int32_t hb_cb(void *payload, uint32_t payload_len, uint32_t src, void *pr
 	return RL_RELEASE;
 }
 
-/* rpmsg_lite_remote_init() keeping the host's gfeatures and status across
- * its rewrite of the table (see fw_echo.c). */
+/* rpmsg_lite_remote_init() with a host that already did its part of the
+ * handshake in the table QEMU loaded from this ELF: keep the host's
+ * gfeatures and status across the table rewrite. The host holds the core
+ * until its handshake is complete, so nothing writes the table meanwhile.
+ * Returns the instance, or fails. */
 static struct rpmsg_lite_instance *adopt_host_handshake(void)
 {
 	volatile struct al_rsc_table_rpmsg *t = &resource_table;
@@ -77,7 +97,7 @@ static struct rpmsg_lite_instance *adopt_host_handshake(void)
 	if (r == RL_NULL)
 		fw_rproc_fail(fw_name, "rpmsg_lite_remote_init", 0);
 	if (memcmp((const void *)t, &expected_table, sizeof(expected_table)) != 0)
-		fw_rproc_fail(fw_name, "resource table check", 0);
+		fw_rproc_fail(fw_name, "resource table check (RL_* and the ELF's table differ)", 0);
 	struct al_layout lay;
 	const struct al_layout_cfg lc = {RL_BUFFER_COUNT, RL_VRING_ALIGN, RL_BUFFER_SIZE,
 					 RL_VDEV_FEATURES};
@@ -90,9 +110,11 @@ static struct rpmsg_lite_instance *adopt_host_handshake(void)
 	return r;
 }
 
-struct rpmsg_lite_instance *fw_rproc_init(const char *who)
+struct rpmsg_lite_instance *fw_rproc_init(const char *who, fw_rproc_notify_fn notify)
 {
 	fw_name = who;
+	if (notify)
+		port_ops.notify = notify;
 	int32_t rc = rpmsg_lite_set_platform(FW_LINK_ID, &port_ops, &port, BOARD_SHM_BASE);
 	if (rc != RL_SUCCESS)
 		fw_rproc_fail(who, "rpmsg_lite_set_platform", rc);
@@ -104,6 +126,11 @@ struct rpmsg_lite_instance *fw_rproc_init(const char *who)
 	if (hb_ept == RL_NULL)
 		fw_rproc_fail(who, "heartbeat endpoint", 0);
 	return rl;
+}
+
+struct al_baremetal *fw_rproc_port(void)
+{
+	return &port;
 }
 
 void fw_rproc_attach(void)

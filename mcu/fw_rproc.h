@@ -9,7 +9,8 @@
  *     doorbell interrupt;
  *   - remote logging (amplink/log.h, src/log/rpmsg_log.c): rpmsg_printf()
  *     lines to the host's `amplink log`, never blocking.
- * fw_motor.c uses it; fw_echo.c carries its own copy of the first two.
+ * fw_motor.c and fw_echo.c use it (fw_echo with its own doorbell hook and
+ * the bare-metal port for its main loop and its benchmark).
  */
 #ifndef FW_RPROC_H
 #define FW_RPROC_H
@@ -24,12 +25,25 @@
  *  heartbeat then reports the core as hung). Thread context. */
 void fw_rproc_fail(const char *who, const char *what, int32_t rc);
 
+/** A doorbell-to-host hook, the `notify` of the port's ops
+ *  (amplink/port.h): any context, possibly with the port lock held, never
+ *  blocks. board_doorbell_ring() is the plain one. */
+typedef void (*fw_rproc_notify_fn)(void *ctx, uint32_t notifyid);
+
 /** Bring the remote up: platform, remote init on the table the host
  *  prepared, the bare-metal port, wait for the link, the heartbeat
- *  endpoint. The doorbell interrupt stays off until fw_rproc_attach().
- *  Thread context, once, first thing after board_init(). Returns the
- *  instance; on failure prints why and stops (fw_rproc_fail). */
-struct rpmsg_lite_instance *fw_rproc_init(const char *who);
+ *  endpoint. Doorbells to the host go through `notify` (NULL:
+ *  board_doorbell_ring(); a hook that holds some back rings
+ *  board_doorbell_ring() itself later). The doorbell interrupt stays off
+ *  until fw_rproc_attach(). Thread context, once, first thing after
+ *  board_init(). Returns the instance; on failure prints why and stops
+ *  (fw_rproc_fail). */
+struct rpmsg_lite_instance *fw_rproc_init(const char *who, fw_rproc_notify_fn notify);
+
+/** The bare-metal port fw_rproc_init() set up, for al_baremetal_wait()
+ *  (a main loop that sleeps until an interrupt) and the like. Valid from
+ *  the start (zeroed before fw_rproc_init()). Any context. */
+struct al_baremetal *fw_rproc_port(void);
 
 /** Turn the doorbell interrupt on (after the firmware created its
  *  endpoints, before it announces them). Thread context. */

@@ -40,4 +40,10 @@ add_library(amplink_lite_echo STATIC ${AL_LITE_SOURCES})
 target_include_directories(amplink_lite_echo PRIVATE ${AL_ROOT}/src/lite ${AL_ROOT}/src/core)
 target_link_libraries(amplink_lite_echo PUBLIC amplink_core)
 target_compile_definitions(amplink_lite_echo PUBLIC ${AL_ECHO_LITE_DEFS})
-al_firmware(fw_echo SOURCES fw_echo.c LIBS amplink_lite_echo)
+# Remote logging (../src/log) for the images on this façade build (fw_echo
+# here, fw_motor in CMakeLists.txt).
+add_library(amplink_log_mcu STATIC ${AL_ROOT}/src/log/rpmsg_log.c)
+target_link_libraries(amplink_log_mcu PUBLIC amplink_core)
+# With the remoteproc glue fw_rproc.c (resource table, the remote init that
+# keeps the host's handshake, heartbeat, log service, the no-heap _sbrk).
+al_firmware(fw_echo SOURCES fw_echo.c fw_rproc.c LIBS amplink_lite_echo amplink_log_mcu)

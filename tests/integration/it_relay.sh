@@ -10,7 +10,8 @@
 #       SIGKILLed -> restarted -> the tools work again.
 #   it_relay.sh echo AMPLINK SOURCE_DIR WORK_DIR
 #       mcu/fw_echo.c on the emulated Cortex-M4 (QEMU mps2-an386): ls,
-#       `amplink echo -n 1000 --size 1-496`, QEMU SIGKILLed -> restart -> echo.
+#       `amplink echo -n 1000 --size 1-496`, `amplink log` (the firmware's
+#       idle status line), QEMU SIGKILLed -> restart -> echo and log again.
 #   it_relay.sh motor AMPLINK SOURCE_DIR WORK_DIR
 #       mcu/fw_motor.c under QEMU: ls (4 services), `amplink motor` (ACK +
 #       telemetry), `amplink log` (firmware log lines), QEMU SIGKILLed ->
@@ -85,7 +86,8 @@ wait_mgr "serving its services on link '$LINK'" 10 || fail "the relay did not st
 
 # 1. the announced services, at the firmware's addresses
 case $MODE in
-process | echo) SVCS=("rpmsg-openamp-demo-channel +0x400") ;;
+process) SVCS=("rpmsg-openamp-demo-channel +0x400") ;;
+echo) SVCS=("rpmsg-openamp-demo-channel +0x400" "amplink-bench +0x401" "amplink-log +0x402") ;;
 motor) SVCS=("motor-ctrl +0x400" "sensor-temp +0x401" "sensor-adc +0x402" "amplink-log +0x403") ;;
 esac
 for _ in $(seq 1 50); do # the firmware announces right after boot
@@ -106,6 +108,12 @@ check_tools() { # round
 		echo "ok $1 $(grep -o '1000 messages.*' "$WORK/out") ($(elapsed) s)"
 		tool echo --link "$LINK" -n 3 || fail "seed echo exited with $?"
 		grep -q "^Receiving message #2: hello there 2!, len: 14$" "$WORK/out" || fail "no seed 001 lines"
+		[ "$MODE" = echo ] || return 0
+		# fw_echo logs a status line per second once idle: 1003 echoes since boot
+		tool log --link "$LINK" -n 2 --duration 5000 || fail "amplink log exited with $?"
+		grep -q "info: fw_echo: echoed 1003, heartbeats [0-9]* ([0-9]* skipped), log dropped" \
+			"$WORK/out" || fail "no firmware log line"
+		echo "ok $1 amplink log: $(grep -c 'fw_echo:' "$WORK/out") firmware lines ($(elapsed) s)"
 		;;
 	motor)
 		tool motor --link "$LINK" --duty 75 --duration 1500 || fail "amplink motor exited with $?"
