@@ -33,8 +33,7 @@ static struct rpmsg_lite_ept_static_context ctrl_storage, temp_storage, adc_stor
 static struct rpmsg_lite_endpoint *ctrl_ept, *temp_ept, *adc_ept;
 static struct al_log *lg;
 
-static volatile int32_t duty;  /* set_pwm_duty() on a real board */
-static volatile uint32_t cmds; /* commands received */
+static struct motor_state motor;
 static volatile uint32_t temp_dst = RL_ADDR_ANY, adc_dst = RL_ADDR_ANY;
 static volatile uint32_t acks_deferred, samples_sent, samples_dropped;
 /* An ACK the interrupt could not send (no free buffer): the main loop
@@ -46,34 +45,8 @@ static uint8_t ack_buf[MOTOR_ACK_SIZE];
 static int32_t ctrl_cb(void *payload, uint32_t len, uint32_t src, void *priv)
 {
 	(void)priv;
-	const uint8_t *b = payload;
-	uint32_t type = len >= 4 ? motor_get32(b) : 0;
-	int32_t status = MOTOR_OK;
-	cmds++;
-	if (len != MOTOR_CMD_SIZE) {
-		status = MOTOR_EMSG;
-	} else if (type == MOTOR_SET_DUTY) {
-		int32_t v = (int32_t)motor_get32(b + 4);
-		if (v < 0 || v > 100) {
-			status = MOTOR_ERANGE;
-		} else {
-			int32_t old = duty;
-			duty = v;
-			if (lg)
-				al_log_printf(lg, AL_LOG_NOTICE, "motor: duty %d%% -> %d%%",
-					      (int)old, (int)v);
-		}
-	} else if (type != MOTOR_GET_DUTY) {
-		status = MOTOR_EUNKNOWN;
-	}
-	if (status != MOTOR_OK && lg)
-		al_log_printf(lg, AL_LOG_WARNING, "motor: command %u refused: %s", (unsigned)type,
-			      motor_status_name(status));
 	uint8_t ack[MOTOR_ACK_SIZE];
-	motor_put32(ack, type);
-	motor_put32(ack + 4, (uint32_t)status);
-	motor_put32(ack + 8, (uint32_t)duty);
-	motor_put32(ack + 12, cmds);
+	motor_handle_cmd(&motor, payload, len, lg, ack);
 	if (rpmsg_lite_send(rl, ctrl_ept, src, (char *)ack, sizeof(ack), RL_DONT_BLOCK) !=
 	    RL_SUCCESS) {
 		for (unsigned i = 0; i < sizeof(ack); i++)
@@ -158,22 +131,23 @@ int main(void)
 		}
 		/* the motor heats up with its duty: first-order lag plus noise */
 		noise = noise * 1103515245u + 12345u;
-		int32_t target = 25000 + 400 * duty;
+		int32_t target = 25000 + 400 * motor.duty;
 		temp += (target - temp) / 20 + (int32_t)((noise >> 16) % 100u) - 49;
 		send_sample(temp_ept, temp_dst, &tseq, temp);
 		if (++tick % (MOTOR_ADC_PERIOD_MS / MOTOR_TEMP_PERIOD_MS) != 0)
 			continue;
 		uint32_t phase = fw_rproc_ms() % 20000u; /* a 20 s triangle */
 		int32_t tri = (int32_t)(phase < 10000u ? phase : 20000u - phase);
-		int32_t adc = 548 + tri * 3 / 10 + duty * 4;
+		int32_t adc = 548 + tri * 3 / 10 + motor.duty * 4;
 		send_sample(adc_ept, adc_dst, &aseq, adc < 0 ? 0 : adc > 4095 ? 4095 : adc);
 		struct al_log_stats ls = {0};
 		al_log_get_stats(lg, &ls);
 		rpmsg_printf(
 		    WHO ": temp %ld.%03ld C, duty %ld%%, %lu commands, samples sent %lu dropped "
 			"%lu, heartbeats %lu, log dropped %lu",
-		    (long)(temp / 1000), (long)(temp % 1000), (long)duty, (unsigned long)cmds,
-		    (unsigned long)samples_sent, (unsigned long)samples_dropped,
-		    (unsigned long)fw_rproc_hb_answered(), (unsigned long)ls.dropped);
+		    (long)(temp / 1000), (long)(temp % 1000), (long)motor.duty,
+		    (unsigned long)motor.cmds, (unsigned long)samples_sent,
+		    (unsigned long)samples_dropped, (unsigned long)fw_rproc_hb_answered(),
+		    (unsigned long)ls.dropped);
 	}
 }

@@ -17,8 +17,8 @@ static struct {
 	pthread_t task;
 	bool running;
 	volatile int stop;
-	volatile int32_t duty;
-	uint32_t cmds, ack_failed;
+	struct motor_state motor;
+	uint32_t ack_failed;
 } m;
 
 static uint32_t clock_ms(void)
@@ -37,34 +37,8 @@ static uint32_t clock_ms(void)
 static int ctrl_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)priv;
-	const uint8_t *b = data;
-	uint32_t type = len >= 4 ? motor_get32(b) : 0;
-	int32_t status = MOTOR_OK;
-	m.cmds++;
-	if (len != MOTOR_CMD_SIZE) {
-		status = MOTOR_EMSG;
-	} else if (type == MOTOR_SET_DUTY) {
-		int32_t v = (int32_t)motor_get32(b + 4);
-		if (v < 0 || v > 100) {
-			status = MOTOR_ERANGE;
-		} else {
-			int32_t old = m.duty;
-			m.duty = v; /* set_pwm_duty(v) on real hardware */
-			if (m.lg)
-				al_log_printf(m.lg, AL_LOG_NOTICE, "motor: duty %d%% -> %d%%",
-					      (int)old, (int)v);
-		}
-	} else if (type != MOTOR_GET_DUTY) {
-		status = MOTOR_EUNKNOWN;
-	}
-	if (status != MOTOR_OK && m.lg)
-		al_log_printf(m.lg, AL_LOG_WARNING, "motor: command %u refused: %s", (unsigned)type,
-			      motor_status_name(status));
 	uint8_t ack[MOTOR_ACK_SIZE];
-	motor_put32(ack, type);
-	motor_put32(ack + 4, (uint32_t)status);
-	motor_put32(ack + 8, (uint32_t)m.duty);
-	motor_put32(ack + 12, m.cmds);
+	motor_handle_cmd(&m.motor, data, len, m.lg, ack);
 	if (rpmsg_trysendto(ept, ack, sizeof(ack), src) < 0)
 		m.ack_failed++;
 	return RPMSG_SUCCESS;
@@ -109,13 +83,14 @@ static void *sensor_task(void *arg)
 		if (m.stop)
 			break;
 		noise = noise * 1103515245u + 12345u;
-		double target = 25.0 + 0.4 * (double)m.duty; /* the motor heats up with duty */
+		double target =
+		    25.0 + 0.4 * (double)m.motor.duty; /* the motor heats up with duty */
 		temp += (target - temp) * 0.05 + ((double)((noise >> 16) % 100) - 49.5) * 0.001;
 		send_sample(&m.temp, &tseq, (int32_t)lround(temp * 1000.0));
 		if (++tick % (MOTOR_ADC_PERIOD_MS / MOTOR_TEMP_PERIOD_MS) == 0) {
 			double t = (double)clock_ms() / 1000.0;
 			int32_t adc = (int32_t)lround(2048.0 + 1500.0 * sin(t * 2.0 * M_PI / 20.0) +
-						      (double)m.duty * 4.0);
+						      (double)m.motor.duty * 4.0);
 			send_sample(&m.adc, &aseq, adc < 0 ? 0 : adc > 4095 ? 4095 : adc);
 		}
 	}

@@ -113,4 +113,49 @@ static inline void motor_cmd_encode(uint8_t out[MOTOR_CMD_SIZE], uint32_t type, 
 	motor_put32(out + 4, (uint32_t)value);
 }
 
+/* The remote's motor: its duty (set_pwm_duty() on a real board) and the
+ * commands seen. Written from the receive context, read by the sensor
+ * loop: volatile. */
+struct motor_state {
+	volatile int32_t duty;
+	volatile uint32_t cmds;
+};
+
+/* The remote's handling of one motor-ctrl message, the same for the
+ * POSIX demo remote (demo_motor.c) and the Cortex-M4 firmware (fw_motor.c):
+ * check its size and range, apply SET_DUTY, count it, log changes and
+ * refusals to `lg` (may be NULL), and build the ACK to send back. Never
+ * blocks; any context the logger allows (al_log_printf never waits). */
+static inline void motor_handle_cmd(struct motor_state *m, const void *msg, size_t len,
+				    struct al_log *lg, uint8_t ack[MOTOR_ACK_SIZE])
+{
+	const uint8_t *b = msg;
+	uint32_t type = len >= 4 ? motor_get32(b) : 0;
+	int32_t status = MOTOR_OK;
+	m->cmds++;
+	if (len != MOTOR_CMD_SIZE) {
+		status = MOTOR_EMSG;
+	} else if (type == MOTOR_SET_DUTY) {
+		int32_t v = (int32_t)motor_get32(b + 4);
+		if (v < 0 || v > 100) {
+			status = MOTOR_ERANGE;
+		} else {
+			int32_t old = m->duty;
+			m->duty = v;
+			if (lg)
+				al_log_printf(lg, AL_LOG_NOTICE, "motor: duty %d%% -> %d%%",
+					      (int)old, (int)v);
+		}
+	} else if (type != MOTOR_GET_DUTY) {
+		status = MOTOR_EUNKNOWN;
+	}
+	if (status != MOTOR_OK && lg)
+		al_log_printf(lg, AL_LOG_WARNING, "motor: command %u refused: %s", (unsigned)type,
+			      motor_status_name(status));
+	motor_put32(ack, type);
+	motor_put32(ack + 4, (uint32_t)status);
+	motor_put32(ack + 8, (uint32_t)m->duty);
+	motor_put32(ack + 12, m->cmds);
+}
+
 #endif
