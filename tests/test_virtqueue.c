@@ -606,6 +606,59 @@ static void vq_pair_across_wrap(void **state)
 	assert_false(dev.fault);
 }
 
+/* Posting and returning store only what differs from the ring (a re-posted
+ * descriptor, a slot or used element that holds the same values a lap
+ * later): whatever the peer scribbled over those words in between is
+ * still replaced by what we mean. */
+static void vq_repost_restores_what_the_peer_changed(void **state)
+{
+	(void)state;
+	static uint8_t mem[4096];
+	static struct al_desc_shadow sd[4], sv[4];
+	struct al_shm shm = {mem, 0x40000000, sizeof(mem)};
+	struct al_vq drv, dev;
+	assert_int_equal(al_vq_setup(&drv, &shm, 0x40000000, 4, 16, 0, sd, 4, true), 0);
+	assert_int_equal(al_vq_setup(&dev, &shm, 0x40000000, 4, 16, 0, sv, 4, false), 0);
+	for (uint16_t i = 0; i < 4; i++) {
+		sd[i].off = 1024u + 64u * i;
+		sd[i].len = 64;
+	}
+	uint8_t *avail = mem + 16 * 4, *used = mem + vring_used_offset(4, 16);
+	uint16_t id;
+	uint32_t len;
+	for (uint32_t n = 0; n < 32; n++) {
+		uint16_t want = (uint16_t)(n % 2u); /* the same ids a lap later */
+		uint8_t *d = mem + 16u * want;
+		if (n % 3u == 2u) { /* the peer writes over what we wrote last lap */
+			tu_wr32(d, 0xdeadbeef);
+			tu_wr32(d + 4, 1);
+			tu_wr32(d + 8, 0x7fffffff);
+			tu_wr16(d + 12, VRING_DESC_F_NEXT);
+			tu_wr16(d + 14, 3);
+			tu_wr16(avail + AL_VRING_AVAIL_RING + 2u * (drv.pub_idx & 3u), 3);
+			tu_wr32(used + AL_VRING_USED_RING + 8u * (dev.pub_idx & 3u), 2);
+			tu_wr32(used + AL_VRING_USED_RING + 8u * (dev.pub_idx & 3u) + 4, 60);
+		}
+		al_vq_post(&drv, &shm, want, 32, n % 4u == 1u);
+		assert_int_equal(tu_rd32(d), 0x40000000u + sd[want].off);
+		assert_int_equal(tu_rd32(d + 4), 0);
+		assert_int_equal(tu_rd32(d + 8), 32);
+		assert_int_equal(tu_rd16(d + 12), n % 4u == 1u ? VRING_DESC_F_WRITE : 0);
+		assert_int_equal(tu_rd16(d + 14), 0);
+		assert_int_equal(al_vq_get_avail(&dev, &shm, &id), 1);
+		assert_int_equal(id, want);
+		assert_int_equal(sv[id].off, sd[id].off);
+		assert_int_equal(sv[id].len, 32);
+		al_vq_put_used(&dev, id, 5);
+		assert_int_equal(al_vq_get_used(&drv, &id, &len), 1);
+		assert_int_equal(id, want);
+		assert_int_equal(len, 5);
+		sd[id].state = AL_DS_FREE;
+	}
+	assert_false(drv.fault);
+	assert_false(dev.fault);
+}
+
 /* Re-enabling notifications re-checks the ring: entries published while
  * they were disabled (no doorbell came) are reported, in both modes and
  * for both roles' rings. */
@@ -710,6 +763,7 @@ int main(void)
 	    cmocka_unit_test(shm_translation_bounds),
 	    cmocka_unit_test(vq_setup_rejects_bad_geometry),
 	    cmocka_unit_test(vq_pair_across_wrap),
+	    cmocka_unit_test(vq_repost_restores_what_the_peer_changed),
 	    cmocka_unit_test(vq_enable_rechecks_the_ring),
 	    cmocka_unit_test(vq_event_idx_kick_across_wrap),
 	};

@@ -90,12 +90,24 @@ void al_vq_post(struct al_vq *vq, const struct al_shm *shm, uint16_t id, uint32_
 {
 	struct al_desc_shadow *s = &vq->shadow[id];
 	uint8_t *d = vq->desc + AL_VRING_DESC_SIZE * id;
-	al_wr64(d, shm->da + s->off);
-	al_wr32(d + 8, len);
-	al_wr16(d + 12, device_writes ? VRING_DESC_F_WRITE : 0);
-	al_wr16(d + 14, 0);
+	uint64_t addr = shm->da + s->off;
+	uint16_t flags = device_writes ? VRING_DESC_F_WRITE : 0;
+	/* Store only what differs (a re-posted buffer's descriptor, a ring
+	 * slot that held this id a lap ago): a line we do not write stays in
+	 * the device's cache. The read decides nothing else: the device gets
+	 * exactly these values either way. */
+	if (al_rd64(d) != addr)
+		al_wr64(d, addr);
+	if (al_rd32(d + 8) != len)
+		al_wr32(d + 8, len);
+	if (al_rd16(d + 12) != flags)
+		al_wr16(d + 12, flags);
+	if (al_rd16(d + 14) != 0)
+		al_wr16(d + 14, 0);
 	s->state = AL_DS_POSTED;
-	al_wr16(AVAIL_RING(vq, vq->pub_idx & mask(vq)), id);
+	uint8_t *slot = AVAIL_RING(vq, vq->pub_idx & mask(vq));
+	if (al_rd16(slot) != id)
+		al_wr16(slot, id);
 	vq->pub_idx++;
 	/* Release: the descriptor and ring entry are visible before the index. */
 	al_wr16_release(vq->avail + AL_VRING_AVAIL_IDX, vq->pub_idx);
@@ -168,8 +180,10 @@ int al_vq_get_avail(struct al_vq *vq, const struct al_shm *shm, uint16_t *id)
 void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len)
 {
 	uint8_t *e = USED_ELEM(vq, vq->pub_idx & mask(vq));
-	al_wr32(e, id);
-	al_wr32(e + 4, len);
+	if (al_rd32(e) != id) /* as in al_vq_post: store only what differs */
+		al_wr32(e, id);
+	if (al_rd32(e + 4) != len)
+		al_wr32(e + 4, len);
 	vq->shadow[id].state = AL_DS_FREE;
 	vq->pub_idx++;
 	al_wr16_release(vq->used + AL_VRING_USED_IDX, vq->pub_idx);
