@@ -81,10 +81,26 @@ struct al_shm;
 void *al_shm_ptr(const struct al_shm *shm, al_da_t da, uint32_t len);
 
 /* Full barrier: between publishing an index and reading the peer's
- * event/flags field (the event-index protocol needs store->load order). */
+ * event/flags field (the event-index protocol needs store->load order).
+ *
+ * AL_PORT_FULL_BARRIER names a `void f(void)` the board adds after the
+ * fence, for a core whose fence does not reach the peer. The case that
+ * needs it: firmware on a single-core QEMU machine beside a host process
+ * that maps the guest RAM. QEMU emits no host fence for a guest DMB when
+ * the machine has one CPU (nobody else, it assumes, looks at guest RAM),
+ * so the x86 store buffer can hold our index store past our next load and
+ * both sides sleep: a lost doorbell, seen about once per ten benchmark
+ * runs. The mps2-an386 board's hook reads a device register, which takes
+ * QEMU's global lock: a locked instruction, a full fence on the host. */
+#ifdef AL_PORT_FULL_BARRIER
+void AL_PORT_FULL_BARRIER(void);
+#endif
 static inline __attribute__((always_inline)) void al_mb(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#ifdef AL_PORT_FULL_BARRIER
+	AL_PORT_FULL_BARRIER();
+#endif
 }
 
 #endif

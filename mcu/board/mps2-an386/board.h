@@ -54,4 +54,8 @@ void board_raw_putc(uint8_t c);
 /** Disable the doorbell interrupt again (e.g. before rpmsg_deinit_vdev). */
 void board_doorbell_detach(void);
 
+/* The core's full barrier on this board (AL_PORT_FULL_BARRIER): a DMB and a
+ * device register read, which is a fence on QEMU's host too. Any context. */
+void board_full_barrier(void);
+
 #endif
