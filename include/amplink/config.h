@@ -28,6 +28,12 @@
  *                        descriptor whose 64-bit address has a non-zero
  *                        upper half is rejected as outside the region, and
  *                        init refuses a region that does not end below 4 GiB.
+ *   AL_CFG_SMALL_CODE    leave it to the compiler whether the few helpers
+ *                        on the per-message path are inlined (at -Os: not),
+ *                        instead of forcing them inline: some 200 bytes
+ *                        smaller, some calls and returns more per message
+ *                        (which an emulated core pays dearly: see
+ *                        docs/performance.md).
  *
  *   AL_CFG_MIN           the minimal remote profile: all of the above. What
  *                        the size figures of `make size` are measured with.
@@ -56,6 +62,9 @@
 #endif
 #ifndef AL_CFG_DA32
 #define AL_CFG_DA32 1
+#endif
+#ifndef AL_CFG_SMALL_CODE
+#define AL_CFG_SMALL_CODE 1
 #endif
 #endif
 

@@ -255,6 +255,16 @@ int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, cons
 void *al_get_tx_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms,
 			       int *err);
 
+/** The buffer calls by device rather than endpoint (the buffers belong to
+ *  the link, not to an endpoint: RPMsg-Lite's model). Same behaviour,
+ *  contexts and errors as al_get_tx_buffer_timeout(),
+ *  rpmsg_release_tx_buffer(), al_rpmsg_hold_rx_buffer() and
+ *  al_rpmsg_release_rx_buffer(); AL_EINVAL (NULL) for a NULL device. */
+void *al_dev_get_tx_buffer(struct rpmsg_device *rdev, uint32_t *len, uint32_t timeout_ms, int *err);
+int al_dev_release_tx_buffer(struct rpmsg_device *rdev, void *txbuf);
+int al_dev_hold_rx_buffer(struct rpmsg_device *rdev, void *rxbuf);
+int al_dev_release_rx_buffer(struct rpmsg_device *rdev, void *rxbuf);
+
 /** Set how long the blocking send family waits for a buffer (ms;
  *  AL_WAIT_FOREVER allowed). Any context. */
 void rpmsg_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms);

@@ -121,6 +121,8 @@ struct rpmsg_virtio_device {
 	uint8_t *rx_cur_payload;
 	uint16_t rx_cur_id;
 	bool rx_cur_held;
+	uint8_t kick_hold;    /* rpmsg_virtio_kick_hold() depth */
+	uint8_t kick_pending; /* rings published while held: 1 send, 2 receive */
 };
 
 /** Set up a buffer pool over `size` bytes at `shbuf` (inside the shared
@@ -183,6 +185,20 @@ int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev);
  *  rpmsg_virtio_notified() before going to sleep: it switches them back on
  *  and re-checks the ring. Same context rules and returns. */
 int rpmsg_virtio_poll(struct rpmsg_virtio_device *rvdev);
+
+/** Hold this side's doorbells while sending a burst: every send and
+ *  buffer return is published in the rings at once, as always, but the
+ *  peer is rung only when the hold ends, once per ring and only if it asked
+ *  for a doorbell meanwhile (event index or flags, over the whole burst).
+ *  Saves the per-message notification check and doorbell on a core where
+ *  a doorbell or its check is dear. Holds nest (up to 255). A sender about
+ *  to block for a buffer rings what is held first, so a hold never stalls
+ *  the peer. Keep a hold short and in one context: it holds back the
+ *  doorbells of every context sending on this link, the receive handler's
+ *  buffer returns included. Any context. Returns 0, AL_EINVAL (NULL),
+ *  AL_ESTATE (too deep; release: no hold). */
+int rpmsg_virtio_kick_hold(struct rpmsg_virtio_device *rvdev);
+int rpmsg_virtio_kick_release(struct rpmsg_virtio_device *rvdev);
 
 /** Wait until the link is up (device side: the driver set DRIVER_OK).
  *  Thread context, uses the port's wait hook. Returns 0, AL_ETIMEDOUT or

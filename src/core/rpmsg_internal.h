@@ -3,19 +3,30 @@
 #ifndef AL_RPMSG_INTERNAL_H
 #define AL_RPMSG_INTERNAL_H
 
+#include "amplink/config.h"
 #include "amplink/rpmsg.h"
 #include "amplink/rpmsg_virtio.h"
+
+/* For the few helpers on the per-message path: -Os would outline them,
+ * and a call and return cost more than their bodies (most on an emulated
+ * core, where every return is a translation-block lookup). The minimal
+ * profile keeps them outlinable: bytes count more there (config.h). */
+#ifdef AL_CFG_SMALL_CODE
+#define AL_HOT static inline
+#else
+#define AL_HOT static inline __attribute__((always_inline))
+#endif
 
 static inline struct rpmsg_virtio_device *al_rvdev(struct rpmsg_device *rdev)
 {
 	return rpmsg_virtio_from_rdev(rdev);
 }
-static inline void al_lock(struct rpmsg_virtio_device *rv)
+AL_HOT void al_lock(struct rpmsg_virtio_device *rv)
 {
 	if (rv->ops->lock)
 		rv->ops->lock(rv->port_ctx);
 }
-static inline void al_unlock(struct rpmsg_virtio_device *rv)
+AL_HOT void al_unlock(struct rpmsg_virtio_device *rv)
 {
 	if (rv->ops->unlock)
 		rv->ops->unlock(rv->port_ctx);

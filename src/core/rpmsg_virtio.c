@@ -60,12 +60,12 @@ static inline uint32_t tx_buf_size(const struct rpmsg_virtio_device *rv)
 #define VQ_BYTES(vq)		   0u
 #else
 #define VQ_BYTES(vq) ((vq)->bytes)
-static inline void cache_flush(struct rpmsg_virtio_device *rv, const void *p, size_t n)
+AL_HOT void cache_flush(struct rpmsg_virtio_device *rv, const void *p, size_t n)
 {
 	if (rv->ops->cache_flush)
 		rv->ops->cache_flush(rv->port_ctx, p, n);
 }
-static inline void cache_invalidate(struct rpmsg_virtio_device *rv, const void *p, size_t n)
+AL_HOT void cache_invalidate(struct rpmsg_virtio_device *rv, const void *p, size_t n)
 {
 	if (rv->ops->cache_invalidate)
 		rv->ops->cache_invalidate(rv->port_ctx, p, n);
@@ -105,13 +105,65 @@ static int report_broken(struct rpmsg_virtio_device *rv, int rc)
 	return rc;
 }
 
-static void kick_if_needed(struct rpmsg_virtio_device *rv, struct al_vq *vq)
+static void kick_now(struct rpmsg_virtio_device *rv, struct al_vq *vq)
 {
 	cache_flush(rv, vq->desc, VQ_BYTES(vq)); /* what we published, before the doorbell */
 	if (al_vq_need_kick(vq, is_driver(rv), event_idx(rv))) {
 		AL_COUNT(rv->rdev.stats.kicks_tx);
 		rv->ops->notify(rv->port_ctx, vq->notifyid);
 	}
+}
+
+/* Lock held. While doorbells are held, only note which ring has news:
+ * al_vq_need_kick() later judges everything published since the last
+ * doorbell at once. */
+AL_HOT void kick_if_needed(struct rpmsg_virtio_device *rv, struct al_vq *vq)
+{
+	if (rv->kick_hold)
+		rv->kick_pending |= vq == &rv->svq ? 1u : 2u;
+	else
+		kick_now(rv, vq);
+}
+
+/* Ring what a hold kept back (lock held). */
+static void kick_held(struct rpmsg_virtio_device *rv)
+{
+	uint8_t p = rv->kick_pending;
+	rv->kick_pending = 0;
+	if (p == 0 || rv->state != AL_LINK_UP)
+		return;
+	if (p & 1u)
+		kick_now(rv, &rv->svq);
+	if (p & 2u)
+		kick_now(rv, &rv->rvq);
+}
+
+int rpmsg_virtio_kick_hold(struct rpmsg_virtio_device *rvdev)
+{
+	if (!rvdev || !rvdev->ops)
+		return AL_EINVAL;
+	int rc = AL_OK;
+	al_lock(rvdev);
+	if (rvdev->kick_hold == UINT8_MAX)
+		rc = AL_ESTATE;
+	else
+		rvdev->kick_hold++;
+	al_unlock(rvdev);
+	return rc;
+}
+
+int rpmsg_virtio_kick_release(struct rpmsg_virtio_device *rvdev)
+{
+	if (!rvdev || !rvdev->ops)
+		return AL_EINVAL;
+	int rc = AL_OK;
+	al_lock(rvdev);
+	if (rvdev->kick_hold == 0)
+		rc = AL_ESTATE;
+	else if (--rvdev->kick_hold == 0)
+		kick_held(rvdev);
+	al_unlock(rvdev);
+	return rc;
 }
 
 void rpmsg_virtio_init_shm_pool(struct rpmsg_virtio_shm_pool *shpool, void *shbuf, size_t size)
@@ -370,14 +422,17 @@ void rpmsg_deinit_vdev(struct rpmsg_virtio_device *rvdev)
  * payload pointer: first the id hint we left in the header's reserved word,
  * verified against our shadow; else a scan. -1 if it is none of ours in
  * `state`. */
-static int id_of(struct rpmsg_virtio_device *rv, struct al_vq *vq, const void *payload,
+AL_HOT int id_of(struct rpmsg_virtio_device *rv, struct al_vq *vq, const void *payload,
 		 uint8_t state)
 {
-	uint64_t da;
-	if (al_shm_va_to_da(&rv->shm, (const uint8_t *)payload - HDR, HDR, &da))
+	/* Inside the region with room for the header before it, compared as
+	 * integers (no pointer arithmetic across objects); then its offset
+	 * can only match a shadow's if it is one of our buffers. */
+	uintptr_t d = (uintptr_t)payload - (uintptr_t)rv->shm.va;
+	if (!payload || d < HDR || d > rv->shm.size || d - HDR > UINT32_MAX)
 		return -1;
-	uint32_t off = (uint32_t)(da - rv->shm.da);
-	uint32_t hint = al_rd32((const uint8_t *)payload - HDR + HDR_RESERVED);
+	uint32_t off = (uint32_t)(d - HDR);
+	uint32_t hint = al_rd32((const uint8_t *)rv->shm.va + off + HDR_RESERVED);
 	if (hint < vq->num && vq->shadow[hint].state == state && vq->shadow[hint].off == off)
 		return (int)hint;
 	for (uint32_t i = 0; i < vq->num; i++)
@@ -461,6 +516,8 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 			rv->svq.shadow[*id].state = AL_DS_BUSY;
 			return 0;
 		}
+		if (rc == AL_ENOBUFS && timeout != 0)
+			kick_held(rv); /* never sleep on buffers with doorbells held back */
 		al_unlock(rv);
 		if (rc != AL_ENOBUFS || timeout == 0)
 			return report_broken(rv, rc);
@@ -518,6 +575,8 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 		}
 		if (give_up && waiting && --rv->tx_waiters == 0 && rv->state == AL_LINK_UP)
 			al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
+		if (!give_up)
+			kick_held(rv); /* never sleep on buffers with doorbells held back */
 		al_unlock(rv);
 		if (give_up)
 			return report_broken(rv, rc);
@@ -529,7 +588,7 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 #endif
 
 /* Hand a filled buffer to the peer (lock held). */
-static void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,
+AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,
 		      uint32_t len)
 {
 	struct al_desc_shadow *s = &rv->svq.shadow[id];
@@ -548,7 +607,7 @@ static void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src,
 	kick_if_needed(rv, &rv->svq);
 }
 
-static int check_send(struct rpmsg_endpoint *ept, uint32_t dst, int len)
+AL_HOT int check_send(struct rpmsg_endpoint *ept, uint32_t dst, int len)
 {
 	if (!ept || !ept->rdev || len < 0)
 		return AL_EINVAL;
@@ -602,8 +661,13 @@ void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int
 void *al_get_tx_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms,
 			       int *err)
 {
-	int rc = ept && ept->rdev && len ? 0 : AL_EINVAL;
-	struct rpmsg_virtio_device *rv = rc ? NULL : al_rvdev(ept->rdev);
+	return al_dev_get_tx_buffer(ept ? ept->rdev : NULL, len, timeout_ms, err);
+}
+
+void *al_dev_get_tx_buffer(struct rpmsg_device *rdev, uint32_t *len, uint32_t timeout_ms, int *err)
+{
+	int rc = rdev && len ? 0 : AL_EINVAL;
+	struct rpmsg_virtio_device *rv = rc ? NULL : al_rvdev(rdev);
 	uint16_t id;
 	if (rc == 0)
 		rc = tx_acquire_locked(rv, timeout_ms, &id);
@@ -644,9 +708,14 @@ int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src, uint3
 
 int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
 {
-	if (!ept || !ept->rdev || !txbuf)
+	return ept ? al_dev_release_tx_buffer(ept->rdev, txbuf) : AL_EINVAL;
+}
+
+int al_dev_release_tx_buffer(struct rpmsg_device *rdev, void *txbuf)
+{
+	if (!rdev || !txbuf)
 		return AL_EINVAL;
-	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
 	al_lock(rv);
 	int id = id_of(rv, &rv->svq, txbuf, AL_DS_RESERVED);
 	if (id >= 0) { /* back on our free list: a device cannot un-take it */
@@ -670,9 +739,14 @@ static void rx_return(struct rpmsg_virtio_device *rv, uint16_t id)
 
 int al_rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 {
-	if (!ept || !ept->rdev || !rxbuf)
+	return ept ? al_dev_hold_rx_buffer(ept->rdev, rxbuf) : AL_EINVAL;
+}
+
+int al_dev_hold_rx_buffer(struct rpmsg_device *rdev, void *rxbuf)
+{
+	if (!rdev || !rxbuf)
 		return AL_EINVAL;
-	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
 	if (rxbuf != rv->rx_cur_payload)
 		return AL_EPERM;
 	if (rv->rx_cur_held) /* held already (and maybe released since): once only */
@@ -689,9 +763,14 @@ int al_rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 
 int al_rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 {
-	if (!ept || !ept->rdev || !rxbuf)
+	return ept ? al_dev_release_rx_buffer(ept->rdev, rxbuf) : AL_EINVAL;
+}
+
+int al_dev_release_rx_buffer(struct rpmsg_device *rdev, void *rxbuf)
+{
+	if (!rdev || !rxbuf)
 		return AL_EINVAL;
-	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
 	int rc = AL_OK;
 	al_lock(rv);
 	int id = id_of(rv, &rv->rvq, rxbuf, AL_DS_HELD);

@@ -29,21 +29,3 @@ int al_shm_va_to_da(const struct al_shm *shm, const void *va, size_t len, uint64
 		*da = shm->da + (p - base);
 	return AL_OK;
 }
-
-#ifdef AL_CFG_DA32
-/* The region ends below 4 GiB (checked by rpmsg_init_vdev): 32-bit
- * arithmetic is exact here, and cheap on a 32-bit core. */
-void *al_shm_ptr(const struct al_shm *shm, al_da_t da, uint32_t len)
-{
-	uint32_t base = (uint32_t)shm->da, size = (uint32_t)shm->size;
-	uint32_t off = da - base;
-	if (da < base || off > size || len > size - off)
-		return NULL;
-	return (uint8_t *)shm->va + off;
-}
-#else
-void *al_shm_ptr(const struct al_shm *shm, al_da_t da, uint32_t len)
-{
-	return al_shm_da_to_va(shm, da, len);
-}
-#endif

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "amplink/port.h"
+
 /* Always inlined: each is one load or store, cheaper than a call (-Os would
  * otherwise outline some of them on a microcontroller). */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -75,10 +77,19 @@ typedef uint32_t al_da_t;
 typedef uint64_t al_da_t;
 #endif
 
-struct al_shm;
-/* al_shm_da_to_va() in al_da_t arithmetic (shm.c): NULL unless all of
- * [da, da+len) is inside the region. */
-void *al_shm_ptr(const struct al_shm *shm, al_da_t da, uint32_t len);
+/* al_shm_da_to_va() in al_da_t arithmetic, inline: it runs for every
+ * descriptor the peer offers. NULL unless all of [da, da+len) is inside
+ * the region; written so that nothing can wrap (with AL_CFG_DA32 the
+ * region was checked to end below 4 GiB, so 32 bits are exact). */
+static inline __attribute__((always_inline)) void *al_shm_ptr(const struct al_shm *shm, al_da_t da,
+							      uint32_t len)
+{
+	al_da_t base = (al_da_t)shm->da, size = (al_da_t)shm->size;
+	al_da_t off = da - base;
+	if (da < base || off > size || len > size - off)
+		return NULL;
+	return (uint8_t *)shm->va + off;
+}
 
 /* Full barrier: between publishing an index and reading the peer's
  * event/flags field (the event-index protocol needs store->load order).

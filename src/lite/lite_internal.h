@@ -17,9 +17,10 @@ static inline struct rpmsg_lite_instance *al_lite_of(struct rpmsg_device *rdev)
 	return (struct rpmsg_lite_instance *)(void *)rdev;
 }
 
-/* A throw-away core endpoint naming only the device, for the core calls that
- * need an endpoint just to find the link (RPMsg-Lite's buffer calls have
- * none). */
+/* A throw-away core endpoint naming the device, for the core calls that
+ * take one where RPMsg-Lite has none (the name-service announce). Not for
+ * hot paths: it zeroes a whole endpoint; the buffer calls go by device
+ * (al_dev_*). */
 #define AL_LITE_DEV_EPT(rl) (&(struct rpmsg_endpoint){.rdev = &(rl)->rvdev.rdev})
 
 /* RPMsg-Lite timeout (ms, RL_BLOCK = all ones) to a core timeout. */

@@ -284,8 +284,8 @@ void *rpmsg_lite_alloc_tx_buffer(struct rpmsg_lite_instance *rpmsg_lite_dev, uin
 {
 	if (!size)
 		return NULL;
-	void *p = rpmsg_lite_dev ? al_get_tx_buffer_timeout(AL_LITE_DEV_EPT(rpmsg_lite_dev), size,
-							    al_lite_tmo(timeout), NULL)
+	void *p = rpmsg_lite_dev ? al_dev_get_tx_buffer(&rpmsg_lite_dev->rvdev.rdev, size,
+							al_lite_tmo(timeout), NULL)
 				 : NULL;
 	if (!p)
 		*size = 0;
@@ -300,22 +300,22 @@ int32_t rpmsg_lite_send_nocopy(struct rpmsg_lite_instance *rpmsg_lite_dev,
 		return RL_ERR_PARAM;
 	if (size > RL_BUFFER_PAYLOAD_SIZE)
 		return RL_ERR_BUFF_SIZE;
-	return al_lite_err(
-	    rpmsg_send_offchannel_nocopy(&ept->ept, ept->ept.addr, dst, data, (int)size));
+	int rc = rpmsg_send_offchannel_nocopy(&ept->ept, ept->ept.addr, dst, data, (int)size);
+	return rc >= 0 ? RL_SUCCESS : al_lite_err(rc);
 }
 
 int32_t rpmsg_lite_release_tx_buffer(struct rpmsg_lite_instance *rpmsg_lite_dev, void *txbuf)
 {
 	if (!rpmsg_lite_dev)
 		return RL_ERR_PARAM;
-	return al_lite_err(rpmsg_release_tx_buffer(AL_LITE_DEV_EPT(rpmsg_lite_dev), txbuf));
+	return al_lite_err(al_dev_release_tx_buffer(&rpmsg_lite_dev->rvdev.rdev, txbuf));
 }
 
 int32_t rpmsg_lite_release_rx_buffer(struct rpmsg_lite_instance *rpmsg_lite_dev, void *rxbuf)
 {
 	if (!rpmsg_lite_dev)
 		return RL_ERR_PARAM;
-	return al_lite_err(al_rpmsg_release_rx_buffer(AL_LITE_DEV_EPT(rpmsg_lite_dev), rxbuf));
+	return al_lite_err(al_dev_release_rx_buffer(&rpmsg_lite_dev->rvdev.rdev, rxbuf));
 }
 
 int32_t rpmsg_lite_get_number_of_free_buffers(struct rpmsg_lite_instance *rpmsg_lite_dev)

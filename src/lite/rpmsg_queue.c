@@ -32,7 +32,7 @@ int32_t rpmsg_queue_rx_cb(void *payload, uint32_t payload_len, uint32_t src, voi
 	}
 	struct rpmsg_virtio_device *rv = &q->rl->rvdev;
 	/* Hold before a consumer can see it (the callback's RL_HOLD repeats it). */
-	(void)al_rpmsg_hold_rx_buffer(AL_LITE_DEV_EPT(q->rl), payload);
+	(void)al_dev_hold_rx_buffer(&q->rl->rvdev.rdev, payload);
 	rpmsg_queue_rx_cb_data_t m = {src, payload, payload_len};
 	memcpy(q->ring + (t % q->capacity) * ENTRY, &m, ENTRY);
 	__atomic_store_n(&q->tail, t + 1u, __ATOMIC_RELEASE);
