@@ -106,6 +106,10 @@ struct al_rproc {
 	unsigned boots, crashes, recoveries;
 	uint64_t t_start, t_boot, last_pong, next_ping, next_restart;
 	uint32_t hb_seq;
+	/* The rings' progress as a sign of life: the used indices the remote
+	 * writes on both rings, at the last check, and when they last moved. */
+	uint32_t hb_used;
+	uint64_t last_progress;
 	bool pong_seen;
 	char last_crash[160];
 };
@@ -567,6 +571,8 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	rp->last_pong = t0 + rp->cfg.boot_timeout_ms;
 	rp->pong_seen = false;
 	rp->next_ping = t0;
+	rp->last_progress = 0;
+	rp->hb_used = 0;
 	rp->state = AL_RPROC_RUNNING;
 	pthread_cond_broadcast(&rp->cv);
 	pthread_mutex_unlock(&rp->mu);
@@ -623,6 +629,18 @@ static void try_restart(struct al_rproc *rp)
 }
 
 /* ---- the watch thread ------------------------------------------------------------ */
+
+/* The used indices of both rings, which only the remote writes (a peer
+ * value, used only to see whether it changed). 0 while the link is down. */
+static uint32_t hb_used_indices(struct al_rproc *rp)
+{
+	if (rpmsg_virtio_link_state(&rp->rvdev) != AL_LINK_UP)
+		return 0;
+	const uint8_t *a = rp->rvdev.svq.used + AL_VRING_USED_IDX;
+	const uint8_t *b = rp->rvdev.rvq.used + AL_VRING_USED_IDX;
+	return (uint32_t)__atomic_load_n((const uint16_t *)(const void *)a, __ATOMIC_RELAXED) |
+	       (uint32_t)__atomic_load_n((const uint16_t *)(const void *)b, __ATOMIC_RELAXED) << 16;
+}
 
 static void *watch_main(void *arg)
 {
@@ -698,6 +716,17 @@ static void *watch_main(void *arg)
 		uint64_t last = rp->last_pong;
 		bool seen = rp->pong_seen;
 		pthread_mutex_unlock(&rp->mu);
+		/* A remote that keeps taking our messages or sending its own is
+		 * alive even when a ping found no free buffer or its answer none:
+		 * under a flood both happen, and a heartbeat alone would declare
+		 * a busy core dead. A frozen core moves neither index. */
+		uint32_t used = hb_used_indices(rp);
+		if (used != rp->hb_used) {
+			rp->hb_used = used;
+			rp->last_progress = now;
+		}
+		if (seen && rp->last_progress > last)
+			last = rp->last_progress;
 		uint64_t limit = seen ? (uint64_t)rp->cfg.heartbeat_ms * 9u / 4u : 0;
 		if (now > last + limit) {
 			if (seen)
