@@ -106,10 +106,12 @@ struct al_rproc {
 	unsigned boots, crashes, recoveries;
 	uint64_t t_start, t_boot, last_pong, next_ping, next_restart;
 	uint32_t hb_seq;
-	/* The rings' progress as a sign of life: the used indices the remote
-	 * writes on both rings, at the last check, and when they last moved. */
-	uint32_t hb_used;
-	uint64_t last_progress;
+	/* The rings' progress as a sign of life (watch_main): the used
+	 * indices the remote writes, at the last check; when they last counted
+	 * as life; whether the last ping found no free buffer. */
+	uint16_t hb_used_rx, hb_used_tx;
+	uint64_t last_progress, last_check;
+	bool ping_blocked;
 	bool pong_seen;
 	char last_crash[160];
 };
@@ -571,8 +573,9 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	rp->last_pong = t0 + rp->cfg.boot_timeout_ms;
 	rp->pong_seen = false;
 	rp->next_ping = t0;
-	rp->last_progress = 0;
-	rp->hb_used = 0;
+	rp->last_progress = rp->last_check = 0;
+	rp->hb_used_rx = rp->hb_used_tx = 0;
+	rp->ping_blocked = false;
 	rp->state = AL_RPROC_RUNNING;
 	pthread_cond_broadcast(&rp->cv);
 	pthread_mutex_unlock(&rp->mu);
@@ -630,16 +633,32 @@ static void try_restart(struct al_rproc *rp)
 
 /* ---- the watch thread ------------------------------------------------------------ */
 
-/* The used indices of both rings, which only the remote writes (a peer
- * value, used only to see whether it changed). 0 while the link is down. */
-static uint32_t hb_used_indices(struct al_rproc *rp)
+/* A used index of one of our rings, which only the remote writes (a peer
+ * value, used only to see whether it changed). */
+static uint16_t used_idx(const struct al_vq *vq)
+{
+	return __atomic_load_n((const uint16_t *)(const void *)(vq->used + AL_VRING_USED_IDX),
+			       __ATOMIC_RELAXED);
+}
+
+/* Signs of life besides an answered ping, for a remote under a flood: it
+ * sent us messages (our receive ring's used index moved: its answer may
+ * have found no free buffer), or it took our messages while our last ping
+ * found no free buffer to go out in. Taking our pings alone is no sign: a
+ * remote that takes them but never answers is what the heartbeat exists to
+ * catch. */
+static void hb_progress(struct al_rproc *rp, uint64_t now)
 {
 	if (rpmsg_virtio_link_state(&rp->rvdev) != AL_LINK_UP)
-		return 0;
-	const uint8_t *a = rp->rvdev.svq.used + AL_VRING_USED_IDX;
-	const uint8_t *b = rp->rvdev.rvq.used + AL_VRING_USED_IDX;
-	return (uint32_t)__atomic_load_n((const uint16_t *)(const void *)a, __ATOMIC_RELAXED) |
-	       (uint32_t)__atomic_load_n((const uint16_t *)(const void *)b, __ATOMIC_RELAXED) << 16;
+		return;
+	uint16_t rx = used_idx(&rp->rvdev.rvq), tx = used_idx(&rp->rvdev.svq);
+	/* it moved after the last check: count that time, not now, so that an
+	 * answered ping seen late (it moves the index too) adds no delay */
+	if (rx != rp->hb_used_rx || (tx != rp->hb_used_tx && rp->ping_blocked))
+		rp->last_progress = rp->last_check;
+	rp->hb_used_rx = rx;
+	rp->hb_used_tx = tx;
+	rp->last_check = now;
 }
 
 static void *watch_main(void *arg)
@@ -716,24 +735,27 @@ static void *watch_main(void *arg)
 		uint64_t last = rp->last_pong;
 		bool seen = rp->pong_seen;
 		pthread_mutex_unlock(&rp->mu);
-		/* A remote that keeps taking our messages or sending its own is
-		 * alive even when a ping found no free buffer or its answer none:
-		 * under a flood both happen, and a heartbeat alone would declare
-		 * a busy core dead. A frozen core moves neither index. */
-		uint32_t used = hb_used_indices(rp);
-		if (used != rp->hb_used) {
-			rp->hb_used = used;
-			rp->last_progress = now;
-		}
+		/* Under a flood a ping or its answer can find no free buffer:
+		 * then the rings' progress counts as life (hb_progress), so a
+		 * busy core is not declared dead. A frozen one moves nothing. */
+		hb_progress(rp, now);
+		uint64_t answered = last;
 		if (seen && rp->last_progress > last)
 			last = rp->last_progress;
 		uint64_t limit = seen ? (uint64_t)rp->cfg.heartbeat_ms * 9u / 4u : 0;
 		if (now > last + limit) {
-			if (seen)
+			if (seen && last == answered)
 				snprintf(
 				    w, sizeof(w),
 				    "firmware stopped answering the heartbeat (%llu ms without an "
 				    "answer, interval %u ms)",
+				    (unsigned long long)(now - last), rp->cfg.heartbeat_ms);
+			else if (seen)
+				snprintf(
+				    w, sizeof(w),
+				    "firmware stopped answering the heartbeat (%llu ms without "
+				    "an answer, %llu ms without ring progress, interval %u ms)",
+				    (unsigned long long)(now - answered),
 				    (unsigned long long)(now - last), rp->cfg.heartbeat_ms);
 			else
 				snprintf(w, sizeof(w),
@@ -744,9 +766,13 @@ static void *watch_main(void *arg)
 			continue;
 		}
 		if (now >= rp->next_ping) {
-			rp->next_ping = now + rp->cfg.heartbeat_ms;
-			uint32_t m[2] = {AL_RPROC_HB_MAGIC, ++rp->hb_seq};
-			(void)rpmsg_trysendto(&rp->hb, m, sizeof(m), AL_RPROC_HB_ADDR);
+			uint32_t m[2] = {AL_RPROC_HB_MAGIC, rp->hb_seq + 1};
+			int rc = rpmsg_trysendto(&rp->hb, m, sizeof(m), AL_RPROC_HB_ADDR);
+			rp->ping_blocked = rc == AL_ENOBUFS;
+			if (!rp->ping_blocked) { /* else: again at the next check */
+				rp->hb_seq++;
+				rp->next_ping = now + rp->cfg.heartbeat_ms;
+			}
 		}
 	}
 	return NULL;

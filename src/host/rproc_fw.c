@@ -83,10 +83,17 @@ static const struct al_port_ops fw_ops = {
     .wake = f_wake,
 };
 
-/* Heartbeat: send the ping back as it came. */
+/* Heartbeat: send the ping back as it came. A test of the host's rule
+ * (tests/integration/it_rproc.c) sets AMPLINK_FW_TEST_PINGS=N: only the
+ * first N pings are answered, the firmware keeps serving everything else. */
+static long pings_left = -1; /* -1: answer every ping */
 static int hb_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)priv;
+	if (pings_left == 0)
+		return RPMSG_SUCCESS;
+	if (pings_left > 0)
+		pings_left--;
 	(void)rpmsg_trysendto(ept, data, (int)len, src);
 	return RPMSG_SUCCESS;
 }
@@ -129,6 +136,9 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	if (!out)
 		return AL_EINVAL;
 	*out = NULL;
+	const char *pings = getenv("AMPLINK_FW_TEST_PINGS");
+	if (pings && *pings)
+		pings_left = strtol(pings, NULL, 10);
 	const char *env = getenv(AL_RPROC_ENV);
 	int fds[3];
 	if (!env || sscanf(env, "%d,%d,%d", &fds[0], &fds[1], &fds[2]) != 3) {

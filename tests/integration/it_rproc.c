@@ -247,6 +247,46 @@ static void heartbeat_sigstop(void **s)
 	al_rproc_close(rp);
 }
 
+/* The heartbeat's progress rule: a remote that stops answering pings but
+ * keeps serving traffic (under a flood a ping or its answer can find no
+ * buffer) is alive while either ring moves, and declared dead within the
+ * usual limit once it goes quiet. The firmware answers only 5 pings. */
+static void heartbeat_progress_counts_as_life(void **s)
+{
+	(void)s;
+	const uint32_t hb = 100;
+	setenv("AMPLINK_FW_TEST_PINGS", "5", 1);
+	struct al_rproc *rp = start_fw(false, hb);
+	unsetenv("AMPLINK_FW_TEST_PINGS");
+	while (status(rp).last_pong_ms_ago < 0)
+		sleep_ms(5);
+	traffic_stop = 0;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, traffic, rp), 0);
+	/* 15 intervals of echoes: the pings stop being answered after ~5 */
+	uint64_t t0 = now_ms();
+	while (now_ms() - t0 < 15 * hb)
+		sleep_ms(10);
+	struct al_rproc_status s1 = status(rp);
+	print_message("after %u ms of traffic: crashes %u, last answer %.0f ms ago\n", 15 * hb,
+		      s1.crashes, s1.last_pong_ms_ago);
+	assert_true(s1.last_pong_ms_ago > 3.0 * hb); /* the pings really went unanswered */
+	assert_int_equal(s1.crashes, 0);
+	assert_int_equal(s1.state, AL_RPROC_RUNNING);
+	traffic_stop = 1;
+	pthread_join(t, NULL);
+	t0 = now_ms();
+	while (status(rp).crashes == 0)
+		assert_true(now_ms() - t0 < 2000), sleep_ms(1);
+	uint64_t dt = now_ms() - t0;
+	struct al_rproc_status s2 = status(rp);
+	print_message("quiet remote declared dead %llu ms after the traffic stopped: %s\n",
+		      (unsigned long long)dt, s2.last_crash);
+	assert_true(dt <= 3 * hb);
+	assert_non_null(strstr(s2.last_crash, "heartbeat"));
+	al_rproc_close(rp);
+}
+
 /* Without --restart: the crash is reported, sends fail at once with
  * AL_ENOLINK, the endpoint is unbound, nothing hangs. */
 static void outage_errors(void **s)
@@ -356,6 +396,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(refused_firmware),
 	    cmocka_unit_test(outage_errors),
 	    cmocka_unit_test(heartbeat_sigstop),
+	    cmocka_unit_test(heartbeat_progress_counts_as_life),
 	    cmocka_unit_test(sigkill_x20_under_traffic),
 	    cmocka_unit_test(cli),
 	};
