@@ -10,21 +10,11 @@ static uint8_t snap[TU_SHM_SIZE];
 
 static void fuzz_invariants(void);
 
-static int other(int side)
-{
-	return side == TU_DRV ? TU_DEV : TU_DRV;
-}
-
 /* Link up (default layout: 16 entries, 512-byte buffers) with one endpoint
  * per side bound to the other. */
 static void setup(void)
 {
-	tu_up(&L, NULL, NULL, NULL);
-	memset(R, 0, sizeof(R));
-	assert_int_equal(tu_ept(&E[TU_DRV], tu_rdev(&L, TU_DRV), NULL, 0x400, 0x401, &R[TU_DRV]),
-			 0);
-	assert_int_equal(tu_ept(&E[TU_DEV], tu_rdev(&L, TU_DEV), NULL, 0x401, 0x400, &R[TU_DEV]),
-			 0);
+	tu_up_pair(&L, E, R);
 }
 
 static uint8_t *va(uint64_t da, size_t len)
@@ -102,7 +92,7 @@ static void run(int victim, const char *reason, int (*act)(void))
 	/* whoever sleeps in the port's wait was woken */
 	assert_true(L.wakes[victim] > wakes);
 	/* the honest side never called its error callback */
-	assert_int_equal(L.errs[other(victim)].calls, 0);
+	assert_int_equal(L.errs[tu_other(victim)].calls, 0);
 }
 
 static int drv_look(void)
@@ -885,7 +875,7 @@ static int fuzz_outcome(uint64_t seed)
 	poll_both();
 	for (int dir = 0; dir < 2 && !any_broken(); dir++) {
 		struct rpmsg_endpoint *tx = &E[dir];
-		struct tu_rec *rx = &R[other(dir)];
+		struct tu_rec *rx = &R[tu_other(dir)];
 		uint8_t token[24];
 		tu_pattern(token, sizeof(token), (uint32_t)seed ^ (uint32_t)(dir * 0x9e3779b9u));
 		rx->want = token;

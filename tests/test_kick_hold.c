@@ -11,12 +11,7 @@ static struct tu_rec R[2];
 
 static void setup(void)
 {
-	tu_up(&L, NULL, NULL, NULL);
-	memset(R, 0, sizeof(R));
-	assert_int_equal(tu_ept(&E[TU_DRV], tu_rdev(&L, TU_DRV), NULL, 0x400, 0x401, &R[TU_DRV]),
-			 0);
-	assert_int_equal(tu_ept(&E[TU_DEV], tu_rdev(&L, TU_DEV), NULL, 0x401, 0x400, &R[TU_DEV]),
-			 0);
+	tu_up_pair(&L, E, R);
 }
 
 static uint64_t kicks(int side)
@@ -40,7 +35,7 @@ static void burst_rings_once_at_release(void **state)
 	(void)state;
 	for (int side = 0; side < 2; side++) {
 		setup();
-		int peer = side == TU_DRV ? TU_DEV : TU_DRV;
+		int peer = tu_other(side);
 		uint64_t k0 = kicks(side);
 		assert_int_equal(rpmsg_virtio_kick_hold(tu_rv(&L, side)), 0);
 		send_n(side, 10, 0);

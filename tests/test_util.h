@@ -436,6 +436,24 @@ static inline int tu_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, 
 	return rc;
 }
 
+/** The other side of the link. */
+static inline int tu_other(int side)
+{
+	return side == TU_DRV ? TU_DEV : TU_DRV;
+}
+
+/** tu_up (default layout) with one endpoint per side bound to the other:
+ *  driver 0x400 <-> device 0x401, each recording into its tu_rec (zeroed). */
+static inline void tu_up_pair(struct tu_link *t, struct rpmsg_endpoint ept[2], struct tu_rec rec[2])
+{
+	tu_up(t, NULL, NULL, NULL);
+	memset(rec, 0, 2 * sizeof(*rec));
+	assert_int_equal(tu_ept(&ept[TU_DRV], tu_rdev(t, TU_DRV), NULL, 0x400, 0x401, &rec[TU_DRV]),
+			 0);
+	assert_int_equal(tu_ept(&ept[TU_DEV], tu_rdev(t, TU_DEV), NULL, 0x401, 0x400, &rec[TU_DEV]),
+			 0);
+}
+
 /* ---- a deterministic PRNG (xorshift64*) ---------------------------------- */
 
 static inline uint64_t tu_rand(uint64_t *s)

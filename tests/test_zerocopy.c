@@ -5,20 +5,10 @@ static struct tu_link L;
 static struct rpmsg_endpoint E[2];
 static struct tu_rec R[2];
 
-static int other(int side)
-{
-	return side == TU_DRV ? TU_DEV : TU_DRV;
-}
-
 /* Link up with one endpoint per side, bound to each other. */
 static void setup(void)
 {
-	tu_up(&L, NULL, NULL, NULL);
-	memset(R, 0, sizeof(R));
-	assert_int_equal(tu_ept(&E[TU_DRV], tu_rdev(&L, TU_DRV), NULL, 0x400, 0x401, &R[TU_DRV]),
-			 0);
-	assert_int_equal(tu_ept(&E[TU_DEV], tu_rdev(&L, TU_DEV), NULL, 0x401, 0x400, &R[TU_DEV]),
-			 0);
+	tu_up_pair(&L, E, R);
 }
 
 static int free_tx(int side)
@@ -39,7 +29,7 @@ static void nocopy_send_both_roles(void **state)
 	setup();
 	for (int side = 0; side < 2; side++) {
 		struct rpmsg_endpoint *tx = &E[side];
-		struct tu_rec *rx = &R[other(side)];
+		struct tu_rec *rx = &R[tu_other(side)];
 		for (int i = 0; i < 40; i++) { /* more than the ring: buffers recycle */
 			uint32_t len = 0;
 			uint8_t *p = rpmsg_get_tx_payload_buffer(tx, &len, false);
@@ -110,16 +100,16 @@ static void release_tx_buffer_returns_it(void **state)
 		uint8_t *q = rpmsg_get_tx_payload_buffer(tx, &len, false);
 		assert_ptr_equal(q, p);
 		/* a reserved buffer of the other side is foreign here */
-		uint8_t *o = rpmsg_get_tx_payload_buffer(&E[other(side)], &len, false);
+		uint8_t *o = rpmsg_get_tx_payload_buffer(&E[tu_other(side)], &len, false);
 		assert_non_null(o);
 		assert_int_equal(rpmsg_release_tx_buffer(tx, o), AL_EPERM);
 		assert_int_equal(rpmsg_send_nocopy(tx, o, 1), AL_EPERM);
-		assert_int_equal(rpmsg_release_tx_buffer(&E[other(side)], o), RPMSG_SUCCESS);
+		assert_int_equal(rpmsg_release_tx_buffer(&E[tu_other(side)], o), RPMSG_SUCCESS);
 		/* the reserved buffer still sends fine */
 		memcpy(q, "again", 5);
 		assert_int_equal(rpmsg_send_nocopy(tx, q, 5), 5);
 		assert_int_equal(tu_pump(&L), 1);
-		assert_memory_equal(R[other(side)].data, "again", 5);
+		assert_memory_equal(R[tu_other(side)].data, "again", 5);
 		assert_int_equal(free_tx(side), 16);
 	}
 	tu_check(&L);
@@ -155,7 +145,7 @@ static void nocopy_of_unreserved_pointer_is_eperm(void **state)
 		memcpy(p, "late", 4);
 		assert_int_equal(rpmsg_send_nocopy(tx, p, 4), 4);
 		assert_int_equal(tu_pump(&L), 1);
-		assert_memory_equal(R[other(side)].data, "late", 4);
+		assert_memory_equal(R[tu_other(side)].data, "late", 4);
 	}
 	tu_check(&L);
 }
@@ -195,7 +185,7 @@ static void reservations_exhaust_the_ring(void **state)
 
 static void hold_rx_buffer_case(int rx_side)
 {
-	int tx_side = other(rx_side);
+	int tx_side = tu_other(rx_side);
 	struct rpmsg_endpoint *tx = &E[tx_side], *rxe = &E[rx_side];
 	struct tu_rec *rx = &R[rx_side];
 	assert_int_equal(free_tx(tx_side), 16);
@@ -269,7 +259,7 @@ static void hold_every_buffer_backpressure(void **state)
 	(void)state;
 	for (int rx_side = 0; rx_side < 2; rx_side++) {
 		setup();
-		int tx_side = other(rx_side);
+		int tx_side = tu_other(rx_side);
 		hold_ept = &E[rx_side];
 		hold_ept->cb = hold_all_cb;
 		n_held = 0;
@@ -318,7 +308,7 @@ static void hold_and_release_inside_callback(void **state)
 	static int rcs[4];
 	for (int rx_side = 0; rx_side < 2; rx_side++) {
 		setup();
-		int tx_side = other(rx_side);
+		int tx_side = tu_other(rx_side);
 		E[rx_side].cb = hold_release_cb;
 		E[rx_side].priv = rcs;
 		for (int i = 0; i < 40; i++) {
