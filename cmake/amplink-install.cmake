@@ -16,7 +16,7 @@ option(AMPLINK_INSTALL_SHARED "Build and install libamplink.so next to libamplin
 
 set(_al_srcs)
 set(_al_incs)
-foreach(t amplink_core amplink_posix amplink_log amplink_host)
+foreach(t amplink_common amplink_virtio amplink_rpmsg amplink_remoteproc amplink_proto amplink_posix amplink_log amplink_host)
   if(NOT TARGET ${t})
     continue()
   endif()

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "amplink/rproc_fw.h"
+#include "amplink/linux/rproc_fw.h"
 #include "amplink/rsc_build.h"
 
 struct fw_table {

@@ -15,16 +15,17 @@ TARGETS ?= link rsc elf rel
 FUZZ_FLAGS ?=
 SHELL := /bin/bash
 
-CORE_SRC := $(wildcard src/core/*.c) src/port/loopback/loopback.c
+CORE_DIRS := src/common src/virtio src/rpmsg src/remoteproc src/proto
+CORE_SRC := $(wildcard $(CORE_DIRS:%=%/*.c)) src/port/loopback/loopback.c
 CFLAGS_FUZZ := -std=c11 -g -O1 -Wall -Wextra -Werror -fno-strict-aliasing \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-  -Iinclude -Isrc/core -Ifuzz
+  -Iinclude $(CORE_DIRS:%=-I%) -Ifuzz
 
 .PHONY: build run
 
 build: $(TARGETS:%=$(BUILD_FUZZ)/fuzz_%)
 
-$(BUILD_FUZZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(CORE_SRC) $(wildcard include/amplink/*.h src/core/*.h)
+$(BUILD_FUZZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(CORE_SRC) $(wildcard include/amplink/*.h $(CORE_DIRS:%=%/*.h))
 	@mkdir -p $(BUILD_FUZZ)
 	$(CC_FUZZ) $(CFLAGS_FUZZ) $< $(CORE_SRC) -o $@
 

@@ -291,7 +291,7 @@ static bool send_rc_ok(int rc, int len, int s)
 {
 	if (rc == len || rc == AL_ENOBUFS || rc == AL_EBROKEN || rc == AL_ENOLINK)
 		return true;
-	return rc == AL_ESTATE && rpmsg_virtio_link_state(rv_of(s)) == AL_LINK_DOWN;
+	return rc == AL_ESTATE && al_virtio_link_state(rv_of(s)) == AL_LINK_DOWN;
 }
 
 static int fz_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
@@ -350,10 +350,10 @@ static void start_side(int s)
 	int rc = rpmsg_init_vdev_with_config(&ls->rvdev, &ls->vdev, fz_bind, &lb.shm,
 					     s == DRV ? &lb.pool : NULL, &link_cfg);
 	FZ_CHECK(rc == 0 || rc == AL_EINIT || rc == AL_ENOMEM);
-	st->broke_in_init = rpmsg_virtio_link_state(&ls->rvdev) == AL_LINK_BROKEN;
-	rpmsg_virtio_set_error_cb(&ls->rvdev, fz_err);
+	st->broke_in_init = al_virtio_link_state(&ls->rvdev) == AL_LINK_BROKEN;
+	al_virtio_set_error_cb(&ls->rvdev, fz_err);
 	struct rpmsg_device *rd = &ls->rvdev.rdev;
-	rpmsg_set_send_timeout(rd, 20);
+	al_set_send_timeout(rd, 20);
 	uint32_t me = 0x700u + (uint32_t)s, peer = 0x701u - (uint32_t)s;
 	FZ_CHECK(rpmsg_create_ept(&st->plain, rd, NULL, me, peer, fz_rx, NULL) == 0);
 	al_frag_rx_init(&st->frx, st->fbuf, sizeof(st->fbuf));
@@ -374,15 +374,15 @@ static void check_all(void)
 	for (int s = 0; s < 2; s++) {
 		struct rpmsg_virtio_device *rv = rv_of(s);
 		FZ_CHECK(S[s].lock_depth == 0);
-		int st = rpmsg_virtio_link_state(rv);
+		int st = al_virtio_link_state(rv);
 		FZ_CHECK(st >= AL_LINK_DOWN && st <= AL_LINK_LOST);
 		if (st == AL_LINK_BROKEN) {
-			FZ_CHECK(rpmsg_virtio_broken_reason(rv) != NULL);
+			FZ_CHECK(al_virtio_broken_reason(rv) != NULL);
 			FZ_CHECK(S[s].err_calls == (S[s].broke_in_init ? 0 : 1));
 		} else {
 			FZ_CHECK(S[s].err_calls == 0);
 		}
-		int n = rpmsg_virtio_get_free_tx_buffers(rv);
+		int n = al_virtio_free_tx_buffers(rv);
 		/* (the ring size a side uses is what the table said when it
 		 * started: table pokes and a restart can change it) */
 		FZ_CHECK(st == AL_LINK_UP ? n >= 0 && n <= (int)rv->svq.num : n < 0);
@@ -532,7 +532,7 @@ static void run_op(struct fz_in *in)
 	case 6: op_zerocopy(in, s); break;
 	case 7:
 	case 8: {
-		int rc = rpmsg_virtio_notified(rv_of(s));
+		int rc = al_virtio_notified(rv_of(s));
 		FZ_CHECK(rc >= 0 || rc == AL_EBROKEN || rc == AL_ESTATE || rc == AL_ENOLINK);
 		break;
 	}
@@ -551,7 +551,7 @@ static void run_op(struct fz_in *in)
 	case 12: op_named(in, s); break;
 	case 13: op_frag(in, s); break;
 	case 14: {
-		int rc = rpmsg_virtio_wait_link_up(rv_of(s), fz_u8(in) % 4u);
+		int rc = al_virtio_wait_link_up(rv_of(s), fz_u8(in) % 4u);
 		FZ_CHECK(rc == 0 || rc == AL_ETIMEDOUT || rc == AL_EBROKEN || rc == AL_ENOLINK);
 		break;
 	}
@@ -559,7 +559,7 @@ static void run_op(struct fz_in *in)
 		if (fz_u8(in) & 1u)
 			op_restart(s);
 		else
-			rpmsg_virtio_peer_lost(rv_of(s));
+			al_virtio_peer_lost(rv_of(s));
 		break;
 	}
 }
@@ -612,14 +612,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (getenv("FZ_VERBOSE")) { /* what an input did (replay driver) */
 		for (int s = 0; s < 2; s++) {
 			struct rpmsg_stats st;
-			rpmsg_get_stats(&rv_of(s)->rdev, &st);
-			fprintf(stderr,
-				"%s: state %d tx %u rx %u unknown %u ns_bad %u bound %d %s\n",
-				s ? "dev" : "drv", rpmsg_virtio_link_state(rv_of(s)), st.tx_msgs,
-				st.rx_msgs, st.rx_unknown_dst, st.ns_malformed, S[s].nbound,
-				rpmsg_virtio_broken_reason(rv_of(s))
-				    ? rpmsg_virtio_broken_reason(rv_of(s))
-				    : "");
+			al_get_stats(&rv_of(s)->rdev, &st);
+			fprintf(
+			    stderr, "%s: state %d tx %u rx %u unknown %u ns_bad %u bound %d %s\n",
+			    s ? "dev" : "drv", al_virtio_link_state(rv_of(s)), st.tx_msgs,
+			    st.rx_msgs, st.rx_unknown_dst, st.ns_malformed, S[s].nbound,
+			    al_virtio_broken_reason(rv_of(s)) ? al_virtio_broken_reason(rv_of(s))
+							      : "");
 		}
 	}
 	rpmsg_deinit_vdev(rv_of(DRV));

@@ -1,6 +1,6 @@
 /* The benchmark protocol between fw_echo (mcu/fw_echo.c) and
  * `amplink rproc start --machine mps2-an386 fw_echo.elf --bench`
- * (tools/rproc_bench.c). Header only, shared by both sides; no amplink
+ * (tools/amplink/rproc_bench.c). Header only, shared by both sides; no amplink
  * API in it.
  *
  * 1. The RPMsg bench service FWB_SERVICE (announced by the firmware). Its

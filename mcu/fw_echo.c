@@ -79,7 +79,7 @@ static void bench_report(uint32_t dst)
 static void bench_stats(uint32_t dst)
 {
 	struct rpmsg_stats st;
-	rpmsg_get_stats(&rpmsg_lite_rvdev(rl)->rdev, &st);
+	al_get_stats(&rpmsg_lite_rvdev(rl)->rdev, &st);
 	uint32_t m[1 + FWB_ST_N] = {FWB_MAGIC | FWB_STATS};
 	m[1 + FWB_ST_RINGS] = n_rings;
 	m[1 + FWB_ST_RINGS_FREE] = n_rings_free;
@@ -142,7 +142,7 @@ static void bench_source(void)
 	uint32_t n = b_target, len = b_len, dst = b_peer, batch = 0;
 	uint64_t t0 = al_baremetal_now_ms(), waited = 0;
 	b_mode = 0;
-	(void)rpmsg_virtio_kick_hold(&rl->rvdev);
+	(void)al_virtio_kick_hold(&rl->rvdev);
 	for (uint32_t seq = 0; seq < n; seq++) {
 		uint32_t size;
 		void *t = rpmsg_lite_alloc_tx_buffer(rl, &size, RL_DONT_BLOCK);
@@ -164,11 +164,11 @@ static void bench_source(void)
 		b_count++;
 		if (++batch == FWB_BATCH) {
 			batch = 0;
-			(void)rpmsg_virtio_kick_release(&rl->rvdev);
-			(void)rpmsg_virtio_kick_hold(&rl->rvdev);
+			(void)al_virtio_kick_release(&rl->rvdev);
+			(void)al_virtio_kick_hold(&rl->rvdev);
 		}
 	}
-	(void)rpmsg_virtio_kick_release(&rl->rvdev);
+	(void)al_virtio_kick_release(&rl->rvdev);
 	/* the report may find no buffer at once: wait for one. Also: the time
 	 * this loop took and how much of it went waiting for host buffers (ms) */
 	uint32_t m[5] = {FWB_MAGIC | FWB_REPORT, b_count, b_errors,

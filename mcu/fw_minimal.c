@@ -91,12 +91,12 @@ int main(void)
 		fail("rpmsg_create_ept", rc);
 
 	/* Link-up is found by this thread polling the status byte each tick,
-	 * with the doorbell interrupt still off: rpmsg_virtio_notified() in
+	 * with the doorbell interrupt still off: al_virtio_notified() in
 	 * the ISR would otherwise try to bring the same link up concurrently.
 	 * A doorbell rung meanwhile stays pending and fires on attach. */
-	rc = rpmsg_virtio_wait_link_up(&link, AL_WAIT_FOREVER);
+	rc = al_virtio_wait_link_up(&link, AL_WAIT_FOREVER);
 	if (rc)
-		fail("rpmsg_virtio_wait_link_up", rc);
+		fail("al_virtio_wait_link_up", rc);
 	board_doorbell_attach(&port);
 	board_puts("fw_minimal: link up, announced " FW_SERVICE "\n");
 

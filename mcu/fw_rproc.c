@@ -27,7 +27,7 @@
 #include "board.h"
 
 #define FW_LINK_ID 0u
-#define FW_HB_ADDR 0x3Cu /* AL_RPROC_HB_ADDR of amplink/rproc.h */
+#define FW_HB_ADDR 0x3Cu /* AL_RPROC_HB_ADDR of amplink/linux/rproc.h */
 
 /* The layout of amplink/layout.h for this configuration, as constant
  * expressions (checked against al_layout_plan() at run time). */

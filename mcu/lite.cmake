@@ -13,7 +13,7 @@ endif()
 # Both on the minimal-profile core (AL_CFG_MIN, see CMakeLists.txt).
 foreach(variant static dynamic)
   add_library(amplink_lite_${variant} STATIC ${AL_LITE_SOURCES})
-  target_include_directories(amplink_lite_${variant} PRIVATE ${AL_ROOT}/src/lite ${AL_ROOT}/src/core)
+  target_include_directories(amplink_lite_${variant} PRIVATE ${AL_ROOT}/src/lite ${AL_CORE_INTERNAL})
   target_link_libraries(amplink_lite_${variant} PUBLIC amplink_core_min)
 endforeach()
 target_compile_definitions(amplink_lite_static PUBLIC AMPLINK_NO_MALLOC=1 RL_USE_STATIC_API=1)
@@ -37,7 +37,7 @@ target_link_options(fw_minimal_lite_dynamic PRIVATE --specs=nosys.specs)
 set(AL_ECHO_LITE_DEFS AMPLINK_NO_MALLOC=1 RL_USE_STATIC_API=1 RL_BUFFER_COUNT=64U
     RL_VRING_ALIGN=64U)
 add_library(amplink_lite_echo STATIC ${AL_LITE_SOURCES})
-target_include_directories(amplink_lite_echo PRIVATE ${AL_ROOT}/src/lite ${AL_ROOT}/src/core)
+target_include_directories(amplink_lite_echo PRIVATE ${AL_ROOT}/src/lite ${AL_CORE_INTERNAL})
 target_link_libraries(amplink_lite_echo PUBLIC amplink_core)
 target_compile_definitions(amplink_lite_echo PUBLIC ${AL_ECHO_LITE_DEFS})
 # Remote logging (../src/log) for the images on this façade build (fw_echo

@@ -178,8 +178,8 @@ static inline void tu_init(struct tu_link *t, const struct al_layout_cfg *cfg)
 
 static inline void tu_set_error_cbs(struct tu_link *t)
 {
-	rpmsg_virtio_set_error_cb(&t->lb.drv.rvdev, tu_error_cb);
-	rpmsg_virtio_set_error_cb(&t->lb.dev.rvdev, tu_error_cb);
+	al_virtio_set_error_cb(&t->lb.drv.rvdev, tu_error_cb);
+	al_virtio_set_error_cb(&t->lb.dev.rvdev, tu_error_cb);
 }
 
 /** tu_init, then start both sides (device first) and install the error
@@ -221,8 +221,8 @@ static inline void tu_up(struct tu_link *t, const struct al_layout_cfg *cfg,
 {
 	tu_start(t, cfg, drv_bind, dev_bind);
 	assert_true(tu_pump(t) >= 0);
-	assert_int_equal(rpmsg_virtio_link_state(&t->lb.drv.rvdev), AL_LINK_UP);
-	assert_int_equal(rpmsg_virtio_link_state(&t->lb.dev.rvdev), AL_LINK_UP);
+	assert_int_equal(al_virtio_link_state(&t->lb.drv.rvdev), AL_LINK_UP);
+	assert_int_equal(al_virtio_link_state(&t->lb.dev.rvdev), AL_LINK_UP);
 }
 
 static inline bool tu_canaries_ok(const struct tu_link *t)
@@ -388,7 +388,7 @@ static inline uint32_t tu_sum(const void *p, size_t n)
 /** Is [p, p+len) inside the endpoint's shared region? */
 static inline bool tu_in_region(struct rpmsg_endpoint *ept, const void *p, size_t len)
 {
-	struct rpmsg_virtio_device *rv = rpmsg_virtio_from_rdev(ept->rdev);
+	struct rpmsg_virtio_device *rv = al_virtio_from_rdev(ept->rdev);
 	const uint8_t *b = rv->shm.va;
 	const uint8_t *q = p;
 	return q >= b && (size_t)(q - b) <= rv->shm.size && len <= rv->shm.size - (size_t)(q - b);
@@ -402,7 +402,7 @@ static inline int tu_rx_cb(struct rpmsg_endpoint *ept, void *data, size_t len, u
 			   void *priv)
 {
 	struct tu_rec *r = priv;
-	struct rpmsg_virtio_device *rv = rpmsg_virtio_from_rdev(ept->rdev);
+	struct rpmsg_virtio_device *rv = al_virtio_from_rdev(ept->rdev);
 	struct tu_link *t = tu_of_side(rv);
 	assert_int_equal(t->lock_depth[tu_side_index(rv)], 0);
 	assert_true(tu_in_region(ept, data, len));

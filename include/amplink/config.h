@@ -1,71 +1,81 @@
 /* Compile-time configuration of the core, for microcontroller images that
  * must be small. Every option only removes a feature a given firmware does
- * not need; none removes a check of what the peer wrote (DESIGN §3): the
- * validation code is the same in every configuration.
+ * not need; none removes a check of what the peer wrote: the validation
+ * code is the same in every configuration.
  *
- * Options are macros given to the compiler for the core, the ports and
- * every file that includes amplink headers (the struct layouts below depend
- * on some of them; the CMake targets set them PUBLIC so that they agree):
+ * Every option is 0 (off, the default) or 1 (on) and is tested by value
+ * (`#if AL_CFG_NO_STATS`), so `-DAL_CFG_NO_STATS=0` means off. The core is
+ * built with -Wundef: a file that tests an option without including this
+ * header does not compile. Give the options to the compiler for the core,
+ * the ports and every file that includes amplink headers (some struct
+ * layouts depend on them; the CMake targets set them PUBLIC so that they
+ * agree).
  *
- *   AL_CFG_DEVICE_ONLY   the remote (virtio device) role only: every
- *                        driver-side path drops out.
- *   AL_CFG_NO_EVENT_IDX  never negotiate VIRTIO_RING_F_EVENT_IDX: doorbells
- *                        are suppressed with the ring flags only.
- *   AL_CFG_NO_STATS      no counters: rpmsg_get_stats() reports zeros, and
- *                        the counter fields are not in the structs.
- *   AL_CFG_NO_ADDR_HASH  no address hash: rpmsg_set_addr_hash() returns
- *                        AL_EINVAL and dispatch walks the endpoint list
- *                        (the few endpoints of a microcontroller).
- *   AL_CFG_COHERENT      the shared region is cache-coherent (Cortex-M4 has
- *                        no data cache): the cache hooks are never called.
- *   AL_CFG_ALWAYS_NOTIFY this side never asks the peer to hold back its
- *                        doorbells (the ring flags stay 0): no suppression
- *                        bookkeeping, a send that waits for a buffer just
- *                        sleeps until the next doorbell. Costs the peer a
- *                        few more doorbells, nothing else.
- *   AL_CFG_DA32          device addresses are 32 bits (a 32-bit remote core):
- *                        range checks are done in 32-bit arithmetic; a
- *                        descriptor whose 64-bit address has a non-zero
- *                        upper half is rejected as outside the region, and
- *                        init refuses a region that does not end below 4 GiB.
- *   AL_CFG_SMALL_CODE    leave it to the compiler whether the few helpers
- *                        on the per-message path are inlined (at -Os: not),
- *                        instead of forcing them inline: some 200 bytes
- *                        smaller, some calls and returns more per message
- *                        (which an emulated core pays dearly: see
- *                        docs/performance.md).
- *
- *   AL_CFG_MIN           the minimal remote profile: all of the above. What
- *                        the size figures of `make size` are measured with.
+ * | option               | when 1                                                  |
+ * |----------------------|---------------------------------------------------------|
+ * | AL_CFG_DEVICE_ONLY   | the remote (virtio device) role only: the driver role   |
+ * |                      | (src/rpmsg/rpmsg_virtio_driver.c) is not built at all.  |
+ * | AL_CFG_NO_EVENT_IDX  | never negotiate VIRTIO_RING_F_EVENT_IDX: doorbells are  |
+ * |                      | suppressed with the ring flags only.                    |
+ * | AL_CFG_NO_STATS      | no counters: al_get_stats() reports zeros and the       |
+ * |                      | counter fields are not in the structs.                  |
+ * | AL_CFG_NO_ADDR_HASH  | no address hash: al_set_addr_hash() returns AL_EINVAL   |
+ * |                      | and dispatch walks the endpoint list.                   |
+ * | AL_CFG_COHERENT      | the shared region is cache-coherent (a Cortex-M4 has no |
+ * |                      | data cache): the cache hooks are never called.          |
+ * | AL_CFG_ALWAYS_NOTIFY | never ask the peer to hold back its doorbells: no       |
+ * |                      | suppression bookkeeping; a sender waiting for a buffer  |
+ * |                      | sleeps until the next doorbell.                         |
+ * | AL_CFG_DA32          | 32-bit device addresses (a 32-bit remote core): range   |
+ * |                      | checks in 32-bit arithmetic; a descriptor address with  |
+ * |                      | a non-zero upper half is outside the region; init       |
+ * |                      | refuses a region that does not end below 4 GiB.         |
+ * | AL_CFG_SMALL_CODE    | let the compiler decide whether the few helpers on the  |
+ * |                      | per-message path are inlined (at -Os: not): ~200 bytes  |
+ * |                      | smaller, more calls per message.                        |
+ * | AL_CFG_MIN           | the minimal remote profile: all of the above (an option |
+ * |                      | given explicitly, even as 0, wins). What `make size`    |
+ * |                      | measures.                                               |
  */
 #ifndef AMPLINK_CONFIG_H
 #define AMPLINK_CONFIG_H
 
-#ifdef AL_CFG_MIN
+#include <stddef.h>
+
+#ifndef AL_CFG_MIN
+#define AL_CFG_MIN 0
+#endif
+
+/* Each option defaults to the profile: 1 in the minimal profile, else 0. */
 #ifndef AL_CFG_DEVICE_ONLY
-#define AL_CFG_DEVICE_ONLY 1
+#define AL_CFG_DEVICE_ONLY AL_CFG_MIN
 #endif
 #ifndef AL_CFG_NO_EVENT_IDX
-#define AL_CFG_NO_EVENT_IDX 1
+#define AL_CFG_NO_EVENT_IDX AL_CFG_MIN
 #endif
 #ifndef AL_CFG_NO_STATS
-#define AL_CFG_NO_STATS 1
+#define AL_CFG_NO_STATS AL_CFG_MIN
 #endif
 #ifndef AL_CFG_NO_ADDR_HASH
-#define AL_CFG_NO_ADDR_HASH 1
+#define AL_CFG_NO_ADDR_HASH AL_CFG_MIN
 #endif
 #ifndef AL_CFG_COHERENT
-#define AL_CFG_COHERENT 1
+#define AL_CFG_COHERENT AL_CFG_MIN
 #endif
 #ifndef AL_CFG_ALWAYS_NOTIFY
-#define AL_CFG_ALWAYS_NOTIFY 1
+#define AL_CFG_ALWAYS_NOTIFY AL_CFG_MIN
 #endif
 #ifndef AL_CFG_DA32
-#define AL_CFG_DA32 1
+#define AL_CFG_DA32 AL_CFG_MIN
 #endif
 #ifndef AL_CFG_SMALL_CODE
-#define AL_CFG_SMALL_CODE 1
+#define AL_CFG_SMALL_CODE AL_CFG_MIN
 #endif
-#endif
+
+/* The struct of type `type` whose member `member` is at `ptr` (a NULL
+ * `ptr` gives NULL). Used where one object embeds another, instead of
+ * casting a pointer to the first member. */
+#define al_container_of(ptr, type, member)                                                         \
+	((ptr) ? (type *)(void *)((char *)(ptr)-offsetof(type, member)) : (type *)NULL)
 
 #endif

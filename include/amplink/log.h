@@ -1,7 +1,7 @@
 /* Remote logging: an rpmsg_printf()-style API for the remote core (the
  * "M core" of seed 000) that sends each formatted line to the host over a
  * named rpmsg service, and the wire format of those lines. The host side
- * (a sink writing to syslog, stdout or a file) is in amplink/log_sink.h.
+ * (a sink writing to syslog, stdout or a file) is in amplink/linux/log_sink.h.
  *
  * Portable C11: no malloc, no OS; uses only vsnprintf() from the C library
  * and the rpmsg core. Logging never blocks the caller: a line is formatted

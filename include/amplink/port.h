@@ -53,7 +53,7 @@ struct al_port_ops {
 	/** Sleep until `wake` is called or `timeout_ms` passes, whichever is
 	 *  first. Spurious returns are fine: the core re-checks its condition.
 	 *  On a polling port this is where the port polls its doorbell and
-	 *  calls rpmsg_virtio_notified(). Called without the lock held, never
+	 *  calls al_virtio_notified(). Called without the lock held, never
 	 *  from a receive callback. May be NULL (no blocking). */
 	void (*wait)(void *ctx, uint32_t timeout_ms);
 

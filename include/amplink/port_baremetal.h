@@ -8,7 +8,7 @@
  *                  which the board calls from its SysTick (or timer) ISR;
  *   wait           ISR-driven: sleep (WFI) until an interrupt or wake();
  *                  polled: poll the board's doorbell once and, if it rang,
- *                  run rpmsg_virtio_notified() right there;
+ *                  run al_virtio_notified() right there;
  *   wake           sets a flag that makes the next wait return at once;
  *   notify         the board's doorbell ring function, called directly
  *                  (no extra indirection: it is put into the ops table by
@@ -26,7 +26,7 @@
  *
  * Contexts: receive callbacks run in the doorbell ISR (or, polled, inside
  * wait / al_baremetal_poll()). Blocking calls (send with a timeout,
- * rpmsg_virtio_wait_link_up) must be made from thread mode with interrupts
+ * al_virtio_wait_link_up) must be made from thread mode with interrupts
  * enabled, since their time only advances in the tick ISR.
  */
 #ifndef AMPLINK_PORT_BAREMETAL_H
@@ -66,7 +66,7 @@ void al_baremetal_init(struct al_baremetal *bm, struct rpmsg_virtio_device *rvde
 
 /** The doorbell rang: deliver what the peer sent. Call from the doorbell
  *  ISR after acknowledging the interrupt source. Returns what
- *  rpmsg_virtio_notified() returns. */
+ *  al_virtio_notified() returns. */
 int al_baremetal_doorbell_irq(struct al_baremetal *bm);
 
 /** Polled boards: check the doorbell once and deliver if it rang (main

@@ -1,6 +1,6 @@
 /* The loopback port: a driver and a device in one process over one memory
  * buffer, with doorbells delivered as flags that al_loopback_pump() turns
- * into rpmsg_virtio_notified() calls, and a simulated clock. For unit
+ * into al_virtio_notified() calls, and a simulated clock. For unit
  * tests, fuzzing and the in-process demo; single-threaded.
  *
  * The region's device address is deliberately not its local address
@@ -31,7 +31,7 @@ struct al_loopback_side {
 	struct al_loopback *lb;
 	int pending;   /* doorbells rung at this side, not yet handled */
 	uint32_t rung; /* doorbells this side received in total */
-	int last_rc;   /* last rpmsg_virtio_notified() result */
+	int last_rc;   /* last al_virtio_notified() result */
 	struct al_desc_shadow shadows[2 * AL_LOOPBACK_MAX_NUM];
 };
 

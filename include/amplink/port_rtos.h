@@ -14,7 +14,7 @@
  *
  * The doorbell interrupt does not call into the core: it gives `rx_sem`
  * (al_rtos_doorbell_isr) and a receive task loops in al_rtos_rx_task(),
- * which calls rpmsg_virtio_notified(). Endpoint callbacks therefore run in
+ * which calls al_virtio_notified(). Endpoint callbacks therefore run in
  * that task, so the lock can be a real mutex (an ISR cannot take one).
  * An RTOS port that prefers callbacks in the ISR must instead make
  * mutex_lock/mutex_unlock a critical section that masks the doorbell

@@ -9,7 +9,7 @@
  * through the name service at address 53) and a default destination.
  *
  * Contexts. "Receive context" is wherever the port calls
- * rpmsg_virtio_notified(): an ISR on a microcontroller, the doorbell thread
+ * al_virtio_notified(): an ISR on a microcontroller, the doorbell thread
  * on Linux. Receive callbacks run there, one at a time per device, without
  * any amplink lock held: they may send (with trysend or a zero timeout),
  * hold buffers and create or destroy *other* endpoints, but must not block.
@@ -53,7 +53,7 @@ extern "C" {
 #define RPMSG_ERR_PERM	    AL_EPERM
 
 /** Default timeout of the blocking send family (OpenAMP waits 15 s; amplink
- *  makes it a per-device setting, see rpmsg_set_send_timeout()). */
+ *  makes it a per-device setting, see al_set_send_timeout()). */
 #define RPMSG_SEND_TIMEOUT_MS_DEFAULT 15000u
 
 struct rpmsg_device;
@@ -84,17 +84,17 @@ struct rpmsg_endpoint {
 	void *priv;
 	/* private */
 	struct rpmsg_endpoint *next;
-#ifndef AL_CFG_NO_ADDR_HASH
-	struct rpmsg_endpoint *hnext; /* address hash chain (rpmsg_set_addr_hash) */
+#if !AL_CFG_NO_ADDR_HASH
+	struct rpmsg_endpoint *hnext; /* address hash chain (al_set_addr_hash) */
 #endif
 	bool announce; /* named and created unbound: announce at link-up */
-#ifndef AL_CFG_NO_STATS
+#if !AL_CFG_NO_STATS
 	uint32_t rx_msgs;
 	uint32_t tx_msgs;
 #endif
 };
 
-/** Link counters; each only grows. Read with rpmsg_get_stats(). */
+/** Link counters; each only grows. Read with al_get_stats(). */
 struct rpmsg_stats {
 	uint32_t tx_msgs;	 /* messages sent */
 	uint32_t rx_msgs;	 /* messages delivered to an endpoint */
@@ -102,7 +102,7 @@ struct rpmsg_stats {
 	uint32_t ns_malformed;	 /* dropped: bad name-service message */
 	uint32_t ns_announced;	 /* name-service messages sent */
 	uint32_t kicks_tx;	 /* doorbells rung */
-	uint32_t kicks_rx;	 /* rpmsg_virtio_notified() calls */
+	uint32_t kicks_rx;	 /* al_virtio_notified() calls */
 	uint32_t tx_no_buf;	 /* a send found no free buffer (before waiting) */
 };
 
@@ -110,7 +110,7 @@ struct rpmsg_stats {
  *  touched directly by applications. */
 struct rpmsg_device {
 	struct rpmsg_endpoint *endpoints; /* singly linked, private */
-#ifndef AL_CFG_NO_ADDR_HASH
+#if !AL_CFG_NO_ADDR_HASH
 	struct rpmsg_endpoint **buckets; /* optional address hash, private */
 	uint32_t nbuckets;
 #endif
@@ -119,7 +119,7 @@ struct rpmsg_device {
 	bool support_ns;
 	uint32_t next_any_addr;
 	uint32_t send_timeout_ms;
-#ifndef AL_CFG_NO_STATS
+#if !AL_CFG_NO_STATS
 	struct rpmsg_stats stats;
 #endif
 };
@@ -267,7 +267,7 @@ int al_dev_release_rx_buffer(struct rpmsg_device *rdev, void *rxbuf);
 
 /** Set how long the blocking send family waits for a buffer (ms;
  *  AL_WAIT_FOREVER allowed). Any context. */
-void rpmsg_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms);
+void al_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms);
 
 /** Give the device an address hash table so that dispatch finds an
  *  endpoint in O(1) however many there are (without one, lookups walk the
@@ -275,13 +275,13 @@ void rpmsg_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms);
  *  `buckets` is caller storage for `n` pointers, n a power of two; existing
  *  endpoints are moved into it. Thread context, before traffic or under no
  *  load. Returns 0 or AL_EINVAL. */
-int rpmsg_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets, uint32_t n);
+int al_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets, uint32_t n);
 
 /** Copy the device's counters into *out. Any context. */
-void rpmsg_get_stats(struct rpmsg_device *rdev, struct rpmsg_stats *out);
+void al_get_stats(struct rpmsg_device *rdev, struct rpmsg_stats *out);
 
 /** Find a local endpoint by name (first match), or NULL. Thread context. */
-struct rpmsg_endpoint *rpmsg_find_ept_by_name(struct rpmsg_device *rdev, const char *name);
+struct rpmsg_endpoint *al_find_ept_by_name(struct rpmsg_device *rdev, const char *name);
 
 #ifdef __cplusplus
 }

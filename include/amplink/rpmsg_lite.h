@@ -13,7 +13,7 @@
  * The platform (doorbell, lock, clock, wait) is an amplink port
  * (amplink/port.h) registered per link id with rpmsg_lite_set_platform().
  * The port's doorbell handler calls rpmsg_lite_isr() (or
- * rpmsg_virtio_notified() on rpmsg_lite_rvdev()).
+ * al_virtio_notified() on rpmsg_lite_rvdev()).
  *
  * Contexts. "Receive context" is wherever rpmsg_lite_isr() runs (an ISR on
  * an MCU, a doorbell thread on Linux). Receive callbacks run there and must
@@ -113,7 +113,7 @@ struct rpmsg_ns_context;
  *  variants; all fields private. */
 struct rpmsg_lite_instance {
 	struct rpmsg_virtio_device rvdev; /* first: the core link */
-#ifndef AL_CFG_DEVICE_ONLY
+#if !AL_CFG_DEVICE_ONLY
 	struct rpmsg_virtio_shm_pool pool; /* master: the buffer pool */
 #endif
 	struct al_desc_shadow shadows[2U * RL_BUFFER_COUNT];

@@ -13,11 +13,11 @@
  * read their own bookkeeping back from shared memory; every index, id,
  * address and length the peer wrote is read once and checked. A violation
  * marks the link broken for good, reports why (error callback and
- * rpmsg_virtio_broken_reason()) and stops all ring access.
+ * al_virtio_broken_reason()) and stops all ring access.
  *
  * Setup, in order: fill a struct virtio_device, give rpmsg_init_vdev() the
  * shared region, (driver) a buffer pool and the shadow storage; then call
- * rpmsg_virtio_notified() from the doorbell handler.
+ * al_virtio_notified() from the doorbell handler.
  */
 #ifndef AMPLINK_RPMSG_VIRTIO_H
 #define AMPLINK_RPMSG_VIRTIO_H
@@ -51,7 +51,7 @@ struct al_vq {
 	uint16_t kicked_idx; /* pub_idx when we last decided about a kick */
 	uint16_t free_head;  /* our free descriptor list (tx buffers given back) */
 	uint32_t notifyid;
-#ifndef AL_CFG_COHERENT
+#if !AL_CFG_COHERENT
 	uint32_t bytes; /* vring_size(): for cache maintenance */
 #endif
 	uint8_t fault; /* why the last operation found the ring corrupt (fault.h) */
@@ -94,7 +94,7 @@ struct rpmsg_virtio_device {
 	uint8_t *vdev_rsc; /* the VDEV entry inside shm */
 	struct al_vq rvq;  /* receive ring: vring0 for the driver, vring1 for the device */
 	struct al_vq svq;  /* send ring: vring1 for the driver, vring0 for the device */
-#ifndef AL_CFG_DEVICE_ONLY
+#if !AL_CFG_DEVICE_ONLY
 	struct rpmsg_virtio_shm_pool *shpool;
 #endif
 	struct al_desc_shadow *shadows;
@@ -103,25 +103,25 @@ struct rpmsg_virtio_device {
 	uint32_t r2h_buf_size;
 	uint32_t my_features; /* what this side supports */
 	uint32_t features;    /* negotiated */
-#ifndef AL_CFG_DEVICE_ONLY
+#if !AL_CFG_DEVICE_ONLY
 	unsigned int role;
 #endif
 	volatile int state; /* enum al_link_state */
-#ifndef AL_CFG_ALWAYS_NOTIFY
+#if !AL_CFG_ALWAYS_NOTIFY
 	volatile int tx_waiters;
 #endif
 	al_link_error_cb error_cb;
 	const char *(*why)(const struct rpmsg_virtio_device *rvdev);
 	uint8_t fault; /* why set-up failed or the link broke: see the reason below */
 	bool broken_reported;
-#ifndef AL_CFG_ALWAYS_NOTIFY
+#if !AL_CFG_ALWAYS_NOTIFY
 	bool rx_armed; /* our receive ring asks the peer for doorbells */
 #endif
 	/* receive context: the buffer being delivered, for rpmsg_hold_rx_buffer */
 	uint8_t *rx_cur_payload;
 	uint16_t rx_cur_id;
 	bool rx_cur_held;
-	uint8_t kick_hold;    /* rpmsg_virtio_kick_hold() depth */
+	uint8_t kick_hold;    /* al_virtio_kick_hold() depth */
 	uint8_t kick_pending; /* rings published while held: 1 send, 2 receive */
 };
 
@@ -144,8 +144,8 @@ int rpmsg_init_vdev(struct rpmsg_virtio_device *rvdev, struct virtio_device *vde
  *  sets DRIVER_OK: the link is up on return.
  *  Device: publishes dfeatures and returns with the link down; it comes up
  *  (rings validated, named endpoints announced) once the driver has set
- *  DRIVER_OK, discovered by rpmsg_virtio_notified() or
- *  rpmsg_virtio_wait_link_up().
+ *  DRIVER_OK, discovered by al_virtio_notified() or
+ *  al_virtio_wait_link_up().
  *  Thread context, before the doorbell handler runs. Errors: AL_EINVAL (NULL
  *  argument, bad role), AL_EINIT (bad VDEV entry or vring layout: not id 7,
  *  fewer than 2 vrings, num not a power of two, ring outside the region,
@@ -167,9 +167,9 @@ static inline struct rpmsg_device *rpmsg_virtio_get_rpmsg_device(struct rpmsg_vi
 	return rvdev ? &rvdev->rdev : NULL;
 }
 /** The link of an rpmsg device (inverse of the above). */
-static inline struct rpmsg_virtio_device *rpmsg_virtio_from_rdev(struct rpmsg_device *rdev)
+static inline struct rpmsg_virtio_device *al_virtio_from_rdev(struct rpmsg_device *rdev)
 {
-	return (struct rpmsg_virtio_device *)(void *)rdev; /* rdev is the first member */
+	return al_container_of(rdev, struct rpmsg_virtio_device, rdev);
 }
 
 /** The doorbell handler: bring the link up if the driver became ready
@@ -177,14 +177,14 @@ static inline struct rpmsg_virtio_device *rpmsg_virtio_from_rdev(struct rpmsg_de
  *  return buffers, wake blocked senders. Receive context (ISR or doorbell
  *  thread); never call it from two contexts at once. Returns the number
  *  of messages handled, AL_ESTATE if the link is still down, or AL_EBROKEN. */
-int rpmsg_virtio_notified(struct rpmsg_virtio_device *rvdev);
+int al_virtio_notified(struct rpmsg_virtio_device *rvdev);
 
-/** Polling variant of rpmsg_virtio_notified() for a receive loop that
+/** Polling variant of al_virtio_notified() for a receive loop that
  *  spins: delivers what waits but leaves this side's doorbells switched off,
  *  so the peer does not ring while we look anyway. Call
- *  rpmsg_virtio_notified() before going to sleep: it switches them back on
+ *  al_virtio_notified() before going to sleep: it switches them back on
  *  and re-checks the ring. Same context rules and returns. */
-int rpmsg_virtio_poll(struct rpmsg_virtio_device *rvdev);
+int al_virtio_poll(struct rpmsg_virtio_device *rvdev);
 
 /** Hold this side's doorbells while sending a burst: every send and
  *  buffer return is published in the rings at once, as always, but the
@@ -197,40 +197,40 @@ int rpmsg_virtio_poll(struct rpmsg_virtio_device *rvdev);
  *  doorbells of every context sending on this link, the receive handler's
  *  buffer returns included. Any context. Returns 0, AL_EINVAL (NULL),
  *  AL_ESTATE (too deep; release: no hold). */
-int rpmsg_virtio_kick_hold(struct rpmsg_virtio_device *rvdev);
-int rpmsg_virtio_kick_release(struct rpmsg_virtio_device *rvdev);
+int al_virtio_kick_hold(struct rpmsg_virtio_device *rvdev);
+int al_virtio_kick_release(struct rpmsg_virtio_device *rvdev);
 
 /** Wait until the link is up (device side: the driver set DRIVER_OK).
  *  Thread context, uses the port's wait hook. Returns 0, AL_ETIMEDOUT or
  *  AL_EBROKEN. */
-int rpmsg_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms);
+int al_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms);
 
 /** How many transmit buffers a send could take right now without waiting
  *  (never more than the ring size, whatever the peer wrote). Any context.
  *  Returns the count, AL_ESTATE (link down) or AL_EBROKEN. Driver side:
  *  counts descriptors not yet given a pool buffer as free, so it can
  *  overstate by the pool's shortfall. */
-int rpmsg_virtio_get_free_tx_buffers(struct rpmsg_virtio_device *rvdev);
+int al_virtio_free_tx_buffers(struct rpmsg_virtio_device *rvdev);
 
 /** The port learned that the peer is gone (its process died, its socket
  *  closed, its heartbeat stopped): sends fail with AL_ENOLINK from now on,
  *  blocked senders wake, the rings are left alone. A new peer means a new
  *  rpmsg_init_vdev(). Any context. */
-void rpmsg_virtio_peer_lost(struct rpmsg_virtio_device *rvdev);
+void al_virtio_peer_lost(struct rpmsg_virtio_device *rvdev);
 
 /** Current enum al_link_state. Any context. */
-static inline int rpmsg_virtio_link_state(const struct rpmsg_virtio_device *rvdev)
+static inline int al_virtio_link_state(const struct rpmsg_virtio_device *rvdev)
 {
 	return rvdev->state;
 }
 
 /** Why the link broke, or why rpmsg_init_vdev() refused the layout, as a
  *  sentence; NULL while there is nothing to say. Any context. */
-const char *rpmsg_virtio_broken_reason(const struct rpmsg_virtio_device *rvdev);
+const char *al_virtio_broken_reason(const struct rpmsg_virtio_device *rvdev);
 
 /** Install the callback told when the link breaks (once, with AL_EBROKEN and
  *  the reason). Thread context. */
-void rpmsg_virtio_set_error_cb(struct rpmsg_virtio_device *rvdev, al_link_error_cb cb);
+void al_virtio_set_error_cb(struct rpmsg_virtio_device *rvdev, al_link_error_cb cb);
 
 #ifdef __cplusplus
 }

@@ -7,14 +7,10 @@
 
 #include "amplink/rpmsg_lite.h"
 
-_Static_assert(offsetof(struct rpmsg_lite_instance, rvdev) == 0 &&
-		   offsetof(struct rpmsg_virtio_device, rdev) == 0,
-	       "an instance must be reachable from its rpmsg_device");
-
-/* The instance behind a core device (rdev is its first byte). */
+/* The instance behind a core device. */
 static inline struct rpmsg_lite_instance *al_lite_of(struct rpmsg_device *rdev)
 {
-	return (struct rpmsg_lite_instance *)(void *)rdev;
+	return al_container_of(al_virtio_from_rdev(rdev), struct rpmsg_lite_instance, rvdev);
 }
 
 /* A throw-away core endpoint naming the device, for the core calls that

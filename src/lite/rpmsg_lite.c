@@ -72,7 +72,7 @@ static bool lite_layout(struct rpmsg_lite_instance *rl, struct al_shm *shm,
 			vdev->ops->cache_flush(vdev->port_ctx, shm->va,
 					       sizeof(struct al_rsc_table_rpmsg));
 	}
-#ifndef AL_CFG_DEVICE_ONLY
+#if !AL_CFG_DEVICE_ONLY
 	else {
 		*pool = &rl->pool;
 		rpmsg_virtio_init_shm_pool(*pool, al_shm_da_to_va(shm, lay.pool_da, lay.pool_size),
@@ -91,7 +91,7 @@ static struct rpmsg_lite_instance *lite_init(struct rpmsg_lite_instance *rl, voi
 {
 	static const struct rpmsg_virtio_config vcfg = {.h2r_buf_size = RL_BUFFER_SIZE,
 							.r2h_buf_size = RL_BUFFER_SIZE};
-#ifdef AL_CFG_DEVICE_ONLY
+#if AL_CFG_DEVICE_ONLY
 	if (role != VIRTIO_DEV_DEVICE)
 		return NULL; /* a remote-only build: the master's path is not there */
 #endif
@@ -184,21 +184,21 @@ int32_t rpmsg_lite_isr(struct rpmsg_lite_instance *rpmsg_lite_dev)
 {
 	if (!rpmsg_lite_dev)
 		return RL_ERR_PARAM;
-	int rc = rpmsg_virtio_notified(&rpmsg_lite_dev->rvdev);
+	int rc = al_virtio_notified(&rpmsg_lite_dev->rvdev);
 	return rc >= 0 ? rc : al_lite_err(rc);
 }
 
 uint32_t rpmsg_lite_is_link_up(struct rpmsg_lite_instance *rpmsg_lite_dev)
 {
-	return rpmsg_lite_dev && rpmsg_virtio_link_state(&rpmsg_lite_dev->rvdev) == AL_LINK_UP
+	return rpmsg_lite_dev && al_virtio_link_state(&rpmsg_lite_dev->rvdev) == AL_LINK_UP
 		   ? RL_TRUE
 		   : RL_FALSE;
 }
 
 uint32_t rpmsg_lite_wait_for_link_up(struct rpmsg_lite_instance *rpmsg_lite_dev, uintptr_t timeout)
 {
-	return rpmsg_lite_dev && rpmsg_virtio_wait_link_up(&rpmsg_lite_dev->rvdev,
-							   al_lite_tmo(timeout)) == AL_OK
+	return rpmsg_lite_dev &&
+		       al_virtio_wait_link_up(&rpmsg_lite_dev->rvdev, al_lite_tmo(timeout)) == AL_OK
 		   ? RL_TRUE
 		   : RL_FALSE;
 }
@@ -209,9 +209,7 @@ uint32_t rpmsg_lite_wait_for_link_up(struct rpmsg_lite_instance *rpmsg_lite_dev,
 static int lite_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)priv;
-	struct rpmsg_lite_endpoint *e =
-	    (struct rpmsg_lite_endpoint *)(void *)((char *)ept -
-						   offsetof(struct rpmsg_lite_endpoint, ept));
+	struct rpmsg_lite_endpoint *e = al_container_of(ept, struct rpmsg_lite_endpoint, ept);
 	if (e->rx_cb(data, (uint32_t)len, src, e->rx_cb_data) == RL_HOLD)
 		(void)al_rpmsg_hold_rx_buffer(ept, data);
 	return RPMSG_SUCCESS;
@@ -322,6 +320,6 @@ int32_t rpmsg_lite_get_number_of_free_buffers(struct rpmsg_lite_instance *rpmsg_
 {
 	if (!rpmsg_lite_dev)
 		return RL_ERR_PARAM;
-	int n = rpmsg_virtio_get_free_tx_buffers(&rpmsg_lite_dev->rvdev);
+	int n = al_virtio_free_tx_buffers(&rpmsg_lite_dev->rvdev);
 	return n >= 0 ? n : al_lite_err(n);
 }

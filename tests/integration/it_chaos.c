@@ -43,7 +43,7 @@
 #include <unistd.h>
 
 #include "amplink/crc32.h"
-#include "amplink/posix.h"
+#include "amplink/linux/posix.h"
 #include "amplink/reliable.h"
 #include "amplink/rpmsg.h"
 #include "amplink/virtio_ring.h"
@@ -353,9 +353,9 @@ int main(int argc, char **argv)
 				sent++;
 			}
 			al_rel_poll(&rel);
-			int st = rpmsg_virtio_link_state(rv);
+			int st = al_virtio_link_state(rv);
 			if (st == AL_LINK_BROKEN) {
-				const char *why = rpmsg_virtio_broken_reason(rv);
+				const char *why = al_virtio_broken_reason(rv);
 				printf("it_chaos: round %u %s: link broken: %s\n", round,
 				       fault_name[f], why ? why : "?");
 				note_reason(t, why ? why : "?");

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "amplink/posix.h"
+#include "amplink/linux/posix.h"
 #include "amplink/rpmsg_virtio.h"
 #include "amplink/virtio_ring.h"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end test of `amplink dash` (tools/cmd_dash.c): a remote running the
+# End-to-end test of `amplink dash` (apps/dash/cmd_dash.c): a remote running the
 # motor demo, the dash on 127.0.0.1 with a free port, then
 #   http     plain HTTP with curl: page, SSE stream, samples from SQLite,
 #            set-duty acknowledged, bad requests answered 4xx

@@ -33,8 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "amplink/channel.h"
-#include "amplink/posix.h"
+#include "amplink/linux/channel.h"
+#include "amplink/linux/posix.h"
 #include "amplink/rpmsg.h"
 #include "amplink/rpmsg_virtio.h"
 #include "amplink/virtio_ring.h"

@@ -1,4 +1,4 @@
-/* Integration tests of remote logging (amplink/log.h, amplink/log_sink.h):
+/* Integration tests of remote logging (amplink/log.h, amplink/linux/log_sink.h):
  * the remote is `amplink remote` (path in argv[1]); the host is this
  * process or `amplink log`. Checks that lines arrive with level and text in
  * a file sink, that a flood never blocks the remote (drops counted and
@@ -21,9 +21,9 @@
 
 #include "it_spawn.h"
 
-#include "amplink/channel.h"
-#include "amplink/log_sink.h"
-#include "amplink/posix.h"
+#include "amplink/linux/channel.h"
+#include "amplink/linux/log_sink.h"
+#include "amplink/linux/posix.h"
 
 static char link_name[64];
 static char tmpdir[] = "/tmp/it_log.XXXXXX";

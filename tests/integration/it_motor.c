@@ -22,11 +22,11 @@
 
 #include "it_spawn.h"
 
-#include "../../tools/motor_demo.h"
-#include "amplink/channel.h"
-#include "amplink/posix.h"
+#include "amplink/linux/channel.h"
+#include "amplink/linux/posix.h"
+#include "motor_demo.h"
 #ifdef AMPLINK_HAVE_SQLITE
-#include "amplink/telemetry.h"
+#include "telemetry.h"
 #endif
 
 static char link_name[64];

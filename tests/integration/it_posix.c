@@ -20,8 +20,8 @@
 
 #include "it_spawn.h"
 
-#include "amplink/channel.h"
-#include "amplink/posix.h"
+#include "amplink/linux/channel.h"
+#include "amplink/linux/posix.h"
 #include "amplink/rsc_table.h"
 
 static char link_name[64];

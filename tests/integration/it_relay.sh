@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 9 item 3: the ordinary host tools against a remote booted by
-# `amplink rproc start --serve LINK` (the rproc relay, src/host/rproc_relay.c).
+# `amplink rproc start --serve LINK` (the rproc relay, src/linux/remoteproc/rproc_relay.c).
 #
 #   it_relay.sh process AMPLINK RPROC_FW_DEMO WORK_DIR FLOOD
 #       QEMU-free: the `process` backend and build/rproc_fw_demo (echo +

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "amplink/channel.h"
-#include "amplink/posix.h"
+#include "amplink/linux/channel.h"
+#include "amplink/linux/posix.h"
 
 #define SIZE 496u
 

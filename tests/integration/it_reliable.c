@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "amplink/crc32.h"
-#include "amplink/posix.h"
+#include "amplink/linux/posix.h"
 #include "amplink/reliable.h"
 #include "amplink/rpmsg.h"
 #include "it_common.h"

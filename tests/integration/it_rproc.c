@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "amplink/rproc.h"
+#include "amplink/linux/rproc.h"
 
 static const char *amplink_bin, *fw_bin;
 static char why[256];

@@ -28,7 +28,7 @@
 #include "amplink/rsc_table.h"
 #include "amplink/virtio_ring.h"
 
-#ifndef AL_CFG_MIN
+#if !AL_CFG_MIN
 #error "this test is built against the AL_CFG_MIN core"
 #endif
 
@@ -295,8 +295,8 @@ static int setup(void **state)
 	memcpy(rsc, &t, sizeof(t));
 	assert_int_equal(
 	    dev_init(DA_BASE, SHM_SIZE, DA_BASE + offsetof(struct al_rsc_table_rpmsg, vdev)), 0);
-	rpmsg_virtio_set_error_cb(&link, on_error);
-	assert_int_equal(rpmsg_virtio_link_state(&link), AL_LINK_DOWN);
+	al_virtio_set_error_cb(&link, on_error);
+	assert_int_equal(al_virtio_link_state(&link), AL_LINK_DOWN);
 	assert_int_equal(rpmsg_create_ept(&ept, rpmsg_virtio_get_rpmsg_device(&link),
 					  "amplink-minimal", RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, rx_cb,
 					  unbind_cb),
@@ -309,8 +309,8 @@ static int setup(void **state)
 static void up(unsigned n0)
 {
 	drv_start(n0);
-	assert_int_equal(rpmsg_virtio_notified(&link), 0);
-	assert_int_equal(rpmsg_virtio_link_state(&link), AL_LINK_UP);
+	assert_int_equal(al_virtio_notified(&link), 0);
+	assert_int_equal(al_virtio_link_state(&link), AL_LINK_UP);
 	uint32_t src, dst;
 	uint16_t len;
 	uint8_t m[BUF];
@@ -332,9 +332,9 @@ static void link_up_announce_and_features(void **state)
 {
 	(void)state;
 	/* before DRIVER_OK: nothing touches the rings, sends are refused */
-	assert_int_equal(rpmsg_virtio_wait_link_up(&link, 50), AL_ETIMEDOUT);
+	assert_int_equal(al_virtio_wait_link_up(&link, 50), AL_ETIMEDOUT);
 	assert_true(P.waits >= 5);
-	assert_int_equal(rpmsg_virtio_notified(&link), AL_ESTATE);
+	assert_int_equal(al_virtio_notified(&link), AL_ESTATE);
 	assert_int_equal(rpmsg_sendto(&ept, "x", 1, HOST_ADDR), AL_ESTATE);
 	up(NUM);
 	/* the event index is never negotiated in this profile */
@@ -343,7 +343,7 @@ static void link_up_announce_and_features(void **state)
 	assert_int_equal(rd16(used_off(RING0)), 0);
 	assert_int_equal(rd16(used_off(RING1)), 0);
 	assert_int_equal(P.kicks[0], 1); /* the announcement rang vring0 */
-	assert_int_equal(rpmsg_virtio_wait_link_up(&link, 0), 0);
+	assert_int_equal(al_virtio_wait_link_up(&link, 0), 0);
 	assert_int_equal(P.locked, 0);
 }
 
@@ -354,7 +354,7 @@ static void receive_bind_and_send(void **state)
 	assert_false(is_rpmsg_ept_ready(&ept));
 	drv_send(HOST_ADDR, 0x400, "ping", 4);
 	drv_send(HOST_ADDR, 0x999, "lost", 4); /* nobody there: dropped, returned */
-	assert_int_equal(rpmsg_virtio_notified(&link), 2);
+	assert_int_equal(al_virtio_notified(&link), 2);
 	assert_int_equal(R.calls, 1);
 	assert_int_equal(R.len, 4);
 	assert_memory_equal(R.data, "ping", 4);
@@ -387,11 +387,10 @@ static void receive_bind_and_send(void **state)
 	/* no counters in this profile, no address hash */
 	struct rpmsg_stats st;
 	memset(&st, 0xFF, sizeof(st));
-	rpmsg_get_stats(rpmsg_virtio_get_rpmsg_device(&link), &st);
+	al_get_stats(rpmsg_virtio_get_rpmsg_device(&link), &st);
 	assert_int_equal(st.tx_msgs, 0);
 	struct rpmsg_endpoint *b[4];
-	assert_int_equal(rpmsg_set_addr_hash(rpmsg_virtio_get_rpmsg_device(&link), b, 4),
-			 AL_EINVAL);
+	assert_int_equal(al_set_addr_hash(rpmsg_virtio_get_rpmsg_device(&link), b, 4), AL_EINVAL);
 	assert_int_equal(E.calls, 0);
 }
 
@@ -444,7 +443,7 @@ static void held_receive_buffer(void **state)
 	up(NUM);
 	R.hold = 1;
 	drv_send(HOST_ADDR, 0x400, "keep", 4);
-	assert_int_equal(rpmsg_virtio_notified(&link), 1);
+	assert_int_equal(al_virtio_notified(&link), 1);
 	assert_non_null(R.held);
 	assert_int_equal(drv_returned(), 0); /* still ours */
 	assert_int_equal(al_rpmsg_release_rx_buffer(&ept, R.data), AL_EPERM);
@@ -458,7 +457,7 @@ static void name_service_bind_and_unbind(void **state)
 	(void)state;
 	up(NUM);
 	drv_ns("amplink-minimal", 0x900, RPMSG_NS_CREATE);
-	assert_int_equal(rpmsg_virtio_notified(&link), 1);
+	assert_int_equal(al_virtio_notified(&link), 1);
 	assert_int_equal(ept.dest_addr, 0x900);
 	/* malformed ones change nothing: no NUL in the name, bad flags, short */
 	uint8_t m[40];
@@ -466,10 +465,10 @@ static void name_service_bind_and_unbind(void **state)
 	drv_send(HOST_ADDR, 53, m, sizeof(m));
 	drv_ns("amplink-minimal", 0x901, 7);
 	drv_send(HOST_ADDR, 53, m, 39);
-	assert_int_equal(rpmsg_virtio_notified(&link), 3);
+	assert_int_equal(al_virtio_notified(&link), 3);
 	assert_int_equal(ept.dest_addr, 0x900);
 	drv_ns("amplink-minimal", 0x900, RPMSG_NS_DESTROY);
-	assert_int_equal(rpmsg_virtio_notified(&link), 1);
+	assert_int_equal(al_virtio_notified(&link), 1);
 	assert_int_equal(ept.dest_addr, RPMSG_ADDR_ANY);
 	assert_int_equal(unbinds, 1);
 	assert_int_equal(E.calls, 0);
@@ -526,7 +525,7 @@ static void addresses_above_4_gib_refused(void **state)
 	assert_int_equal(dev_init(0xFFFFF000u, SHM_SIZE, 0xFFFFF000u + 28u), AL_EINVAL);
 	assert_int_equal(dev_init(0x100000000ull, SHM_SIZE, 0x100000000ull + 28u), AL_EINVAL);
 	assert_int_equal(dev_init(DA_BASE, SHM_SIZE, vdev + 0x100000000ull), AL_EINIT);
-	assert_string_equal(rpmsg_virtio_broken_reason(&link),
+	assert_string_equal(al_virtio_broken_reason(&link),
 			    "VDEV entry outside the shared region or misaligned");
 	assert_int_equal(dev_init(DA_BASE, SHM_SIZE, DA_BASE - 4), AL_EINIT);
 	assert_int_equal(dev_init(DA_BASE, SHM_SIZE, DA_BASE + SHM_SIZE - 8), AL_EINIT);
@@ -538,15 +537,15 @@ static void addresses_above_4_gib_refused(void **state)
 /* The link is broken with `reason`, reported once, and nothing works. */
 static void expect_broken(const char *reason)
 {
-	assert_int_equal(rpmsg_virtio_link_state(&link), AL_LINK_BROKEN);
-	assert_non_null(rpmsg_virtio_broken_reason(&link));
-	assert_string_equal(rpmsg_virtio_broken_reason(&link), reason);
+	assert_int_equal(al_virtio_link_state(&link), AL_LINK_BROKEN);
+	assert_non_null(al_virtio_broken_reason(&link));
+	assert_string_equal(al_virtio_broken_reason(&link), reason);
 	assert_int_equal(E.calls, 1);
 	assert_int_equal(E.err, AL_EBROKEN);
 	static uint8_t snap[SHM_SIZE];
 	drv_send(HOST_ADDR, 0x400, "more", 4);
 	memcpy(snap, shm, sizeof(shm)); /* after the driver's own writes */
-	assert_int_equal(rpmsg_virtio_notified(&link), AL_EBROKEN);
+	assert_int_equal(al_virtio_notified(&link), AL_EBROKEN);
 	assert_int_equal(rpmsg_sendto(&ept, "x", 1, HOST_ADDR), AL_EBROKEN);
 	uint32_t cap;
 	assert_null(rpmsg_get_tx_payload_buffer(&ept, &cap, false));
@@ -557,7 +556,7 @@ static void expect_broken(const char *reason)
 
 static void rx_then_expect(const char *reason)
 {
-	assert_int_equal(rpmsg_virtio_notified(&link), AL_EBROKEN);
+	assert_int_equal(al_virtio_notified(&link), AL_EBROKEN);
 	expect_broken(reason);
 }
 
@@ -630,7 +629,7 @@ static void hostile_desc_reoffered(void **state)
 	up(NUM);
 	R.hold = 1;
 	uint16_t id = drv_send(HOST_ADDR, 0x400, "x", 1);
-	assert_int_equal(rpmsg_virtio_notified(&link), 1);
+	assert_int_equal(al_virtio_notified(&link), 1);
 	drv_post(1, id, BUFS1 + BUF * id, 17, 0); /* the held one again */
 	rx_then_expect("descriptor offered again while the device still holds it");
 }
@@ -659,7 +658,7 @@ static void hostile_small_tx_buffer(void **state)
 	(void)state;
 	drv_start(0);
 	drv_post(0, 0, BUFS0, BUF - 1, VRING_DESC_F_WRITE);
-	assert_int_equal(rpmsg_virtio_notified(&link), AL_EBROKEN); /* the announcement */
+	assert_int_equal(al_virtio_notified(&link), AL_EBROKEN); /* the announcement */
 	expect_broken("driver offered a buffer smaller than the link's buffer size");
 }
 
@@ -667,7 +666,7 @@ static void layout(uint32_t field_off, uint32_t value, const char *reason)
 {
 	wr32(field_off, value);
 	drv_start(NUM);
-	assert_int_equal(rpmsg_virtio_notified(&link), AL_EBROKEN);
+	assert_int_equal(al_virtio_notified(&link), AL_EBROKEN);
 	expect_broken(reason);
 }
 #define VRING_FIELD(i, f) ((uint32_t)offsetof(struct al_rsc_table_rpmsg, vring) + 20u * (i) + (f))
@@ -712,7 +711,7 @@ static void hostile_layout_nvrings(void **state)
 	(void)state;
 	shm[offsetof(struct al_rsc_table_rpmsg, vdev) + AL_RSC_VDEV_NUM_VRINGS] = 1;
 	drv_start(NUM);
-	assert_int_equal(rpmsg_virtio_notified(&link), AL_EBROKEN);
+	assert_int_equal(al_virtio_notified(&link), AL_EBROKEN);
 	expect_broken("VDEV entry has fewer than two vrings");
 }
 static void hostile_layout_shadows(void **state)

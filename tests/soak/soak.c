@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "../integration/it_common.h"
-#include "amplink/posix.h"
+#include "amplink/linux/posix.h"
 #include "amplink/rpmsg.h"
 
 #define NEPT	    64

@@ -58,7 +58,7 @@ void board_doorbell_ring(void *ctx, uint32_t notifyid)
 }
 
 /* The core's store->load barrier, completed for QEMU (AL_PORT_FULL_BARRIER,
- * src/core/shm_access.h): the DMB orders the core's own accesses, and any
+ * src/common/shm_access.h): the DMB orders the core's own accesses, and any
  * device register access takes QEMU's global lock, a locked instruction
  * that drains the host CPU's store buffer, so that the host process sees
  * our index store before we read its event index. UART1's STATE: reading

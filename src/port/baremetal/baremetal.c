@@ -73,7 +73,7 @@ void al_baremetal_init(struct al_baremetal *bm, struct rpmsg_virtio_device *rvde
 
 int al_baremetal_doorbell_irq(struct al_baremetal *bm)
 {
-	int rc = rpmsg_virtio_notified(bm->rvdev);
+	int rc = al_virtio_notified(bm->rvdev);
 	/* Whatever the doorbell changed (buffers back, link up, a message for
 	 * a thread-mode loop), a sleeper should look again. */
 	bm->woken = 1;

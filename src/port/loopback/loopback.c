@@ -32,7 +32,7 @@ static void lb_wait(void *ctx, uint32_t timeout_ms)
 	struct al_loopback_side *peer = peer_of(s);
 	if (s->lb->pump_in_wait && peer->pending) {
 		peer->pending = 0;
-		peer->last_rc = rpmsg_virtio_notified(&peer->rvdev);
+		peer->last_rc = al_virtio_notified(&peer->rvdev);
 		return;
 	}
 	s->lb->now_ms += timeout_ms == AL_WAIT_FOREVER || timeout_ms > 10 ? 10 : timeout_ms;
@@ -101,7 +101,7 @@ int al_loopback_pump(struct al_loopback *lb, int max_rounds)
 			if (!s->pending)
 				continue;
 			s->pending = 0;
-			s->last_rc = rpmsg_virtio_notified(&s->rvdev);
+			s->last_rc = al_virtio_notified(&s->rvdev);
 			if (s->last_rc < 0 && s->last_rc != AL_ESTATE)
 				return s->last_rc;
 			if (s->last_rc > 0)

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "amplink/posix.h"
+#include "amplink/linux/posix.h"
 
 /* The port's control page at the start of the shared region (offset 0).
  * Written by the remote at creation; the counters by both. */

@@ -1,5 +1,5 @@
 /* The POSIX link: region, rendezvous, doorbells and the receive thread that
- * plays the interrupt handler (see include/amplink/posix.h). */
+ * plays the interrupt handler (see include/amplink/linux/posix.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "amplink/layout.h"
-#include "amplink/posix.h"
-#include "amplink/posix_wait.h"
+#include "amplink/linux/posix.h"
+#include "amplink/linux/posix_wait.h"
 #include "amplink/rsc_table.h"
 #include "amplink/virtio_ring.h"
 #include "doorbell.h"
@@ -142,7 +142,7 @@ static void *rx_main(void *arg)
 		if (l->stop)
 			break;
 		if (sock && peer_gone(l->cfd)) {
-			rpmsg_virtio_peer_lost(&l->rvdev);
+			al_virtio_peer_lost(&l->rvdev);
 			l->down = AL_ENOLINK;
 			event(l, AL_EV_PEER_LOST, "peer closed the link (process exited or died)");
 			break;
@@ -153,7 +153,7 @@ static void *rx_main(void *arg)
 		 * host's DRIVER_OK doorbell may have come before we listened. */
 		if (!rang && !(device && !l->up_reported))
 			continue;
-		handle_rc(l, rpmsg_virtio_notified(&l->rvdev));
+		handle_rc(l, al_virtio_notified(&l->rvdev));
 	}
 	return NULL;
 }
@@ -162,8 +162,8 @@ static void handle_rc(struct al_posix_link *l, int rc)
 {
 	if (rc == AL_EBROKEN && !l->down) {
 		l->down = AL_EBROKEN;
-		event(l, AL_EV_BROKEN, rpmsg_virtio_broken_reason(&l->rvdev));
-	} else if (!l->up_reported && rpmsg_virtio_link_state(&l->rvdev) == AL_LINK_UP) {
+		event(l, AL_EV_BROKEN, al_virtio_broken_reason(&l->rvdev));
+	} else if (!l->up_reported && al_virtio_link_state(&l->rvdev) == AL_LINK_UP) {
 		l->up_reported = true;
 		event(l, AL_EV_UP, NULL);
 	}
@@ -268,7 +268,7 @@ static void setup_port(struct al_posix_link *l, unsigned role)
 
 static int start_threads(struct al_posix_link *l)
 {
-	(void)rpmsg_set_addr_hash(&l->rvdev.rdev, l->buckets, 1024);
+	(void)al_set_addr_hash(&l->rvdev.rdev, l->buckets, 1024);
 	if (pthread_create(&l->rx_thread, NULL, rx_main, l) != 0)
 		return AL_ENOMEM;
 	l->rx_started = true;
@@ -523,9 +523,8 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 					 &vc);
 	if (rc)
 		return fail(l, rc, "link set-up failed: %s",
-			    rpmsg_virtio_broken_reason(&l->rvdev)
-				? rpmsg_virtio_broken_reason(&l->rvdev)
-				: al_strerror(rc));
+			    al_virtio_broken_reason(&l->rvdev) ? al_virtio_broken_reason(&l->rvdev)
+							       : al_strerror(rc));
 	l->up_reported = true;
 	rc = start_threads(l);
 	event(l, AL_EV_UP, NULL);
@@ -642,9 +641,8 @@ static int open_host_openamp(struct al_posix_link *l)
 	rc = rpmsg_init_vdev(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, &l->pool);
 	if (rc)
 		return fail(l, rc, "link set-up failed: %s",
-			    rpmsg_virtio_broken_reason(&l->rvdev)
-				? rpmsg_virtio_broken_reason(&l->rvdev)
-				: al_strerror(rc));
+			    al_virtio_broken_reason(&l->rvdev) ? al_virtio_broken_reason(&l->rvdev)
+							       : al_strerror(rc));
 	l->up_reported = true;
 	rc = start_threads(l);
 	event(l, AL_EV_UP, NULL);
@@ -676,7 +674,7 @@ static int wait_for(struct al_posix_link *l, uint32_t timeout_ms, bool want_up)
 	for (;;) {
 		if (l->down)
 			return l->down;
-		if (want_up && rpmsg_virtio_link_state(&l->rvdev) == AL_LINK_UP)
+		if (want_up && al_virtio_link_state(&l->rvdev) == AL_LINK_UP)
 			return 0;
 		uint64_t el = mono_ms() - start;
 		if (timeout_ms != AL_WAIT_FOREVER && el >= timeout_ms)

@@ -1,6 +1,6 @@
-/* Sleep-until-woken for POSIX ports (see include/amplink/posix_wait.h). */
+/* Sleep-until-woken for POSIX ports (see include/amplink/linux/posix_wait.h). */
 #define _GNU_SOURCE
-#include "amplink/posix_wait.h"
+#include "amplink/linux/posix_wait.h"
 
 #include <errno.h>
 #include <time.h>

@@ -83,7 +83,7 @@ void al_rtos_rx_task(struct al_rtos *rt)
 	while (!rt->stop) {
 		rt->env->sem_take(rt->rx_sem, AL_WAIT_FOREVER);
 		if (!rt->stop)
-			(void)rpmsg_virtio_notified(rt->rvdev);
+			(void)al_virtio_notified(rt->rvdev);
 	}
 }
 

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include <amplink/error.h>
+#include <amplink/linux/posix.h>
 #include <amplink/log.h>
-#include <amplink/posix.h>
 
 int main(void)
 {

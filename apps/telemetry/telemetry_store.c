@@ -1,0 +1,148 @@
+/* The telemetry store (apps/telemetry/telemetry.h) on SQLite. */
+#define _GNU_SOURCE
+#include "telemetry.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amplink/error.h"
+
+struct al_tstore {
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	pthread_mutex_t mu;
+};
+
+static bool series_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 31)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int al_tstore_open(const char *path, struct al_tstore **out)
+{
+	if (!path || !out)
+		return AL_EINVAL;
+	struct al_tstore *ts = calloc(1, sizeof(*ts));
+	if (!ts)
+		return AL_ENOMEM;
+	const char *schema =
+	    "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=NORMAL;"
+	    "CREATE TABLE IF NOT EXISTS samples(id INTEGER PRIMARY KEY, series TEXT NOT NULL,"
+	    " host_ms INTEGER NOT NULL, remote_ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	    " value REAL NOT NULL);"
+	    "CREATE INDEX IF NOT EXISTS samples_by_series ON samples(series, host_ms);";
+	char *err = NULL;
+	if (sqlite3_open(path, &ts->db) != SQLITE_OK ||
+	    sqlite3_exec(ts->db, schema, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ts->db,
+			       "INSERT INTO samples(series, host_ms, remote_ms, seq, value)"
+			       " VALUES(?,?,?,?,?)",
+			       -1, &ts->ins, NULL) != SQLITE_OK) {
+		fprintf(stderr, "telemetry store '%s': %s\n", path,
+			err	 ? err
+			: ts->db ? sqlite3_errmsg(ts->db)
+				 : "cannot open");
+		sqlite3_free(err);
+		sqlite3_close(ts->db);
+		free(ts);
+		return AL_EINIT;
+	}
+	pthread_mutex_init(&ts->mu, NULL);
+	*out = ts;
+	return 0;
+}
+
+int al_tstore_add(struct al_tstore *ts, const struct al_tsample *s)
+{
+	if (!ts || !s || !series_ok(s->series))
+		return AL_EINVAL;
+	pthread_mutex_lock(&ts->mu);
+	sqlite3_bind_text(ts->ins, 1, s->series, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(ts->ins, 2, s->host_ms);
+	sqlite3_bind_int64(ts->ins, 3, s->remote_ms);
+	sqlite3_bind_int64(ts->ins, 4, s->seq);
+	sqlite3_bind_double(ts->ins, 5, s->value);
+	int rc = sqlite3_step(ts->ins);
+	sqlite3_reset(ts->ins);
+	pthread_mutex_unlock(&ts->mu);
+	return rc == SQLITE_DONE ? 0 : AL_EINIT;
+}
+
+int al_tstore_query(struct al_tstore *ts, const char *series, int64_t since_ms, int limit,
+		    void (*fn)(const struct al_tsample *s, void *arg), void *arg)
+{
+	if (!ts || !fn || !series_ok(series) || limit < 0)
+		return AL_EINVAL;
+	if (limit == 0)
+		limit = 1000;
+	pthread_mutex_lock(&ts->mu);
+	sqlite3_stmt *q = NULL;
+	int rc =
+	    sqlite3_prepare_v2(ts->db,
+			       "SELECT host_ms, remote_ms, seq, value FROM (SELECT * FROM samples"
+			       " WHERE series=? AND host_ms>? ORDER BY id DESC LIMIT ?)"
+			       " ORDER BY id ASC",
+			       -1, &q, NULL);
+	int n = 0;
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, series, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 2, since_ms);
+		sqlite3_bind_int(q, 3, limit);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			struct al_tsample s = {series, sqlite3_column_int64(q, 0),
+					       (uint32_t)sqlite3_column_int64(q, 1),
+					       (uint32_t)sqlite3_column_int64(q, 2),
+					       sqlite3_column_double(q, 3)};
+			fn(&s, arg);
+			n++;
+		}
+	}
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&ts->mu);
+	return rc == SQLITE_DONE ? n : AL_EINIT;
+}
+
+long al_tstore_count(struct al_tstore *ts, const char *series)
+{
+	if (!ts || (series && !series_ok(series)))
+		return AL_EINVAL;
+	pthread_mutex_lock(&ts->mu);
+	sqlite3_stmt *q = NULL;
+	long n = AL_EINIT;
+	if (sqlite3_prepare_v2(ts->db,
+			       series ? "SELECT count(*) FROM samples WHERE series=?"
+				      : "SELECT count(*) FROM samples",
+			       -1, &q, NULL) == SQLITE_OK) {
+		if (series)
+			sqlite3_bind_text(q, 1, series, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			n = (long)sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&ts->mu);
+	return n;
+}
+
+void al_tstore_close(struct al_tstore *ts)
+{
+	if (!ts)
+		return;
+	sqlite3_finalize(ts->ins);
+	sqlite3_close(ts->db);
+	pthread_mutex_destroy(&ts->mu);
+	free(ts);
+}

@@ -1,0 +1,121 @@
+/* The POSIX port: one rpmsg link between two processes on one Linux
+ * machine, the way a Linux core and a real-time core share a board. Nothing
+ * passes between them but a shared memory region and doorbells.
+ *
+ * The remote process (virtio device, the "firmware") owns the region: it
+ * creates it (a memfd), writes the resource table, and listens on a
+ * rendezvous socket (Linux abstract namespace: no file is left behind). The
+ * host process (virtio driver) connects, checks the layout, receives the
+ * region and the doorbell descriptors (SCM_RIGHTS), maps it and starts the
+ * VirtIO handshake. Either may start first: each waits for the other up to
+ * its connect timeout. The rendezvous socket stays open for the life of the
+ * link: its closing tells each side at once that the other process died.
+ *
+ * Doorbells (both directions, chosen by the remote, checked by the host):
+ *   AL_DB_EVENTFD   an eventfd per direction; the receive thread sleeps in
+ *                   poll(). One syscall per doorbell on each side.
+ *   AL_DB_FUTEX     a counter word per direction in the region; the
+ *                   receiver sleeps in FUTEX_WAIT and the sender calls
+ *                   FUTEX_WAKE only when the receiver is asleep.
+ *   AL_DB_POLL      the same counters, the receiver spins (100% of a core,
+ *                   lowest latency).
+ *   AL_DB_ADAPTIVE  spin for spin_us, then sleep as AL_DB_FUTEX.
+ * A receive thread per link plays the interrupt handler: it calls
+ * al_virtio_notified(), so endpoint callbacks run on it.
+ */
+#ifndef AMPLINK_POSIX_H
+#define AMPLINK_POSIX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "amplink/rpmsg_virtio.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum al_doorbell_kind {
+	AL_DB_EVENTFD = 0,
+	AL_DB_FUTEX = 1,
+	AL_DB_POLL = 2,
+	AL_DB_ADAPTIVE = 3,
+	AL_DB_SOCKET = 4, /* one byte per kick on a stream socket (OpenAMP profile) */
+};
+
+/* Transport profiles: how the region is found and laid out, and how the
+ * doorbell works. See docs/openamp-profile.md. */
+enum al_profile {
+	AL_PROFILE_AMPLINK = 0, /* memfd + abstract rendezvous socket, checked hello */
+	/* OpenAMP's Linux user-space reference machine: /dev/shm/openamp.shm
+	 * (0x80000 B, offsets are device addresses), resource table at 0,
+	 * vrings at 0x4000 / 0x8000 (align 0x1000, 256 entries, notify ids 1
+	 * and 2), 512-byte buffers at 0x10000 (0x40000 B), one-byte kicks on
+	 * the UNIX stream socket /tmp/openamp.event.0 (remote listens). */
+	AL_PROFILE_OPENAMP = 1,
+};
+
+/** Link events reported to the application (from the receive thread). */
+enum al_link_event {
+	AL_EV_UP = 1,	     /* link usable */
+	AL_EV_PEER_LOST = 2, /* the other process closed or died */
+	AL_EV_BROKEN = 3,    /* the peer corrupted the rings */
+};
+
+struct al_posix_link;
+typedef void (*al_link_event_cb)(struct al_posix_link *link, int event, const char *why,
+				 void *user);
+
+struct al_posix_cfg {
+	const char *name;		/* link name, default "amplink" */
+	unsigned int role;		/* VIRTIO_DEV_DRIVER or VIRTIO_DEV_DEVICE */
+	enum al_doorbell_kind doorbell; /* remote: offered; host: required */
+	bool doorbell_any;		/* host: accept whatever the remote uses */
+	uint32_t num;			/* vring entries (remote: 0 = 256; host: 0 = any) */
+	uint32_t buf_size;		/* bytes per buffer (remote: 0 = 512; host: 0 = any) */
+	uint32_t connect_timeout_ms;	/* wait for the peer; 0 = 5000 */
+	uint32_t spin_us;		/* adaptive doorbell spin; 0 = 250 */
+	rpmsg_ns_bind_cb ns_bind_cb;	/* names the peer announced, unbound */
+	al_link_event_cb event_cb;	/* may be NULL */
+	void *user;
+	enum al_profile profile; /* default AL_PROFILE_AMPLINK */
+	const char *shm_path;	 /* OpenAMP profile: default /dev/shm/openamp.shm */
+	const char *event_path;	 /* OpenAMP profile: default /tmp/openamp.event.0 */
+};
+
+/** Open one side of a link: remote (device) creates the region, listens
+ *  and waits for a host; host (driver) connects, checks, maps and starts
+ *  the link. Blocks up to cfg->connect_timeout_ms. Thread context.
+ *  Returns 0 and *out, or AL_EINVAL, AL_ETIMEDOUT (no peer), AL_EPERM
+ *  (the remote already serves a host), AL_EINIT (layout or doorbell
+ *  mismatch, bad resource table; the message is printed to stderr), or
+ *  AL_ENOMEM. On the remote the link comes up when the host's DRIVER_OK
+ *  arrives (al_posix_wait_up()). */
+int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out);
+
+/** Wait until the link is up (remote side), up to timeout_ms. Returns 0,
+ *  AL_ETIMEDOUT, AL_ENOLINK (peer lost) or AL_EBROKEN. Thread context. */
+int al_posix_wait_up(struct al_posix_link *link, uint32_t timeout_ms);
+
+/** Block until the peer is lost or the link breaks (or timeout_ms passes:
+ *  AL_ETIMEDOUT). Returns AL_ENOLINK or AL_EBROKEN. Thread context. */
+int al_posix_wait_down(struct al_posix_link *link, uint32_t timeout_ms);
+
+/** The rpmsg device of the link (for rpmsg_create_ept and friends). */
+struct rpmsg_device *al_posix_rdev(struct al_posix_link *link);
+struct rpmsg_virtio_device *al_posix_rvdev(struct al_posix_link *link);
+
+/** Close a link: stop the receive thread, tear the rpmsg device down (the
+ *  application's endpoints are destroyed), unmap, close every descriptor.
+ *  Thread context, not from a callback. NULL is ignored. */
+void al_posix_close(struct al_posix_link *link);
+
+/** Name of a doorbell kind ("eventfd", ...), and the reverse (-1 if
+ *  unknown). */
+const char *al_doorbell_name(enum al_doorbell_kind kind);
+int al_doorbell_parse(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,118 @@
+/* Loads and stores of shared memory: little-endian, each a single access the
+ * compiler may neither repeat nor tear, with acquire/release variants for
+ * ring indices. Every peer-written field goes through these helpers exactly
+ * once; the value is then validated and only the local copy is used.
+ */
+#ifndef AL_SHM_ACCESS_H
+#define AL_SHM_ACCESS_H
+
+#include <stdint.h>
+
+#include "amplink/config.h"
+#include "amplink/port.h"
+
+/* Always inlined: each is one load or store, cheaper than a call (-Os would
+ * otherwise outline some of them on a microcontroller). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define al_le16(v) __builtin_bswap16(v)
+#define al_le32(v) __builtin_bswap32(v)
+#else
+#define al_le16(v) (v)
+#define al_le32(v) (v)
+#endif
+
+static inline __attribute__((always_inline)) uint16_t al_rd16(const void *p)
+{
+	return al_le16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+}
+static inline __attribute__((always_inline)) uint16_t al_rd16_acquire(const void *p)
+{
+	return al_le16(__atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE));
+}
+static inline __attribute__((always_inline)) uint32_t al_rd32(const void *p)
+{
+	return al_le32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
+}
+/* 64-bit fields as two 32-bit loads: 64-bit atomics are not lock-free on a
+ * Cortex-M4, and the peer never changes a field we are entitled to read. */
+static inline __attribute__((always_inline)) uint64_t al_rd64(const void *p)
+{
+	const uint8_t *b = (const uint8_t *)p;
+	return (uint64_t)al_rd32(b) | ((uint64_t)al_rd32(b + 4) << 32);
+}
+static inline __attribute__((always_inline)) uint8_t al_rd8(const void *p)
+{
+	return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
+}
+
+static inline __attribute__((always_inline)) void al_wr16(void *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)p, al_le16(v), __ATOMIC_RELAXED);
+}
+static inline __attribute__((always_inline)) void al_wr16_release(void *p, uint16_t v)
+{
+	__atomic_store_n((uint16_t *)p, al_le16(v), __ATOMIC_RELEASE);
+}
+static inline __attribute__((always_inline)) void al_wr32(void *p, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)p, al_le32(v), __ATOMIC_RELAXED);
+}
+static inline __attribute__((always_inline)) void al_wr64(void *p, uint64_t v)
+{
+	uint8_t *b = (uint8_t *)p;
+	al_wr32(b, (uint32_t)v);
+	al_wr32(b + 4, (uint32_t)(v >> 32));
+}
+static inline __attribute__((always_inline)) void al_wr8(void *p, uint8_t v)
+{
+	__atomic_store_n((uint8_t *)p, v, __ATOMIC_RELAXED);
+}
+
+/* A device address inside the core: 32 bits on a 32-bit remote
+ * (AL_CFG_DA32: the region was checked at init to end below 4 GiB, so no
+ * address or end of range computed from a validated one can wrap), else
+ * 64 bits as on the wire. */
+#if AL_CFG_DA32
+typedef uint32_t al_da_t;
+#else
+typedef uint64_t al_da_t;
+#endif
+
+/* al_shm_da_to_va() in al_da_t arithmetic, inline: it runs for every
+ * descriptor the peer offers. NULL unless all of [da, da+len) is inside
+ * the region; written so that nothing can wrap (with AL_CFG_DA32 the
+ * region was checked to end below 4 GiB, so 32 bits are exact). */
+static inline __attribute__((always_inline)) void *al_shm_ptr(const struct al_shm *shm, al_da_t da,
+							      uint32_t len)
+{
+	al_da_t base = (al_da_t)shm->da, size = (al_da_t)shm->size;
+	al_da_t off = da - base;
+	if (da < base || off > size || len > size - off)
+		return NULL;
+	return (uint8_t *)shm->va + off;
+}
+
+/* Full barrier: between publishing an index and reading the peer's
+ * event/flags field (the event-index protocol needs store->load order).
+ *
+ * AL_PORT_FULL_BARRIER names a `void f(void)` the board adds after the
+ * fence, for a core whose fence does not reach the peer. The case that
+ * needs it: firmware on a single-core QEMU machine beside a host process
+ * that maps the guest RAM. QEMU emits no host fence for a guest DMB when
+ * the machine has one CPU (nobody else, it assumes, looks at guest RAM),
+ * so the x86 store buffer can hold our index store past our next load and
+ * both sides sleep: a lost doorbell, seen about once per ten benchmark
+ * runs. The mps2-an386 board's hook reads a device register, which takes
+ * QEMU's global lock: a locked instruction, a full fence on the host. */
+#ifdef AL_PORT_FULL_BARRIER
+void AL_PORT_FULL_BARRIER(void);
+#endif
+static inline __attribute__((always_inline)) void al_mb(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#ifdef AL_PORT_FULL_BARRIER
+	AL_PORT_FULL_BARRIER();
+#endif
+}
+
+#endif

@@ -1,0 +1,265 @@
+/* Channels: blocking read/write over one endpoint with a pollable
+ * descriptor (see include/amplink/linux/channel.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "amplink/linux/channel.h"
+#include "amplink/rpmsg_virtio.h"
+
+/* A queued message: a copy, or (once AL_CHANNEL_QUEUE_LEN copies wait) the
+ * received buffer itself, held. Holding pushes back on the sender: the
+ * remote runs out of buffers instead of messages being lost. */
+struct msg {
+	struct msg *next;
+	uint32_t src;
+	uint32_t len;
+	void *held; /* the rx buffer, or NULL for a copy in data[] */
+	uint8_t data[];
+};
+
+struct al_channel {
+	struct rpmsg_endpoint ept;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct msg *head, **tail;
+	unsigned count, copies;
+	int efd;
+	struct al_channel_stats st;
+};
+
+static void timeout_to_ts(uint32_t ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000u;
+	ts->tv_nsec += (long)(ms % 1000u) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void efd_set(struct al_channel *ch, int on)
+{
+	uint64_t v = 1;
+	ssize_t n = on ? write(ch->efd, &v, sizeof(v)) : read(ch->efd, &v, sizeof(v));
+	(void)n;
+}
+
+/* Receive context: queue the message (never blocks). */
+static int channel_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct al_channel *ch = priv;
+	bool hold = ch->copies >= AL_CHANNEL_QUEUE_LEN; /* only this thread adds copies */
+	struct msg *m = malloc(sizeof(*m) + (hold ? 0 : len));
+	if (m && hold && al_rpmsg_hold_rx_buffer(ept, data) != 0) {
+		free(m);
+		m = NULL;
+	}
+	pthread_mutex_lock(&ch->mu);
+	if (!m) {
+		ch->st.dropped++;
+	} else {
+		*m = (struct msg){NULL, src, (uint32_t)len, hold ? data : NULL};
+		if (!hold) {
+			memcpy(m->data, data, len);
+			ch->copies++;
+		}
+		*ch->tail = m;
+		ch->tail = &m->next;
+		if (ch->count++ == 0)
+			efd_set(ch, 1);
+		ch->st.rx++;
+		pthread_cond_broadcast(&ch->cv);
+	}
+	pthread_mutex_unlock(&ch->mu);
+	return RPMSG_SUCCESS;
+}
+
+/* Unlink the head message (lock held) and give back what it holds. */
+static void pop(struct al_channel *ch)
+{
+	struct msg *m = ch->head;
+	ch->head = m->next;
+	if (!ch->head)
+		ch->tail = &ch->head;
+	if (m->held)
+		al_rpmsg_release_rx_buffer(&ch->ept, m->held);
+	else
+		ch->copies--;
+	if (--ch->count == 0)
+		efd_set(ch, 0);
+	free(m);
+}
+
+static void channel_unbind(struct rpmsg_endpoint *ept)
+{
+	struct al_channel *ch = ept->priv;
+	pthread_mutex_lock(&ch->mu);
+	pthread_cond_broadcast(&ch->cv);
+	pthread_mutex_unlock(&ch->mu);
+}
+
+int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, uint32_t dst,
+		    uint32_t timeout_ms, struct al_channel **out)
+{
+	if (!rdev || !out || (dst == RPMSG_ADDR_ANY && (!name || !name[0])))
+		return AL_EINVAL;
+	*out = NULL;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (dst == RPMSG_ADDR_ANY && al_services_lookup(rdev, name, &dst) != 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		uint64_t el = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000u +
+			      (uint64_t)((t.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (timeout_ms != AL_WAIT_FOREVER && el >= timeout_ms)
+			return AL_ETIMEDOUT;
+		int st = al_virtio_link_state(al_virtio_from_rdev(rdev));
+		if (st == AL_LINK_LOST || st == AL_LINK_BROKEN)
+			return st == AL_LINK_LOST ? AL_ENOLINK : AL_EBROKEN;
+		struct timespec d = {0, 1000000L};
+		nanosleep(&d, NULL);
+	}
+	struct al_channel *ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return AL_ENOMEM;
+	ch->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ch->efd < 0) {
+		free(ch);
+		return AL_ENOMEM;
+	}
+	pthread_mutex_init(&ch->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ch->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	ch->tail = &ch->head;
+	int rc = rpmsg_create_ept(&ch->ept, rdev, name, src, dst, channel_rx, channel_unbind);
+	if (rc) {
+		close(ch->efd);
+		free(ch);
+		return rc;
+	}
+	ch->ept.priv = ch;
+	*out = ch;
+	return 0;
+}
+
+static int link_gone(struct al_channel *ch)
+{
+	if (!ch->ept.rdev)
+		return AL_ENOLINK;
+	int st = al_virtio_link_state(al_virtio_from_rdev(ch->ept.rdev));
+	return st == AL_LINK_LOST ? AL_ENOLINK : st == AL_LINK_BROKEN ? AL_EBROKEN : 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+long al_channel_read(struct al_channel *ch, void *buf, size_t cap, uint32_t *src,
+		     uint32_t timeout_ms)
+{
+	if (!ch || (!buf && cap))
+		return AL_EINVAL;
+	uint64_t deadline = mono_ms() + timeout_ms;
+	long rc;
+	pthread_mutex_lock(&ch->mu);
+	while (ch->count == 0) {
+		rc = link_gone(ch);
+		if (!rc && timeout_ms == 0)
+			rc = AL_EAGAIN;
+		uint64_t now = mono_ms();
+		if (!rc && timeout_ms != AL_WAIT_FOREVER && now >= deadline)
+			rc = AL_ETIMEDOUT;
+		if (rc) {
+			pthread_mutex_unlock(&ch->mu);
+			return rc;
+		}
+		/* wake at least every 50 ms to notice a link that went away */
+		uint64_t slice =
+		    timeout_ms == AL_WAIT_FOREVER || deadline - now > 50 ? 50 : deadline - now;
+		struct timespec ts;
+		timeout_to_ts((uint32_t)slice, &ts);
+		pthread_cond_timedwait(&ch->cv, &ch->mu, &ts);
+	}
+	struct msg *m = ch->head;
+	if (m->len > cap) {
+		rc = AL_EMSGSIZE; /* leave it queued */
+	} else {
+		memcpy(buf, m->held ? m->held : m->data, m->len);
+		if (src)
+			*src = m->src;
+		rc = (long)m->len;
+		pop(ch);
+	}
+	pthread_mutex_unlock(&ch->mu);
+	return rc;
+}
+
+long al_channel_next_len(struct al_channel *ch)
+{
+	if (!ch)
+		return AL_EINVAL;
+	pthread_mutex_lock(&ch->mu);
+	long rc = ch->head ? (long)ch->head->len : AL_EAGAIN;
+	pthread_mutex_unlock(&ch->mu);
+	return rc;
+}
+
+long al_channel_write(struct al_channel *ch, const void *buf, size_t len, uint32_t timeout_ms)
+{
+	if (!ch || len > INT32_MAX)
+		return AL_EINVAL;
+	if (!ch->ept.rdev)
+		return AL_ENOLINK;
+	int rc =
+	    al_send_timeout(&ch->ept, ch->ept.addr, ch->ept.dest_addr, buf, (int)len, timeout_ms);
+	if (rc >= 0) {
+		pthread_mutex_lock(&ch->mu);
+		ch->st.tx++;
+		pthread_mutex_unlock(&ch->mu);
+	}
+	return rc;
+}
+
+int al_channel_fd(const struct al_channel *ch)
+{
+	return ch ? ch->efd : -1;
+}
+
+struct rpmsg_endpoint *al_channel_ept(struct al_channel *ch)
+{
+	return ch ? &ch->ept : NULL;
+}
+
+void al_channel_get_stats(struct al_channel *ch, struct al_channel_stats *out)
+{
+	if (!ch || !out)
+		return;
+	pthread_mutex_lock(&ch->mu);
+	*out = ch->st;
+	pthread_mutex_unlock(&ch->mu);
+}
+
+void al_channel_close(struct al_channel *ch)
+{
+	if (!ch)
+		return;
+	while (ch->head)
+		pop(ch);
+	rpmsg_destroy_ept(&ch->ept);
+	close(ch->efd);
+	pthread_mutex_destroy(&ch->mu);
+	pthread_cond_destroy(&ch->cv);
+	free(ch);
+}

@@ -1,0 +1,122 @@
+/* The host side of remote logging (include/amplink/linux/log_sink.h): decode the
+ * remote's log lines and write them to syslog, stdout or a file. */
+#define _GNU_SOURCE
+#include "amplink/linux/log_sink.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#define TEXT_CAP 65536u /* a line's text never exceeds a 64 KiB buffer */
+
+struct al_log_sink {
+	enum al_log_sink_kind kind;
+	FILE *f;
+	char ident[64];
+	uint32_t last_dropped;
+	struct al_log_sink_stats st;
+	char text[TEXT_CAP];
+};
+
+int al_log_sink_open(enum al_log_sink_kind kind, const char *path, const char *ident,
+		     struct al_log_sink **out)
+{
+	if (!out || kind > AL_LOG_SINK_SYSLOG || (kind == AL_LOG_SINK_FILE && !path))
+		return AL_EINVAL;
+	struct al_log_sink *s = calloc(1, sizeof(*s));
+	if (!s)
+		return AL_ENOMEM;
+	s->kind = kind;
+	snprintf(s->ident, sizeof(s->ident), "%s", ident && *ident ? ident : "amplink-remote");
+	if (kind == AL_LOG_SINK_FILE) {
+		s->f = fopen(path, "ae");
+		if (!s->f) {
+			int e = errno;
+			free(s);
+			errno = e;
+			return AL_EINIT;
+		}
+	} else if (kind == AL_LOG_SINK_STDOUT) {
+		s->f = stdout;
+	} else {
+		openlog(s->ident, LOG_NDELAY, LOG_USER);
+	}
+	*out = s;
+	return 0;
+}
+
+static int emit(struct al_log_sink *s, int level, uint32_t ts_ms, const char *text, bool trunc)
+{
+	if (s->kind == AL_LOG_SINK_SYSLOG) {
+		syslog(level, "[%u.%03u] %s%s", ts_ms / 1000u, ts_ms % 1000u, text,
+		       trunc ? " [truncated]" : "");
+		return 0;
+	}
+	/* host wall-clock time, the remote's name, the remote's clock, level */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct tm tm;
+	localtime_r(&now.tv_sec, &tm);
+	char wall[32];
+	strftime(wall, sizeof(wall), "%Y-%m-%dT%H:%M:%S", &tm);
+	int rc = fprintf(s->f, "%s.%03ld %s [%6u.%03u] %s: %s%s\n", wall, now.tv_nsec / 1000000L,
+			 s->ident, ts_ms / 1000u, ts_ms % 1000u, al_log_level_name(level), text,
+			 trunc ? " [truncated]" : "");
+	if (rc < 0 || fflush(s->f) != 0)
+		return AL_EINIT;
+	return 0;
+}
+
+int al_log_sink_write(struct al_log_sink *s, const struct al_log_line *line)
+{
+	if (!s || !line || !line->text || line->level > AL_LOG_DEBUG)
+		return AL_EINVAL;
+	if (line->dropped != s->last_dropped) {
+		uint32_t n = line->dropped - s->last_dropped; /* wraps like the counter */
+		s->st.remote_dropped += n;
+		char msg[80];
+		snprintf(msg, sizeof(msg), "remote dropped %u lines (link full or no host)", n);
+		int rc = emit(s, AL_LOG_WARNING, line->ts_ms, msg, false);
+		if (rc)
+			return rc;
+	}
+	s->last_dropped = line->dropped;
+	int rc = emit(s, line->level, line->ts_ms, line->text, line->flags & AL_LOG_F_TRUNCATED);
+	if (rc == 0)
+		s->st.lines++;
+	return rc;
+}
+
+int al_log_sink_feed(struct al_log_sink *s, const void *msg, size_t len)
+{
+	if (!s)
+		return AL_EINVAL;
+	struct al_log_line line;
+	if (al_log_decode(msg, len, &line, s->text, sizeof(s->text)) != 0) {
+		s->st.malformed++;
+		return AL_EPROTO;
+	}
+	return al_log_sink_write(s, &line);
+}
+
+void al_log_sink_get_stats(const struct al_log_sink *s, struct al_log_sink_stats *out)
+{
+	if (s && out)
+		*out = s->st;
+}
+
+void al_log_sink_close(struct al_log_sink *s)
+{
+	if (!s)
+		return;
+	if (s->kind == AL_LOG_SINK_FILE)
+		fclose(s->f);
+	else if (s->kind == AL_LOG_SINK_STDOUT)
+		fflush(s->f);
+	else
+		closelog();
+	free(s);
+}

@@ -1,0 +1,206 @@
+/* The rpmsg bus: endpoint bookkeeping (addresses, names, the list), the
+ * RPMSG_ADDR_ANY allocator, and the endpoint half of the public API. */
+#include <string.h>
+
+#include "rpmsg_internal.h"
+
+#if AL_CFG_NO_ADDR_HASH
+struct rpmsg_endpoint *al_ept_by_addr(struct rpmsg_device *rdev, uint32_t addr)
+{
+	struct rpmsg_endpoint *e = rdev->endpoints;
+	while (e && e->addr != addr)
+		e = e->next;
+	return e;
+}
+#define hash_add(rdev, ept) ((void)0)
+#define hash_del(rdev, ept) ((void)0)
+
+int al_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets, uint32_t n)
+{
+	(void)rdev, (void)buckets, (void)n;
+	return AL_EINVAL; /* built without the hash (AL_CFG_NO_ADDR_HASH) */
+}
+#else
+static inline struct rpmsg_endpoint **bucket(struct rpmsg_device *rdev, uint32_t addr)
+{
+	/* Fibonacci hashing: consecutive addresses (the ANY allocator's) spread */
+	return &rdev->buckets[(addr * 2654435769u) >> 16 & (rdev->nbuckets - 1u)];
+}
+
+struct rpmsg_endpoint *al_ept_by_addr(struct rpmsg_device *rdev, uint32_t addr)
+{
+	struct rpmsg_endpoint *e = rdev->buckets ? *bucket(rdev, addr) : rdev->endpoints;
+	for (; e; e = rdev->buckets ? e->hnext : e->next)
+		if (e->addr == addr)
+			return e;
+	return NULL;
+}
+
+static void hash_add(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept)
+{
+	if (rdev->buckets) {
+		struct rpmsg_endpoint **b = bucket(rdev, ept->addr);
+		ept->hnext = *b;
+		*b = ept;
+	}
+}
+
+static void hash_del(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept)
+{
+	if (!rdev->buckets)
+		return;
+	for (struct rpmsg_endpoint **p = bucket(rdev, ept->addr); *p; p = &(*p)->hnext)
+		if (*p == ept) {
+			*p = ept->hnext;
+			return;
+		}
+}
+
+int al_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets, uint32_t n)
+{
+	if (!rdev || !buckets || n == 0 || (n & (n - 1)) || n > 65536)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
+	al_lock(rv);
+	for (uint32_t i = 0; i < n; i++)
+		buckets[i] = NULL;
+	rdev->buckets = buckets;
+	rdev->nbuckets = n;
+	for (struct rpmsg_endpoint *e = rdev->endpoints; e; e = e->next)
+		hash_add(rdev, e);
+	al_unlock(rv);
+	return 0;
+}
+#endif
+
+struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *name, uint32_t dest)
+{
+	for (struct rpmsg_endpoint *e = rdev->endpoints; e; e = e->next)
+		if (e->addr != RPMSG_NS_EPT_ADDR && e->dest_addr == dest &&
+		    strncmp(e->name, name, RPMSG_NAME_SIZE) == 0)
+			return e;
+	return NULL;
+}
+
+void al_ept_link(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, const char *name,
+		 uint32_t src, uint32_t dest, rpmsg_ept_cb cb, rpmsg_ns_unbind_cb unbind)
+{
+	memset(ept, 0, sizeof(*ept));
+	if (name)
+		strncpy(ept->name, name, RPMSG_NAME_SIZE - 1);
+	ept->rdev = rdev;
+	ept->addr = src;
+	ept->dest_addr = dest;
+	ept->cb = cb;
+	ept->ns_unbind_cb = unbind;
+	ept->next = rdev->endpoints;
+	rdev->endpoints = ept;
+	hash_add(rdev, ept);
+}
+
+static void unlink_ept(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept)
+{
+	hash_del(rdev, ept);
+	for (struct rpmsg_endpoint **p = &rdev->endpoints; *p; p = &(*p)->next)
+		if (*p == ept) {
+			*p = ept->next;
+			return;
+		}
+}
+
+/* Next free address from 1024 up, wrapping before RPMSG_ADDR_ANY. */
+static uint32_t alloc_addr(struct rpmsg_device *rdev)
+{
+	uint32_t a = rdev->next_any_addr;
+	while (al_ept_by_addr(rdev, a))
+		a = a + 1u >= RPMSG_ADDR_ANY ? RPMSG_RESERVED_ADDRESSES : a + 1u;
+	rdev->next_any_addr = a + 1u >= RPMSG_ADDR_ANY ? RPMSG_RESERVED_ADDRESSES : a + 1u;
+	return a;
+}
+
+int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, const char *name,
+		     uint32_t src, uint32_t dest, rpmsg_ept_cb cb, rpmsg_ns_unbind_cb ns_unbind_cb)
+{
+	if (!ept || !rdev || !cb)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
+	al_lock(rv);
+	if (src == RPMSG_ADDR_ANY) {
+		src = alloc_addr(rdev);
+	} else if (al_ept_by_addr(rdev, src)) {
+		al_unlock(rv);
+		return AL_EADDR;
+	}
+	al_ept_link(rdev, ept, name, src, dest, cb, ns_unbind_cb);
+	ept->announce = ept->name[0] && dest == RPMSG_ADDR_ANY;
+	bool now = ept->announce && rdev->support_ns && rv->state == AL_LINK_UP;
+	al_unlock(rv);
+	if (now) {
+		int rc = al_ns_announce(ept, RPMSG_NS_CREATE, true);
+		if (rc) {
+			al_lock(rv);
+			unlink_ept(rdev, ept);
+			al_unlock(rv);
+			ept->rdev = NULL;
+			return rc;
+		}
+	}
+	return RPMSG_SUCCESS;
+}
+
+void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
+{
+	if (!ept || !ept->rdev)
+		return;
+	struct rpmsg_device *rdev = ept->rdev;
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
+	if (ept->announce && rdev->support_ns && rv->state == AL_LINK_UP)
+		(void)al_ns_announce(ept, RPMSG_NS_DESTROY, true);
+	al_lock(rv);
+	unlink_ept(rdev, ept);
+	al_unlock(rv);
+	ept->rdev = NULL;
+}
+
+void al_bus_link_up(struct rpmsg_device *rdev)
+{
+	if (!rdev->support_ns)
+		return;
+	/* Called in receive context: never wait for a buffer (there are plenty
+	 * right after link-up; a failure is counted by tx_no_buf). */
+	for (struct rpmsg_endpoint *e = rdev->endpoints; e; e = e->next)
+		if (e->announce)
+			(void)al_ns_announce(e, RPMSG_NS_CREATE, false);
+}
+
+struct rpmsg_endpoint *al_find_ept_by_name(struct rpmsg_device *rdev, const char *name)
+{
+	if (!rdev || !name)
+		return NULL;
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
+	al_lock(rv);
+	struct rpmsg_endpoint *e;
+	for (e = rdev->endpoints; e; e = e->next)
+		if (strncmp(e->name, name, RPMSG_NAME_SIZE) == 0)
+			break;
+	al_unlock(rv);
+	return e;
+}
+
+void al_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms)
+{
+	if (rdev)
+		rdev->send_timeout_ms = timeout_ms;
+}
+
+void al_get_stats(struct rpmsg_device *rdev, struct rpmsg_stats *out)
+{
+#if AL_CFG_NO_STATS
+	(void)rdev;
+	if (out)
+		memset(out, 0, sizeof(*out)); /* built without counters */
+#else
+	if (rdev && out)
+		*out = rdev->stats;
+#endif
+}

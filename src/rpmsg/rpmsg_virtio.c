@@ -1,0 +1,730 @@
+/* rpmsg over VirtIO, what both roles share: link initialisation and
+ * state, the send paths (copy and zero-copy), buffer hold and release,
+ * and receive dispatch. The role-specific halves are
+ * rpmsg_virtio_driver.c (host) and rpmsg_virtio_device.c (remote).
+ *
+ * Who owns a buffer, by role (the classic "messages go one way" bug comes
+ * from mixing these up):
+ *   driver  send  : svq = vring1. Reclaim from vring1's used ring or take a
+ *                   never-used descriptor (buffer from the pool), post it.
+ *   driver  recv  : rvq = vring0. Used entries carry messages; re-post.
+ *   device  send  : svq = vring0. Take an avail buffer, fill, put on used.
+ *   device  recv  : rvq = vring1. Avail entries carry messages; put used.
+ */
+#include "rpmsg_virtio_internal.h"
+
+int al_rv_link_err(const struct rpmsg_virtio_device *rv)
+{
+	/* By link state: down (or up, for a caller that raced a link-up)
+	 * AL_ESTATE, broken AL_EBROKEN, lost AL_ENOLINK. A table of offsets
+	 * from AL_ERR_BASE: half the bytes of the branches on a Cortex-M. */
+	static const int8_t err[4] = {
+	    [AL_LINK_DOWN] = AL_ESTATE - AL_ERR_BASE,
+	    [AL_LINK_UP] = AL_ESTATE - AL_ERR_BASE,
+	    [AL_LINK_BROKEN] = AL_EBROKEN - AL_ERR_BASE,
+	    [AL_LINK_LOST] = AL_ENOLINK - AL_ERR_BASE,
+	};
+	return AL_ERR_BASE + err[rv->state]; /* ours, in local memory: always one of the four */
+}
+
+/* The peer broke the protocol: stop touching the rings, remember why.
+ * May run with the lock held; the application hears of it through
+ * al_rv_report_broken(), called by whoever returns AL_EBROKEN, lock
+ * released. */
+int al_rv_break(struct rpmsg_virtio_device *rv, uint8_t why)
+{
+	if (rv->state != AL_LINK_BROKEN) {
+		rv->state = AL_LINK_BROKEN;
+		rv->fault = why;
+	}
+	return AL_EBROKEN;
+}
+
+/* Tell the application once (error callback) and wake blocked callers.
+ * Lock not held. Returns `rc` for tail calls. */
+int al_rv_report_broken(struct rpmsg_virtio_device *rv, int rc)
+{
+	if (rv->state == AL_LINK_BROKEN &&
+	    !__atomic_exchange_n(&rv->broken_reported, true, __ATOMIC_ACQ_REL)) {
+		if (rv->error_cb)
+			rv->error_cb(rv, AL_EBROKEN, rv->why ? rv->why(rv) : NULL);
+		if (rv->ops->wake)
+			rv->ops->wake(rv->port_ctx);
+	}
+	return rc;
+}
+
+static void kick_now(struct rpmsg_virtio_device *rv, struct al_vq *vq)
+{
+	cache_flush(rv, vq->desc, VQ_BYTES(vq)); /* what we published, before the doorbell */
+	if (al_vq_need_kick(vq, is_driver(rv), event_idx(rv))) {
+		AL_COUNT(rv->rdev.stats.kicks_tx);
+		rv->ops->notify(rv->port_ctx, vq->notifyid);
+	}
+}
+
+/* Lock held. While doorbells are held, only note which ring has news:
+ * al_vq_need_kick() later judges everything published since the last
+ * doorbell at once. */
+AL_HOT void kick_if_needed(struct rpmsg_virtio_device *rv, struct al_vq *vq)
+{
+	if (rv->kick_hold)
+		rv->kick_pending |= vq == &rv->svq ? 1u : 2u;
+	else
+		kick_now(rv, vq);
+}
+
+/* Ring what a hold kept back (lock held). */
+static void kick_held(struct rpmsg_virtio_device *rv)
+{
+	uint8_t p = rv->kick_pending;
+	rv->kick_pending = 0;
+	if (p == 0 || rv->state != AL_LINK_UP)
+		return;
+	if (p & 1u)
+		kick_now(rv, &rv->svq);
+	if (p & 2u)
+		kick_now(rv, &rv->rvq);
+}
+
+int al_virtio_kick_hold(struct rpmsg_virtio_device *rvdev)
+{
+	if (!rvdev || !rvdev->ops)
+		return AL_EINVAL;
+	int rc = AL_OK;
+	al_lock(rvdev);
+	if (rvdev->kick_hold == UINT8_MAX)
+		rc = AL_ESTATE;
+	else
+		rvdev->kick_hold++;
+	al_unlock(rvdev);
+	return rc;
+}
+
+int al_virtio_kick_release(struct rpmsg_virtio_device *rvdev)
+{
+	if (!rvdev || !rvdev->ops)
+		return AL_EINVAL;
+	int rc = AL_OK;
+	al_lock(rvdev);
+	if (rvdev->kick_hold == 0)
+		rc = AL_ESTATE;
+	else if (--rvdev->kick_hold == 0)
+		kick_held(rvdev);
+	al_unlock(rvdev);
+	return rc;
+}
+
+int rpmsg_init_vdev(struct rpmsg_virtio_device *rvdev, struct virtio_device *vdev,
+		    rpmsg_ns_bind_cb ns_bind_cb, const struct al_shm *shm_io,
+		    struct rpmsg_virtio_shm_pool *shpool)
+{
+	static const struct rpmsg_virtio_config cfg = {RPMSG_BUFFER_SIZE, RPMSG_BUFFER_SIZE, false};
+	return rpmsg_init_vdev_with_config(rvdev, vdev, ns_bind_cb, shm_io, shpool, &cfg);
+}
+
+int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio_device *vdev,
+				rpmsg_ns_bind_cb ns_bind_cb, const struct al_shm *shm_io,
+				struct rpmsg_virtio_shm_pool *shpool,
+				const struct rpmsg_virtio_config *config)
+{
+	if (!rvdev || !vdev || !shm_io || !shm_io->va || !config || !vdev->ops ||
+	    !vdev->ops->notify || !vdev->shadows)
+		return AL_EINVAL;
+#if AL_CFG_DEVICE_ONLY
+	(void)shpool;
+	if (vdev->role != VIRTIO_DEV_DEVICE)
+		return AL_EINVAL; /* built for the remote side only */
+#else
+	if (vdev->role > VIRTIO_DEV_DEVICE || (vdev->role == VIRTIO_DEV_DRIVER && !shpool))
+		return AL_EINVAL;
+#endif
+#if AL_CFG_DA32
+	if (shm_io->da > 0xFFFFFFFFu || shm_io->size > 0xFFFFFFFFu - shm_io->da)
+		return AL_EINVAL; /* the region must end below 4 GiB */
+#endif
+	memset(rvdev, 0, sizeof(*rvdev));
+	rvdev->shm = *shm_io;
+	rvdev->ops = vdev->ops;
+	rvdev->port_ctx = vdev->port_ctx;
+#if !AL_CFG_DEVICE_ONLY
+	rvdev->role = vdev->role;
+	rvdev->shpool = shpool;
+#endif
+	rvdev->shadows = vdev->shadows;
+	rvdev->num_shadows = vdev->num_shadows;
+	rvdev->my_features = vdev->features;
+	rvdev->h2r_buf_size = config->h2r_buf_size;
+	rvdev->r2h_buf_size = config->r2h_buf_size;
+	rvdev->rdev.ns_bind_cb = ns_bind_cb;
+	rvdev->rdev.next_any_addr = RPMSG_RESERVED_ADDRESSES;
+	rvdev->rdev.send_timeout_ms = RPMSG_SEND_TIMEOUT_MS_DEFAULT;
+	rvdev->state = AL_LINK_DOWN;
+	for (int i = 0; i < 2; i++) {
+		uint32_t b = i ? rvdev->h2r_buf_size : rvdev->r2h_buf_size;
+		if (b < AL_BUF_SIZE_MIN || b > AL_BUF_SIZE_MAX)
+			return AL_EINIT;
+	}
+#if AL_CFG_DA32
+	if (vdev->vdev_da > 0xFFFFFFFFu)
+		rvdev->vdev_rsc = NULL;
+	else
+#endif
+		rvdev->vdev_rsc = al_shm_ptr(shm_io, (al_da_t)vdev->vdev_da,
+					     AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE);
+	if (!rvdev->vdev_rsc || ((uintptr_t)rvdev->vdev_rsc & 3u)) {
+		rvdev->fault = AL_F_VDEV_OUTSIDE;
+		return AL_EINIT;
+	}
+	cache_invalidate(rvdev, rvdev->vdev_rsc, AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE);
+	if (al_rd32(rvdev->vdev_rsc + AL_RSC_VDEV_ID) != VIRTIO_ID_RPMSG) {
+		rvdev->fault = AL_F_VDEV_ID;
+		return AL_EINIT;
+	}
+	if (is_driver(rvdev))
+		return al_drv_start(rvdev);
+	int rc = al_dev_link_up(rvdev);
+	return rc == AL_ESTATE ? 0 : rc == AL_EBROKEN ? AL_EINIT : rc;
+}
+
+void rpmsg_deinit_vdev(struct rpmsg_virtio_device *rvdev)
+{
+	if (!rvdev || !rvdev->ops)
+		return;
+	struct rpmsg_endpoint *e;
+	while ((e = rvdev->rdev.endpoints) != NULL) {
+		if (e == &rvdev->rdev.ns_ept) {
+			rvdev->rdev.endpoints = e->next;
+			continue;
+		}
+		rpmsg_destroy_ept(e);
+	}
+	if (is_driver(rvdev) && rvdev->vdev_rsc) {
+		al_wr8(rvdev->vdev_rsc + AL_RSC_VDEV_STATUS, VIRTIO_CONFIG_STATUS_RESET);
+		cache_flush(rvdev, rvdev->vdev_rsc + AL_RSC_VDEV_STATUS, 1);
+	}
+	if (rvdev->state == AL_LINK_UP)
+		rvdev->state = AL_LINK_DOWN;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+/* Find the descriptor of a buffer the application hands back, by its
+ * payload pointer: first the id hint we left in the header's reserved word,
+ * verified against our shadow; else a scan. -1 if it is none of ours in
+ * `state`. */
+AL_HOT int id_of(struct rpmsg_virtio_device *rv, struct al_vq *vq, const void *payload,
+		 uint8_t state)
+{
+	/* Inside the region with room for the header before it, compared as
+	 * integers (no pointer arithmetic across objects); then its offset
+	 * can only match a shadow's if it is one of our buffers. */
+	uintptr_t d = (uintptr_t)payload - (uintptr_t)rv->shm.va;
+	if (!payload || d < HDR || d > rv->shm.size || d - HDR > UINT32_MAX)
+		return -1;
+	uint32_t off = (uint32_t)(d - HDR);
+	uint32_t hint = al_rd32((const uint8_t *)rv->shm.va + off + HDR_RESERVED);
+	if (hint < vq->num && vq->shadow[hint].state == state && vq->shadow[hint].off == off)
+		return (int)hint;
+	for (uint32_t i = 0; i < vq->num; i++)
+		if (vq->shadow[i].state == state && vq->shadow[i].off == off)
+			return (int)i;
+	return -1;
+}
+
+/* Take a transmit buffer (lock held). 0 and *id, AL_ENOBUFS, AL_EBROKEN. */
+static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
+{
+	struct al_vq *vq = &rv->svq;
+	cache_invalidate(rv, vq->desc, VQ_BYTES(vq)); /* non-coherent memory: see the peer */
+	if (is_driver(rv)) {
+		int r = al_drv_tx_reclaim(rv);
+		if (r)
+			return r;
+	}
+	/* Our free list: the driver's spare descriptors, or a buffer the
+	 * application took as a zero-copy buffer and released unused. */
+	if (vq->free_head != AL_DS_NONE) {
+		uint16_t i = vq->free_head;
+		struct al_desc_shadow *s = &vq->shadow[i];
+		if (is_driver(rv) && s->off == AL_OFF_NONE) { /* first use of this descriptor */
+			int r = al_drv_tx_buffer(rv, s);
+			if (r)
+				return r;
+		}
+		vq->free_head = s->next;
+		*id = i;
+		return 0;
+	}
+	return is_driver(rv) ? AL_ENOBUFS : al_dev_tx_take(rv, id);
+}
+
+void al_virtio_peer_lost(struct rpmsg_virtio_device *rvdev)
+{
+	if (!rvdev || !rvdev->ops)
+		return;
+	al_lock(rvdev);
+	if (rvdev->state != AL_LINK_BROKEN)
+		rvdev->state = AL_LINK_LOST;
+	al_unlock(rvdev);
+	if (rvdev->ops->wake)
+		rvdev->ops->wake(rvdev->port_ctx);
+}
+
+/* Take a transmit buffer, waiting up to `timeout` ms for one. On success
+ * returns 0 with the lock HELD (the caller fills and submits or reserves
+ * it, then unlocks): one lock round per message.
+ *
+ * A sender that finds no buffer asks the peer for a doorbell when buffers
+ * come back (the driver: when 3/4 of what is in flight did, so a full ring
+ * refills in batches) and sleeps in the port's wait. With
+ * AL_CFG_ALWAYS_NOTIFY the peer rings whenever it offers buffers anyway:
+ * no waiter bookkeeping, just sleep until the next doorbell. */
+static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, uint16_t *id)
+{
+	struct al_wait w;
+	al_wait_start(&w, rv->ops, timeout);
+	bool waiting = false;
+	for (;;) {
+		bool pending = false;
+		al_lock(rv);
+		int rc = rv->state == AL_LINK_UP ? tx_take(rv, id) : al_rv_link_err(rv);
+		if (rc == 0) {
+#if !AL_CFG_ALWAYS_NOTIFY
+			if (waiting && --rv->tx_waiters == 0)
+				al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
+#endif
+			rv->svq.shadow[*id].state = AL_DS_BUSY;
+			return 0;
+		}
+		if (rc == AL_ENOBUFS && !waiting)
+			AL_COUNT(rv->rdev.stats.tx_no_buf);
+		/* the clock is read only when there is no buffer */
+		uint32_t left = rc == AL_ENOBUFS ? al_wait_left(&w, rv->ops, rv->port_ctx) : 0;
+#if !AL_CFG_ALWAYS_NOTIFY
+		if (left && !waiting) {
+			uint16_t skip =
+			    is_driver(rv)
+				? (uint16_t)((uint16_t)(rv->svq.pub_idx - rv->svq.last_idx) / 4u *
+					     3u)
+				: 0;
+			if (rv->tx_waiters++ == 0)
+				pending = al_vq_notify_enable_after(&rv->svq, is_driver(rv),
+								    event_idx(rv), skip);
+		}
+		if (!left && waiting && --rv->tx_waiters == 0 && rv->state == AL_LINK_UP)
+			al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
+#endif
+		if (left)
+			kick_held(rv); /* never sleep on buffers with doorbells held back */
+		al_unlock(rv);
+		if (!left)
+			return al_rv_report_broken(rv, rc);
+		waiting = true;
+		if (!pending)
+			rv->ops->wait(rv->port_ctx, left);
+	}
+}
+
+/* Hand a filled buffer to the peer (lock held). */
+AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,
+		      uint32_t len)
+{
+	struct al_desc_shadow *s = &rv->svq.shadow[id];
+	uint8_t *b = buf_va(rv, s);
+	al_wr32(b + HDR_SRC, src);
+	al_wr32(b + HDR_DST, dst);
+	al_wr32(b + HDR_RESERVED, 0);
+	al_wr16(b + HDR_LEN, (uint16_t)len);
+	al_wr16(b + HDR_FLAGS, 0);
+	cache_flush(rv, b, HDR + len);
+	if (is_driver(rv))
+		al_vq_post(&rv->svq, &rv->shm, id, HDR + len, false);
+	else
+		al_vq_put_used(&rv->svq, id, HDR + len);
+	AL_COUNT(rv->rdev.stats.tx_msgs);
+	kick_if_needed(rv, &rv->svq);
+}
+
+AL_HOT int check_send(struct rpmsg_endpoint *ept, uint32_t dst, int len)
+{
+	if (!ept || !ept->rdev || len < 0)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	if ((uint32_t)len > tx_buf_size(rv) - HDR)
+		return AL_EMSGSIZE;
+	if (dst == RPMSG_ADDR_ANY)
+		return AL_EADDR;
+	return rv->state == AL_LINK_UP ? 0 : al_rv_link_err(rv);
+}
+
+static uint32_t wait_ms(struct rpmsg_endpoint *ept, int wait)
+{
+	return wait && ept && ept->rdev ? ept->rdev->send_timeout_ms : 0;
+}
+
+int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+			      const void *data, int len, int wait)
+{
+	return al_send_timeout(ept, src, dst, data, len, wait_ms(ept, wait));
+}
+
+int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const void *data,
+		    int len, uint32_t timeout_ms)
+{
+	int rc = check_send(ept, dst, len);
+	if (rc)
+		return rc;
+	if (!data && len)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	uint16_t id;
+	rc = tx_acquire_locked(rv, timeout_ms, &id);
+	if (rc)
+		return rc;
+	/* memmove: `data` may be a received payload (an echo), and a hostile
+	 * driver can make the device's send buffer overlap it. */
+	if (len)
+		memmove(buf_va(rv, &rv->svq.shadow[id]) + HDR, data, (size_t)len);
+	tx_submit(rv, id, src, dst, (uint32_t)len);
+	AL_COUNT(ept->tx_msgs);
+	al_unlock(rv);
+	return len;
+}
+
+void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int wait)
+{
+	return al_get_tx_buffer_timeout(ept, len, wait_ms(ept, wait), NULL);
+}
+
+void *al_get_tx_buffer_timeout(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms,
+			       int *err)
+{
+	return al_dev_get_tx_buffer(ept ? ept->rdev : NULL, len, timeout_ms, err);
+}
+
+void *al_dev_get_tx_buffer(struct rpmsg_device *rdev, uint32_t *len, uint32_t timeout_ms, int *err)
+{
+	int rc = rdev && len ? 0 : AL_EINVAL;
+	struct rpmsg_virtio_device *rv = rc ? NULL : al_rvdev(rdev);
+	uint16_t id;
+	if (rc == 0)
+		rc = tx_acquire_locked(rv, timeout_ms, &id);
+	if (err)
+		*err = rc;
+	if (rc)
+		return NULL;
+	struct al_desc_shadow *s = &rv->svq.shadow[id];
+	uint8_t *b = buf_va(rv, s);
+	s->state = AL_DS_RESERVED;
+	al_unlock(rv);
+	al_wr32(b + HDR_RESERVED, id);
+	*len = tx_buf_size(rv) - HDR;
+	return b + HDR;
+}
+
+int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+				 const void *data, int len)
+{
+	int rc = check_send(ept, dst, len);
+	if (rc)
+		return rc;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	al_lock(rv);
+	int id = id_of(rv, &rv->svq, data, AL_DS_RESERVED);
+	if (id < 0) {
+		rc = AL_EPERM;
+	} else if (rv->state != AL_LINK_UP) {
+		rc = al_rv_link_err(rv);
+	} else {
+		rv->svq.shadow[id].state = AL_DS_BUSY;
+		tx_submit(rv, (uint16_t)id, src, dst, (uint32_t)len);
+		AL_COUNT(ept->tx_msgs);
+	}
+	al_unlock(rv);
+	return rc ? rc : len;
+}
+
+int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
+{
+	return ept ? al_dev_release_tx_buffer(ept->rdev, txbuf) : AL_EINVAL;
+}
+
+int al_dev_release_tx_buffer(struct rpmsg_device *rdev, void *txbuf)
+{
+	if (!rdev || !txbuf)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
+	al_lock(rv);
+	int id = id_of(rv, &rv->svq, txbuf, AL_DS_RESERVED);
+	if (id >= 0) { /* back on our free list: a device cannot un-take it */
+		rv->svq.shadow[id].state = AL_DS_SPARE;
+		rv->svq.shadow[id].next = rv->svq.free_head;
+		rv->svq.free_head = (uint16_t)id;
+	}
+	al_unlock(rv);
+	return id >= 0 ? AL_OK : AL_EPERM;
+}
+
+/* Give a received buffer back to the peer (lock held). */
+static void rx_return(struct rpmsg_virtio_device *rv, uint16_t id)
+{
+	struct al_desc_shadow *s = &rv->rvq.shadow[id];
+	if (is_driver(rv))
+		al_vq_post(&rv->rvq, &rv->shm, id, s->len, true);
+	else
+		al_vq_put_used(&rv->rvq, id, s->len);
+}
+
+int al_rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+{
+	return ept ? al_dev_hold_rx_buffer(ept->rdev, rxbuf) : AL_EINVAL;
+}
+
+int al_dev_hold_rx_buffer(struct rpmsg_device *rdev, void *rxbuf)
+{
+	if (!rdev || !rxbuf)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
+	if (rxbuf != rv->rx_cur_payload)
+		return AL_EPERM;
+	if (rv->rx_cur_held) /* held already (and maybe released since): once only */
+		return AL_OK;
+	/* Held from now on, not when the callback returns: another thread may
+	 * be handed the buffer at once and release it before that. */
+	al_lock(rv);
+	rv->rx_cur_held = true;
+	rv->rvq.shadow[rv->rx_cur_id].state = AL_DS_HELD;
+	al_wr32((uint8_t *)rxbuf - HDR + HDR_RESERVED, rv->rx_cur_id);
+	al_unlock(rv);
+	return AL_OK;
+}
+
+int al_rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+{
+	return ept ? al_dev_release_rx_buffer(ept->rdev, rxbuf) : AL_EINVAL;
+}
+
+int al_dev_release_rx_buffer(struct rpmsg_device *rdev, void *rxbuf)
+{
+	if (!rdev || !rxbuf)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
+	int rc = AL_OK;
+	al_lock(rv);
+	int id = id_of(rv, &rv->rvq, rxbuf, AL_DS_HELD);
+	if (id < 0) {
+		rc = AL_EPERM;
+	} else if (rv->state != AL_LINK_UP) {
+		rv->rvq.shadow[id].state = AL_DS_BUSY; /* the ring is gone: just forget it */
+	} else {
+		rx_return(rv, (uint16_t)id);
+		kick_if_needed(rv, &rv->rvq);
+	}
+	al_unlock(rv);
+	return rc;
+}
+
+void rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+{
+	(void)al_rpmsg_hold_rx_buffer(ept, rxbuf);
+}
+
+void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+{
+	(void)al_rpmsg_release_rx_buffer(ept, rxbuf);
+}
+
+int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept)
+{
+	if (!ept || !ept->rdev)
+		return AL_EINVAL;
+	return (int)(tx_buf_size(al_rvdev(ept->rdev)) - HDR);
+}
+
+int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept)
+{
+	if (!ept || !ept->rdev)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	return (int)((is_driver(rv) ? rv->r2h_buf_size : rv->h2r_buf_size) - HDR);
+}
+
+int al_virtio_free_tx_buffers(struct rpmsg_virtio_device *rvdev)
+{
+	struct rpmsg_virtio_device *rv = rvdev;
+	if (!rv)
+		return AL_EINVAL;
+	if (rv->state != AL_LINK_UP)
+		return al_rv_link_err(rv);
+	int n = 0;
+	al_lock(rv);
+	struct al_vq *vq = &rv->svq;
+	for (uint16_t i = vq->free_head; i != AL_DS_NONE && n <= vq->num; i = vq->shadow[i].next)
+		n++;
+	if (is_driver(rv)) /* sent and already returned by the device */
+		n += (uint16_t)(al_rd16_acquire(vq->used + AL_VRING_USED_IDX) - vq->last_idx);
+	else /* offered by the driver, not yet taken */
+		n += (uint16_t)(al_rd16_acquire(vq->avail + AL_VRING_AVAIL_IDX) - vq->last_idx);
+	al_unlock(rv);
+	return n > vq->num ? vq->num : n; /* a lying peer cannot inflate it */
+}
+
+/* ---- receive -------------------------------------------------------------- */
+
+/* Validate one received message (lock held) and find its endpoint. Returns
+ * 0 with *ept (NULL: nobody there), *data, *len, *src, or AL_EBROKEN. */
+static int check_msg(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t used_len,
+		     struct rpmsg_endpoint **ept, uint8_t **data, uint32_t *len, uint32_t *src)
+{
+	struct al_desc_shadow *s = &rv->rvq.shadow[id];
+	/* driver: the device said how much it wrote; device: the descriptor,
+	 * but never more than this link's buffers hold (the application was
+	 * told rpmsg_get_rx_buffer_size()) */
+	uint32_t limit = is_driver(rv) ? used_len : s->len;
+	if (!is_driver(rv) && limit > rv->h2r_buf_size)
+		limit = rv->h2r_buf_size;
+	uint8_t *b = buf_va(rv, s);
+	if (limit < HDR)
+		return al_rv_break(rv, AL_F_MSG_SHORT);
+	cache_invalidate(rv, b, limit);
+	*src = al_rd32(b + HDR_SRC);
+	uint32_t dst = al_rd32(b + HDR_DST);
+	*len = al_rd16(b + HDR_LEN); /* read once; only this copy is used */
+	if (*len > limit - HDR)
+		return al_rv_break(rv, AL_F_MSG_LEN);
+	*data = b + HDR;
+	*ept = al_ept_by_addr(&rv->rdev, dst);
+	if (*ept && (*ept)->dest_addr == RPMSG_ADDR_ANY)
+		(*ept)->dest_addr = *src; /* bind to the first sender */
+	return 0;
+}
+
+/* Next received message (lock held): 1 (with id and len), 0 if none,
+ * AL_EBROKEN. */
+static int rx_take(struct rpmsg_virtio_device *rv, uint16_t *id, uint32_t *len)
+{
+	int r;
+	cache_invalidate(rv, rv->rvq.desc, VQ_BYTES(&rv->rvq));
+	if (is_driver(rv)) {
+		r = al_vq_get_used(&rv->rvq, id, len);
+	} else {
+		r = al_vq_get_avail(&rv->rvq, &rv->shm, id);
+		*len = 0;
+	}
+	return r < 0 ? al_rv_break(rv, rv->rvq.fault) : r;
+}
+
+/* Deliver what waits. `arm`: ask for a doorbell again when the ring runs
+ * dry (interrupt-driven); otherwise leave doorbells off (a polling caller
+ * will look again soon, and the peer need not kick at all). */
+static int drain(struct rpmsg_virtio_device *rv, bool arm)
+{
+	if (!rv || !rv->ops)
+		return AL_EINVAL;
+	if (arm)
+		AL_COUNT(rv->rdev.stats.kicks_rx);
+	if (rv->state == AL_LINK_DOWN && !is_driver(rv)) {
+		int rc = al_dev_link_up(rv);
+		if (rc)
+			return rc;
+	}
+#if !AL_CFG_ALWAYS_NOTIFY
+	bool drv = is_driver(rv), ev = event_idx(rv);
+#endif
+	int n = 0, rc = 0;
+	/* One lock round per message: taken while we touch the rings and the
+	 * endpoint table, dropped only around the application's callback. */
+	al_lock(rv);
+	if (rv->state != AL_LINK_UP) {
+		al_unlock(rv);
+		return al_rv_link_err(rv);
+	}
+#if !AL_CFG_ALWAYS_NOTIFY
+	if (rv->rx_armed) { /* no doorbells while we drain; written only on change */
+		al_vq_notify_disable(&rv->rvq, drv, ev);
+		rv->rx_armed = false;
+	}
+#endif
+	for (;;) {
+		uint16_t id;
+		uint32_t used_len, len, src;
+		struct rpmsg_endpoint *ept;
+		uint8_t *data;
+		int r = rx_take(rv, &id, &used_len);
+		if (r == 0) {
+#if !AL_CFG_ALWAYS_NOTIFY
+			if (arm)
+				rv->rx_armed = true;
+			if (arm && al_vq_notify_enable(&rv->rvq, drv, ev))
+				continue; /* something arrived while we re-enabled */
+#endif
+			kick_if_needed(rv, &rv->rvq); /* for the buffers we gave back */
+			break;
+		}
+		if (r < 0 || check_msg(rv, id, used_len, &ept, &data, &len, &src) < 0) {
+			rc = AL_EBROKEN;
+			break;
+		}
+		if (!ept) {
+			AL_COUNT(rv->rdev.stats.rx_unknown_dst);
+		} else {
+			AL_COUNT(rv->rdev.stats.rx_msgs);
+			AL_COUNT(ept->rx_msgs);
+			rv->rx_cur_payload = data;
+			rv->rx_cur_id = id;
+			rv->rx_cur_held = false;
+			al_unlock(rv);
+			ept->cb(ept, data, len, src, ept->priv);
+			al_lock(rv);
+			rv->rx_cur_payload = NULL;
+			if (rv->state != AL_LINK_UP) { /* it went down meanwhile: leave the ring */
+				rc = al_rv_link_err(rv);
+				break;
+			}
+		}
+		if (!ept || !rv->rx_cur_held) /* held ones were marked by the hold call */
+			rx_return(rv, id);
+		n++;
+	}
+#if AL_CFG_ALWAYS_NOTIFY
+	bool waiters = arm; /* a sender may sleep for what this doorbell brought */
+#else
+	bool waiters = arm && rv->tx_waiters != 0; /* read under the lock */
+#endif
+	al_unlock(rv);
+	if (waiters && rv->ops->wake)
+		rv->ops->wake(rv->port_ctx);
+	return rc ? al_rv_report_broken(rv, rc) : n;
+}
+
+int al_virtio_notified(struct rpmsg_virtio_device *rvdev)
+{
+	return drain(rvdev, true);
+}
+
+int al_virtio_poll(struct rpmsg_virtio_device *rvdev)
+{
+	return drain(rvdev, false);
+}
+
+int al_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms)
+{
+	struct rpmsg_virtio_device *rv = rvdev;
+	if (!rv || !rv->ops)
+		return AL_EINVAL;
+	struct al_wait w;
+	al_wait_start(&w, rv->ops, timeout_ms);
+	for (;;) {
+		if (rv->state == AL_LINK_DOWN && !is_driver(rv))
+			(void)al_dev_link_up(rv);
+		if (rv->state == AL_LINK_UP)
+			return AL_OK;
+		if (rv->state != AL_LINK_DOWN)
+			return al_rv_link_err(rv);
+		if (!al_wait_left(&w, rv->ops, rv->port_ctx))
+			return AL_ETIMEDOUT;
+		/* the driver may not ring after DRIVER_OK: look again every ms */
+		rv->ops->wait(rv->port_ctx, 1);
+	}
+}

@@ -1,0 +1,432 @@
+/* `amplink bench`: latency, throughput, CPU and start-up of an amplink link
+ * between two processes, next to baselines measured in the same run
+ * (memcpy, a UNIX SOCK_SEQPACKET pair, an eventfd ping-pong, a shared
+ * cache-line ping-pong). Prints a table on stderr and JSON on stdout. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "amplink.h"
+#include "amplink/linux/channel.h"
+#include "bench.h"
+
+#define SINK "amplink-sink"
+
+enum mode { M_IDLE, M_FIRST, M_RTT, M_ECHO };
+
+struct bench {
+	struct al_posix_link *link;
+	struct rpmsg_endpoint echo, sink;
+	volatile int mode;
+	volatile int done;
+	uint8_t payload[65536];
+	size_t size;
+	uint64_t *lat;
+	size_t count, warm, i;
+	uint64_t t_sent;
+	volatile uint64_t sink_reply;
+	volatile int sink_replied;
+	volatile long outstanding;
+	volatile uint64_t echoed;
+};
+
+static struct bench B;
+
+static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)data, (void)len, (void)src, (void)priv;
+	uint64_t now = bench_now_ns();
+	switch (B.mode) {
+	case M_FIRST: B.done = 1; break;
+	case M_RTT:
+		/* ping-pong driven from the receive thread: no extra thread hop */
+		if (B.i >= B.warm)
+			B.lat[B.i - B.warm] = now - B.t_sent;
+		if (++B.i < B.count + B.warm) {
+			B.t_sent = bench_now_ns();
+			(void)rpmsg_trysend(ept, B.payload, (int)B.size);
+		} else {
+			B.done = 1;
+		}
+		break;
+	case M_ECHO:
+		__atomic_fetch_sub(&B.outstanding, 1, __ATOMIC_RELEASE);
+		B.echoed++;
+		break;
+	default: break;
+	}
+	return RPMSG_SUCCESS;
+}
+
+static int sink_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)ept, (void)src, (void)priv;
+	if (len == sizeof(uint64_t)) {
+		uint64_t v;
+		memcpy(&v, data, sizeof(v));
+		B.sink_reply = v;
+		__atomic_store_n(&B.sink_replied, 1, __ATOMIC_RELEASE);
+	}
+	return RPMSG_SUCCESS;
+}
+
+static void nap(void)
+{
+	struct timespec d = {0, 50 * 1000};
+	nanosleep(&d, NULL);
+}
+
+static pid_t spawn_remote(const char *link, const char *db, const char *num, const char *bufsz,
+			  bool pin)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		if (pin)
+			pin_to_cpu(1);
+		const char *argv[] = {"amplink",    "remote",	  "--once", "--link", link,
+				      "--doorbell", db,		  "--sink", SINK,     "--num",
+				      num,	    "--buf-size", bufsz,    NULL};
+		if (!getenv("AMPLINK_BENCH_VERBOSE"))
+			(void)!freopen("/dev/null", "w", stderr);
+		execv("/proc/self/exe", (char *const *)argv);
+		_exit(127);
+	}
+	return p;
+}
+
+static int attach(const char *link, enum al_doorbell_kind db)
+{
+	struct al_posix_cfg c = {.name = link,
+				 .role = VIRTIO_DEV_DRIVER,
+				 .doorbell = db,
+				 .ns_bind_cb = al_services_ns_bind};
+	int rc = al_posix_open(&c, &B.link);
+	if (rc)
+		return rc;
+	if (getenv("AMPLINK_BENCH_VERBOSE"))
+		fprintf(stderr, "\n[%.3f ms] link open\n", (double)bench_now_ns() / 1e6);
+	struct rpmsg_device *rdev = al_posix_rdev(B.link);
+	uint32_t a1, a2;
+	uint64_t t0 = bench_now_ns();
+	while (al_services_lookup(rdev, DEFAULT_SERVICE, &a1) ||
+	       al_services_lookup(rdev, SINK, &a2)) {
+		if (bench_now_ns() - t0 > 5000000000ull)
+			return AL_ETIMEDOUT;
+		sched_yield();
+	}
+	rc = rpmsg_create_ept(&B.echo, rdev, "bench-echo", RPMSG_ADDR_ANY, a1, echo_cb, NULL);
+	if (rc == 0)
+		rc = rpmsg_create_ept(&B.sink, rdev, "bench-sink", RPMSG_ADDR_ANY, a2, sink_cb,
+				      NULL);
+	return rc;
+}
+
+static void detach(pid_t pid)
+{
+	struct rpmsg_device *rdev = al_posix_rdev(B.link);
+	al_posix_close(B.link);
+	al_services_clear(rdev);
+	B.link = NULL;
+	int st;
+	waitpid(pid, &st, 0);
+}
+
+static void rtt(size_t size, size_t count, struct lat_stats *out)
+{
+	B.size = size;
+	B.count = count;
+	B.warm = count / 10;
+	B.i = 0;
+	B.lat = malloc(sizeof(uint64_t) * count);
+	B.done = 0;
+	B.mode = M_RTT;
+	B.t_sent = bench_now_ns();
+	(void)rpmsg_send(&B.echo, B.payload, (int)size);
+	while (!B.done) { /* stay out of the way of the two spinning threads */
+		struct timespec d = {0, 1000000L};
+		nanosleep(&d, NULL);
+	}
+	B.mode = M_IDLE;
+	lat_summarise(B.lat, count, out);
+	char name[32];
+	snprintf(name, sizeof(name), "amplink_%zu", size);
+	bench_dump(name, B.lat, count);
+	free(B.lat);
+}
+
+/* One way, copying or zero-copy; the sink's count closes the measurement. */
+static double one_way(size_t size, size_t count, bool zero_copy, pid_t rpid, double *cpu_h,
+		      double *cpu_r)
+{
+	double h0 = cpu_seconds(0), r0 = cpu_seconds(rpid);
+	B.sink_replied = 0;
+	uint64_t t0 = bench_now_ns();
+	for (size_t i = 0; i < count; i++) {
+		if (zero_copy) {
+			uint32_t cap;
+			uint8_t *p = rpmsg_get_tx_payload_buffer(&B.sink, &cap, 1);
+			if (!p)
+				return 0;
+			memcpy(p, &i, sizeof(i) < size ? sizeof(i) : size);
+			if (rpmsg_send_nocopy(&B.sink, p, (int)size) < 0)
+				return 0;
+		} else if (rpmsg_send(&B.sink, B.payload, (int)size) < 0) {
+			return 0;
+		}
+	}
+	(void)rpmsg_send(&B.sink, B.payload, 0);
+	while (!__atomic_load_n(&B.sink_replied, __ATOMIC_ACQUIRE))
+		nap();
+	uint64_t dt = bench_now_ns() - t0;
+	*cpu_h = (cpu_seconds(0) - h0) / (double)count * 1e6;
+	*cpu_r = (cpu_seconds(rpid) - r0) / (double)count * 1e6;
+	if (B.sink_reply != count)
+		fprintf(stderr, "amplink bench: sink counted %llu of %zu messages\n",
+			(unsigned long long)B.sink_reply, count);
+	return (double)B.sink_reply * 1e9 / (double)dt;
+}
+
+static double echo_thr(size_t size, size_t count, long window)
+{
+	B.size = size;
+	B.outstanding = 0;
+	B.echoed = 0;
+	B.mode = M_ECHO;
+	uint64_t t0 = bench_now_ns();
+	for (size_t i = 0; i < count; i++) {
+		while (__atomic_load_n(&B.outstanding, __ATOMIC_ACQUIRE) >= window)
+			sched_yield();
+		__atomic_fetch_add(&B.outstanding, 1, __ATOMIC_ACQ_REL);
+		if (rpmsg_send(&B.echo, B.payload, (int)size) < 0)
+			break;
+	}
+	while (__atomic_load_n(&B.outstanding, __ATOMIC_ACQUIRE) > 0)
+		nap();
+	uint64_t dt = bench_now_ns() - t0;
+	B.mode = M_IDLE;
+	return (double)B.echoed * 1e9 / (double)dt;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: amplink bench [--doorbell KIND] [--pin] [--count N] [--quick]\n\n"
+		   "Start a remote process, measure an amplink link to it and the baselines\n"
+		   "(memcpy, UNIX SOCK_SEQPACKET pair, eventfd ping-pong, shared cache-line\n"
+		   "ping-pong) in the same run. Table on stderr, JSON on stdout.\n"
+		   "  --doorbell KIND  eventfd | futex | poll | adaptive (default adaptive)\n"
+		   "  --pin            host on CPU 0, remote on CPU 1\n"
+		   "  --count N        round trips per latency figure (default 20000);\n"
+		   "                   throughput runs use 10 x N messages\n"
+		   "  --quick          fewer messages (a smoke run)\n"
+		   "  --dump DIR       write the latency samples (sorted, µs) to DIR/*.dat\n");
+}
+
+struct fig {
+	struct lat_stats rtt16, rtt496, sp16, sp496, efd, cl;
+	double first_ms, idle_h, idle_r, thr16, thr496, thr496_zc, echo496, sp_thr496, sp_thr16,
+	    cpu_h, cpu_r, memcpy496, memcpy64k, big_mbps, big_msgs;
+};
+
+static void print_lat(const char *what, const struct lat_stats *l)
+{
+	fprintf(stderr, "  %-34s p50 %8.2f  p99 %8.2f  p99.9 %8.2f  max %9.2f us\n", what, l->p50,
+		l->p99, l->p999, l->max);
+}
+
+static void json_lat(const char *k, const struct lat_stats *l, const char *sep)
+{
+	printf("    \"%s\": {\"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": "
+	       "%.3f}%s\n",
+	       k, l->p50, l->p99, l->p999, l->max, sep);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	enum al_doorbell_kind db = AL_DB_ADAPTIVE;
+	bool pin = false;
+	uint32_t count = 20000;
+	static const struct option lo[] = {{"doorbell", required_argument, 0, 'd'},
+					   {"pin", no_argument, 0, 'p'},
+					   {"count", required_argument, 0, 'n'},
+					   {"quick", no_argument, 0, 'q'},
+					   {"dump", required_argument, 0, 'D'},
+					   {"help", no_argument, 0, 'h'},
+					   {0, 0, 0, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, "n:h", lo, NULL)) != -1) {
+		if (c == 'd') {
+			int k = al_doorbell_parse(optarg);
+			if (k < 0 || k > AL_DB_ADAPTIVE) {
+				fprintf(stderr, "amplink bench: unknown doorbell '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			db = (enum al_doorbell_kind)k;
+		} else if (c == 'p') {
+			pin = true;
+		} else if (c == 'n') {
+			if (!parse_u32(optarg, &count) || count < 100) {
+				fprintf(stderr, "amplink bench: --count must be a number >= 100\n");
+				return EXIT_USAGE;
+			}
+		} else if (c == 'q') {
+			count = 2000;
+		} else if (c == 'D') {
+			bench_dump_dir = optarg;
+		} else if (c == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (pin)
+		pin_to_cpu(0);
+	bool tty = isatty(2);
+	struct fig F;
+	memset(&F, 0, sizeof(F));
+	size_t thr_n = (size_t)count * 10;
+#define STEP(msg)                                                                                  \
+	if (tty)                                                                                   \
+	fprintf(stderr, "\r\033[K  measuring %s...", msg)
+
+	STEP("baselines");
+	F.memcpy496 = base_memcpy_gbps(496);
+	F.memcpy64k = base_memcpy_gbps(65536);
+	base_cacheline_rtt(count, pin, &F.cl);
+	base_eventfd_rtt(count, pin, &F.efd);
+	base_seqpacket_rtt(16, count, pin, &F.sp16);
+	base_seqpacket_rtt(496, count, pin, &F.sp496);
+	F.sp_thr16 = base_seqpacket_msgs_per_s(16, thr_n, pin);
+	F.sp_thr496 = base_seqpacket_msgs_per_s(496, thr_n, pin);
+
+	char link[48];
+	snprintf(link, sizeof(link), "bench-%d", (int)getpid());
+	STEP("start-up");
+	uint64_t t0 = bench_now_ns();
+	pid_t rpid = spawn_remote(link, al_doorbell_name(db), "256", "512", pin);
+	uint64_t t_spawned = bench_now_ns();
+	if (getenv("AMPLINK_BENCH_VERBOSE"))
+		fprintf(stderr, "\n[%.3f ms] spawned\n", (double)t_spawned / 1e6);
+	int rc = attach(link, db);
+	uint64_t t_attached = bench_now_ns();
+	if (rc) {
+		fprintf(stderr, "\namplink bench: cannot attach to the remote: %s\n",
+			al_strerror(rc));
+		kill(rpid, SIGKILL);
+		waitpid(rpid, NULL, 0);
+		return exit_code_for(rc);
+	}
+	B.mode = M_FIRST;
+	B.done = 0;
+	(void)rpmsg_send(&B.echo, "x", 1);
+	while (!B.done)
+		sched_yield();
+	F.first_ms = (double)(bench_now_ns() - t0) / 1e6;
+	if (getenv("AMPLINK_BENCH_VERBOSE"))
+		fprintf(stderr,
+			"\nstart-up: fork %.2f ms, attach+services %.2f ms, first echo %.2f ms\n",
+			(double)(t_spawned - t0) / 1e6, (double)(t_attached - t_spawned) / 1e6,
+			F.first_ms - (double)(t_attached - t0) / 1e6);
+	B.mode = M_IDLE;
+
+	STEP("round trips");
+	rtt(16, count, &F.rtt16);
+	rtt(496, count, &F.rtt496);
+	STEP("throughput");
+	F.thr16 = one_way(16, thr_n, false, rpid, &F.cpu_h, &F.cpu_r);
+	F.thr496 = one_way(496, thr_n, false, rpid, &F.cpu_h, &F.cpu_r);
+	double zh, zr;
+	F.thr496_zc = one_way(496, thr_n, true, rpid, &zh, &zr);
+	F.echo496 = echo_thr(496, thr_n / 2, 64);
+	STEP("idle CPU (2 s)");
+	double h0 = cpu_seconds(0), r0 = cpu_seconds(rpid);
+	uint64_t i0 = bench_now_ns();
+	sleep(2);
+	double wall = (double)(bench_now_ns() - i0) * 1e-9;
+	F.idle_h = (cpu_seconds(0) - h0) / wall * 100.0;
+	F.idle_r = (cpu_seconds(rpid) - r0) / wall * 100.0;
+	detach(rpid);
+
+	STEP("64 KiB messages");
+	snprintf(link, sizeof(link), "bench-big-%d", (int)getpid());
+	rpid = spawn_remote(link, al_doorbell_name(db), "64", "65536", pin);
+	if (attach(link, db) == 0) {
+		double bh, br;
+		size_t big = (size_t)rpmsg_get_tx_buffer_size(&B.sink);
+		F.big_msgs = one_way(big, thr_n / 50 + 100, false, rpid, &bh, &br);
+		F.big_mbps = F.big_msgs * (double)big / 1e6;
+		detach(rpid);
+	} else {
+		kill(rpid, SIGKILL);
+		waitpid(rpid, NULL, 0);
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+
+	const char *dbn = al_doorbell_name(db);
+	fprintf(stderr, "amplink bench: doorbell %s%s, %u round trips per latency figure\n", dbn,
+		pin ? ", pinned" : "", count);
+	print_lat("amplink RTT 16 B", &F.rtt16);
+	print_lat("amplink RTT 496 B", &F.rtt496);
+	print_lat("baseline cache-line ping-pong", &F.cl);
+	print_lat("baseline eventfd ping-pong", &F.efd);
+	print_lat("baseline SEQPACKET RTT 16 B", &F.sp16);
+	print_lat("baseline SEQPACKET RTT 496 B", &F.sp496);
+	fprintf(stderr, "  one way 16 B     %10.0f msg/s (%.1fx SEQPACKET %.0f)\n", F.thr16,
+		F.thr16 / F.sp_thr16, F.sp_thr16);
+	fprintf(stderr, "  one way 496 B    %10.0f msg/s %7.1f MB/s (%.1fx SEQPACKET %.0f)\n",
+		F.thr496, F.thr496 * 496 / 1e6, F.thr496 / F.sp_thr496, F.sp_thr496);
+	fprintf(stderr, "  zero-copy 496 B  %10.0f msg/s %7.1f MB/s\n", F.thr496_zc,
+		F.thr496_zc * 496 / 1e6);
+	fprintf(stderr, "  echo 496 B       %10.0f round trips/s (window 64)\n", F.echo496);
+	fprintf(stderr, "  64 KiB one way   %10.1f MB/s (%.0f%% of memcpy %.1f GB/s)\n", F.big_mbps,
+		F.big_mbps / (F.memcpy64k * 1000) * 100, F.memcpy64k);
+	fprintf(stderr, "  CPU per 1M msgs  host %.2f s, remote %.2f s (496 B one way)\n", F.cpu_h,
+		F.cpu_r);
+	fprintf(stderr, "  idle CPU         host %.2f%%, remote %.2f%% (2 s, connected)\n",
+		F.idle_h, F.idle_r);
+	fprintf(stderr, "  start to first reply %.2f ms\n", F.first_ms);
+	fprintf(stderr,
+		"  ratios: RTT16 p50 / cache-line %.1fx, 496 B thr / SEQPACKET %.1fx, "
+		"64 KiB / memcpy %.0f%%\n",
+		F.rtt16.p50 / F.cl.p50, F.thr496 / F.sp_thr496,
+		F.big_mbps / (F.memcpy64k * 1000) * 100);
+
+	printf("{\n  \"doorbell\": \"%s\",\n  \"pinned\": %s,\n  \"count\": %u,\n", dbn,
+	       pin ? "true" : "false", count);
+	printf("  \"latency\": {\n");
+	json_lat("amplink_16", &F.rtt16, ",");
+	json_lat("amplink_496", &F.rtt496, ",");
+	json_lat("cacheline", &F.cl, ",");
+	json_lat("eventfd", &F.efd, ",");
+	json_lat("seqpacket_16", &F.sp16, ",");
+	json_lat("seqpacket_496", &F.sp496, "");
+	printf(
+	    "  },\n  \"throughput_msgs_per_s\": {\"amplink_16\": %.0f, \"amplink_496\": %.0f, "
+	    "\"amplink_496_zero_copy\": %.0f, \"amplink_echo_496\": %.0f, \"seqpacket_16\": %.0f, "
+	    "\"seqpacket_496\": %.0f, \"amplink_65520\": %.0f},\n",
+	    F.thr16, F.thr496, F.thr496_zc, F.echo496, F.sp_thr16, F.sp_thr496, F.big_msgs);
+	printf("  \"payload_mb_per_s\": {\"amplink_496\": %.1f, \"amplink_496_zero_copy\": %.1f, "
+	       "\"amplink_65520\": %.1f},\n",
+	       F.thr496 * 496 / 1e6, F.thr496_zc * 496 / 1e6, F.big_mbps);
+	printf("  \"memcpy_gb_per_s\": {\"chunk_496\": %.2f, \"chunk_65536\": %.2f},\n",
+	       F.memcpy496, F.memcpy64k);
+	printf("  \"cpu_s_per_million_msgs\": {\"host\": %.3f, \"remote\": %.3f},\n", F.cpu_h,
+	       F.cpu_r);
+	printf("  \"idle_cpu_percent\": {\"host\": %.3f, \"remote\": %.3f},\n", F.idle_h, F.idle_r);
+	printf("  \"start_to_first_reply_ms\": %.3f,\n", F.first_ms);
+	printf(
+	    "  \"ratios\": {\"rtt16_p50_over_cacheline\": %.2f, \"thr496_over_seqpacket\": %.2f, "
+	    "\"big_over_memcpy\": %.3f}\n}\n",
+	    F.rtt16.p50 / F.cl.p50, F.thr496 / F.sp_thr496, F.big_mbps / (F.memcpy64k * 1000));
+	return EXIT_OK;
+}

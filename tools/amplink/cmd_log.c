@@ -1,0 +1,174 @@
+/* `amplink log`: follow the remote's log live. Attaches as host, subscribes
+ * to the remote's log service (amplink/log.h) and writes every line to
+ * stdout, a file or syslog (amplink/linux/log_sink.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "amplink.h"
+#include "amplink/linux/channel.h"
+#include "amplink/linux/log_sink.h"
+
+static void log_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: amplink log [--syslog | --file PATH] [--ident NAME] [--level LEVEL]\n"
+		"                   [--service NAME] [-n COUNT] [--duration MS] [link options]\n\n"
+		"Follow the remote's log live (its rpmsg_printf()/al_log_printf() lines).\n"
+		"Each line carries the remote's timestamp and level. By default lines go\n"
+		"to stdout; --file appends them to PATH; --syslog hands them to syslog(3)\n"
+		"with the remote's name as identifier (journalctl -f -t NAME shows them).\n"
+		"  --ident NAME     the remote's name (default: the link name)\n"
+		"  --level LEVEL    only lines up to LEVEL: emerg alert crit err warning\n"
+		"                   notice info debug (default debug); the remote filters\n"
+		"  --service NAME   log service (default " AL_LOG_SERVICE ")\n"
+		"  -n COUNT         exit after COUNT lines\n"
+		"  --duration MS    exit after MS milliseconds\n"
+		"Stops on SIGINT/SIGTERM; exit 3 if the remote goes away. Lines the remote\n"
+		"had to drop (link full, no host yet) are reported as a warning line.\n\n%s",
+		link_usage());
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+int cmd_log(int argc, char **argv)
+{
+	struct link_opts o;
+	link_opts_init(&o, VIRTIO_DEV_DRIVER);
+	enum al_log_sink_kind kind = AL_LOG_SINK_STDOUT;
+	const char *path = NULL, *ident = NULL, *service = AL_LOG_SERVICE;
+	int level = AL_LOG_DEBUG;
+	uint32_t count = 0, duration = 0;
+	static const struct option lo[] = {{"syslog", no_argument, 0, 'y'},
+					   {"file", required_argument, 0, 'f'},
+					   {"ident", required_argument, 0, 'i'},
+					   {"level", required_argument, 0, 'l'},
+					   {"service", required_argument, 0, 's'},
+					   {"count", required_argument, 0, 'n'},
+					   {"duration", required_argument, 0, 'd'},
+					   {"help", no_argument, 0, 'h'},
+					   LINK_LONGOPTS,
+					   {0, 0, 0, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, "f:n:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'y': kind = AL_LOG_SINK_SYSLOG; break;
+		case 'f':
+			kind = AL_LOG_SINK_FILE;
+			path = optarg;
+			break;
+		case 'i': ident = optarg; break;
+		case 's': service = optarg; break;
+		case 'l':
+			level = al_log_level_parse(optarg);
+			if (level < 0) {
+				fprintf(stderr,
+					"amplink log: unknown level '%s' (emerg alert crit err "
+					"warning notice info debug)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+		case 'd':
+			if (!parse_u32(optarg, c == 'n' ? &count : &duration)) {
+				fprintf(stderr, "amplink log: '%s' is not a number\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': log_usage(stdout); return EXIT_OK;
+		default:
+			if (!link_opt(&o, c, optarg, "log")) {
+				log_usage(stderr);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "amplink log: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	struct al_log_sink *sink;
+	int rc = al_log_sink_open(kind, path, ident ? ident : o.cfg.name, &sink);
+	if (rc) {
+		fprintf(stderr, "amplink log: cannot open '%s': %s\n", path ? path : "sink",
+			strerror(errno));
+		return EXIT_FAIL;
+	}
+	o.cfg.ns_bind_cb = al_services_ns_bind;
+	struct al_posix_link *link;
+	rc = al_posix_open(&o.cfg, &link);
+	if (rc) {
+		fprintf(stderr, "amplink log: no remote on link '%s': %s\n", o.cfg.name,
+			al_strerror(rc));
+		al_log_sink_close(sink);
+		return exit_code_for(rc);
+	}
+	struct rpmsg_device *rdev = al_posix_rdev(link);
+	struct al_channel *ch;
+	rc = al_channel_open(rdev, service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch);
+	if (rc) {
+		fprintf(stderr, "amplink log: the remote has no log service '%s': %s\n", service,
+			al_strerror(rc));
+		goto out_link;
+	}
+	uint8_t sub[2] = {AL_LOG_OP_SUBSCRIBE, (uint8_t)level};
+	long w = al_channel_write(ch, sub, sizeof(sub), 5000);
+	if (w < 0) {
+		rc = (int)w;
+		fprintf(stderr, "amplink log: cannot subscribe: %s\n", al_strerror(rc));
+		goto out_ch;
+	}
+	int maxp = rpmsg_get_rx_buffer_size(al_channel_ept(ch));
+	uint8_t *buf = malloc(maxp > 0 ? (size_t)maxp : 512u);
+	uint64_t t_end = duration ? mono_ms() + duration : 0, lines = 0;
+	rc = 0;
+	while (!g_stop && buf && (!count || lines < count)) {
+		uint32_t wait = 200;
+		if (t_end) {
+			uint64_t now = mono_ms();
+			if (now >= t_end)
+				break;
+			if (t_end - now < wait)
+				wait = (uint32_t)(t_end - now);
+		}
+		long n = al_channel_read(ch, buf, (size_t)maxp, NULL, wait);
+		if (n == AL_ETIMEDOUT)
+			continue;
+		if (n < 0) {
+			rc = (int)n;
+			fprintf(stderr, "amplink log: remote gone: %s\n", al_strerror(rc));
+			break;
+		}
+		int frc = al_log_sink_feed(sink, buf, (size_t)n);
+		if (frc == 0)
+			lines++;
+		else if (frc != AL_EPROTO) {
+			fprintf(stderr, "amplink log: cannot write the log: %s\n", strerror(errno));
+			rc = frc;
+			break;
+		}
+	}
+	free(buf);
+	struct al_log_sink_stats st;
+	al_log_sink_get_stats(sink, &st);
+	fprintf(stderr, "amplink log: %llu lines, %llu malformed dropped, remote dropped %llu\n",
+		(unsigned long long)st.lines, (unsigned long long)st.malformed,
+		(unsigned long long)st.remote_dropped);
+out_ch:
+	al_channel_close(ch);
+out_link:
+	al_posix_close(link);
+	al_services_clear(rdev);
+	al_log_sink_close(sink);
+	return rc == AL_EINIT ? EXIT_FAIL : exit_code_for(rc);
+}

@@ -1,0 +1,387 @@
+/* `amplink remote`: a remote core in a process. Serves echo services (and
+ * optional tickers) to one host at a time; when the host goes away it
+ * starts over with a fresh region and waits for the next one. Logs what it
+ * does to the host through the "amplink-log" service (amplink/log.h), and
+ * with --demo motor runs the motor + sensor demo (demo_motor.c). */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "amplink.h"
+#include "amplink/log.h"
+#include "amplink/rpmsg.h"
+#include "motor_demo.h"
+
+#define MAX_SERVICES 16
+#define DEFER_LEN    4096
+
+/* An echo that could not be sent at once (no free buffer): the received
+ * buffer is held and a worker thread sends it with a blocking send, so the
+ * receive context never blocks and nothing is dropped. Once one echo of an
+ * endpoint is deferred, the next ones queue behind it to keep their order. */
+struct deferred {
+	struct rpmsg_endpoint *ept;
+	void *data;
+	uint32_t len, src;
+};
+
+struct remote {
+	struct al_posix_link *link;
+	struct rpmsg_endpoint epts[MAX_SERVICES];
+	const char *names[MAX_SERVICES];
+	int nsvc;
+	const char *ticker;
+	const char *sink;
+	struct rpmsg_endpoint sink_ept;
+	uint32_t tick_ms;
+	struct rpmsg_endpoint tick_ept;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct deferred q[DEFER_LEN];
+	unsigned head, count;
+	bool quit;
+	unsigned long echoed, deferred_total, failed;
+	struct al_log log;	  /* the remote's log service */
+	uint32_t stats_ms;	  /* log a stats line this often (0: never) */
+	uint32_t log_flood;	  /* test: log this many lines at once when a host subscribes */
+	bool demo_motor;	  /* --demo motor */
+	bool bound[MAX_SERVICES]; /* a host has talked to echo service i */
+};
+
+/* The remote's clock for log timestamps: ms since the process started. */
+static uint32_t remote_clock_ms(void *arg)
+{
+	static uint64_t t0;
+	(void)arg;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	uint64_t ms = (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+	if (!t0)
+		t0 = ms;
+	return (uint32_t)(ms - t0);
+}
+
+/* Flood the log (--log-flood N): every line is offered without waiting;
+ * those that find no buffer are dropped and counted. Then report, retrying
+ * the report itself until the host has drained a buffer. */
+static void log_flood(struct remote *r)
+{
+	struct al_log_stats before, after;
+	al_log_get_stats(&r->log, &before);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (uint32_t i = 0; i < r->log_flood; i++)
+		(void)al_log_printf(&r->log, AL_LOG_DEBUG, "flood line %u of %u", i, r->log_flood);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	al_log_get_stats(&r->log, &after);
+	long us = (long)(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+	for (int tries = 0; tries < 500 && !g_stop; tries++) {
+		if (al_log_printf(&r->log, AL_LOG_NOTICE,
+				  "flood done: %u lines in %ld us, sent %u, dropped %u",
+				  r->log_flood, us, after.sent - before.sent,
+				  after.dropped - before.dropped) >= 0)
+			break;
+		struct timespec d = {0, 10000000L};
+		nanosleep(&d, NULL);
+	}
+}
+
+static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct remote *r = priv;
+	long idx = ept - r->epts;
+	if (idx >= 0 && idx < MAX_SERVICES && !r->bound[idx]) {
+		r->bound[idx] = true; /* logging never blocks: fine in receive context */
+		al_log_printf(&r->log, AL_LOG_INFO, "echo: host bound to '%s' from 0x%x", ept->name,
+			      (unsigned)src);
+	}
+	pthread_mutex_lock(&r->mu);
+	bool behind = r->count > 0;
+	pthread_mutex_unlock(&r->mu);
+	if (!behind) {
+		int rc = rpmsg_trysendto(ept, data, (int)len, src);
+		if (rc >= 0) {
+			r->echoed++;
+			return RPMSG_SUCCESS;
+		}
+		if (rc != AL_ENOBUFS) {
+			r->failed++;
+			return RPMSG_SUCCESS;
+		}
+	}
+	pthread_mutex_lock(&r->mu);
+	if (r->count < DEFER_LEN && al_rpmsg_hold_rx_buffer(ept, data) == 0) {
+		r->q[(r->head + r->count++) % DEFER_LEN] =
+		    (struct deferred){ept, data, (uint32_t)len, src};
+		r->deferred_total++;
+		pthread_cond_signal(&r->cv);
+	} else {
+		r->failed++;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return RPMSG_SUCCESS;
+}
+
+static void *defer_worker(void *arg)
+{
+	struct remote *r = arg;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->count && !r->quit)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->quit && !r->count)
+			break;
+		struct deferred d = r->q[r->head];
+		pthread_mutex_unlock(&r->mu);
+		int rc = al_send_timeout(d.ept, d.ept->addr, d.src, d.data, (int)d.len, 5000);
+		al_rpmsg_release_rx_buffer(d.ept, d.data);
+		pthread_mutex_lock(&r->mu);
+		if (rc >= 0)
+			r->echoed++;
+		else
+			r->failed++;
+		r->head = (r->head + 1) % DEFER_LEN;
+		r->count--;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* Sink: count messages; an empty message asks for the count (8 bytes),
+ * which also resets it. For `amplink bench` one-way throughput. */
+static uint64_t sink_count;
+static int sink_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)data, (void)priv;
+	if (len == 0) {
+		uint64_t n = sink_count;
+		sink_count = 0;
+		(void)al_send_timeout(ept, ept->addr, src, &n, sizeof(n), 1000);
+	} else {
+		sink_count++;
+	}
+	return RPMSG_SUCCESS;
+}
+
+static int tick_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)ept, (void)data, (void)len, (void)src, (void)priv;
+	return RPMSG_SUCCESS;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: amplink remote [--service NAME]... [--ticker NAME[:MS]] [--sink NAME] "
+		"[--once]\n"
+		"                      [--stats-ms MS] [--log-flood N] [--demo motor] [link "
+		"options]\n\n"
+		"Run a remote core: create the shared region, announce the echo service\n"
+		"'" DEFAULT_SERVICE "' (and every --service NAME) through the name\n"
+		"service, echo every message back to its sender. Serves one host at a\n"
+		"time; when it leaves, waits for the next (--once: exit instead).\n"
+		"--ticker NAME[:MS] adds a service that sends \"tick N\" every MS ms\n"
+		"(default 100) once a host has bound to it. --sink NAME adds a service\n"
+		"that counts messages and answers an empty one with the count.\n"
+		"Logs go to the host through the '" AL_LOG_SERVICE "' service (`amplink log`):\n"
+		"  --stats-ms MS      log a stats line every MS ms (default 5000, 0: never)\n"
+		"  --log-flood N      (tests) log N lines at once when a host subscribes\n"
+		"  --demo motor       add the motor + sensor demo services (docs/demos.md)\n\n%s",
+		link_usage());
+}
+
+/* Serve one host. Returns 0 when it left, or an error. */
+static int serve(struct remote *r, struct link_opts *o)
+{
+	int rc = al_posix_open(&o->cfg, &r->link);
+	if (rc)
+		return rc;
+	struct rpmsg_device *rdev = al_posix_rdev(r->link);
+	for (int i = 0; i < r->nsvc && rc == 0; i++) {
+		rc = rpmsg_create_ept(&r->epts[i], rdev, r->names[i], RPMSG_ADDR_ANY,
+				      RPMSG_ADDR_ANY, echo_cb, NULL);
+		r->epts[i].priv = r;
+	}
+	if (rc == 0 && r->sink)
+		rc = rpmsg_create_ept(&r->sink_ept, rdev, r->sink, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+				      sink_cb, NULL);
+	if (rc == 0 && r->ticker)
+		rc = rpmsg_create_ept(&r->tick_ept, rdev, r->ticker, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+				      tick_cb, NULL);
+	memset(r->bound, 0, sizeof(r->bound));
+	if (rc == 0)
+		rc = al_log_init(&r->log, rdev, AL_LOG_SERVICE, remote_clock_ms, NULL);
+	if (rc == 0)
+		al_log_set_default(&r->log);
+	if (rc == 0 && r->demo_motor)
+		rc = motor_remote_start(rdev, &r->log);
+	if (rc) {
+		fprintf(stderr, "amplink remote: cannot create services: %s\n", al_strerror(rc));
+		al_posix_close(r->link);
+		return rc;
+	}
+	fprintf(stderr, "amplink remote: host attached to link '%s'\n", o->cfg.name);
+	rpmsg_log(AL_LOG_INFO, "host attached to link '%s'",
+		  o->cfg.name); /* dropped until subscribed */
+	unsigned long tick = 0;
+	bool log_up = false;
+	uint32_t last_stats = remote_clock_ms(NULL);
+	for (;;) {
+		rc = al_posix_wait_down(r->link, r->ticker ? r->tick_ms : 100);
+		if (rc != AL_ETIMEDOUT || g_stop)
+			break;
+		if (!log_up && is_rpmsg_ept_ready(&r->log.ept)) {
+			log_up = true;
+			rpmsg_log(AL_LOG_INFO, "log: host subscribed on link '%s' (remote pid %d)",
+				  o->cfg.name, (int)getpid());
+			if (r->log_flood)
+				log_flood(r);
+		}
+		uint32_t now = remote_clock_ms(NULL);
+		if (r->stats_ms && now - last_stats >= r->stats_ms) {
+			last_stats = now;
+			struct al_log_stats ls;
+			al_log_get_stats(&r->log, &ls);
+			rpmsg_log(
+			    AL_LOG_INFO,
+			    "stats: echoed %lu (%lu deferred), failed %lu; log sent %u, dropped %u",
+			    r->echoed, r->deferred_total, r->failed, ls.sent, ls.dropped);
+		}
+		if (r->ticker && is_rpmsg_ept_ready(&r->tick_ept)) {
+			char msg[32];
+			int n = snprintf(msg, sizeof(msg), "tick %lu", tick++);
+			(void)rpmsg_trysend(&r->tick_ept, msg, n);
+		}
+	}
+	if (rc == AL_EBROKEN)
+		fprintf(stderr, "amplink remote: link broken: %s\n",
+			al_virtio_broken_reason(al_posix_rvdev(r->link)));
+	else if (!g_stop)
+		fprintf(stderr, "amplink remote: host left\n");
+	/* let the worker finish with buffers of this link before it goes */
+	pthread_mutex_lock(&r->mu);
+	while (r->count) {
+		pthread_mutex_unlock(&r->mu);
+		struct timespec d = {0, 1000000L};
+		nanosleep(&d, NULL);
+		pthread_mutex_lock(&r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	motor_remote_stop();
+	al_log_set_default(NULL);
+	al_posix_close(r->link);
+	r->link = NULL;
+	return g_stop || rc == AL_ENOLINK ? 0 : rc;
+}
+
+int cmd_remote(int argc, char **argv)
+{
+	static struct remote r;
+	struct link_opts o;
+	bool once = false;
+	link_opts_init(&o, VIRTIO_DEV_DEVICE);
+	o.cfg.doorbell_any = false;
+	r.names[r.nsvc++] = DEFAULT_SERVICE;
+	r.tick_ms = 100;
+	r.stats_ms = 5000;
+	static const struct option lo[] = {{"service", required_argument, 0, 's'},
+					   {"ticker", required_argument, 0, 't'},
+					   {"sink", required_argument, 0, 'k'},
+					   {"once", no_argument, 0, '1'},
+					   {"stats-ms", required_argument, 0, 'S'},
+					   {"log-flood", required_argument, 0, 'F'},
+					   {"demo", required_argument, 0, 'D'},
+					   {"help", no_argument, 0, 'h'},
+					   LINK_LONGOPTS,
+					   {0, 0, 0, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, "s:h", lo, NULL)) != -1) {
+		if (c == 's') {
+			if (r.nsvc == MAX_SERVICES || strlen(optarg) >= RPMSG_NAME_SIZE) {
+				fprintf(stderr,
+					"amplink remote: at most %d services of < 32 characters\n",
+					MAX_SERVICES);
+				return EXIT_USAGE;
+			}
+			r.names[r.nsvc++] = optarg;
+		} else if (c == 't') {
+			char *colon = strchr(optarg, ':');
+			if (colon) {
+				*colon = '\0';
+				if (!parse_u32(colon + 1, &r.tick_ms) || r.tick_ms == 0) {
+					fprintf(stderr, "amplink remote: bad ticker period '%s'\n",
+						colon + 1);
+					return EXIT_USAGE;
+				}
+			}
+			r.ticker = optarg;
+		} else if (c == '1') {
+			once = true;
+		} else if (c == 'k') {
+			r.sink = optarg;
+		} else if (c == 'S' || c == 'F') {
+			if (!parse_u32(optarg, c == 'S' ? &r.stats_ms : &r.log_flood)) {
+				fprintf(stderr, "amplink remote: '%s' is not a number\n", optarg);
+				return EXIT_USAGE;
+			}
+		} else if (c == 'D') {
+			if (strcmp(optarg, "motor") != 0) {
+				fprintf(stderr, "amplink remote: unknown demo '%s' (motor)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			r.demo_motor = true;
+		} else if (c == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!link_opt(&o, c, optarg, "remote")) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "amplink remote: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	pthread_t worker;
+	if (pthread_create(&worker, NULL, defer_worker, &r) != 0)
+		return EXIT_FAIL;
+	uint32_t wait_ms = o.cfg.connect_timeout_ms;
+	int rc = 0;
+	fprintf(stderr, "amplink remote: waiting for a host on link '%s'\n", o.cfg.name);
+	while (!g_stop) {
+		/* without --timeout, wait for hosts forever, a slice at a time */
+		o.cfg.connect_timeout_ms = wait_ms ? wait_ms : 500;
+		rc = serve(&r, &o);
+		if (rc == AL_ETIMEDOUT && wait_ms)
+			fprintf(stderr, "amplink remote: no host came within %u ms\n", wait_ms);
+		if (rc == AL_ETIMEDOUT && !wait_ms) {
+			rc = 0;
+			continue;
+		}
+		/* a host that corrupted the rings broke that link only: the
+		 * next host gets a fresh one (a firmware waits for Linux to
+		 * reset the vdev the same way) */
+		if (rc == AL_EBROKEN && !once) {
+			rc = 0;
+			continue;
+		}
+		if (rc || once)
+			break;
+	}
+	pthread_mutex_lock(&r.mu);
+	r.quit = true;
+	pthread_cond_signal(&r.cv);
+	pthread_mutex_unlock(&r.mu);
+	pthread_join(worker, NULL);
+	fprintf(stderr, "amplink remote: echoed %lu (%lu deferred), failed %lu\n", r.echoed,
+		r.deferred_total, r.failed);
+	return exit_code_for(rc);
+}

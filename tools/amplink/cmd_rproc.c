@@ -1,0 +1,567 @@
+/* `amplink rproc`: boot and watch a remote from a firmware ELF (start), and
+ * talk to the running manager from other shells (status, trace, stop).
+ *
+ * `rproc start` stays in the foreground (run it with `&` or in its own
+ * terminal) and serves a control socket in the Linux abstract namespace,
+ * `amplink-rproc.<name>` (no file to clean up; it disappears with the
+ * process). The other subcommands connect, send one command line
+ * ("status", "trace", "trace-crash", "stop") and print the answer. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "amplink.h"
+#include "amplink/linux/rproc.h"
+#include "amplink/linux/rproc_qemu.h"
+#include "amplink/linux/rproc_relay.h"
+#include "rproc_tools.h"
+
+#define REPLY_MAX (70 * 1024)
+
+static socklen_t ctl_addr(const char *name, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "amplink-rproc.%s", name);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+/* ---- the manager ------------------------------------------------------------------ */
+
+struct mgr {
+	struct al_rproc *rp;
+	struct al_rproc_relay *relay; /* --serve: the services on a POSIX link */
+	const char *serve;
+	const char *name;
+	int lfd;
+	volatile int stop_req;
+	char *reply;
+};
+
+struct outbuf {
+	char *b;
+	size_t n, cap;
+};
+
+static void out(struct outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out(struct outbuf *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(o->b + o->n, o->cap - o->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		o->n += (size_t)k < o->cap - o->n ? (size_t)k : o->cap - o->n - 1;
+}
+
+static void svc_line(const char *name, uint32_t addr, void *arg)
+{
+	struct outbuf *o = arg;
+	out(o, "%s%s (0x%x)", o->n && o->b[o->n - 1] != ' ' ? ", " : "", name, (unsigned)addr);
+}
+
+static void status_text(struct mgr *m, struct outbuf *o)
+{
+	struct al_rproc_status st;
+	al_rproc_get_status(m->rp, &st);
+	out(o, "%s: %s\n", m->name, al_rproc_state_name(st.state));
+	if (st.id > 0)
+		out(o, "  firmware:   %s (pid %ld, backend %s)\n", st.firmware, st.id, st.backend);
+	else
+		out(o, "  firmware:   %s (not running)\n", st.firmware);
+	out(o, "  uptime:     %.1f s", st.uptime_s);
+	if (st.state == AL_RPROC_RUNNING)
+		out(o, " (current boot %.1f s, boot #%u)", st.boot_uptime_s, st.boots);
+	out(o, "\n  crashes:    %u\n  recoveries: %u\n", st.crashes, st.recoveries);
+	if (st.last_crash[0])
+		out(o, "  last crash: %s\n", st.last_crash);
+	if (st.heartbeat_ms == AL_WAIT_FOREVER)
+		out(o, "  heartbeat:  off\n");
+	else if (st.last_pong_ms_ago >= 0)
+		out(o, "  heartbeat:  every %u ms, last answer %.0f ms ago\n", st.heartbeat_ms,
+		    st.last_pong_ms_ago);
+	else
+		out(o, "  heartbeat:  every %u ms, no answer yet\n", st.heartbeat_ms);
+	out(o, "  services:   ");
+	if (al_rproc_services(m->rp, svc_line, o) == 0)
+		out(o, "(none announced)");
+	out(o, "\n");
+	if (m->relay) {
+		struct al_rproc_relay_stats rs;
+		al_rproc_relay_get_stats(m->relay, &rs);
+		out(o, "  relay:      link '%s', %s (%u hosts so far), %u services\n", m->serve,
+		    rs.host_attached ? "a host is attached" : "no host", rs.sessions, rs.services);
+		out(o, "  forwarded:  to host %llu, to firmware %llu (%llu waited, queue max %u)\n",
+		    (unsigned long long)rs.to_host, (unsigned long long)rs.to_fw,
+		    (unsigned long long)rs.queued, rs.queue_max);
+		out(o, "  dropped:    no host %llu, no buffer %llu, side down %llu, too big %llu\n",
+		    (unsigned long long)rs.drop_no_host, (unsigned long long)rs.drop_no_buf,
+		    (unsigned long long)rs.drop_down, (unsigned long long)rs.drop_too_big);
+	}
+}
+
+static void serve_one(struct mgr *m, int fd)
+{
+	char cmd[64] = {0};
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, 1000) <= 0 || read(fd, cmd, sizeof(cmd) - 1) <= 0)
+		return;
+	cmd[strcspn(cmd, "\r\n")] = '\0';
+	struct outbuf o = {m->reply, 0, REPLY_MAX};
+	m->reply[0] = '\0';
+	if (!strcmp(cmd, "status")) {
+		status_text(m, &o);
+	} else if (!strcmp(cmd, "trace") || !strcmp(cmd, "trace-crash")) {
+		long n = al_rproc_read_trace(m->rp, cmd[5] != '\0', o.b, o.cap);
+		if (n == AL_EADDR)
+			out(&o, "%s\n",
+			    cmd[5] ? "no crash recorded yet"
+				   : "the firmware has no trace buffer (RSC_TRACE entry)");
+		else
+			o.n = (size_t)n;
+	} else if (!strcmp(cmd, "stop")) {
+		m->stop_req = 1;
+		out(&o, "%s: stopping\n", m->name);
+	} else {
+		out(&o, "unknown command '%s'\n", cmd);
+	}
+	for (size_t off = 0; off < o.n;) {
+		ssize_t k = write(fd, o.b + off, o.n - off);
+		if (k <= 0)
+			break;
+		off += (size_t)k;
+	}
+}
+
+static void *ctl_main(void *arg)
+{
+	struct mgr *m = arg;
+	while (!m->stop_req && !g_stop) {
+		struct pollfd p = {.fd = m->lfd, .events = POLLIN};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve_one(m, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void relay_note(void *user, const char *line)
+{
+	struct mgr *m = user;
+	fprintf(stderr, "amplink rproc: %s: relay: %s\n", m->name, line);
+}
+
+static void on_event(struct al_rproc *rp, int e, struct rpmsg_endpoint *ept, const char *why,
+		     void *user)
+{
+	(void)ept;
+	struct mgr *m = user;
+	struct al_rproc_status st;
+	if (e == AL_RPROC_EV_RUNNING) {
+		al_rproc_get_status(rp, &st);
+		fprintf(stderr, "amplink rproc: %s: running (%s, pid %ld)\n", m->name, why, st.id);
+	} else if (e == AL_RPROC_EV_CRASHED) {
+		fprintf(stderr, "amplink rproc: %s: crashed: %s\n", m->name, why);
+	} else if (e == AL_RPROC_EV_STOPPED) {
+		fprintf(stderr, "amplink rproc: %s: stopped\n", m->name);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: amplink rproc start FIRMWARE [--restart] [--heartbeat MS] [--max-restarts N]\n"
+	    "                          [--region-size BYTES] [--fw-log FILE] [--name NAME]\n"
+	    "                          [--machine mps2-an386 [--qemu PATH] [--pin CPU]]\n"
+	    "                          [--echo N [--size N|MIN-MAX] [--quiet]] [--bench]\n"
+	    "                          [--serve LINK [--doorbell KIND] [--num N] [--buf-size B]]\n"
+	    "       amplink rproc status [--name NAME]\n"
+	    "       amplink rproc trace [--last-crash] [--name NAME]\n"
+	    "       amplink rproc stop [--name NAME]\n\n"
+	    "start: parse FIRMWARE (an ELF host executable built with amplink, e.g.\n"
+	    "build/rproc_fw_demo), validate its .resource_table, prepare the shared\n"
+	    "region, start it as a child process and watch it (exit, kill, heartbeat\n"
+	    "every MS ms, default 500). --restart reboots it after a crash. Stays in\n"
+	    "the foreground until Ctrl-C or `amplink rproc stop`.\n"
+	    "--machine mps2-an386: FIRMWARE is Cortex-M4 firmware (e.g.\n"
+	    "build-mcu/fw_echo.elf) run by qemu-system-arm (--qemu, or $AMPLINK_QEMU),\n"
+	    "its RAM the shared region /dev/shm/amplink-NAME, UART1 the doorbell,\n"
+	    "UART0 the console (to --fw-log FILE, else stderr); --pin CPU pins QEMU.\n"
+	    "--echo N: once the remote runs, play the echo demo's host over its link\n"
+	    "(N messages to 'rpmsg-openamp-demo-channel', each echo checked; --size\n"
+	    "as in `amplink echo`), then stop and exit with the echo's status. With\n"
+	    "--restart the echo survives a crash of the remote.\n"
+	    "--bench (with --machine, firmware fw_echo.elf): RPMsg round trips and\n"
+	    "throughput each way against the emulated core, with the bare doorbell\n"
+	    "round trip (UART2, echoed by the firmware's ISR) and a raw ring in the\n"
+	    "shared RAM measured in the same run as baselines; JSON on stdout, then\n"
+	    "stop.\n"
+	    "--serve LINK: also be the remote of the POSIX link LINK, so that the\n"
+	    "ordinary host tools work against this firmware (`amplink echo --link\n"
+	    "LINK`, ls, log, motor, dash): every service the firmware announces is\n"
+	    "announced there and messages are relayed both ways; hosts may come and\n"
+	    "go; a firmware crash ends the host's session and, with --restart, the\n"
+	    "services come back. --doorbell, --num, --buf-size as for `amplink remote`.\n"
+	    "status: state, uptime, crash and recovery counts, services (and the\n"
+	    "relay's counters and drops).\n"
+	    "trace: the remote's trace buffer (RSC_TRACE); --last-crash: the copy\n"
+	    "saved at the last crash.\n"
+	    "NAME (default rproc0) tells managers apart; the control socket is the\n"
+	    "abstract UNIX socket 'amplink-rproc.NAME'.\n");
+}
+
+static int cmd_start(int argc, char **argv, const char *name)
+{
+	struct al_rproc_cfg cfg = {.name = name, .log_fd = -1};
+	const char *fw_log = NULL;
+	static const struct option lo[] = {{"restart", no_argument, 0, 'r'},
+					   {"heartbeat", required_argument, 0, 'b'},
+					   {"max-restarts", required_argument, 0, 'm'},
+					   {"region-size", required_argument, 0, 'z'},
+					   {"fw-log", required_argument, 0, 'l'},
+					   {"name", required_argument, 0, 'N'},
+					   {"machine", required_argument, 0, 'M'},
+					   {"qemu", required_argument, 0, 'Q'},
+					   {"pin", required_argument, 0, 'P'},
+					   {"echo", required_argument, 0, 'E'},
+					   {"size", required_argument, 0, 'S'},
+					   {"quiet", no_argument, 0, 'q'},
+					   {"bench", no_argument, 0, 'B'},
+					   {"serve", required_argument, 0, 'V'},
+					   {"help", no_argument, 0, 'h'},
+					   LINK_LONGOPTS,
+					   {0, 0, 0, 0}};
+	int c;
+	uint32_t v;
+	struct al_rproc_qemu_cfg qcfg = {0};
+	struct rproc_echo_opts eo = {.bind_timeout_ms = 10000, .reply_timeout_ms = 3000};
+	bool echo = false, bench = false, link_set = false;
+	const char *serve = NULL;
+	struct link_opts lo_relay;
+	link_opts_init(&lo_relay, VIRTIO_DEV_DEVICE);
+	lo_relay.cfg.doorbell_any = false;
+	char raw_name[64];
+	while ((c = getopt_long(argc, argv, "rhq", lo, NULL)) != -1) {
+		switch (c) {
+		case 'M':
+			if (!al_rproc_qemu_find_machine(optarg)) {
+				fprintf(
+				    stderr,
+				    "amplink rproc: unknown machine '%s': supported is mps2-an386 "
+				    "(Cortex-M4 under QEMU)\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			qcfg.machine = optarg;
+			cfg.backend = &al_rproc_qemu_backend;
+			cfg.backend_cfg = &qcfg;
+			break;
+		case 'Q': qcfg.qemu = optarg; break;
+		case 'q': eo.quiet = true; break;
+		case 'B': bench = true; break;
+		case 'P':
+		case 'E':
+			if (!parse_u32(optarg, &v) || (c == 'P' && v > 1023)) {
+				fprintf(stderr, "amplink rproc: bad number '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			if (c == 'P')
+				qcfg.pin_cpu = (int)v + 1;
+			else
+				eo.count = v, echo = true;
+			break;
+		case 'S': {
+			char *dash = strchr(optarg, '-');
+			if (dash)
+				*dash = '\0';
+			bool ok =
+			    parse_u32(optarg, &eo.smin) && (!dash || parse_u32(dash + 1, &eo.smax));
+			if (!dash)
+				eo.smax = eo.smin;
+			if (!ok || eo.smin == 0 || eo.smax < eo.smin) {
+				fprintf(stderr, "amplink rproc: bad size (N or MIN-MAX, N >= 1)\n");
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case 'r': cfg.restart = true; break;
+		case 'N': cfg.name = name = optarg; break;
+		case 'l': fw_log = optarg; break;
+		case 'b':
+		case 'm':
+		case 'z':
+			if (!parse_u32(optarg, &v) || (c == 'b' && v == 0)) {
+				fprintf(stderr, "amplink rproc: bad number '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			if (c == 'b')
+				cfg.heartbeat_ms = v;
+			else if (c == 'm')
+				cfg.max_restarts = v;
+			else
+				cfg.region_size = v;
+			break;
+		case 'V': serve = optarg; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default:
+			if (c == OPT_LINK || c == OPT_PROFILE || c == OPT_SHM || c == OPT_EVENT ||
+			    c == OPT_TIMEOUT || !link_opt(&lo_relay, c, optarg, "rproc")) {
+				if (c >= OPT_LINK)
+					fprintf(stderr,
+						"amplink rproc: the relay's link is named by "
+						"--serve LINK; it takes --doorbell, --num, "
+						"--buf-size\n");
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			link_set = true;
+		}
+	}
+	if (argc - optind != 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cfg.firmware = argv[optind];
+	if ((qcfg.qemu || qcfg.pin_cpu) && !qcfg.machine) {
+		fprintf(stderr, "amplink rproc: --qemu and --pin need --machine mps2-an386\n");
+		return EXIT_USAGE;
+	}
+	eo.survive_crash = cfg.restart;
+	if (bench && !qcfg.machine) {
+		fprintf(stderr,
+			"amplink rproc: --bench needs --machine mps2-an386 (it measures the "
+			"emulated core against its bare doorbell)\n");
+		return EXIT_USAGE;
+	}
+	if (link_set && !serve) {
+		fprintf(stderr,
+			"amplink rproc: --doorbell, --num and --buf-size go with --serve LINK\n");
+		return EXIT_USAGE;
+	}
+	if (serve && (echo || bench)) {
+		fprintf(stderr,
+			"amplink rproc: --serve runs the host tools outside; it does not go "
+			"with --echo or --bench\n");
+		return EXIT_USAGE;
+	}
+	if (bench) {
+		snprintf(raw_name, sizeof(raw_name), "amplink-qemu.%d.raw", (int)getpid());
+		qcfg.raw_socket = raw_name;
+	}
+	struct mgr m = {.name = name, .lfd = -1, .serve = serve};
+	m.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a;
+	socklen_t al = ctl_addr(name, &a);
+	if (m.lfd < 0 || bind(m.lfd, (struct sockaddr *)&a, al) < 0 || listen(m.lfd, 8) < 0) {
+		fprintf(stderr, "amplink rproc: %s: %s\n", name,
+			errno == EADDRINUSE
+			    ? "another `amplink rproc start` already manages this name "
+			      "(use --name)"
+			    : strerror(errno));
+		if (m.lfd >= 0)
+			close(m.lfd);
+		return EXIT_FAIL;
+	}
+	FILE *logf = NULL;
+	if (fw_log) {
+		logf = fopen(fw_log, "ae");
+		if (!logf) {
+			fprintf(stderr, "amplink rproc: cannot open %s: %s\n", fw_log,
+				strerror(errno));
+			close(m.lfd);
+			return EXIT_FAIL;
+		}
+		cfg.log_fd = fileno(logf);
+	}
+	m.reply = malloc(REPLY_MAX);
+	cfg.event_cb = on_event;
+	cfg.user = &m;
+	char why[256] = "";
+	int rc = m.reply ? 0 : AL_ENOMEM;
+	if (rc == 0 && serve) {
+		struct al_rproc_relay_cfg rc_cfg = {
+		    .link = lo_relay.cfg, .note = relay_note, .note_user = &m};
+		rc_cfg.link.name = serve;
+		rc = al_rproc_relay_create(&rc_cfg, &m.relay);
+		if (rc == 0)
+			al_rproc_relay_attach(m.relay, &cfg);
+	}
+	if (rc == 0)
+		rc = al_rproc_start(&cfg, &m.rp, why, sizeof(why));
+	if (rc == 0 && m.relay) {
+		rc = al_rproc_relay_start(m.relay, m.rp);
+		if (rc)
+			snprintf(why, sizeof(why), "cannot start the relay");
+		else
+			fprintf(stderr, "amplink rproc: %s: serving its services on link '%s'\n",
+				name, serve);
+	}
+	if (rc) {
+		if (m.rp)
+			al_rproc_stop(m.rp);
+		al_rproc_relay_close(m.relay);
+		al_rproc_close(m.rp);
+		fprintf(stderr, "amplink rproc: cannot start %s: %s\n", cfg.firmware,
+			why[0] ? why : al_strerror(rc));
+		close(m.lfd);
+		free(m.reply);
+		if (logf)
+			fclose(logf);
+		return exit_code_for(rc);
+	}
+	pthread_t ctl;
+	bool ctl_ok = pthread_create(&ctl, NULL, ctl_main, &m) == 0;
+	int code = EXIT_OK;
+	if (echo) { /* issue 9: the echo demo over this remote's link, then stop */
+		code = rproc_echo_run(m.rp, &eo);
+		m.stop_req = 1;
+	}
+	if (bench && code == EXIT_OK) { /* issue 9: RPMsg vs the bare doorbell */
+		char shm[160];
+		snprintf(shm, sizeof(shm), "/dev/shm/amplink-%s", name);
+		code = rproc_bench_run(m.rp, qcfg.raw_socket, shm, 5000);
+		m.stop_req = 1;
+	}
+	while (!g_stop && !m.stop_req) {
+		struct timespec d = {0, 100 * 1000000L};
+		nanosleep(&d, NULL);
+		struct al_rproc_status st;
+		al_rproc_get_status(m.rp, &st);
+		if (st.state == AL_RPROC_CRASHED &&
+		    (!cfg.restart || (cfg.max_restarts && st.recoveries >= cfg.max_restarts))) {
+			fprintf(stderr, "amplink rproc: %s: not restarting (%s)\n", name,
+				cfg.restart ? "--max-restarts reached" : "no --restart");
+			code = EXIT_LINK;
+			break;
+		}
+	}
+	m.stop_req = 1;
+	if (ctl_ok)
+		pthread_join(ctl, NULL);
+	close(m.lfd);
+	if (m.relay) { /* the remote's callbacks end first, then the relay goes */
+		al_rproc_stop(m.rp);
+		struct al_rproc_relay_stats rs;
+		al_rproc_relay_get_stats(m.relay, &rs);
+		fprintf(stderr,
+			"amplink rproc: %s: relay: %u hosts, forwarded %llu to host and %llu to "
+			"firmware; dropped: no host %llu, no buffer %llu, side down %llu, too big "
+			"%llu\n",
+			name, rs.sessions, (unsigned long long)rs.to_host,
+			(unsigned long long)rs.to_fw, (unsigned long long)rs.drop_no_host,
+			(unsigned long long)rs.drop_no_buf, (unsigned long long)rs.drop_down,
+			(unsigned long long)rs.drop_too_big);
+		al_rproc_relay_close(m.relay);
+	}
+	al_rproc_close(m.rp);
+	free(m.reply);
+	if (logf)
+		fclose(logf);
+	return code;
+}
+
+/* ---- the client ------------------------------------------------------------------- */
+
+static int ask(const char *name, const char *cmd)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a;
+	socklen_t al = ctl_addr(name, &a);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, al) < 0) {
+		if (fd >= 0)
+			close(fd);
+		if (!strcmp(cmd, "status")) {
+			printf("%s: offline (no `amplink rproc start` is running for it)\n", name);
+			return EXIT_LINK;
+		}
+		fprintf(stderr, "amplink rproc: %s is not running (no `amplink rproc start`)\n",
+			name);
+		return EXIT_LINK;
+	}
+	char line[80];
+	int n = snprintf(line, sizeof(line), "%s\n", cmd);
+	if (write(fd, line, (size_t)n) != n) {
+		close(fd);
+		return EXIT_FAIL;
+	}
+	char buf[4096];
+	ssize_t k;
+	bool any = false;
+	while ((k = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, (size_t)k, stdout);
+		any = true;
+	}
+	close(fd);
+	if (!strcmp(cmd, "stop")) { /* wait until the manager is gone */
+		for (int i = 0; i < 100; i++) {
+			int t = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			int r = connect(t, (struct sockaddr *)&a, al);
+			close(t);
+			if (r < 0)
+				break;
+			usleep(50 * 1000);
+		}
+	}
+	return any ? EXIT_OK : EXIT_FAIL;
+}
+
+int cmd_rproc(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	const char *sub = argv[1];
+	if (!strcmp(sub, "start"))
+		return cmd_start(argc - 1, argv + 1, "rproc0");
+	const char *name = "rproc0";
+	bool last_crash = false;
+	static const struct option lo[] = {{"name", required_argument, 0, 'N'},
+					   {"last-crash", no_argument, 0, 'c'},
+					   {"help", no_argument, 0, 'h'},
+					   {0, 0, 0, 0}};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc - 1, argv + 1, "h", lo, NULL)) != -1) {
+		if (c == 'N')
+			name = optarg;
+		else if (c == 'c')
+			last_crash = true;
+		else if (c == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc - 1) {
+		fprintf(stderr, "amplink rproc %s: unexpected argument '%s'\n", sub,
+			argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(sub, "status"))
+		return ask(name, "status");
+	if (!strcmp(sub, "stop"))
+		return ask(name, "stop");
+	if (!strcmp(sub, "trace"))
+		return ask(name, last_crash ? "trace-crash" : "trace");
+	fprintf(stderr, "amplink rproc: unknown subcommand '%s' (start, status, trace, stop)\n",
+		sub);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,39 @@
+/* Host tools that run inside `amplink rproc start` over the link of the
+ * remote it manages (issue 9): the echo demo (rproc_echo.c) and the
+ * benchmark (rproc_bench.c). */
+#ifndef AMPLINK_RPROC_TOOLS_H
+#define AMPLINK_RPROC_TOOLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "amplink/linux/rproc.h"
+
+struct rproc_echo_opts {
+	uint32_t count;		   /* messages */
+	uint32_t smin, smax;	   /* 0: "hello there N!" text; else sizes cycling smin..smax */
+	const char *service;	   /* NULL: rpmsg-openamp-demo-channel */
+	bool quiet;		   /* no per-message lines (also when count > 100) */
+	bool survive_crash;	   /* wait for a restarted remote and go on */
+	uint32_t bind_timeout_ms;  /* for the service to be announced (each boot) */
+	uint32_t reply_timeout_ms; /* per echo */
+};
+
+/** Register an endpoint for the echo service on `rp`, wait until the remote
+ *  announces it, then send o->count messages, checking every echo byte for
+ *  byte; prints seed 001's lines (stdout) and a summary (stderr). Thread
+ *  context. Returns an amplink exit code (EXIT_OK, EXIT_LINK,
+ *  EXIT_MISMATCH, ...). */
+int rproc_echo_run(struct al_rproc *rp, const struct rproc_echo_opts *o);
+
+/** The benchmark against a remote running fw_echo under the qemu backend
+ *  (rproc_bench.c): the bare doorbell round trip on UART2 (`raw_socket`,
+ *  the abstract socket given as al_rproc_qemu_cfg.raw_socket) as the
+ *  same-run baseline, the raw ring in the shared RAM file `shm_path`
+ *  (mapped at FWB_RAW_OFF, ../mcu/fw_bench_proto.h), RPMsg echo round
+ *  trips of 16 and 496 bytes (`samples` each), batched throughput each way;
+ *  JSON on stdout. Thread context. Returns an amplink exit code. */
+int rproc_bench_run(struct al_rproc *rp, const char *raw_socket, const char *shm_path,
+		    uint32_t samples);
+
+#endif
