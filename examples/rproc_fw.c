@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "amplink/linux/diag.h"
 #include "amplink/linux/rproc_fw.h"
 #include "amplink/rsc_build.h"
 
@@ -74,8 +75,17 @@ static int sensor_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_
 	return RPMSG_SUCCESS;
 }
 
+/* The runtime's diagnostics to stderr, which the host forwards to its
+ * trace buffer. */
+static void diag_to_stderr(int level, const char *msg, void *arg)
+{
+	(void)level, (void)arg;
+	fprintf(stderr, "firmware: %s\n", msg);
+}
+
 int main(void)
 {
+	al_diag_set_handler(diag_to_stderr, NULL);
 	struct sigaction sa = {.sa_handler = on_term};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "amplink/linux/channel.h"
-#include "amplink/linux/posix_wait.h"
+#include "amplink/linux/posix_port.h"
 
 struct motor_host {
 	struct al_channel *ctrl, *temp, *adc;

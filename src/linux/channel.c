@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "amplink/linux/channel.h"
+#include "amplink/linux/posix_port.h"
 #include "amplink/rpmsg_virtio.h"
 
 /* A queued message: a copy, or (once AL_CHANNEL_QUEUE_LEN copies wait) the
@@ -32,17 +33,6 @@ struct al_channel {
 	int efd;
 	struct al_channel_stats st;
 };
-
-static void timeout_to_ts(uint32_t ms, struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000u;
-	ts->tv_nsec += (long)(ms % 1000u) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 static void efd_set(struct al_channel *ch, int on)
 {
@@ -111,12 +101,9 @@ int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, u
 	if (!rdev || !out || (dst == RPMSG_ADDR_ANY && (!name || !name[0])))
 		return AL_EINVAL;
 	*out = NULL;
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t t0 = al_posix_now_ms();
 	while (dst == RPMSG_ADDR_ANY && al_services_lookup(rdev, name, &dst) != 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		uint64_t el = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000u +
-			      (uint64_t)((t.tv_nsec - t0.tv_nsec) / 1000000L);
+		uint64_t el = al_posix_now_ms() - t0;
 		if (timeout_ms != AL_WAIT_FOREVER && el >= timeout_ms)
 			return AL_ETIMEDOUT;
 		int st = al_virtio_link_state(al_virtio_from_rdev(rdev));
@@ -159,26 +146,19 @@ static int link_gone(struct al_channel *ch)
 	return st == AL_LINK_LOST ? AL_ENOLINK : st == AL_LINK_BROKEN ? AL_EBROKEN : 0;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 long al_channel_read(struct al_channel *ch, void *buf, size_t cap, uint32_t *src,
 		     uint32_t timeout_ms)
 {
 	if (!ch || (!buf && cap))
 		return AL_EINVAL;
-	uint64_t deadline = mono_ms() + timeout_ms;
+	uint64_t deadline = al_posix_now_ms() + timeout_ms;
 	long rc;
 	pthread_mutex_lock(&ch->mu);
 	while (ch->count == 0) {
 		rc = link_gone(ch);
 		if (!rc && timeout_ms == 0)
 			rc = AL_EAGAIN;
-		uint64_t now = mono_ms();
+		uint64_t now = al_posix_now_ms();
 		if (!rc && timeout_ms != AL_WAIT_FOREVER && now >= deadline)
 			rc = AL_ETIMEDOUT;
 		if (rc) {
@@ -188,8 +168,7 @@ long al_channel_read(struct al_channel *ch, void *buf, size_t cap, uint32_t *src
 		/* wake at least every 50 ms to notice a link that went away */
 		uint64_t slice =
 		    timeout_ms == AL_WAIT_FOREVER || deadline - now > 50 ? 50 : deadline - now;
-		struct timespec ts;
-		timeout_to_ts((uint32_t)slice, &ts);
+		struct timespec ts = al_posix_deadline((uint32_t)slice);
 		pthread_cond_timedwait(&ch->cv, &ch->mu, &ts);
 	}
 	struct msg *m = ch->head;

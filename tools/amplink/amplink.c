@@ -2,6 +2,7 @@
  * option handling they share. */
 #define _GNU_SOURCE
 #include "amplink.h"
+#include "amplink/linux/diag.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -19,8 +20,17 @@ static void on_signal(int sig)
 	g_stop = 1;
 }
 
+/* The libraries' diagnostics (amplink/linux/diag.h) go to stderr, one
+ * line each, as "amplink: <what>". */
+static void diag_to_stderr(int level, const char *msg, void *arg)
+{
+	(void)level, (void)arg;
+	fprintf(stderr, "amplink: %s\n", msg);
+}
+
 void install_signals(void)
 {
+	al_diag_set_handler(diag_to_stderr, NULL);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

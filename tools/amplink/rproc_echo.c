@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "amplink.h"
-#include "amplink/linux/posix_wait.h"
+#include "amplink/linux/posix_port.h"
 
 /* One reply slot: the echo is strictly request / response. */
 struct mbox {

@@ -8,7 +8,7 @@
  * so a restart allocates nothing on the heap. */
 #define _GNU_SOURCE
 #include "amplink/linux/rproc.h"
-#include "amplink/linux/posix_wait.h"
+#include "amplink/linux/posix_port.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -98,8 +98,7 @@ struct al_rproc {
 	pthread_rwlock_t rw; /* read: senders; write: crash teardown and boot */
 	pthread_mutex_t mu;  /* state, counters, regs, waits */
 	pthread_cond_t cv;
-	pthread_mutex_t lk;	  /* the port lock of the rpmsg device */
-	struct al_posix_waiter w; /* port wait/wake */
+	struct al_posix_port port; /* lock, wait/wake, doorbell of the rpmsg device */
 	volatile int state;
 	volatile int stopping;
 	/* counters */
@@ -115,13 +114,6 @@ struct al_rproc {
 	bool pong_seen;
 	char last_crash[160];
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void ev(struct al_rproc *rp, int e, struct rpmsg_endpoint *ept, const char *why)
 {
@@ -140,48 +132,15 @@ const char *al_rproc_state_name(int s)
 	}
 }
 
-/* ---- port hooks for the driver side ------------------------------------------- */
+/* ---- the driver side's doorbell ---------------------------------------------- */
 
-static void h_notify(void *ctx, uint32_t id)
+static void rproc_ring(struct al_posix_port *port, uint32_t notifyid)
 {
-	(void)id;
-	struct al_rproc *rp = ctx;
-	uint64_t one = 1;
-	/* byte stream: one byte per kick; a full socket means kicks are pending */
-	ssize_t n = rp->byte_kick ? send(rp->kick_in, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL)
-				  : write(rp->kick_out, &one, sizeof(one));
-	(void)n;
+	(void)notifyid; /* one doorbell per direction */
+	struct al_rproc *rp = al_container_of(port, struct al_rproc, port);
+	/* the backend's byte-stream doorbell rings both ways on one socket */
+	al_posix_kick_fd(rp->byte_kick ? rp->kick_in : rp->kick_out, rp->byte_kick);
 }
-static void h_lock(void *ctx)
-{
-	pthread_mutex_lock(&((struct al_rproc *)ctx)->lk);
-}
-static void h_unlock(void *ctx)
-{
-	pthread_mutex_unlock(&((struct al_rproc *)ctx)->lk);
-}
-static uint64_t h_time(void *ctx)
-{
-	(void)ctx;
-	return now_ms();
-}
-static void h_wait(void *ctx, uint32_t ms)
-{
-	/* capped: a wake that raced ahead of the wait costs at most 2 ms */
-	al_posix_waiter_wait(&((struct al_rproc *)ctx)->w, ms > 2 ? 2 : ms);
-}
-static void h_wake(void *ctx)
-{
-	al_posix_waiter_wake(&((struct al_rproc *)ctx)->w);
-}
-static const struct al_port_ops host_ops = {
-    .notify = h_notify,
-    .lock = h_lock,
-    .unlock = h_unlock,
-    .time_ms = h_time,
-    .wait = h_wait,
-    .wake = h_wake,
-};
 
 /* ---- heartbeat and name service ------------------------------------------------ */
 
@@ -194,7 +153,7 @@ static int hb_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 		memcpy(m, data, sizeof(m));
 		if (m[0] == AL_RPROC_HB_MAGIC) {
 			pthread_mutex_lock(&rp->mu);
-			rp->last_pong = now_ms();
+			rp->last_pong = al_posix_now_ms();
 			rp->pong_seen = true;
 			pthread_mutex_unlock(&rp->mu);
 		}
@@ -526,8 +485,8 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 	    .features = (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX),
 	    .shadows = rp->shadows,
 	    .num_shadows = MAX_SHADOWS,
-	    .ops = &host_ops,
-	    .port_ctx = rp,
+	    .ops = &al_posix_port_ops,
+	    .port_ctx = &rp->port,
 	};
 	rpmsg_virtio_init_shm_pool(&rp->pool, rp->mem + (pool_da - rp->da), pool_size);
 	const struct al_shm shm = {rp->mem, rp->da, rp->size};
@@ -565,7 +524,7 @@ static int boot(struct al_rproc *rp, char *why, size_t n)
 		teardown(rp);
 		return rc;
 	}
-	uint64_t t0 = now_ms();
+	uint64_t t0 = al_posix_now_ms();
 	pthread_mutex_lock(&rp->mu);
 	rp->boots++;
 	rp->t_boot = t0;
@@ -605,13 +564,13 @@ static void crashed(struct al_rproc *rp, const char *why)
 	pthread_rwlock_wrlock(&rp->rw);
 	teardown(rp);
 	pthread_rwlock_unlock(&rp->rw);
-	rp->next_restart = now_ms();
+	rp->next_restart = al_posix_now_ms();
 }
 
 static void try_restart(struct al_rproc *rp)
 {
 	if (!rp->cfg.restart || (rp->cfg.max_restarts && rp->recoveries >= rp->cfg.max_restarts) ||
-	    now_ms() < rp->next_restart)
+	    al_posix_now_ms() < rp->next_restart)
 		return;
 	char why[256];
 	pthread_rwlock_wrlock(&rp->rw);
@@ -621,7 +580,7 @@ static void try_restart(struct al_rproc *rp)
 		pthread_mutex_lock(&rp->mu);
 		snprintf(rp->last_crash, sizeof(rp->last_crash), "restart failed: %.140s", why);
 		pthread_mutex_unlock(&rp->mu);
-		rp->next_restart = now_ms() + RESTART_BACKOFF_MS;
+		rp->next_restart = al_posix_now_ms() + RESTART_BACKOFF_MS;
 		return;
 	}
 	pthread_mutex_lock(&rp->mu);
@@ -666,10 +625,10 @@ static void *watch_main(void *arg)
 	struct al_rproc *rp = arg;
 	bool hb = rp->cfg.heartbeat_ms != AL_WAIT_FOREVER;
 	uint32_t half = hb ? (rp->cfg.heartbeat_ms + 1) / 2 : 100;
-	uint64_t next_check = now_ms() + half;
+	uint64_t next_check = al_posix_now_ms() + half;
 	while (!rp->stopping) {
 		bool running = rp->state == AL_RPROC_RUNNING;
-		uint64_t now = now_ms();
+		uint64_t now = al_posix_now_ms();
 		int timeout = next_check > now ? (int)(next_check - now) : 0;
 		if (!running && rp->cfg.restart)
 			timeout = timeout < 50 ? timeout : 50;
@@ -716,12 +675,12 @@ static void *watch_main(void *arg)
 			check_bindings(rp, false);
 		}
 		char w[160];
-		bool look = p[2].fd >= 0 ? p[2].revents != 0 : now_ms() >= next_check;
+		bool look = p[2].fd >= 0 ? p[2].revents != 0 : al_posix_now_ms() >= next_check;
 		if (running && look && rp->bctx && !rp->be->is_alive(rp->bctx, w, sizeof(w))) {
 			crashed(rp, w);
 			continue;
 		}
-		now = now_ms();
+		now = al_posix_now_ms();
 		if (now < next_check)
 			continue;
 		next_check = now + half;
@@ -813,14 +772,13 @@ int al_rproc_start(const struct al_rproc_cfg *cfg, struct al_rproc **out, char *
 	pthread_rwlock_init(&rp->rw, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&rp->mu, NULL);
-	pthread_mutex_init(&rp->lk, NULL);
-	al_posix_waiter_init(&rp->w);
+	al_posix_port_init(&rp->port, rproc_ring);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&rp->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	rp->t_start = now_ms();
+	rp->t_start = al_posix_now_ms();
 	rp->shadows = calloc(MAX_SHADOWS, sizeof(*rp->shadows));
 	rp->crash_trace_len = TRACE_MAX;
 	rp->crash_trace = calloc(1, TRACE_MAX);
@@ -892,8 +850,7 @@ void al_rproc_close(struct al_rproc *rp)
 	free(rp->crash_trace);
 	pthread_rwlock_destroy(&rp->rw);
 	pthread_mutex_destroy(&rp->mu);
-	pthread_mutex_destroy(&rp->lk);
-	al_posix_waiter_destroy(&rp->w);
+	al_posix_port_destroy(&rp->port);
 	pthread_cond_destroy(&rp->cv);
 	free(rp);
 }
@@ -1024,7 +981,7 @@ void al_rproc_get_status(struct al_rproc *rp, struct al_rproc_status *st)
 	if (!rp || !st)
 		return;
 	memset(st, 0, sizeof(*st));
-	uint64_t now = now_ms();
+	uint64_t now = al_posix_now_ms();
 	pthread_mutex_lock(&rp->mu);
 	st->state = rp->state;
 	st->boots = rp->boots;

@@ -3,7 +3,8 @@
  * trace buffer, and the receive thread that plays the interrupt handler. */
 #define _GNU_SOURCE
 #include "amplink/linux/rproc_fw.h"
-#include "amplink/linux/posix_wait.h"
+#include "amplink/linux/diag.h"
+#include "amplink/linux/posix_port.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -32,56 +33,18 @@ struct al_rproc_fw {
 	pthread_t rx;
 	bool rx_started;
 	volatile int stop;
-	pthread_mutex_t lk, tmu;
-	struct al_posix_waiter w; /* port wait/wake */
+	pthread_mutex_t tmu;
+	struct al_posix_port port; /* lock, wait/wake, doorbell of the rpmsg device */
 	char *trace;
 	uint32_t trace_len, trace_pos;
 	uint32_t boot;
 };
 
-static uint64_t now_ms(void)
+static void fw_ring(struct al_posix_port *port, uint32_t notifyid)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	(void)notifyid; /* one doorbell per direction */
+	al_posix_kick_fd(al_container_of(port, struct al_rproc_fw, port)->kick_out, false);
 }
-static void f_notify(void *ctx, uint32_t id)
-{
-	(void)id;
-	uint64_t one = 1;
-	ssize_t n = write(((struct al_rproc_fw *)ctx)->kick_out, &one, sizeof(one));
-	(void)n;
-}
-static void f_lock(void *ctx)
-{
-	pthread_mutex_lock(&((struct al_rproc_fw *)ctx)->lk);
-}
-static void f_unlock(void *ctx)
-{
-	pthread_mutex_unlock(&((struct al_rproc_fw *)ctx)->lk);
-}
-static uint64_t f_time(void *ctx)
-{
-	(void)ctx;
-	return now_ms();
-}
-static void f_wait(void *ctx, uint32_t ms)
-{
-	/* capped: a wake that raced ahead of the wait costs at most 2 ms */
-	al_posix_waiter_wait(&((struct al_rproc_fw *)ctx)->w, ms > 2 ? 2 : ms);
-}
-static void f_wake(void *ctx)
-{
-	al_posix_waiter_wake(&((struct al_rproc_fw *)ctx)->w);
-}
-static const struct al_port_ops fw_ops = {
-    .notify = f_notify,
-    .lock = f_lock,
-    .unlock = f_unlock,
-    .time_ms = f_time,
-    .wait = f_wait,
-    .wake = f_wake,
-};
 
 /* Heartbeat: send the ping back as it came. A test of the host's rule
  * (tests/integration/it_rproc.c) sets AMPLINK_FW_TEST_PINGS=N: only the
@@ -116,8 +79,8 @@ static void *rx_main(void *arg)
 			(void)n;
 		}
 		if (al_virtio_notified(&fw->rvdev) == AL_EBROKEN) {
-			fprintf(stderr, "firmware: link broken: %s\n",
-				al_virtio_broken_reason(&fw->rvdev));
+			al_diagf(AL_DIAG_ERR, "link broken: %s",
+				 al_virtio_broken_reason(&fw->rvdev));
 			break;
 		}
 	}
@@ -126,7 +89,7 @@ static void *rx_main(void *arg)
 
 static int fail(struct al_rproc_fw *fw, int rc, const char *msg, const char *detail)
 {
-	fprintf(stderr, "firmware: %s%s%s\n", msg, detail ? ": " : "", detail ? detail : "");
+	al_diagf(AL_DIAG_ERR, "%s%s%s", msg, detail ? ": " : "", detail ? detail : "");
 	al_rproc_fw_close(fw);
 	return rc;
 }
@@ -142,10 +105,10 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	const char *env = getenv(AL_RPROC_ENV);
 	int fds[3];
 	if (!env || sscanf(env, "%d,%d,%d", &fds[0], &fds[1], &fds[2]) != 3) {
-		fprintf(stderr,
-			"firmware: not started by an amplink rproc host (no %s); run it "
-			"with `amplink rproc start FIRMWARE`\n",
-			AL_RPROC_ENV);
+		al_diagf(AL_DIAG_ERR,
+			 "not started by an amplink rproc host (no %s); run it with "
+			 "`amplink rproc start FIRMWARE`",
+			 AL_RPROC_ENV);
 		return AL_EINVAL;
 	}
 	struct al_rproc_fw *fw = calloc(1, sizeof(*fw));
@@ -155,8 +118,7 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	fw->kick_in = fds[1];
 	fw->kick_out = fds[2];
 	fw->stop_efd = eventfd(0, EFD_CLOEXEC);
-	pthread_mutex_init(&fw->lk, NULL);
-	al_posix_waiter_init(&fw->w);
+	al_posix_port_init(&fw->port, fw_ring);
 	pthread_mutex_init(&fw->tmu, NULL);
 	struct stat st;
 	if (fstat(fw->memfd, &st) < 0 || st.st_size < 4 * AL_RPROC_CTL_PAGE)
@@ -207,8 +169,8 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	    .features = dfeat, /* what our table offers */
 	    .shadows = fw->shadows,
 	    .num_shadows = (size_t)num0 + num1,
-	    .ops = &fw_ops,
-	    .port_ctx = fw,
+	    .ops = &al_posix_port_ops,
+	    .port_ctx = &fw->port,
 	};
 	const struct al_shm shm = {fw->mem, 0, fw->size};
 	const struct rpmsg_virtio_config vc = {ctl.buf_size, ctl.buf_size, false};
@@ -287,8 +249,7 @@ void al_rproc_fw_close(struct al_rproc_fw *fw)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fw->shadows);
-	pthread_mutex_destroy(&fw->lk);
-	al_posix_waiter_destroy(&fw->w);
+	al_posix_port_destroy(&fw->port);
 	pthread_mutex_destroy(&fw->tmu);
 	free(fw);
 }

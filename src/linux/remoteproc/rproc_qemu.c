@@ -5,6 +5,7 @@
  * facts this relies on. */
 #define _GNU_SOURCE
 #include "amplink/linux/rproc_qemu.h"
+#include "amplink/linux/posix_port.h"
 #include "child.h"
 
 #include <errno.h>
@@ -53,13 +54,6 @@ const struct al_rproc_qemu_machine *al_rproc_qemu_find_machine(const char *name)
 		if (!strcmp(machines[i].name, name))
 			return &machines[i];
 	return NULL;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int say(char *why, size_t n, int rc, const char *fmt, ...)
@@ -167,7 +161,7 @@ static int connect_qemu(struct qemu *q, const char *name, const char *what, char
 {
 	struct sockaddr_un a;
 	socklen_t al = abstract_addr(&a, name);
-	uint64_t end = now_ms() + CONNECT_TIMEOUT_MS;
+	uint64_t end = al_posix_now_ms() + CONNECT_TIMEOUT_MS;
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
@@ -182,7 +176,7 @@ static int connect_qemu(struct qemu *q, const char *name, const char *what, char
 			describe(q, why, n);
 			return -1;
 		}
-		if (now_ms() > end) {
+		if (al_posix_now_ms() > end) {
 			say(why, n, AL_ETIMEDOUT, "QEMU did not open its %s socket within %d ms",
 			    what, CONNECT_TIMEOUT_MS);
 			return -1;
@@ -202,8 +196,8 @@ static int monitor(struct qemu *q, const char *cmd, const char *expect, uint32_t
 		return 0;
 	char buf[4096];
 	size_t have = 0;
-	uint64_t end = now_ms() + timeout_ms;
-	while (now_ms() < end) {
+	uint64_t end = al_posix_now_ms() + timeout_ms;
+	while (al_posix_now_ms() < end) {
 		struct pollfd p = {.fd = q->mon, .events = POLLIN};
 		if (poll(&p, 1, 20) <= 0)
 			continue;

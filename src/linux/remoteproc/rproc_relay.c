@@ -17,7 +17,7 @@
  * endpoint in it and no queued message points at it. */
 #define _GNU_SOURCE
 #include "amplink/linux/rproc_relay.h"
-#include "amplink/linux/posix_wait.h"
+#include "amplink/linux/posix_port.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -96,13 +96,6 @@ static void note(struct al_rproc_relay *r, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	r->cfg.note(r->cfg.note_user, line);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
 /* ---- queues (caller holds mu) ------------------------------------------------ */
@@ -274,11 +267,12 @@ static void *fw_worker(void *arg)
 		struct msg m = dequeue(&r->to_fw);
 		r->to_fw.inflight = true;
 		pthread_mutex_unlock(&r->mu);
-		uint64_t end = now_ms() + r->cfg.retry_ms;
+		uint64_t end = al_posix_now_ms() + r->cfg.retry_ms;
 		int rc;
 		do
 			rc = al_rproc_send(r->rp, &m.p->fw_ept, m.data, (int)m.len, SLICE_MS);
-		while ((rc == AL_ENOBUFS || rc == AL_ETIMEDOUT) && now_ms() < end && !r->stop);
+		while ((rc == AL_ENOBUFS || rc == AL_ETIMEDOUT) && al_posix_now_ms() < end &&
+		       !r->stop);
 		pthread_mutex_lock(&r->mu);
 		r->to_fw.inflight = false;
 		if (rc >= 0)
@@ -390,12 +384,12 @@ static bool session_step(struct al_rproc_relay *r, struct rpmsg_device *rdev)
 	}
 	r->to_host.inflight = true;
 	pthread_mutex_unlock(&r->mu);
-	uint64_t end = now_ms() + r->cfg.retry_ms;
+	uint64_t end = al_posix_now_ms() + r->cfg.retry_ms;
 	int rc;
 	do
 		rc = al_send_timeout(&m.p->host_ept, m.p->host_ept.addr, m.dst, m.data, (int)m.len,
 				     SLICE_MS);
-	while (rc == AL_ENOBUFS && now_ms() < end && !r->stop && !r->host_lost);
+	while (rc == AL_ENOBUFS && al_posix_now_ms() < end && !r->stop && !r->host_lost);
 	pthread_mutex_lock(&r->mu);
 	r->to_host.inflight = false;
 	if (rc >= 0)

@@ -19,8 +19,9 @@
 #include <unistd.h>
 
 #include "amplink/layout.h"
+#include "amplink/linux/diag.h"
 #include "amplink/linux/posix.h"
-#include "amplink/linux/posix_wait.h"
+#include "amplink/linux/posix_port.h"
 #include "amplink/rsc_table.h"
 #include "amplink/virtio_ring.h"
 #include "doorbell.h"
@@ -43,8 +44,7 @@ struct al_posix_link {
 	struct rpmsg_virtio_shm_pool pool;
 	struct al_desc_shadow *shadows;
 	struct rpmsg_endpoint *buckets[1024]; /* O(1) dispatch by address */
-	pthread_mutex_t lock;
-	struct al_posix_waiter w; /* the port's wait/wake */
+	struct al_posix_port port;	      /* lock, wait/wake, doorbell for the core */
 	pthread_t rx_thread, acc_thread;
 	bool rx_started, acc_started, up_reported;
 	bool unlink_files; /* OpenAMP profile remote: remove what we created */
@@ -52,49 +52,13 @@ struct al_posix_link {
 	volatile int down; /* 0, AL_ENOLINK or AL_EBROKEN */
 };
 
-/* ---- port hooks ------------------------------------------------------------ */
+/* ---- port ------------------------------------------------------------------- */
 
-static void p_notify(void *ctx, uint32_t id)
+static void link_ring(struct al_posix_port *port, uint32_t notifyid)
 {
-	(void)id;
-	al_db_ring(&((struct al_posix_link *)ctx)->db);
+	(void)notifyid; /* one doorbell per direction */
+	al_db_ring(&al_container_of(port, struct al_posix_link, port)->db);
 }
-static void p_lock(void *ctx)
-{
-	pthread_mutex_lock(&((struct al_posix_link *)ctx)->lock);
-}
-static void p_unlock(void *ctx)
-{
-	pthread_mutex_unlock(&((struct al_posix_link *)ctx)->lock);
-}
-static uint64_t mono_ms(void)
-{
-	return al_posix_now_ms();
-}
-static uint64_t p_time(void *ctx)
-{
-	(void)ctx;
-	return al_posix_now_ms();
-}
-/* The core re-checks its condition after each return; the 2 ms cap bounds
- * the cost of a wake-up that raced ahead of the wait. */
-static void p_wait(void *ctx, uint32_t ms)
-{
-	al_posix_waiter_wait(&((struct al_posix_link *)ctx)->w, ms > 2 ? 2 : ms);
-}
-static void p_wake(void *ctx)
-{
-	al_posix_waiter_wake(&((struct al_posix_link *)ctx)->w);
-}
-
-static const struct al_port_ops posix_ops = {
-    .notify = p_notify,
-    .lock = p_lock,
-    .unlock = p_unlock,
-    .time_ms = p_time,
-    .wait = p_wait,
-    .wake = p_wake,
-};
 
 /* ---- names -------------------------------------------------------------------- */
 
@@ -119,7 +83,7 @@ static void event(struct al_posix_link *l, int ev, const char *why)
 {
 	if (l->cfg.event_cb)
 		l->cfg.event_cb(l, ev, why, l->cfg.user);
-	p_wake(l);
+	al_posix_waiter_wake(&l->port.w);
 }
 
 static bool peer_gone(int fd)
@@ -235,16 +199,15 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 	if (l->cfg.profile == AL_PROFILE_OPENAMP)
 		l->cfg.doorbell = AL_DB_SOCKET;
 	l->memfd = l->lfd = l->cfd = l->stop_efd = l->efd[0] = l->efd[1] = -1;
-	pthread_mutex_init(&l->lock, NULL);
-	al_posix_waiter_init(&l->w);
+	al_posix_port_init(&l->port, link_ring);
 	return l;
 }
 
 static int fail(struct al_posix_link *l, int rc, const char *fmt, const char *arg)
 {
-	fprintf(stderr, "amplink: link '%s': ", l->name);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
+	char what[256];
+	snprintf(what, sizeof(what), fmt, arg);
+	al_diagf(AL_DIAG_ERR, "link '%s': %s", l->name, what);
 	al_posix_close(l);
 	return rc;
 }
@@ -261,8 +224,8 @@ static void setup_port(struct al_posix_link *l, unsigned role)
 		l->db.seen = __atomic_load_n(&l->db.ctl->db[role], __ATOMIC_ACQUIRE);
 	}
 	l->vdev.role = role;
-	l->vdev.ops = &posix_ops;
-	l->vdev.port_ctx = l;
+	l->vdev.ops = &al_posix_port_ops;
+	l->vdev.port_ctx = &l->port;
 	l->vdev.features = (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX);
 }
 
@@ -303,7 +266,7 @@ static int open_remote(struct al_posix_link *l)
 	ctl->magic = AL_CTL_MAGIC;
 	ctl->version = AL_CTL_VERSION;
 	if (getrandom(&ctl->session, sizeof(ctl->session), 0) != sizeof(ctl->session))
-		ctl->session = (uint64_t)getpid() << 32 ^ mono_ms();
+		ctl->session = (uint64_t)getpid() << 32 ^ al_posix_now_ms();
 	ctl->rsc_offset = AL_CTL_PAGE;
 	ctl->region_size = (uint32_t)l->size;
 	al_layout_write_rsc(&l->shm, &lay, &lc); /* what firmware's .resource_table holds */
@@ -331,9 +294,9 @@ static int open_remote(struct al_posix_link *l)
 		return fail(l, AL_EADDR, "%s", "another remote with this link name is running");
 	if (l->lfd < 0)
 		return fail(l, AL_EINIT, "cannot listen: %s", strerror(-l->lfd));
-	uint64_t start = mono_ms();
+	uint64_t start = al_posix_now_ms();
 	for (;;) {
-		uint64_t el = mono_ms() - start;
+		uint64_t el = al_posix_now_ms() - start;
 		if (el >= l->cfg.connect_timeout_ms) { /* not an error to print: callers retry */
 			al_posix_close(l);
 			return AL_ETIMEDOUT;
@@ -375,8 +338,8 @@ static int open_remote(struct al_posix_link *l)
 			    w.num, w.buf_size, want);
 		}
 		if (w.status) {
-			fprintf(stderr, "amplink: link '%s': refused a host: %s\n", l->name,
-				w.reason);
+			al_diagf(AL_DIAG_WARNING, "link '%s': refused a host: %s", l->name,
+				 w.reason);
 			(void)al_rv_send(fd, &w, sizeof(w), NULL, 0);
 			close(fd);
 			continue;
@@ -424,15 +387,15 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms);
  * host (it answers AL_EAGAIN then). */
 static int open_host(struct al_posix_link *l)
 {
-	uint64_t start = mono_ms();
+	uint64_t start = al_posix_now_ms();
 	for (;;) {
-		uint64_t el = mono_ms() - start;
+		uint64_t el = al_posix_now_ms() - start;
 		uint32_t left =
 		    el < l->cfg.connect_timeout_ms ? l->cfg.connect_timeout_ms - (uint32_t)el : 1;
 		int rc = open_host_once(l, left);
 		if (rc != AL_EAGAIN)
 			return rc;
-		if (mono_ms() - start >= l->cfg.connect_timeout_ms)
+		if (al_posix_now_ms() - start >= l->cfg.connect_timeout_ms)
 			return fail(l, AL_ETIMEDOUT, "%s", "the remote kept resetting; gave up");
 		close(l->cfd);
 		l->cfd = -1;
@@ -603,7 +566,7 @@ static int open_remote_openamp(struct al_posix_link *l)
 
 static int open_host_openamp(struct al_posix_link *l)
 {
-	uint64_t start = mono_ms();
+	uint64_t start = al_posix_now_ms();
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
 	for (;;) { /* the remote may not be there yet */
@@ -613,7 +576,7 @@ static int open_host_openamp(struct al_posix_link *l)
 		if (l->cfd >= 0)
 			close(l->cfd);
 		l->cfd = -1;
-		if (mono_ms() - start >= l->cfg.connect_timeout_ms)
+		if (al_posix_now_ms() - start >= l->cfg.connect_timeout_ms)
 			return fail(l, AL_ETIMEDOUT, "no remote listens on %s", l->cfg.event_path);
 		struct timespec d = {0, 2 * 1000 * 1000};
 		nanosleep(&d, NULL);
@@ -670,16 +633,16 @@ int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out)
 
 static int wait_for(struct al_posix_link *l, uint32_t timeout_ms, bool want_up)
 {
-	uint64_t start = mono_ms();
+	uint64_t start = al_posix_now_ms();
 	for (;;) {
 		if (l->down)
 			return l->down;
 		if (want_up && al_virtio_link_state(&l->rvdev) == AL_LINK_UP)
 			return 0;
-		uint64_t el = mono_ms() - start;
+		uint64_t el = al_posix_now_ms() - start;
 		if (timeout_ms != AL_WAIT_FOREVER && el >= timeout_ms)
 			return AL_ETIMEDOUT;
-		al_posix_waiter_wait(&l->w, 50);
+		al_posix_waiter_wait(&l->port.w, 50);
 	}
 }
 
@@ -731,7 +694,6 @@ void al_posix_close(struct al_posix_link *l)
 		unlink(l->cfg.event_path);
 	}
 	free(l->shadows);
-	pthread_mutex_destroy(&l->lock);
-	al_posix_waiter_destroy(&l->w);
+	al_posix_port_destroy(&l->port);
 	free(l);
 }

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "rendezvous.h"
 
+#include "amplink/linux/posix_port.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stddef.h>
@@ -55,8 +57,7 @@ int al_rv_connect(const char *name, int timeout_ms)
 {
 	struct sockaddr_un a;
 	socklen_t alen = make_addr(name, &a);
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t t0 = al_posix_now_ms();
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 		if (fd < 0)
@@ -67,9 +68,7 @@ int al_rv_connect(const char *name, int timeout_ms)
 		close(fd);
 		if (e != ECONNREFUSED && e != ENOENT && e != EAGAIN)
 			return -e;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		long ms = (t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L;
-		if (ms >= timeout_ms)
+		if (al_posix_now_ms() - t0 >= (uint64_t)timeout_ms)
 			return -ETIMEDOUT;
 		struct timespec d = {0, 100 * 1000}; /* the remote may start any moment */
 		nanosleep(&d, NULL);

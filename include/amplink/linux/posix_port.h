@@ -1,0 +1,81 @@
+/* The POSIX port: the port contract (amplink/port.h) with pthreads and
+ * CLOCK_MONOTONIC, one implementation shared by every Linux-side link:
+ * the two-process link (src/port/posix/link.c), the remoteproc host and
+ * the process-backend firmware runtime (src/linux/remoteproc/). A link
+ * embeds a struct al_posix_port, gives the core al_posix_port_ops with the
+ * port as context, and supplies only what differs between links: how its
+ * doorbell rings the peer.
+ *
+ * Also the sleep-until-woken primitive under the port's wait/wake, and
+ * the monotonic clock and deadline helpers every POSIX wait uses. */
+#ifndef AMPLINK_POSIX_PORT_H
+#define AMPLINK_POSIX_PORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "amplink/port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct al_posix_waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+	uint64_t gen;	   /* bumped by every wake */
+};
+
+/** Set up / tear down. Thread context. */
+void al_posix_waiter_init(struct al_posix_waiter *w);
+void al_posix_waiter_destroy(struct al_posix_waiter *w);
+
+/** Sleep until al_posix_waiter_wake() or `ms` milliseconds pass. Callers
+ *  re-check their condition after every return (spurious returns happen,
+ *  and a wake that came before the call is not remembered: keep `ms`
+ *  small when that matters). Thread context. */
+void al_posix_waiter_wait(struct al_posix_waiter *w, uint32_t ms);
+
+/** Wake every sleeper. Any thread; never blocks for long. */
+void al_posix_waiter_wake(struct al_posix_waiter *w);
+
+/** The CLOCK_MONOTONIC time `ms` milliseconds from now: the deadline for
+ *  pthread_cond_timedwait() on a condition variable set up with
+ *  pthread_condattr_setclock(CLOCK_MONOTONIC). Any thread. */
+struct timespec al_posix_deadline(uint32_t ms);
+
+/** Monotonic milliseconds (the port's time_ms). */
+uint64_t al_posix_now_ms(void);
+
+/** A link's port: the lock the core serialises senders with, the sleep of
+ *  blocked senders, and the link's doorbell. */
+struct al_posix_port {
+	pthread_mutex_t lock;
+	struct al_posix_waiter w;
+	/** Ring the peer (the core's notify): any thread, possibly with the
+	 *  lock held; must not block. Recover the link with al_container_of. */
+	void (*ring)(struct al_posix_port *port, uint32_t notifyid);
+};
+
+/** The port hooks for the core; their context is the struct al_posix_port.
+ *  A blocked sender sleeps at most 2 ms per wait (the core re-checks), which
+ *  bounds the cost of a wake that raced ahead of the wait. */
+extern const struct al_port_ops al_posix_port_ops;
+
+/** Set up / tear down a port with its doorbell. Thread context. */
+void al_posix_port_init(struct al_posix_port *port,
+			void (*ring)(struct al_posix_port *port, uint32_t notifyid));
+void al_posix_port_destroy(struct al_posix_port *port);
+
+/** Ring a peer through a file descriptor: an eventfd (8-byte counter
+ *  write) or, with `byte_stream`, one byte on a stream socket (a full
+ *  buffer means kicks are pending already: nothing is lost). Never blocks;
+ *  never raises SIGPIPE. Any thread. */
+void al_posix_kick_fd(int fd, bool byte_stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
