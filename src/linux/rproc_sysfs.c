@@ -32,7 +32,8 @@ static int fail(struct al_rproc_sysfs *rp, int code, const char *fmt, ...)
 }
 
 /* snprintf into a path buffer; -ENAMETOOLONG if it does not fit. */
-static int mkpath(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int mkpath(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int mkpath(char *out, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
@@ -116,13 +117,13 @@ static void init_roots(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_cf
 	else
 		mkpath(rp->debugfs, sizeof(rp->debugfs), "%s/kernel/debug", sys);
 	mkpath(rp->fw_root, sizeof(rp->fw_root), "%s",
-		 cfg && cfg->firmware_root ? cfg->firmware_root : "/lib/firmware");
+	       cfg && cfg->firmware_root ? cfg->firmware_root : "/lib/firmware");
 	if (cfg && cfg->release) {
 		mkpath(rp->release, sizeof(rp->release), "%s", cfg->release);
 	} else {
 		struct utsname u;
 		mkpath(rp->release, sizeof(rp->release), "%s",
-			 uname(&u) == 0 ? u.release : "unknown");
+		       uname(&u) == 0 ? u.release : "unknown");
 	}
 }
 
@@ -190,8 +191,8 @@ static int bind_index(struct al_rproc_sysfs *rp, int i)
 	return 0;
 }
 
-int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_cfg *cfg,
-			int index, const char *name)
+int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_cfg *cfg, int index,
+			const char *name)
 {
 	if (!rp)
 		return -EINVAL;
@@ -215,8 +216,10 @@ int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_c
 		for (int j = 0; j < n; j++)
 			if (idx[j] == index)
 				return bind_index(rp, index);
-		return fail(rp, -ENOENT, "no remoteproc%d in %s (there are %d, the first is "
-				 "remoteproc%d)", index, cls, n, idx[0]);
+		return fail(rp, -ENOENT,
+			    "no remoteproc%d in %s (there are %d, the first is "
+			    "remoteproc%d)",
+			    index, cls, n, idx[0]);
 	}
 	if (!name)
 		return bind_index(rp, idx[0]);
@@ -275,7 +278,7 @@ static const char *const state_names[] = {
 const char *al_rproc_sysfs_state_name(enum al_rproc_sysfs_state st)
 {
 	return (unsigned)st < sizeof(state_names) / sizeof(state_names[0]) ? state_names[st]
-									    : "unknown";
+									   : "unknown";
 }
 
 int al_rproc_sysfs_state(struct al_rproc_sysfs *rp, enum al_rproc_sysfs_state *st, char *raw,
@@ -394,8 +397,7 @@ int al_rproc_sysfs_check_fw_name(struct al_rproc_sysfs *rp, const char *fw)
 	return 0;
 }
 
-int al_rproc_sysfs_find_firmware(struct al_rproc_sysfs *rp, const char *fw, char *path,
-				 size_t cap)
+int al_rproc_sysfs_find_firmware(struct al_rproc_sysfs *rp, const char *fw, char *path, size_t cap)
 {
 	if (!rp)
 		return -EINVAL;
@@ -438,8 +440,10 @@ static int state_for(struct al_rproc_sysfs *rp, enum al_rproc_sysfs_state *st, c
 {
 	int rc = al_rproc_sysfs_state(rp, st, raw, cap);
 	if (rc == -EPROTO)
-		return fail(rp, -EBUSY, "%s is in a state this tool does not know ('%s'): not "
-				 "changing it", rp->dev, raw);
+		return fail(rp, -EBUSY,
+			    "%s is in a state this tool does not know ('%s'): not "
+			    "changing it",
+			    rp->dev, raw);
 	return rc;
 }
 
@@ -464,8 +468,10 @@ int al_rproc_sysfs_set_firmware(struct al_rproc_sysfs *rp, const char *fw)
 	mkpath(p, sizeof(p), "%s/firmware", rp->dir);
 	int e = write_text(p, fw);
 	if (e == -EBUSY)
-		return fail(rp, -EBUSY, "the kernel refused the new firmware name: %s is no "
-				 "longer offline", rp->dev);
+		return fail(rp, -EBUSY,
+			    "the kernel refused the new firmware name: %s is no "
+			    "longer offline",
+			    rp->dev);
 	return e ? io_fail(rp, e, "writing", p) : 0;
 }
 
@@ -492,15 +498,13 @@ int al_rproc_sysfs_start(struct al_rproc_sysfs *rp)
 		break;
 	case AL_RPS_DETACHED: break; /* the kernel attaches to the running remote */
 	case AL_RPS_RUNNING:
-	case AL_RPS_ATTACHED:
-		return fail(rp, -EBUSY, "%s is already %s", rp->dev, raw);
+	case AL_RPS_ATTACHED: return fail(rp, -EBUSY, "%s is already %s", rp->dev, raw);
 	case AL_RPS_CRASHED:
 		return fail(rp, -EBUSY,
 			    "%s crashed and was not recovered (recovery disabled?): stop it, then "
 			    "start it, or enable recovery",
 			    rp->dev);
-	default:
-		return fail(rp, -EBUSY, "%s is %s: cannot start it from there", rp->dev, raw);
+	default: return fail(rp, -EBUSY, "%s is %s: cannot start it from there", rp->dev, raw);
 	}
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16];
 	mkpath(p, sizeof(p), "%s/state", rp->dir);
@@ -514,8 +518,7 @@ int al_rproc_sysfs_start(struct al_rproc_sysfs *rp)
 			    "the kernel could not load firmware '%s' for %s (request_firmware: %s; "
 			    "see dmesg)",
 			    fw, rp->dev, strerror(-e));
-	return fail(rp, e, "the kernel refused to start %s: %s (see dmesg)", rp->dev,
-		    strerror(-e));
+	return fail(rp, e, "the kernel refused to start %s: %s (see dmesg)", rp->dev, strerror(-e));
 }
 
 int al_rproc_sysfs_stop(struct al_rproc_sysfs *rp)
@@ -585,8 +588,10 @@ long al_rproc_sysfs_read_trace(struct al_rproc_sysfs *rp, unsigned n, char *buf,
 		if (access(rd, F_OK) == 0)
 			return fail(rp, -ENOENT, "no %s in debugfs (%s)", rp->dev, rd);
 		if (empty_dir(rp->debugfs))
-			return fail(rp, -ENOENT, "debugfs is not mounted at %s: mount -t debugfs "
-					 "none %s", rp->debugfs, rp->debugfs);
+			return fail(rp, -ENOENT,
+				    "debugfs is not mounted at %s: mount -t debugfs "
+				    "none %s",
+				    rp->debugfs, rp->debugfs);
 		return fail(rp, -ENOENT,
 			    "debugfs at %s has no remoteproc directory (kernel without "
 			    "CONFIG_DEBUG_FS?)",

@@ -75,15 +75,15 @@ enum al_rproc_sysfs_state {
 /** One remoteproc. Filled by al_rproc_sysfs_open(); read the fields, do
  *  not write them. */
 struct al_rproc_sysfs {
-	char dir[AL_RPROC_SYSFS_PATH_MAX];  /* <sysfs>/class/remoteproc/remoteprocN */
-	char dbg[AL_RPROC_SYSFS_PATH_MAX];  /* <debugfs>/remoteproc/remoteprocN */
+	char dir[AL_RPROC_SYSFS_PATH_MAX];     /* <sysfs>/class/remoteproc/remoteprocN */
+	char dbg[AL_RPROC_SYSFS_PATH_MAX];     /* <debugfs>/remoteproc/remoteprocN */
 	char debugfs[AL_RPROC_SYSFS_PATH_MAX]; /* the debugfs root */
 	char sysfs[AL_RPROC_SYSFS_PATH_MAX];   /* the sysfs root */
 	char fw_root[AL_RPROC_SYSFS_PATH_MAX];
 	char release[65];
-	char dev[32];	/* "remoteprocN" */
-	char name[64];	/* contents of `name` */
-	int index;	/* N */
+	char dev[32];			  /* "remoteprocN" */
+	char name[64];			  /* contents of `name` */
+	int index;			  /* N */
 	char err[AL_RPROC_SYSFS_ERR_MAX]; /* the last error's sentence */
 };
 
@@ -95,7 +95,7 @@ struct al_rproc_sysfs_status {
 	char firmware[256];
 	int recovery; /* 1 enabled, 0 disabled, -1 not exposed */
 	char coredump[16];
-	bool trace;	/* debugfs trace0 exists (remote running with a trace buffer) */
+	bool trace; /* debugfs trace0 exists (remote running with a trace buffer) */
 };
 
 /** Find a remoteproc: by `index` (>= 0: remoteproc<index>), else by `name`
@@ -104,8 +104,8 @@ struct al_rproc_sysfs_status {
  *  reads directories only. Returns 0, -ENODEV (no remoteproc class),
  *  -ENOENT (no such remoteproc; rp->err lists the ones there are),
  *  -EACCES, -EINVAL (name too long). rp->err is set on every failure. */
-int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_cfg *cfg,
-			int index, const char *name);
+int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_cfg *cfg, int index,
+			const char *name);
 
 /** Visit every remoteproc under cfg's sysfs root in index order: fn gets
  *  a handle as from al_rproc_sysfs_open(). Returns the number visited or
@@ -142,8 +142,7 @@ int al_rproc_sysfs_check_fw_name(struct al_rproc_sysfs *rp, const char *fw);
  *  <fw_root>; each also with the .xz and .zst suffixes the kernel may
  *  decompress. Returns 0 and the path found (path, cap; may be NULL),
  *  -EINVAL (bad name), -ENOENT (rp->err lists the directories tried). */
-int al_rproc_sysfs_find_firmware(struct al_rproc_sysfs *rp, const char *fw, char *path,
-				 size_t cap);
+int al_rproc_sysfs_find_firmware(struct al_rproc_sysfs *rp, const char *fw, char *path, size_t cap);
 
 /** Set the firmware file name: checks the name, checks the file exists in
  *  the search path, checks the state is offline, writes `firmware`.
