@@ -522,6 +522,9 @@ static int ask(const char *name, const char *cmd)
 
 int cmd_rproc(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) /* the kernel's remoteproc: cmd_rproc_sysfs.c */
+		if (!strncmp(argv[i], "--sysfs", 7) && (!argv[i][7] || argv[i][7] == '='))
+			return cmd_rproc_sysfs(argc, argv);
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
