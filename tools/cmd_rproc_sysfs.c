@@ -183,10 +183,15 @@ static void show(const struct al_rproc_sysfs *crp, void *arg)
 
 int cmd_rproc_sysfs(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return RS_OK;
+		}
+	}
 	if (argc < 2 || argv[1][0] == '-') {
-		bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-		usage(help ? stdout : stderr);
-		return help ? RS_OK : RS_USAGE;
+		usage(stderr);
+		return RS_USAGE;
 	}
 	const char *sub = argv[1];
 	struct al_rproc_sysfs_cfg cfg = {0};
