@@ -71,7 +71,8 @@ int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, u
  *  is created through rpmsg_ctrl (include/amplink/linux/rpmsg_char.h).
  *  read/write/fd/next_len/stats/close then work as for any channel (link
  *  gone: AL_ENOLINK); al_channel_ept() gives addr and dest_addr only
- *  (rdev NULL). why (if not NULL) gets the kernel-side sentence on
+ *  (rdev NULL), and a read's *src is dest_addr (rpmsg_char does not tell
+ *  the sender). why (if not NULL) gets the kernel-side sentence on
  *  failure. Thread context. Returns 0, AL_EINVAL, AL_ETIMEDOUT (never
  *  announced), AL_EADDR (the kernel refused the endpoint, or it is open
  *  elsewhere), AL_EPERM, AL_EINIT (no rpmsg_ctrl), AL_ENOMEM. */

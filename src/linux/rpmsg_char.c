@@ -445,9 +445,11 @@ int al_rpmsg_char_create(const struct al_rpmsg_char_cfg *cfg, const char *ctrl, 
 	if (!out)
 		return say(err, errlen, -EINVAL, "no handle to fill");
 	*out = NULL;
-	int rc = check_name(name, err, errlen);
-	if (rc)
-		return rc;
+	if (!name)
+		name = ""; /* by address: the kernel takes an empty name */
+	if (strlen(name) >= AL_RPMSG_CHAR_NAME_SIZE)
+		return check_name(name, err, errlen);
+	int rc;
 	char cpath[PATH_CAP];
 	int n = al_rpmsg_char_find_ctrl(cfg, ctrl, cpath, sizeof(cpath), err, errlen);
 	if (n < 0)
@@ -650,7 +652,7 @@ int al_rpmsg_char_open_channel(const struct al_rpmsg_char_cfg *cfg, const char *
 				   ci.dev);
 		dst = ci.dst;
 	}
-	return al_rpmsg_char_create(cfg, ctrl, name ? name : "", src, dst, out, err, errlen);
+	return al_rpmsg_char_create(cfg, ctrl, name, src, dst, out, err, errlen);
 }
 
 static int kfail(struct al_rpmsg_char *k, int code, const char *fmt, ...)
@@ -768,7 +770,7 @@ long al_rpmsg_char_write(struct al_rpmsg_char *k, const void *buf, size_t len, u
 			return kfail(k, -e, "write %s: %s", k->path, strerror(e));
 		uint64_t el = mono_ms() - t0;
 		if (timeout_ms != AL_RPMSG_CHAR_FOREVER && el >= timeout_ms)
-			return kfail(k, -ETIMEDOUT, "no free buffer to %s within %u ms", k->path,
+			return kfail(k, -ENOBUFS, "no free buffer to %s within %u ms", k->path,
 				     (unsigned)timeout_ms);
 		/* short slices: POLLOUT may show a buffer another writer takes first */
 		struct pollfd p = {.fd = k->fd, .events = POLLOUT};
@@ -843,6 +845,7 @@ int al_rpmsg_char_al_err(int err)
 	case -ENOENT:
 	case -ETIMEDOUT: return AL_ETIMEDOUT;
 	case -EAGAIN: return AL_EAGAIN;
+	case -ENOBUFS: return AL_ENOBUFS;
 	case -EMSGSIZE: return AL_EMSGSIZE;
 	case -EPIPE: return AL_ENOLINK;
 	case -EACCES:

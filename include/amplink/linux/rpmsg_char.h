@@ -38,7 +38,7 @@
  *             sentence; typically the source address is taken)
  *   -EBUSY    the endpoint device is open elsewhere
  *   -EPIPE    the device vanished (the remote died or was stopped)
- *   -ETIMEDOUT, -EAGAIN, -EMSGSIZE on read and write
+ *   -ETIMEDOUT, -EAGAIN, -EMSGSIZE on read; -ENOBUFS, -EMSGSIZE on write
  * Thread safety: one thread per handle (or serialise), except
  * al_rpmsg_char_fd() which any thread may poll.
  */
@@ -112,8 +112,8 @@ int al_rpmsg_char_list_epts(const struct al_rpmsg_char_cfg *cfg, int ctrl,
 			    struct al_rpmsg_ept_info *out, int max, char *err, size_t errlen);
 
 /** Create an endpoint through the ctrl (see al_rpmsg_char_find_ctrl for
- *  `ctrl`): RPMSG_CREATE_EPT_IOCTL {name, src (AL_RPMSG_CHAR_ADDR_ANY
- *  allowed), dst}, find the /dev/rpmsgM it created (a new child of the
+ *  `ctrl`): RPMSG_CREATE_EPT_IOCTL {name (NULL or "" allowed), src
+ *  (AL_RPMSG_CHAR_ADDR_ANY allowed), dst}, find the /dev/rpmsgM it created (a new child of the
  *  ctrl with that name, src and dst; waits up to 1 s for udev to make the
  *  node), open it. Blocking (file I/O, at most about 1 s). Returns 0 and
  *  *out, or -ENODEV, -EACCES, -EINVAL (bad name), -EADDRNOTAVAIL (the
@@ -155,7 +155,7 @@ long al_rpmsg_char_read(struct al_rpmsg_char *k, void *buf, size_t cap, uint32_t
 long al_rpmsg_char_next_len(struct al_rpmsg_char *k);
 
 /** Send one message, waiting up to timeout_ms for a free buffer. Returns
- *  len, -ETIMEDOUT (no buffer in time), -EMSGSIZE (larger than the
+ *  len, -ENOBUFS (no buffer in time), -EMSGSIZE (larger than the
  *  kernel's buffer), -EPIPE (device vanished), other negative errno. */
 long al_rpmsg_char_write(struct al_rpmsg_char *k, const void *buf, size_t len, uint32_t timeout_ms);
 
@@ -184,6 +184,7 @@ bool al_rpmsg_char_is_kernel_link(const char *link, const char **ctrl);
 /** The amplink error code (include/amplink/error.h) for one of this
  *  module's negative errno values, for the channel API: -ENOENT and
  *  -ETIMEDOUT -> AL_ETIMEDOUT, -EPIPE -> AL_ENOLINK, -EACCES -> AL_EPERM,
+ *  -ENOBUFS -> AL_ENOBUFS,
  *  -EADDRNOTAVAIL -> AL_EADDR, -ENODEV -> AL_EINIT, -EAGAIN, -EMSGSIZE,
  *  -EINVAL, -ENOMEM to their AL_ namesakes, anything else AL_EINIT. */
 int al_rpmsg_char_al_err(int err);
