@@ -615,7 +615,7 @@ int al_rpmsg_char_open_service(const struct al_rpmsg_char_cfg *cfg, const char *
 	int rc = check_name(name, err, errlen);
 	if (rc)
 		return rc;
-	struct al_rpmsg_chan_info ci;
+	struct al_rpmsg_chan_info ci = {.node = -1, .ctrl = -1};
 	rc = wait_chan(cfg, name, dst, timeout_ms, true, &ci, err, errlen);
 	if (rc)
 		return rc;
@@ -639,7 +639,7 @@ int al_rpmsg_char_open_channel(const struct al_rpmsg_char_cfg *cfg, const char *
 	*out = NULL;
 	if (dst == AL_RPMSG_CHAR_ADDR_ANY) {
 		int rc = check_name(name, err, errlen);
-		struct al_rpmsg_chan_info ci;
+		struct al_rpmsg_chan_info ci = {.node = -1, .ctrl = -1};
 		if (!rc)
 			rc = wait_chan(cfg, name, dst, timeout_ms, false, &ci, err, errlen);
 		if (rc)
@@ -723,7 +723,8 @@ long al_rpmsg_char_read(struct al_rpmsg_char *k, void *buf, size_t cap, uint32_t
 	if ((size_t)k->pending > cap)
 		return kfail(k, -EMSGSIZE, "message of %ld bytes, buffer of %zu", k->pending, cap);
 	long n = k->pending;
-	memcpy(buf, k->buf, (size_t)n);
+	if (n) /* a zero-length message may meet a NULL buffer */
+		memcpy(buf, k->buf, (size_t)n);
 	k->pending = -1;
 	efd_set(k, false);
 	k->rx++;

@@ -201,7 +201,7 @@ int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_c
 	init_roots(rp, cfg);
 	if (name && (!name[0] || strlen(name) > 255))
 		return fail(rp, -EINVAL, "bad remoteproc name (1 to 255 bytes)");
-	int idx[MAX_PROCS];
+	int idx[MAX_PROCS] = {0};
 	int n = scan(rp, idx, MAX_PROCS);
 	if (n < 0)
 		return n;
@@ -250,7 +250,7 @@ int al_rproc_sysfs_foreach(const struct al_rproc_sysfs_cfg *cfg,
 	struct al_rproc_sysfs rp;
 	memset(&rp, 0, sizeof(rp));
 	init_roots(&rp, cfg);
-	int idx[MAX_PROCS];
+	int idx[MAX_PROCS] = {0};
 	int n = scan(&rp, idx, MAX_PROCS);
 	if (n < 0) {
 		if (err && errlen)
@@ -319,7 +319,7 @@ int al_rproc_sysfs_recovery(struct al_rproc_sysfs *rp, bool *enabled)
 {
 	if (!rp || !enabled)
 		return -EINVAL;
-	char s[32];
+	char s[32] = "";
 	long k = read_attr(rp, rp->dir, "recovery", s, sizeof(s));
 	if (k == -ENOENT)
 		k = read_attr(rp, rp->dbg, "recovery", s, sizeof(s));
@@ -365,7 +365,7 @@ int al_rproc_sysfs_get_status(struct al_rproc_sysfs *rp, struct al_rproc_sysfs_s
 		st->firmware[0] = '\0';
 	if (read_attr(rp, rp->dir, "coredump", st->coredump, sizeof(st->coredump)) < 0)
 		st->coredump[0] = '\0';
-	bool en;
+	bool en = false;
 	st->recovery = al_rproc_sysfs_recovery(rp, &en) == 0 ? (int)en : -1;
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16];
 	mkpath(p, sizeof(p), "%s/trace0", rp->dbg);
