@@ -11,6 +11,7 @@
 
 #include "amplink/linux/channel.h"
 #include "amplink/linux/posix_port.h"
+#include "amplink/linux/rpmsg_char.h"
 #include "amplink/rpmsg_virtio.h"
 
 /* A queued message: a copy, or (once AL_CHANNEL_QUEUE_LEN copies wait) the
@@ -32,6 +33,7 @@ struct al_channel {
 	unsigned count, copies;
 	int efd;
 	struct al_channel_stats st;
+	struct al_rpmsg_char *k; /* the kernel's rpmsg_char instead of ept, or NULL */
 };
 
 static void efd_set(struct al_channel *ch, int on)
@@ -138,6 +140,27 @@ int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, u
 	return 0;
 }
 
+int al_channel_open_kernel(const char *link, const char *name, uint32_t src, uint32_t dst,
+			   uint32_t timeout_ms, struct al_channel **out, char *why, size_t whylen)
+{
+	const char *ctrl;
+	if (!out || !al_rpmsg_char_is_kernel_link(link, &ctrl))
+		return AL_EINVAL;
+	*out = NULL;
+	struct al_channel *ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return AL_ENOMEM;
+	int rc =
+	    al_rpmsg_char_open_channel(NULL, ctrl, name, src, dst, timeout_ms, &ch->k, why, whylen);
+	if (rc) {
+		free(ch);
+		return al_rpmsg_char_al_err(rc);
+	}
+	al_rpmsg_char_addrs(ch->k, &ch->ept.addr, &ch->ept.dest_addr);
+	*out = ch;
+	return 0;
+}
+
 static int link_gone(struct al_channel *ch)
 {
 	if (!ch->ept.rdev)
@@ -151,6 +174,12 @@ long al_channel_read(struct al_channel *ch, void *buf, size_t cap, uint32_t *src
 {
 	if (!ch || (!buf && cap))
 		return AL_EINVAL;
+	if (ch->k) {
+		long n = al_rpmsg_char_read(ch->k, buf, cap, timeout_ms);
+		if (n >= 0 && src)
+			*src = ch->ept.dest_addr;
+		return n >= 0 ? n : al_rpmsg_char_al_err((int)n);
+	}
 	uint64_t deadline = al_posix_now_ms() + timeout_ms;
 	long rc;
 	pthread_mutex_lock(&ch->mu);
@@ -189,6 +218,10 @@ long al_channel_next_len(struct al_channel *ch)
 {
 	if (!ch)
 		return AL_EINVAL;
+	if (ch->k) {
+		long n = al_rpmsg_char_next_len(ch->k);
+		return n >= 0 ? n : al_rpmsg_char_al_err((int)n);
+	}
 	pthread_mutex_lock(&ch->mu);
 	long rc = ch->head ? (long)ch->head->len : AL_EAGAIN;
 	pthread_mutex_unlock(&ch->mu);
@@ -199,6 +232,10 @@ long al_channel_write(struct al_channel *ch, const void *buf, size_t len, uint32
 {
 	if (!ch || len > INT32_MAX)
 		return AL_EINVAL;
+	if (ch->k) {
+		long n = al_rpmsg_char_write(ch->k, buf, len, timeout_ms);
+		return n >= 0 ? n : al_rpmsg_char_al_err((int)n);
+	}
 	if (!ch->ept.rdev)
 		return AL_ENOLINK;
 	int rc =
@@ -213,7 +250,7 @@ long al_channel_write(struct al_channel *ch, const void *buf, size_t len, uint32
 
 int al_channel_fd(const struct al_channel *ch)
 {
-	return ch ? ch->efd : -1;
+	return ch ? (ch->k ? al_rpmsg_char_fd(ch->k) : ch->efd) : -1;
 }
 
 struct rpmsg_endpoint *al_channel_ept(struct al_channel *ch)
@@ -225,6 +262,11 @@ void al_channel_get_stats(struct al_channel *ch, struct al_channel_stats *out)
 {
 	if (!ch || !out)
 		return;
+	if (ch->k) {
+		*out = (struct al_channel_stats){0};
+		al_rpmsg_char_counts(ch->k, &out->rx, &out->tx);
+		return;
+	}
 	pthread_mutex_lock(&ch->mu);
 	*out = ch->st;
 	pthread_mutex_unlock(&ch->mu);
@@ -234,6 +276,11 @@ void al_channel_close(struct al_channel *ch)
 {
 	if (!ch)
 		return;
+	if (ch->k) {
+		al_rpmsg_char_close(ch->k);
+		free(ch);
+		return;
+	}
 	while (ch->head)
 		pop(ch);
 	rpmsg_destroy_ept(&ch->ept);

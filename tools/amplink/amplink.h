@@ -65,6 +65,8 @@ int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_rproc(int argc, char **argv); /* cmd_rproc.c: remoteproc (issue 5) */
 int cmd_bench(int argc, char **argv);
+/* cmd_rproc_sysfs.c: `rproc ... --sysfs`, the kernel's remoteproc */
+int cmd_rproc_sysfs(int argc, char **argv);
 int cmd_log(int argc, char **argv);    /* cmd_log.c */
 int cmd_motor(int argc, char **argv);  /* cmd_motor.c */
 int cmd_dash(int argc, char **argv);   /* cmd_dash.c, if libmicrohttpd + SQLite */

@@ -192,7 +192,9 @@ static void usage(FILE *f)
 	    "                          [--serve LINK [--doorbell KIND] [--num N] [--buf-size B]]\n"
 	    "       amplink rproc status [--name NAME]\n"
 	    "       amplink rproc trace [--last-crash] [--name NAME]\n"
-	    "       amplink rproc stop [--name NAME]\n\n"
+	    "       amplink rproc stop [--name NAME]\n"
+	    "       amplink rproc start|stop|status|trace --sysfs ...: the kernel's remoteproc\n"
+	    "                          (`amplink rproc --sysfs --help`)\n\n"
 	    "start: parse FIRMWARE (an ELF host executable built with amplink, e.g.\n"
 	    "build/rproc_fw_demo), validate its .resource_table, prepare the shared\n"
 	    "region, start it as a child process and watch it (exit, kill, heartbeat\n"
@@ -522,6 +524,9 @@ static int ask(const char *name, const char *cmd)
 
 int cmd_rproc(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) /* the kernel's remoteproc: cmd_rproc_sysfs.c */
+		if (!strncmp(argv[i], "--sysfs", 7) && (!argv[i][7] || argv[i][7] == '='))
+			return cmd_rproc_sysfs(argc, argv);
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;

@@ -63,6 +63,22 @@ void al_services_clear(struct rpmsg_device *rdev);
 int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, uint32_t dst,
 		    uint32_t timeout_ms, struct al_channel **out);
 
+/** Open a channel through the Linux kernel's rpmsg_char instead of a
+ *  link of amplink's own (boards where the kernel runs remoteproc and
+ *  virtio_rpmsg_bus): `link` is "kernel" or "kernel:/dev/rpmsg_ctrlN".
+ *  Same by-name / by-address rules as al_channel_open(); a channel the
+ *  kernel already bound to rpmsg_chrdev is opened as is, else an endpoint
+ *  is created through rpmsg_ctrl (include/amplink/linux/rpmsg_char.h).
+ *  read/write/fd/next_len/stats/close then work as for any channel (link
+ *  gone: AL_ENOLINK); al_channel_ept() gives addr and dest_addr only
+ *  (rdev NULL), and a read's *src is dest_addr (rpmsg_char does not tell
+ *  the sender). why (if not NULL) gets the kernel-side sentence on
+ *  failure. Thread context. Returns 0, AL_EINVAL, AL_ETIMEDOUT (never
+ *  announced), AL_EADDR (the kernel refused the endpoint, or it is open
+ *  elsewhere), AL_EPERM, AL_EINIT (no rpmsg_ctrl), AL_ENOMEM. */
+int al_channel_open_kernel(const char *link, const char *name, uint32_t src, uint32_t dst,
+			   uint32_t timeout_ms, struct al_channel **out, char *why, size_t whylen);
+
 /** Read the next message into buf (cap bytes), waiting up to timeout_ms
  *  (0: never wait; AL_WAIT_FOREVER). *src (if not NULL) gets the sender.
  *  Returns the message length, AL_EAGAIN (timeout 0, nothing queued),

@@ -1,0 +1,423 @@
+/* The rpmsg_char backend (src/linux/rpmsg_char.c), the parts that work
+ * without a kernel: listing /sys/bus/rpmsg/devices from a temp directory
+ * laid out like sysfs (odd names included), finding rpmsg_ctrl and the
+ * endpoint devices, opening a channel's node (a plain file here) with
+ * whole-message reads, the error sentences, the link-name parser and the
+ * mapping to amplink codes. Creating endpoints needs the kernel's ioctl:
+ * that is the real-kernel test's job. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "amplink/error.h"
+#include "amplink/linux/channel.h"
+#include "amplink/linux/rpmsg_char.h"
+
+static char root[256];
+static char sysfs[300], devdir[300];
+static struct al_rpmsg_char_cfg cfg;
+
+static void put(const char *rel, const char *text)
+{
+	char p[700];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	if (text) {
+		FILE *f = fopen(p, "w");
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+	} else {
+		mkdir(p, 0755);
+	}
+}
+
+static void get(const char *rel, char *buf, size_t cap)
+{
+	char p[700];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void link_to(const char *rel, const char *target)
+{
+	char p[700];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(p);
+}
+
+#define BUS "sys/bus/rpmsg/devices/"
+
+/* A channel directory with its attributes as the kernel prints them. */
+static void chan(const char *dev, const char *name, const char *src, const char *dst,
+		 const char *driver)
+{
+	char p[400];
+	snprintf(p, sizeof(p), BUS "%s/name", dev);
+	put(p, name);
+	snprintf(p, sizeof(p), BUS "%s/src", dev);
+	put(p, src);
+	snprintf(p, sizeof(p), BUS "%s/dst", dev);
+	put(p, dst);
+	snprintf(p, sizeof(p), BUS "%s/announce", dev);
+	put(p, "true\n");
+	if (driver) {
+		char t[200];
+		snprintf(p, sizeof(p), BUS "%s/driver", dev);
+		snprintf(t, sizeof(t), "../../../../bus/rpmsg/drivers/%s", driver);
+		link_to(p, t);
+	}
+}
+
+/* What a board with a booted M-core shows: the ctrl channel, an rpmsg-raw
+ * channel with its node, a channel a kernel driver took, and oddities. */
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/al_rpc.XXXXXX");
+	assert_non_null(mkdtemp(root));
+	chmod(root, 0755); /* the unprivileged case must reach the files */
+	snprintf(sysfs, sizeof(sysfs), "%s/sys", root);
+	snprintf(devdir, sizeof(devdir), "%s/dev", root);
+	cfg = (struct al_rpmsg_char_cfg){.sysfs_root = sysfs, .dev_root = devdir};
+	chan("virtio0.rpmsg_ctrl.0.0", "rpmsg_ctrl\n", "0x0\n", "0x0\n", "rpmsg_ctrl");
+	put(BUS "virtio0.rpmsg_ctrl.0.0/rpmsg/rpmsg_ctrl0", NULL);
+	chan("virtio0.rpmsg-raw.-1.1024", "rpmsg-raw\n", "0xffffffff\n", "0x400\n", "rpmsg_chrdev");
+	put(BUS "virtio0.rpmsg-raw.-1.1024/rpmsg/rpmsg3", NULL);
+	chan("virtio0.rpmsg-client-sample.-1.1025", "rpmsg-client-sample\n", "0xffffffff\n",
+	     "0x401\n", "rpmsg_client_sample");
+	/* the name itself has dots and a space; no driver */
+	chan("virtio0.my.dotted name.-1.53", "my.dotted name\n", "0xffffffff\n", "0x35\n", NULL);
+	/* 40 bytes: no kernel makes that (31 at most), a fake tree can */
+	chan("virtio0.long.-1.54", "abcdefghijabcdefghijabcdefghijabcdefghij\n", "0xffffffff\n",
+	     "0x36\n", NULL);
+	/* broken entries are skipped: no dst, a dst that is no number */
+	put(BUS "virtio0.nodst.-1.55/name", "nodst\n");
+	put(BUS "virtio0.nodst.-1.55/src", "0x1\n");
+	chan("virtio0.baddst.-1.56", "baddst\n", "0x1\n", "banana\n", NULL);
+	/* /sys/class/rpmsg: the ctrl and its endpoint children, the raw node */
+	put("sys/class/rpmsg/rpmsg_ctrl0/dev", "241:0\n");
+	put("sys/class/rpmsg/rpmsg_ctrl0/rpmsg10/name", "svc-b\n");
+	put("sys/class/rpmsg/rpmsg_ctrl0/rpmsg10/src", "-1\n");
+	put("sys/class/rpmsg/rpmsg_ctrl0/rpmsg10/dst", "1026\n");
+	put("sys/class/rpmsg/rpmsg_ctrl0/rpmsg2/name", "svc-a\n");
+	put("sys/class/rpmsg/rpmsg_ctrl0/rpmsg2/src", "2000\n");
+	put("sys/class/rpmsg/rpmsg_ctrl0/rpmsg2/dst", "-1\n");
+	put("sys/class/rpmsg/rpmsg_ctrl0/rpmsgX/name", "not a node\n");
+	put("dev/rpmsg_ctrl0", "");
+	put("dev/rpmsg3", "hello");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static void test_list(void **state)
+{
+	(void)state;
+	struct al_rpmsg_chan_info c[16];
+	char err[256];
+	int n = al_rpmsg_char_list(&cfg, c, 16, err, sizeof(err));
+	assert_int_equal(n, 5); /* the two broken entries skipped */
+	/* name order of the directories */
+	assert_string_equal(c[0].dev, "virtio0.long.-1.54");
+	assert_string_equal(c[1].dev, "virtio0.my.dotted name.-1.53");
+	assert_string_equal(c[2].dev, "virtio0.rpmsg-client-sample.-1.1025");
+	assert_string_equal(c[3].dev, "virtio0.rpmsg-raw.-1.1024");
+	assert_string_equal(c[4].dev, "virtio0.rpmsg_ctrl.0.0");
+	assert_true(c[0].name_truncated);
+	assert_int_equal(strlen(c[0].name), 31);
+	assert_string_equal(c[1].name, "my.dotted name");
+	assert_false(c[1].name_truncated);
+	assert_int_equal(c[1].dst, 53);
+	assert_string_equal(c[1].driver, "");
+	assert_int_equal(c[1].node, -1);
+	assert_string_equal(c[2].driver, "rpmsg_client_sample");
+	assert_string_equal(c[3].name, "rpmsg-raw");
+	assert_int_equal(c[3].src, AL_RPMSG_CHAR_ADDR_ANY);
+	assert_int_equal(c[3].dst, 0x400);
+	assert_true(c[3].announce);
+	assert_string_equal(c[3].driver, "rpmsg_chrdev");
+	assert_int_equal(c[3].node, 3);
+	assert_int_equal(c[3].ctrl, -1);
+	assert_int_equal(c[4].ctrl, 0);
+	assert_int_equal(c[4].node, -1);
+	/* fewer slots than channels: the count says how many there are */
+	assert_int_equal(al_rpmsg_char_list(&cfg, c, 2, NULL, 0), 5);
+	assert_int_equal(al_rpmsg_char_list(&cfg, NULL, 0, NULL, 0), 5);
+}
+
+static void test_list_no_bus(void **state)
+{
+	(void)state;
+	char other[400], err[256];
+	snprintf(other, sizeof(other), "%s/bare", root);
+	mkdir(other, 0755);
+	struct al_rpmsg_char_cfg c = {.sysfs_root = other};
+	assert_int_equal(al_rpmsg_char_list(&c, NULL, 0, err, sizeof(err)), -ENODEV);
+	assert_non_null(strstr(err, "no rpmsg bus"));
+	assert_non_null(strstr(err, "CONFIG_RPMSG"));
+}
+
+static void test_find_ctrl(void **state)
+{
+	(void)state;
+	char path[400], err[256], want[400];
+	snprintf(want, sizeof(want), "%s/rpmsg_ctrl0", devdir);
+	static const char *const ok[] = {NULL, "", "rpmsg_ctrl0", "0", "/dev/rpmsg_ctrl0"};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		path[0] = '\0';
+		assert_int_equal(
+		    al_rpmsg_char_find_ctrl(&cfg, ok[i], path, sizeof(path), err, sizeof(err)), 0);
+		assert_string_equal(path, want);
+	}
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, "rpmsg_ctrl7", NULL, 0, err, sizeof(err)),
+			 -ENODEV);
+	assert_non_null(strstr(err, "there is rpmsg_ctrl0"));
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, "bogus", NULL, 0, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "names no rpmsg_ctrl"));
+	/* sysfs has it, /dev does not */
+	char p[400];
+	snprintf(p, sizeof(p), "%s/rpmsg_ctrl0", devdir);
+	unlink(p);
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0, err, sizeof(err)), -ENODEV);
+	assert_non_null(strstr(err, "devtmpfs"));
+	/* the bus without the ctrl driver */
+	snprintf(p, sizeof(p), "%s/sys/class/rpmsg", root);
+	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0, err, sizeof(err)), -ENODEV);
+	assert_non_null(strstr(err, "CONFIG_RPMSG_CTRL"));
+	/* no bus at all */
+	snprintf(p, sizeof(p), "%s/sys/bus", root);
+	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0, err, sizeof(err)), -ENODEV);
+	assert_non_null(strstr(err, "no rpmsg bus"));
+}
+
+static void test_list_epts(void **state)
+{
+	(void)state;
+	struct al_rpmsg_ept_info e[8];
+	char err[256];
+	assert_int_equal(al_rpmsg_char_list_epts(&cfg, 0, e, 8, err, sizeof(err)), 2);
+	assert_int_equal(e[0].node, 2); /* numeric order, not 10 before 2 */
+	assert_string_equal(e[0].name, "svc-a");
+	assert_int_equal(e[0].src, 2000);
+	assert_int_equal(e[0].dst, AL_RPMSG_CHAR_ADDR_ANY); /* printed "-1" */
+	assert_int_equal(e[1].node, 10);
+	assert_int_equal(e[1].src, AL_RPMSG_CHAR_ADDR_ANY);
+	assert_int_equal(e[1].dst, 1026);
+	assert_int_equal(al_rpmsg_char_list_epts(&cfg, 4, e, 8, err, sizeof(err)), -ENODEV);
+	assert_non_null(strstr(err, "rpmsg_ctrl4"));
+}
+
+static void test_create_errors(void **state)
+{
+	(void)state;
+	struct al_rpmsg_char *k = (struct al_rpmsg_char *)&k;
+	char err[256];
+	/* 32 bytes do not fit RPMSG_NAME_SIZE with its NUL */
+	assert_int_equal(al_rpmsg_char_create(&cfg, NULL, "abcdefghijabcdefghijabcdefghij12", 1, 2,
+					      &k, err, sizeof(err)),
+			 -EINVAL);
+	assert_null(k);
+	assert_non_null(strstr(err, "at most 31"));
+	/* by address the name may be empty: it reaches the (fake) ioctl */
+	assert_int_equal(al_rpmsg_char_create(&cfg, NULL, "", 1, 2, &k, err, sizeof(err)), -ENODEV);
+	assert_non_null(strstr(err, "not an rpmsg_ctrl device"));
+	/* the fake ctrl is a plain file: the ioctl is refused with ENOTTY */
+	assert_int_equal(al_rpmsg_char_create(&cfg, "kernel-ignored/rpmsg_ctrl0", "svc", 1, 2, &k,
+					      err, sizeof(err)),
+			 -ENODEV);
+	assert_non_null(strstr(err, "not an rpmsg_ctrl device"));
+	assert_non_null(strstr(err, "'svc'"));
+	assert_int_equal(
+	    al_rpmsg_char_create(&cfg, "rpmsg_ctrl5", "svc", 1, 2, &k, err, sizeof(err)), -ENODEV);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+static void test_open_service_io(void **state)
+{
+	(void)state;
+	struct al_rpmsg_char *k;
+	char err[256], b[16];
+	assert_int_equal(al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0,
+						    &k, err, sizeof(err)),
+			 0);
+	char want[400];
+	snprintf(want, sizeof(want), "%s/rpmsg3", devdir);
+	assert_string_equal(al_rpmsg_char_path(k), want);
+	uint32_t src, dst;
+	al_rpmsg_char_addrs(k, &src, &dst);
+	assert_int_equal(dst, 0x400);
+	assert_true(al_rpmsg_char_fd(k) >= 0);
+	/* a buffer too small: an error, the message stays */
+	assert_int_equal(al_rpmsg_char_read(k, b, 2, 0), -EMSGSIZE);
+	assert_non_null(strstr(al_rpmsg_char_error(k), "5 bytes"));
+	assert_int_equal(al_rpmsg_char_next_len(k), 5);
+	assert_int_equal(al_rpmsg_char_read(k, b, sizeof(b), 0), 5);
+	assert_memory_equal(b, "hello", 5);
+	assert_int_equal(al_rpmsg_char_write(k, "abc", 3, 100), 3);
+	uint64_t rx, tx;
+	al_rpmsg_char_counts(k, &rx, &tx);
+	assert_int_equal(rx, 1);
+	assert_int_equal(tx, 1);
+	char big[8];
+	assert_int_equal(al_rpmsg_char_write(k, big, AL_RPMSG_CHAR_MSG_MAX + 1u, 0), -EMSGSIZE);
+	al_rpmsg_char_close(k);
+	get("dev/rpmsg3", b, sizeof(b));
+	assert_string_equal(b, "helloabc");
+	al_rpmsg_char_close(NULL);
+	/* by destination address */
+	assert_int_equal(al_rpmsg_char_open_service(&cfg, "rpmsg-raw", 0x400, 0, &k, NULL, 0), 0);
+	al_rpmsg_char_close(k);
+	/* through the channel-level entry: a channel with a node is opened as is */
+	assert_int_equal(al_rpmsg_char_open_channel(&cfg, NULL, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY,
+						    AL_RPMSG_CHAR_ADDR_ANY, 0, &k, err,
+						    sizeof(err)),
+			 0);
+	al_rpmsg_char_close(k);
+}
+
+static void test_open_service_errors(void **state)
+{
+	(void)state;
+	struct al_rpmsg_char *k;
+	char err[300];
+	uint64_t t0 = now_ms();
+	assert_int_equal(al_rpmsg_char_open_service(&cfg, "motor", AL_RPMSG_CHAR_ADDR_ANY, 60, &k,
+						    err, sizeof(err)),
+			 -ENOENT);
+	assert_true(now_ms() - t0 >= 60);
+	assert_null(k);
+	assert_non_null(strstr(err, "service 'motor' is absent"));
+	assert_non_null(strstr(err, "rpmsg-raw")); /* the channels there are */
+	/* there, but no node: not bound to rpmsg_chrdev */
+	assert_int_equal(al_rpmsg_char_open_service(&cfg, "my.dotted name", AL_RPMSG_CHAR_ADDR_ANY,
+						    0, &k, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "not bound to rpmsg_chrdev"));
+	/* wrong address */
+	assert_int_equal(
+	    al_rpmsg_char_open_service(&cfg, "rpmsg-raw", 0x999, 0, &k, err, sizeof(err)), -ENOENT);
+	/* a truncated name never matches its 31-byte prefix */
+	assert_int_equal(al_rpmsg_char_open_channel(&cfg, NULL, "abcdefghijabcdefghijabcdefghija",
+						    AL_RPMSG_CHAR_ADDR_ANY, AL_RPMSG_CHAR_ADDR_ANY,
+						    0, &k, err, sizeof(err)),
+			 -ENOENT);
+	/* sysfs knows the node, /dev does not */
+	char p[400];
+	snprintf(p, sizeof(p), "%s/rpmsg3", devdir);
+	unlink(p);
+	assert_int_equal(al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0,
+						    &k, err, sizeof(err)),
+			 -ENODEV);
+	assert_non_null(strstr(err, "rpmsg3"));
+	/* permission denied, as an unprivileged user */
+	put("dev/rpmsg3", "x");
+	chmod(p, 0600);
+	if (geteuid() == 0) {
+		assert_int_equal(seteuid(65534), 0);
+		int rc = al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0,
+						    &k, err, sizeof(err));
+		assert_int_equal(seteuid(0), 0);
+		assert_int_equal(rc, -EACCES);
+		assert_non_null(strstr(err, "run as root"));
+	}
+	/* the channel of another driver: with dst explicit an endpoint is
+	 * created through the ctrl, which the fake cannot do */
+	assert_int_equal(al_rpmsg_char_open_channel(&cfg, NULL, "rpmsg-client-sample",
+						    AL_RPMSG_CHAR_ADDR_ANY, AL_RPMSG_CHAR_ADDR_ANY,
+						    0, &k, err, sizeof(err)),
+			 -ENODEV);
+	assert_non_null(strstr(err, "dst 0x401"));
+}
+
+static void test_link_names_and_codes(void **state)
+{
+	(void)state;
+	const char *ctrl = "x";
+	assert_true(al_rpmsg_char_is_kernel_link("kernel", &ctrl));
+	assert_null(ctrl);
+	assert_true(al_rpmsg_char_is_kernel_link("kernel:/dev/rpmsg_ctrl1", &ctrl));
+	assert_string_equal(ctrl, "/dev/rpmsg_ctrl1");
+	assert_true(al_rpmsg_char_is_kernel_link("kernel:", &ctrl));
+	assert_null(ctrl);
+	assert_false(al_rpmsg_char_is_kernel_link("kernelx", &ctrl));
+	assert_false(al_rpmsg_char_is_kernel_link("amplink", NULL));
+	assert_false(al_rpmsg_char_is_kernel_link(NULL, NULL));
+	assert_int_equal(al_rpmsg_char_al_err(0), AL_OK);
+	assert_int_equal(al_rpmsg_char_al_err(-ENOENT), AL_ETIMEDOUT);
+	assert_int_equal(al_rpmsg_char_al_err(-EPIPE), AL_ENOLINK);
+	assert_int_equal(al_rpmsg_char_al_err(-EACCES), AL_EPERM);
+	assert_int_equal(al_rpmsg_char_al_err(-EADDRNOTAVAIL), AL_EADDR);
+	assert_int_equal(al_rpmsg_char_al_err(-EMSGSIZE), AL_EMSGSIZE);
+	assert_int_equal(al_rpmsg_char_al_err(-ENOBUFS), AL_ENOBUFS);
+	assert_int_equal(al_rpmsg_char_al_err(-ENODEV), AL_EINIT);
+	/* the channel API: a non-kernel link name is not this entry's */
+	struct al_channel *ch;
+	assert_int_equal(al_channel_open_kernel("amplink", "x", AL_RPMSG_CHAR_ADDR_ANY,
+						AL_RPMSG_CHAR_ADDR_ANY, 0, &ch, NULL, 0),
+			 AL_EINVAL);
+	/* on a machine without rpmsg (this one): a sentence, not a hang */
+	if (access("/sys/bus/rpmsg", F_OK) != 0) {
+		char why[256] = "";
+		assert_int_equal(
+		    al_channel_open_kernel("kernel", "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY,
+					   AL_RPMSG_CHAR_ADDR_ANY, 0, &ch, why, sizeof(why)),
+		    AL_EINIT);
+		assert_non_null(strstr(why, "no rpmsg bus"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_no_bus, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_find_ctrl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_epts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_service_io, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_service_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_link_names_and_codes, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
