@@ -9,9 +9,9 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian packages the build and the tests need.
 DEPS := cmake make gcc clang pkg-config libcmocka-dev
-# issue 8: telemetry store (amplink motor --db, amplink dash) and web page
+# telemetry store (amplink motor --db, amplink dash) and web page
 DEPS += libsqlite3-dev libmicrohttpd-dev
-# issue 8: `amplink bridge mqtt` (libmosquitto; skipped in CMake when missing)
+# `amplink bridge mqtt` (libmosquitto; skipped in CMake when missing)
 DEPS += libmosquitto-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 
@@ -39,7 +39,7 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-# Two processes: `amplink remote` and `amplink echo` (seed 001's lines).
+# Two processes: `amplink remote` and `amplink echo` (the lines of the RT-Thread rpmsg_echo example).
 demo: build
 	./scripts/demo.sh ./$(BUILD)/amplink
 
@@ -94,7 +94,7 @@ mcu: deps-mcu $(BUILD_MCU)/CMakeCache.txt
 size: mcu
 	@python3 scripts/size_report.py --nm arm-none-eabi-nm $(BUILD_MCU)/*.elf
 
-# ---- issue 9: the remote on an emulated Cortex-M4 ---------------------------
+# ---- the remote on an emulated Cortex-M4 ---------------------------------------
 #   make demo-mcu   the echo demo against build-mcu/fw_echo.elf run by
 #                   qemu-system-arm (mps2-an386), booted by `amplink rproc`;
 #                   installs qemu-system-arm and the cross toolchain if missing
@@ -108,7 +108,7 @@ demo-mcu: build mcu
 	./$(BUILD)/amplink rproc start --machine mps2-an386 $(BUILD_MCU)/fw_echo.elf \
 	  --echo 10 --fw-log $(BUILD_MCU)/fw_echo.console.log
 
-# ---- fuzzing (issue 7, fuzz/) ---------------------------------------------
+# ---- fuzzing (fuzz/) ---------------------------------------------------------
 #   make fuzz                      build the libFuzzer targets with clang and
 #                                  run each for FUZZ_SECONDS (default 60)
 #   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS=link

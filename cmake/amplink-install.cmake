@@ -1,4 +1,4 @@
-# Install rules (issue 8): `cmake --install` puts the headers, the library
+# Install rules: `cmake --install` puts the headers, the library
 # (libamplink.a, and libamplink.so unless AMPLINK_INSTALL_SHARED is OFF), the
 # `amplink` tool, its man page, a pkg-config file (amplink.pc) and a CMake
 # package (find_package(amplink): targets amplink::amplink and

@@ -3,7 +3,7 @@
 # (cmake -S mcu -B build-mcu picks it up by default); the host build never
 # sees it.
 #
-# The flags are exactly those the size targets of issue #3 are measured
+# The flags are exactly those the size figures of `make size` are measured
 # with, so that the figures compare with RPMsg-Lite's and OpenAMP's:
 #   -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections,
 #   newlib-nano (--specs=nano.specs), --gc-sections, and a linker map next

@@ -1,4 +1,4 @@
-# libFuzzer targets (issue 7), called by the root Makefile's `make fuzz`:
+# libFuzzer targets, called by the root Makefile's `make fuzz`:
 #   make -f fuzz/fuzz.mk build            build every target into $(BUILD_FUZZ)
 #   make -f fuzz/fuzz.mk run              ... and run each for FUZZ_SECONDS
 #   make -f fuzz/fuzz.mk run TARGETS=rsc  one target only

@@ -1,4 +1,4 @@
-/* Echo firmware for QEMU's mps2-an386 (issue #9): seed 001's remote side,
+/* Echo firmware for QEMU's mps2-an386: the remote side of the RT-Thread rpmsg_echo example,
  * written with the RPMsg-Lite-style API as an MCU user would, booted by
  * `amplink rproc start --machine mps2-an386 build-mcu/fw_echo.elf`.
  *

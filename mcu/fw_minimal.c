@@ -1,4 +1,4 @@
-/* Minimal remote-side firmware (issue #3): the image whose size `make size`
+/* Minimal remote-side firmware: the image whose size `make size`
  * reports, built for QEMU's mps2-an386 with the OpenAMP-style API.
  *
  * It does exactly what the size targets are defined on: remote (virtio

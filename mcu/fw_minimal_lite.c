@@ -1,4 +1,4 @@
-/* Minimal remote-side firmware with the RPMsg-Lite-style API (issue #3):
+/* Minimal remote-side firmware with the RPMsg-Lite-style API:
  * the same flow as fw_minimal.c, written as an RPMsg-Lite user would, for
  * the size comparison with RPMsg-Lite itself. Built twice (mcu/lite.cmake):
  *   RL_USE_STATIC_API=1  caller storage for instance and endpoint, linked

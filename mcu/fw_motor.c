@@ -1,4 +1,4 @@
-/* Motor + sensor firmware for QEMU's mps2-an386 (issue 9): seed 000's
+/* Motor + sensor firmware for QEMU's mps2-an386: the motor example's
  * M-core side, written with the RPMsg-Lite-style API as an MCU user would,
  * booted by `amplink rproc start --machine mps2-an386 build-mcu/fw_motor.elf`
  * and driven by `amplink motor` / `amplink dash` through the rproc relay
@@ -6,7 +6,7 @@
  * motor` (tools/motor_demo.h, docs/demos.md):
  *   - "motor-ctrl": each struct motor_cmd is applied in the doorbell
  *     interrupt (SET_DUTY 0..100 %, GET_DUTY) and ACKed at once with a
- *     non-blocking send (seed 000's callback minus the blocking send); an
+ *     non-blocking send (the motor example's callback minus the blocking send); an
  *     ACK that finds no buffer is sent by the main loop instead;
  *   - "sensor-temp": the simulated motor temperature (25 C + 0.4 C per %
  *     of duty, first-order lag, a little noise) every 100 ms;

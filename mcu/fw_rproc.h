@@ -1,5 +1,5 @@
 /* What a firmware booted by `amplink rproc start --machine mps2-an386`
- * needs besides its own services (issue 9), for images written with the
+ * needs besides its own services, for images written with the
  * RPMsg-Lite-style API (RL_BUFFER_COUNT 64, RL_VRING_ALIGN 64: the
  * amplink_lite_echo build of lite.cmake):
  *   - the `.resource_table` at the start of the shared PSRAM, and a remote

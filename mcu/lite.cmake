@@ -30,7 +30,7 @@ al_firmware(fw_minimal_lite_dynamic SOURCES fw_minimal_lite.c LIBS amplink_lite_
 # of the linker script.
 target_link_options(fw_minimal_lite_dynamic PRIVATE --specs=nosys.specs)
 
-# Issue #9: the echo firmware booted by `amplink rproc start --machine
+# The echo firmware booted by `amplink rproc start --machine
 # mps2-an386` (fw_echo.c). Its own façade build: 64 buffers per direction
 # (the host posts as many as the vrings hold) and 64-byte vring alignment,
 # the configuration its .resource_table is computed for; no allocator.

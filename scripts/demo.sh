@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main demo: a remote core and a host as two processes, talking RPMsg
-# over shared memory and doorbells; the host prints seed 001's echo lines.
+# over shared memory and doorbells; the host prints the RT-Thread rpmsg_echo output.
 set -euo pipefail
 bin=${1:-build/amplink}
 link="demo-$$"

@@ -1,5 +1,5 @@
 /* Remote logging: an rpmsg_printf()-style API for the remote core (the
- * "M core" of seed 000) that sends each formatted line to the host over a
+ * "M core" of the motor example) that sends each formatted line to the host over a
  * named rpmsg service, and the wire format of those lines. The host side
  * (a sink writing to syslog, stdout or a file) is in amplink/linux/log_sink.h.
  *

@@ -1,5 +1,5 @@
 /* Fault-injection rounds against the host, with two real processes over
- * the POSIX port (issue 7): a chaos remote that misbehaves in one way per
+ * the POSIX port: a chaos remote that misbehaves in one way per
  * round, and the host (this test) streaming a reliable channel to it.
  *
  * The binary plays both parts: `it_chaos ROUNDS` is the host; it starts

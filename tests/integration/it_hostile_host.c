@@ -1,4 +1,4 @@
-/* A hostile host against a real `amplink remote` process (issue 7, the
+/* A hostile host against a real `amplink remote` process (the
  * mirror of it_chaos): each round a host process attaches, echoes a few
  * messages, then misbehaves in one way and leaves; then a healthy host
  * attaches and must get correct echoes. The remote must stay up through

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Issue 9: the remote core for real. Boots mcu/fw_echo.c (RPMsg-Lite-style
+# the remote core for real. Boots mcu/fw_echo.c (RPMsg-Lite-style
 # echo firmware, cross-built for Cortex-M4) under qemu-system-arm through
 # `amplink rproc start --machine mps2-an386` and checks, against the
 # emulated core:
-#   1. seed 001's echo lines;
+#   1. the RT-Thread rpmsg_echo output;
 #   2. name-service announce/bind, then 1,000 echoes of sizes 1..496 with
 #      every byte checked;
 #   3. recovery: QEMU killed with SIGKILL in the middle of an echo run, and
@@ -47,14 +47,14 @@ FW=$WORK/mcu/fw_echo.elf
 NAME=itq$$
 echo "firmware built ($(elapsed) s)"
 
-# 1. seed 001
+# 1. the RT-Thread rpmsg_echo lines
 "$AMPLINK" rproc start --machine mps2-an386 "$FW" --name "$NAME" --fw-log "$WORK/console.log" \
 	--echo 10 >"$WORK/out" 2>&1 || fail "seed echo exited with $?"
 grep -q "^Sending message #0: hello there 0!, len: 14$" "$WORK/out" || fail "no 'Sending message #0' line"
 grep -q "^Receiving message #9: hello there 9!, len: 14$" "$WORK/out" || fail "no 'Receiving message #9' line"
 grep -q "fw_echo: link up, announced rpmsg-openamp-demo-channel" "$WORK/console.log" ||
 	fail "firmware console has no link-up line"
-echo "ok 1 seed 001 lines from the Cortex-M4 ($(elapsed) s)"
+echo "ok 1 the rpmsg_echo lines from the Cortex-M4 ($(elapsed) s)"
 
 # 2. announce/bind, 1,000 echoes of 1..496 bytes
 "$AMPLINK" rproc start --machine mps2-an386 "$FW" --name "$NAME" --fw-log "$WORK/console.log" \

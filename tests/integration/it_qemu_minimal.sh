@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3: the minimal remote images (built with the AL_CFG_MIN profile that
+# The minimal remote images (built with the AL_CFG_MIN profile that
 # `make size` measures) booted on QEMU's mps2-an386, each driven by
 # mcu/test/qemu_minimal_test.py playing the Linux host: link-up, name-service
 # announcement, receive by callback through the doorbell interrupt, the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 9 item 3: the ordinary host tools against a remote booted by
+# the ordinary host tools against a remote booted by
 # `amplink rproc start --serve LINK` (the rproc relay, src/linux/remoteproc/rproc_relay.c).
 #
 #   it_relay.sh process AMPLINK RPROC_FW_DEMO WORK_DIR FLOOD
@@ -107,7 +107,7 @@ check_tools() { # round
 		grep -q "1000 messages echoed intact" "$WORK/out" || fail "not 1000 echoes"
 		echo "ok $1 $(grep -o '1000 messages.*' "$WORK/out") ($(elapsed) s)"
 		tool echo --link "$LINK" -n 3 || fail "seed echo exited with $?"
-		grep -q "^Receiving message #2: hello there 2!, len: 14$" "$WORK/out" || fail "no seed 001 lines"
+		grep -q "^Receiving message #2: hello there 2!, len: 14$" "$WORK/out" || fail "no rpmsg_echo lines"
 		[ "$MODE" = echo ] || return 0
 		# fw_echo logs a status line per second once idle: 1003 echoes since boot
 		tool log --link "$LINK" -n 2 --duration 5000 || fail "amplink log exited with $?"

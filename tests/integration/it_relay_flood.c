@@ -1,4 +1,4 @@
-/* Issue 9: back-pressure through the rproc relay. A host on the relay's
+/* Back-pressure through the rproc relay. A host on the relay's
  * POSIX link sends COUNT echo requests back to back while its reader
  * starts late, so the echoes pile up on the host side: the relay has to
  * queue and retry (amplink rproc status: "waited"), and every echo must

@@ -1,5 +1,5 @@
 /* Unit tests of the firmware ELF reader (elf.h): hand-built ELF32 and
- * ELF64 images, every "bad input" case of issue 5 with its sentence, a
+ * ELF64 images, every bad-input case with its sentence, a
  * real host executable (this test, whose .resource_table is parsed), the
  * PT_LOAD loader, and a mutation fuzz loop that must never crash. */
 #include <setjmp.h>

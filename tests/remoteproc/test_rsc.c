@@ -1,5 +1,5 @@
 /* Unit tests of the resource-table parser and allocator (rsc_parse.h):
- * good tables, every "bad input" case of issue 5 with its sentence, the
+ * good tables, every bad-input case with its sentence, the
  * FW_RSC_ADDR_ANY allocation written back into the table, and a mutation
  * fuzz loop that must never crash (run under ASan/UBSan too). */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Load and soak test (issue 7): two real processes over the POSIX port,
+/* Load and soak test: two real processes over the POSIX port,
  * 64 endpoint pairs, 8 sending threads on each side, both directions at
  * once, for a set time; every message checked (per-endpoint sequence and
  * content), nothing lost on these ordinary endpoints while both sides are
@@ -12,7 +12,7 @@
  * received (a gap inside an endpoint's stream is caught by its sequence
  * check).
  *
- * Usage: soak [seconds]   (default 10; the issue's run is 60)
+ * Usage: soak [seconds]   (default 10; the long run is 60)
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -1,4 +1,4 @@
-/* Pins every wire structure's size and field offsets to DESIGN §2. */
+/* Pins every wire structure's size and field offsets to the wire format. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* The `qemu` remoteproc backend (issue 9): the remote is Cortex-M firmware
+/* The `qemu` remoteproc backend: the remote is Cortex-M firmware
  * running in QEMU (qemu-system-arm), booted and watched by al_rproc like
  * the `process` backend's host executables.
  *

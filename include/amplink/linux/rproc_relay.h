@@ -1,7 +1,7 @@
 /* The rproc relay: the services of a remote booted by al_rproc (a Cortex-M
  * under QEMU, or a `process` firmware) served on a POSIX link, so the
  * ordinary host tools (`amplink echo`, `ls`, `log`, `motor`, `dash`) work
- * unchanged against it (issue 9).
+ * unchanged against it.
  *
  *   firmware  <--rpmsg (al_rproc, we are the driver)-->  relay
  *   relay     <--rpmsg (POSIX link, we are the device)-->  host tool

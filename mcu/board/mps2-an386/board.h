@@ -37,7 +37,7 @@ void board_doorbell_ring(void *ctx, uint32_t notifyid);
  *  Thread context. */
 void board_doorbell_attach(struct al_baremetal *bm);
 
-/** Benchmark baseline (issue 9): UART2 (NVIC IRQ 4) becomes a raw
+/** Benchmark baseline: UART2 (NVIC IRQ 4) becomes a raw
  *  doorbell echo: every byte the host writes there is written straight
  *  back from the interrupt handler, touching no ring. The host measures the
  *  bare doorbell round trip on it next to the RPMsg link. Thread context. */
