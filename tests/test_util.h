@@ -389,9 +389,10 @@ static inline uint32_t tu_sum(const void *p, size_t n)
 static inline bool tu_in_region(struct rpmsg_endpoint *ept, const void *p, size_t len)
 {
 	struct rpmsg_virtio_device *rv = al_virtio_from_rdev(ept->rdev);
-	const uint8_t *b = rv->shm.va;
+	const uint8_t *b = rv->mem.r[0].va;
 	const uint8_t *q = p;
-	return q >= b && (size_t)(q - b) <= rv->shm.size && len <= rv->shm.size - (size_t)(q - b);
+	return q >= b && (size_t)(q - b) <= rv->mem.r[0].size &&
+	       len <= rv->mem.r[0].size - (size_t)(q - b);
 }
 
 /** Receive callback: checks what every callback may rely on (no lock held,

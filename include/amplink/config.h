@@ -33,6 +33,15 @@
  * | AL_CFG_SMALL_CODE    | let the compiler decide whether the few helpers on the  |
  * |                      | per-message path are inlined (at -Os: not): ~200 bytes  |
  * |                      | smaller, more calls per message.                        |
+ * | AL_CFG_RSC_TABLE_ONLY| the device always comes up from a resource table (a     |
+ * |                      | firmware on a remoteproc platform): no                  |
+ * |                      | al_virtio_device_start() for transports without one     |
+ * |                      | (vhost-user).                                           |
+ * | AL_CFG_MAX_REGIONS   | a count, not a switch: how many shared-memory regions a |
+ * |                      | link may have (default 8, 1 in the minimal profile):    |
+ * |                      | region 0 holds the rings' resource table, the others    |
+ * |                      | are further windows where the peer may put buffers or   |
+ * |                      | rings (a buffer carveout, a vhost-user memory table).   |
  * | AL_CFG_MIN           | the minimal remote profile: all of the above (an option |
  * |                      | given explicitly, even as 0, wins). What `make size`    |
  * |                      | measures.                                               |
@@ -70,6 +79,15 @@
 #endif
 #ifndef AL_CFG_SMALL_CODE
 #define AL_CFG_SMALL_CODE AL_CFG_MIN
+#endif
+#ifndef AL_CFG_RSC_TABLE_ONLY
+#define AL_CFG_RSC_TABLE_ONLY AL_CFG_MIN
+#endif
+#ifndef AL_CFG_MAX_REGIONS
+#define AL_CFG_MAX_REGIONS (AL_CFG_MIN ? 1 : 8)
+#endif
+#if AL_CFG_MAX_REGIONS < 1 || AL_CFG_MAX_REGIONS > 255
+#error "AL_CFG_MAX_REGIONS must be 1..255"
 #endif
 
 /* The struct of type `type` whose member `member` is at `ptr` (a NULL

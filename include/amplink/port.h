@@ -8,16 +8,21 @@
  *   - time_ms/wait NULL: no blocking at all; every timeout behaves as 0;
  *   - cache_* NULL: the shared region is cache-coherent.
  *
- * Shared memory is one contiguous region described by `struct al_shm`: its
- * local virtual address, the device address (da) at which the peer sees it,
- * and its size. Descriptor addresses on the wire are device addresses; the
- * core translates them through the region and rejects anything outside it.
+ * Shared memory is described by `struct al_shm` regions: a local virtual
+ * address, the device address (da) at which the peer sees it, and a size.
+ * A link has one region holding its rings (and the resource table, if
+ * there is one) and may declare more where the peer is allowed to put
+ * buffers (struct al_mem). Descriptor addresses on the wire are device
+ * addresses; the core translates them through the regions and rejects
+ * anything not wholly inside one of them.
  */
 #ifndef AMPLINK_PORT_H
 #define AMPLINK_PORT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "amplink/config.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,6 +34,15 @@ struct al_shm {
 	void *va;
 	uint64_t da;
 	size_t size;
+};
+
+/** The regions of one link: r[0] first, then further ones (at most
+ *  AL_CFG_MAX_REGIONS). No two may overlap, in device addresses. */
+struct al_mem {
+	struct al_shm r[AL_CFG_MAX_REGIONS];
+#if AL_CFG_MAX_REGIONS > 1
+	uint32_t n; /* regions in use, 1..AL_CFG_MAX_REGIONS */
+#endif
 };
 
 /** Wait forever (for hooks and APIs that take a timeout in milliseconds). */

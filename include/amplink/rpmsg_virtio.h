@@ -88,7 +88,7 @@ typedef void (*al_link_error_cb)(struct rpmsg_virtio_device *rvdev, int err, con
 /** A link. Caller-allocated (static is fine); all fields private. */
 struct rpmsg_virtio_device {
 	struct rpmsg_device rdev;
-	struct al_shm shm;
+	struct al_mem mem; /* the regions: rings in r[0], buffers in any */
 	const struct al_port_ops *ops;
 	void *port_ctx;
 	uint8_t *vdev_rsc; /* the VDEV entry inside shm */
@@ -124,6 +124,43 @@ struct rpmsg_virtio_device {
 	uint8_t kick_hold;    /* al_virtio_kick_hold() depth */
 	uint8_t kick_pending; /* rings published while held: 1 send, 2 receive */
 };
+
+/** vdev->vdev_da of a device without a resource table (a vhost-user
+ *  back-end): rpmsg_init_vdev() leaves the link down and the transport
+ *  brings it up with al_virtio_device_start() once the driver has set up
+ *  its rings. */
+#define AL_VDEV_DA_NONE UINT64_MAX
+
+/** One vring as the driver placed it, for al_virtio_device_start(). */
+struct al_vring_cfg {
+	uint64_t desc, avail, used; /* device addresses of the three parts */
+	uint32_t num;		    /* entries, a power of two */
+	uint32_t notifyid;	    /* handed to the port's notify for this ring */
+	uint16_t avail_base;	    /* first avail entry to take (0 on a new ring) */
+};
+
+/** Declare one more region where the peer may place rings and buffers
+ *  (a buffer carveout apart from the rings, a second bank of RAM, the
+ *  guest memory of a vhost-user front-end). Device role, before the link
+ *  comes up; thread context. Every descriptor is still checked to lie
+ *  wholly inside one region. Errors: AL_EINVAL (NULL, empty, overlapping
+ *  a region already declared, or above 4 GiB with AL_CFG_DA32), AL_ESTATE
+ *  (the link is up), AL_ENOMEM (AL_CFG_MAX_REGIONS reached). */
+int al_virtio_add_region(struct rpmsg_virtio_device *rvdev, const struct al_shm *region);
+
+/** Bring a device without a resource table (vdev->vdev_da was
+ *  AL_VDEV_DA_NONE) up on the rings the driver set: ring[0] is vring0 (the
+ *  device's send ring), ring[1] vring1. `features` are those the driver
+ *  accepted (ANDed with the device's own). Validates every part of both
+ *  rings (alignment, inside a region, no overlap), then announces the
+ *  named endpoints like a link-up on DRIVER_OK. For coherent memory only
+ *  (the port has no cache hooks). Thread context. Errors: AL_EINVAL (bad
+ *  argument, a device with a table, cache hooks), AL_ESTATE (not down),
+ *  AL_EINIT with the reason in al_virtio_broken_reason() (bad rings), and
+ *  AL_ENOMEM (shadow storage too small). Not in a build with
+ *  AL_CFG_RSC_TABLE_ONLY. */
+int al_virtio_device_start(struct rpmsg_virtio_device *rvdev, const struct al_vring_cfg ring[2],
+			   uint32_t features);
 
 /** Set up a buffer pool over `size` bytes at `shbuf` (inside the shared
  *  region). Driver side only. Any context. */

@@ -40,11 +40,11 @@ extern "C" {
  *  provide storage for them: AL_VDEV_SHADOWS(num0, num1) entries for rings
  *  of num0 and num1 entries. */
 struct al_desc_shadow {
-	uint32_t off; /* buffer offset from the region base */
+	uint32_t off; /* buffer offset from its region's base */
 	uint32_t len; /* buffer length */
 	uint16_t next;
 	uint8_t state;
-	uint8_t pad;
+	uint8_t region; /* which of the link's regions (struct al_mem) */
 };
 #define AL_VDEV_SHADOWS(num0, num1) ((size_t)(num0) + (size_t)(num1))
 

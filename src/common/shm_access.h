@@ -92,6 +92,32 @@ static inline __attribute__((always_inline)) void *al_shm_ptr(const struct al_sh
 	return (uint8_t *)shm->va + off;
 }
 
+/* A shadow's region index, a constant 0 with one region (the minimal
+ * profile) so that no load is spent on it. */
+#define AL_REGION(i) (AL_CFG_MAX_REGIONS > 1 ? (i) : 0u)
+
+/* A range of device addresses inside one of the link's regions: the local
+ * pointer, and the region's index in *region; NULL if no single region
+ * holds all of [da, da+len). With one region (the minimal profile) this is
+ * al_shm_ptr() on it. */
+static inline __attribute__((always_inline)) void *al_mem_ptr(const struct al_mem *m, al_da_t da,
+							      uint32_t len, uint8_t *region)
+{
+#if AL_CFG_MAX_REGIONS > 1
+	for (uint32_t i = 0; i < m->n; i++) {
+		void *p = al_shm_ptr(&m->r[i], da, len);
+		if (p) {
+			*region = (uint8_t)i;
+			return p;
+		}
+	}
+	return NULL;
+#else
+	*region = 0;
+	return al_shm_ptr(&m->r[0], da, len);
+#endif
+}
+
 /* Full barrier: between publishing an index and reading the peer's
  * event/flags field (the event-index protocol needs store->load order).
  *

@@ -144,7 +144,10 @@ int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio
 		return AL_EINVAL; /* the region must end below 4 GiB */
 #endif
 	memset(rvdev, 0, sizeof(*rvdev));
-	rvdev->shm = *shm_io;
+	rvdev->mem.r[0] = *shm_io;
+#if AL_CFG_MAX_REGIONS > 1
+	rvdev->mem.n = 1;
+#endif
 	rvdev->ops = vdev->ops;
 	rvdev->port_ctx = vdev->port_ctx;
 #if !AL_CFG_DEVICE_ONLY
@@ -165,6 +168,10 @@ int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio
 		if (b < AL_BUF_SIZE_MIN || b > AL_BUF_SIZE_MAX)
 			return AL_EINIT;
 	}
+#if !AL_CFG_RSC_TABLE_ONLY
+	if (vdev->vdev_da == AL_VDEV_DA_NONE && !is_driver(rvdev))
+		return 0; /* no table: the transport calls al_virtio_device_start() */
+#endif
 #if AL_CFG_DA32
 	if (vdev->vdev_da > 0xFFFFFFFFu)
 		rvdev->vdev_rsc = NULL;
@@ -216,18 +223,30 @@ void rpmsg_deinit_vdev(struct rpmsg_virtio_device *rvdev)
 AL_HOT int id_of(struct rpmsg_virtio_device *rv, struct al_vq *vq, const void *payload,
 		 uint8_t state)
 {
-	/* Inside the region with room for the header before it, compared as
+	/* Inside a region with room for the header before it, compared as
 	 * integers (no pointer arithmetic across objects); then its offset
 	 * can only match a shadow's if it is one of our buffers. */
-	uintptr_t d = (uintptr_t)payload - (uintptr_t)rv->shm.va;
-	if (!payload || d < HDR || d > rv->shm.size || d - HDR > UINT32_MAX)
+	if (!payload)
+		return -1;
+	uint32_t r = 0;
+	uintptr_t d = (uintptr_t)payload - (uintptr_t)rv->mem.r[0].va;
+#if AL_CFG_MAX_REGIONS > 1
+	while (d < HDR || d > rv->mem.r[r].size) {
+		if (++r >= rv->mem.n)
+			return -1;
+		d = (uintptr_t)payload - (uintptr_t)rv->mem.r[r].va;
+	}
+#endif
+	if (d < HDR || d > rv->mem.r[r].size || d - HDR > UINT32_MAX)
 		return -1;
 	uint32_t off = (uint32_t)(d - HDR);
-	uint32_t hint = al_rd32((const uint8_t *)rv->shm.va + off + HDR_RESERVED);
-	if (hint < vq->num && vq->shadow[hint].state == state && vq->shadow[hint].off == off)
+	uint32_t hint = al_rd32((const uint8_t *)rv->mem.r[r].va + off + HDR_RESERVED);
+	if (hint < vq->num && vq->shadow[hint].state == state && vq->shadow[hint].off == off &&
+	    AL_REGION(vq->shadow[hint].region) == r)
 		return (int)hint;
 	for (uint32_t i = 0; i < vq->num; i++)
-		if (vq->shadow[i].state == state && vq->shadow[i].off == off)
+		if (vq->shadow[i].state == state && vq->shadow[i].off == off &&
+		    AL_REGION(vq->shadow[i].region) == r)
 			return (int)i;
 	return -1;
 }
@@ -339,7 +358,7 @@ AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src,
 	al_wr16(b + HDR_FLAGS, 0);
 	cache_flush(rv, b, HDR + len);
 	if (is_driver(rv))
-		al_vq_post(&rv->svq, &rv->shm, id, HDR + len, false);
+		al_vq_post(&rv->svq, &rv->mem, id, HDR + len, false);
 	else
 		al_vq_put_used(&rv->svq, id, HDR + len);
 	AL_COUNT(rv->rdev.stats.tx_msgs);
@@ -471,7 +490,7 @@ static void rx_return(struct rpmsg_virtio_device *rv, uint16_t id)
 {
 	struct al_desc_shadow *s = &rv->rvq.shadow[id];
 	if (is_driver(rv))
-		al_vq_post(&rv->rvq, &rv->shm, id, s->len, true);
+		al_vq_post(&rv->rvq, &rv->mem, id, s->len, true);
 	else
 		al_vq_put_used(&rv->rvq, id, s->len);
 }
@@ -609,7 +628,7 @@ static int rx_take(struct rpmsg_virtio_device *rv, uint16_t *id, uint32_t *len)
 	if (is_driver(rv)) {
 		r = al_vq_get_used(&rv->rvq, id, len);
 	} else {
-		r = al_vq_get_avail(&rv->rvq, &rv->shm, id);
+		r = al_vq_get_avail(&rv->rvq, &rv->mem, id);
 		*len = 0;
 	}
 	return r < 0 ? al_rv_break(rv, rv->rvq.fault) : r;

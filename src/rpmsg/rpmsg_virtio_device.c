@@ -1,5 +1,8 @@
 /* rpmsg-virtio, the device (remote) role: coming up when the driver has
- * set DRIVER_OK, and taking the buffers the driver offers for sending.
+ * set DRIVER_OK in the resource table, or, without a table (vhost-user),
+ * on the rings the transport reports; the regions where the driver may
+ * put rings and buffers; taking the buffers the driver offers for
+ * sending.
  *
  * The device owns no buffer: it sends in a buffer the driver put on
  * vring0's avail ring and returns it filled on the used ring, and hands
@@ -9,22 +12,9 @@
  */
 #include "rpmsg_virtio_internal.h"
 
-/* Device: the driver set DRIVER_OK; validate its rings and come up. */
-int al_dev_link_up(struct rpmsg_virtio_device *rv)
+/* The rings are set up (lock held, `rc` 0) or not: come up, or report. */
+static int come_up(struct rpmsg_virtio_device *rv, int rc)
 {
-	uint8_t status = al_rd8(rv->vdev_rsc + AL_RSC_VDEV_STATUS);
-	if (!(status & VIRTIO_CONFIG_STATUS_DRIVER_OK))
-		return AL_ESTATE;
-	al_mb(); /* status before anything the driver wrote before it */
-	uint32_t g = al_rd32(rv->vdev_rsc + AL_RSC_VDEV_GFEATURES);
-	uint32_t d = al_rd32(rv->vdev_rsc + AL_RSC_VDEV_DFEATURES);
-	al_lock(rv);
-	if (rv->state != AL_LINK_DOWN) { /* another context brought it up first */
-		al_unlock(rv);
-		return rv->state == AL_LINK_UP ? 0 : al_rv_link_err(rv);
-	}
-	rv->features = g & d & rv->my_features & AL_FEATURES_SUPPORTED;
-	int rc = al_rv_setup_rings(rv, false);
 	if (rc == 0) {
 #if AL_CFG_ALWAYS_NOTIFY
 		/* doorbells wanted for both rings, whatever an earlier boot left */
@@ -47,9 +37,128 @@ int al_dev_link_up(struct rpmsg_virtio_device *rv)
 	return 0;
 }
 
+/* Device: the driver set DRIVER_OK; validate its rings and come up. */
+int al_dev_link_up(struct rpmsg_virtio_device *rv)
+{
+#if !AL_CFG_RSC_TABLE_ONLY
+	if (!rv->vdev_rsc) /* no table: al_virtio_device_start() brings it up */
+		return AL_ESTATE;
+#endif
+	uint8_t status = al_rd8(rv->vdev_rsc + AL_RSC_VDEV_STATUS);
+	if (!(status & VIRTIO_CONFIG_STATUS_DRIVER_OK))
+		return AL_ESTATE;
+	al_mb(); /* status before anything the driver wrote before it */
+	uint32_t g = al_rd32(rv->vdev_rsc + AL_RSC_VDEV_GFEATURES);
+	uint32_t d = al_rd32(rv->vdev_rsc + AL_RSC_VDEV_DFEATURES);
+	al_lock(rv);
+	if (rv->state != AL_LINK_DOWN) { /* another context brought it up first */
+		al_unlock(rv);
+		return rv->state == AL_LINK_UP ? 0 : al_rv_link_err(rv);
+	}
+	rv->features = g & d & rv->my_features & AL_FEATURES_SUPPORTED;
+	return come_up(rv, al_rv_setup_rings(rv, false));
+}
+
+#if !AL_CFG_RSC_TABLE_ONLY
+/* Both rings' six parts, set up and checked (lock held): 0 or an error
+ * with rv->fault set. */
+static int setup_parts(struct rpmsg_virtio_device *rv, const struct al_vring_cfg ring[2])
+{
+	struct al_vq *vq[2] = {&rv->svq, &rv->rvq}; /* vring0 is the device's send ring */
+	al_da_t lo[6], hi[6];
+	uint32_t used = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		const al_da_t part[3] = {(al_da_t)ring[i].desc, (al_da_t)ring[i].avail,
+					 (al_da_t)ring[i].used};
+#if AL_CFG_DA32
+		if (ring[i].desc > 0xFFFFFFFFu || ring[i].avail > 0xFFFFFFFFu ||
+		    ring[i].used > 0xFFFFFFFFu) {
+			rv->fault = AL_F_VRING_OUTSIDE;
+			return AL_EINIT;
+		}
+#endif
+		int rc = al_vq_setup_parts(vq[i], &rv->mem, part, ring[i].num, ring[i].notifyid,
+					   rv->shadows + used, (uint32_t)rv->num_shadows - used);
+		if (rc) {
+			rv->fault = vq[i]->fault;
+			return rc;
+		}
+		used += ring[i].num; /* <= num_shadows: checked by al_vq_setup_parts */
+		const uint32_t n = ring[i].num;
+		const uint32_t size[3] = {16u * n, 6u + 2u * n, 6u + 8u * n};
+		for (unsigned k = 0; k < 3; k++) { /* inside a region: no wrap */
+			lo[3 * i + k] = part[k];
+			hi[3 * i + k] = part[k] + size[k];
+		}
+		vq[i]->last_idx = vq[i]->pub_idx = vq[i]->kicked_idx = ring[i].avail_base;
+	}
+	/* A part that overlaps another would let the driver see our used
+	 * entries as its descriptors, or ours change under our reads. */
+	for (unsigned i = 1; i < 6; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (lo[i] < hi[j] && lo[j] < hi[i]) {
+				rv->fault = AL_F_VRING_OVERLAP;
+				return AL_EINIT;
+			}
+	return 0;
+}
+
+int al_virtio_device_start(struct rpmsg_virtio_device *rvdev, const struct al_vring_cfg ring[2],
+			   uint32_t features)
+{
+	struct rpmsg_virtio_device *rv = rvdev;
+	if (!rv || !rv->ops || !ring || is_driver(rv) || rv->vdev_rsc || rv->ops->cache_flush ||
+	    rv->ops->cache_invalidate)
+		return AL_EINVAL;
+	al_lock(rv);
+	if (rv->state != AL_LINK_DOWN) {
+		al_unlock(rv);
+		return rv->state == AL_LINK_UP ? AL_ESTATE : al_rv_link_err(rv);
+	}
+	rv->features = features & rv->my_features & AL_FEATURES_SUPPORTED;
+	int rc = setup_parts(rv, ring);
+	if (rc == AL_ENOMEM) { /* our shortage, not the driver's fault: no break */
+		al_unlock(rv);
+		return rc;
+	}
+	rc = come_up(rv, rc);
+	return rc == AL_EBROKEN ? AL_EINIT : rc;
+}
+#endif
+
+int al_virtio_add_region(struct rpmsg_virtio_device *rvdev, const struct al_shm *region)
+{
+	if (!rvdev || !rvdev->ops || !region || !region->va || region->size == 0 ||
+	    region->size - 1u > UINT64_MAX - region->da)
+		return AL_EINVAL;
+#if AL_CFG_DA32
+	if (region->da > 0xFFFFFFFFu || region->size > 0xFFFFFFFFu - region->da)
+		return AL_EINVAL;
+#endif
+#if AL_CFG_MAX_REGIONS > 1
+	int rc = 0;
+	al_lock(rvdev);
+	struct al_mem *m = &rvdev->mem;
+	if (rvdev->state != AL_LINK_DOWN || is_driver(rvdev))
+		rc = AL_ESTATE;
+	else if (m->n >= AL_CFG_MAX_REGIONS)
+		rc = AL_ENOMEM;
+	for (uint32_t i = 0; rc == 0 && i < m->n; i++) /* last byte: no overflow */
+		if (region->da <= m->r[i].da + (m->r[i].size - 1u) &&
+		    m->r[i].da <= region->da + (region->size - 1u))
+			rc = AL_EINVAL;
+	if (rc == 0)
+		m->r[m->n++] = *region;
+	al_unlock(rvdev);
+	return rc;
+#else
+	return AL_ENOMEM; /* one region in this build (AL_CFG_MAX_REGIONS) */
+#endif
+}
+
 int al_dev_tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 {
-	int r = al_vq_get_avail(&rv->svq, &rv->shm, id);
+	int r = al_vq_get_avail(&rv->svq, &rv->mem, id);
 	if (r < 0)
 		return al_rv_break(rv, rv->svq.fault);
 	if (r == 0)

@@ -45,9 +45,9 @@ int al_drv_start(struct rpmsg_virtio_device *rv)
 			rv->fault = AL_F_POOL;
 			return AL_ENOMEM;
 		}
-		rv->rvq.shadow[i].off = (uint32_t)(b - (uint8_t *)rv->shm.va);
+		rv->rvq.shadow[i].off = (uint32_t)(b - (uint8_t *)rv->mem.r[0].va);
 		rv->rvq.shadow[i].len = rv->r2h_buf_size;
-		al_vq_post(&rv->rvq, &rv->shm, i, rv->r2h_buf_size, true);
+		al_vq_post(&rv->rvq, &rv->mem, i, rv->r2h_buf_size, true);
 	}
 	/* Every send descriptor starts spare, without a buffer (taken lazily). */
 	for (uint16_t i = rv->svq.num; i-- > 0;) {
@@ -60,7 +60,7 @@ int al_drv_start(struct rpmsg_virtio_device *rv)
 	al_vq_notify_enable(&rv->rvq, true, event_idx(rv));
 	rv->rx_armed = true;
 #endif
-	cache_flush(rv, rv->shm.va, rv->shm.size);
+	cache_flush(rv, rv->mem.r[0].va, rv->mem.r[0].size);
 	al_mb();
 	al_wr8(r + AL_RSC_VDEV_STATUS, VIRTIO_CONFIG_STATUS_ACK | VIRTIO_CONFIG_STATUS_DRIVER |
 					   VIRTIO_CONFIG_STATUS_FEATURES_OK |
@@ -91,7 +91,7 @@ int al_drv_tx_buffer(struct rpmsg_virtio_device *rv, struct al_desc_shadow *s)
 	uint8_t *b = pool_get(rv->shpool, rv->h2r_buf_size);
 	if (!b)
 		return AL_ENOBUFS;
-	s->off = (uint32_t)(b - (uint8_t *)rv->shm.va);
+	s->off = (uint32_t)(b - (uint8_t *)rv->mem.r[0].va); /* the pool is in region 0 */
 	s->len = rv->h2r_buf_size;
 	return 0;
 }

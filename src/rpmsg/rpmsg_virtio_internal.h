@@ -56,7 +56,7 @@ static inline bool event_idx(const struct rpmsg_virtio_device *rv)
 }
 static inline uint8_t *buf_va(const struct rpmsg_virtio_device *rv, const struct al_desc_shadow *s)
 {
-	return (uint8_t *)rv->shm.va + s->off;
+	return (uint8_t *)rv->mem.r[AL_REGION(s->region)].va + s->off;
 }
 static inline uint32_t tx_buf_size(const struct rpmsg_virtio_device *rv)
 {
@@ -118,7 +118,7 @@ static inline int al_rv_setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 		uint32_t num = al_rd32(v + AL_RSC_VRING_NUM),
 			 align = al_rd32(v + AL_RSC_VRING_ALIGN);
 		lo[i] = al_rd32(v + AL_RSC_VRING_DA);
-		int rc = al_vq_setup(vq[i], &rv->shm, lo[i], num, align,
+		int rc = al_vq_setup(vq[i], &rv->mem, lo[i], num, align,
 				     al_rd32(v + AL_RSC_VRING_NOTIFYID), rv->shadows + used,
 				     (uint32_t)rv->num_shadows - used, false);
 		if (rc) {
@@ -129,7 +129,7 @@ static inline int al_rv_setup_rings(struct rpmsg_virtio_device *rv, bool zero)
 		/* inside the region, so no wrap (32 bits included, AL_CFG_DA32) */
 		hi[i] = lo[i] + (al_da_t)vring_size(num, align);
 	}
-	lo[2] = (al_da_t)rv->shm.da + (al_da_t)(r - (const uint8_t *)rv->shm.va);
+	lo[2] = (al_da_t)rv->mem.r[0].da + (al_da_t)(r - (const uint8_t *)rv->mem.r[0].va);
 	hi[2] = lo[2] + AL_RSC_VDEV_VRING0 + 2u * AL_RSC_VRING_SIZE;
 	for (unsigned i = 1; i < 3; i++)
 		for (unsigned j = 0; j < i; j++)

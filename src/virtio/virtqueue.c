@@ -33,9 +33,9 @@ static int fault(struct al_vq *vq, uint8_t why)
 	return AL_EBROKEN;
 }
 
-int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, al_da_t da, uint32_t num,
-		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, uint32_t nshadow,
-		bool zero)
+/* The ring size: a power of two we have shadows for. 0, or AL_EINIT /
+ * AL_ENOMEM with vq->fault. */
+static inline int check_num(struct al_vq *vq, uint32_t num, uint32_t nshadow)
 {
 	memset(vq, 0, sizeof(*vq));
 	if (num == 0 || num > AL_VRING_MAX_NUM || (num & (num - 1)) != 0) {
@@ -48,49 +48,101 @@ int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, al_da_t da, uint32_t
 		vq->fault = AL_F_SHADOWS;
 		return AL_ENOMEM;
 	}
-	if (align < 16 || align > 0x10000 || (align & (align - 1)) != 0 || (da & 15u) != 0) {
-		vq->fault = AL_F_VRING_ALIGN;
-		return AL_EINIT;
-	}
-	/* at most 16*32768 + 2*32771 + 65535 + 6 + 8*32768 bytes: fits 32 bits */
-	uint32_t size = (uint32_t)vring_size(num, align);
-	uint8_t *base = al_shm_ptr(shm, da, size);
-	if (!base) {
-		vq->fault = AL_F_VRING_OUTSIDE;
-		return AL_EINIT;
-	}
-	if (zero)
-		memset(base, 0, size);
-	vq->desc = base;
-	vq->avail = base + 16u * num;
-	vq->used = base + vring_used_offset(num, align);
+	return 0;
+}
+
+/* Point `vq` at its three parts and reset its shadows. */
+static inline void vq_init(struct al_vq *vq, uint8_t *desc, uint8_t *avail, uint8_t *used,
+			   uint32_t num, uint32_t notifyid, struct al_desc_shadow *shadow)
+{
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
 	vq->shadow = shadow;
 	vq->num = (uint16_t)num; /* 32768 fits: (uint16_t)(num - 1) is the mask */
 	vq->notifyid = notifyid;
-#if !AL_CFG_COHERENT
-	vq->bytes = size;
-#endif
 	vq->free_head = AL_DS_NONE;
 	for (uint32_t i = 0; i < num; i++) {
 		shadow[i].off = AL_OFF_NONE;
 		shadow[i].len = 0;
 		shadow[i].state = AL_DS_FREE;
 		shadow[i].next = AL_DS_NONE;
+		shadow[i].region = 0;
 	}
+}
+
+int al_vq_setup(struct al_vq *vq, const struct al_mem *mem, al_da_t da, uint32_t num,
+		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, uint32_t nshadow,
+		bool zero)
+{
+	int rc = check_num(vq, num, nshadow);
+	if (rc)
+		return rc;
+	if (align < 16 || align > 0x10000 || (align & (align - 1)) != 0 || (da & 15u) != 0) {
+		vq->fault = AL_F_VRING_ALIGN;
+		return AL_EINIT;
+	}
+	/* at most 16*32768 + 2*32771 + 65535 + 6 + 8*32768 bytes: fits 32 bits */
+	uint32_t size = (uint32_t)vring_size(num, align);
+	uint8_t region; /* rings may be in any region */
+	uint8_t *base = al_mem_ptr(mem, da, size, &region);
+	if (!base) {
+		vq->fault = AL_F_VRING_OUTSIDE;
+		return AL_EINIT;
+	}
+	if (zero)
+		memset(base, 0, size);
+	vq_init(vq, base, base + 16u * num, base + vring_used_offset(num, align), num, notifyid,
+		shadow);
+#if !AL_CFG_COHERENT
+	vq->bytes = size;
+#endif
 	return 0;
 }
+
+#if !AL_CFG_RSC_TABLE_ONLY
+int al_vq_setup_parts(struct al_vq *vq, const struct al_mem *mem, const al_da_t part[3],
+		      uint32_t num, uint32_t notifyid, struct al_desc_shadow *shadow,
+		      uint32_t nshadow)
+{
+	int rc = check_num(vq, num, nshadow);
+	if (rc)
+		return rc;
+	/* VirtIO 1.x 2.7: descriptor table 16-aligned, avail ring 2, used 4 */
+	const uint32_t size[3] = {16u * num, 6u + 2u * num, 6u + 8u * num};
+	const uint32_t align[3] = {16, 2, 4};
+	uint8_t *p[3];
+	for (unsigned i = 0; i < 3; i++) {
+		uint8_t region;
+		if (part[i] & (align[i] - 1u)) {
+			vq->fault = AL_F_VRING_ALIGN;
+			return AL_EINIT;
+		}
+		p[i] = al_mem_ptr(mem, part[i], size[i], &region);
+		if (!p[i]) {
+			vq->fault = AL_F_VRING_OUTSIDE;
+			return AL_EINIT;
+		}
+	}
+	vq_init(vq, p[0], p[1], p[2], num, notifyid, shadow);
+#if !AL_CFG_COHERENT
+	vq->bytes = 0; /* parts anywhere: the port's cache hooks see each access */
+#endif
+	return 0;
+}
+#endif
 
 static inline uint16_t mask(const struct al_vq *vq)
 {
 	return (uint16_t)(vq->num - 1u);
 }
 
-void al_vq_post(struct al_vq *vq, const struct al_shm *shm, uint16_t id, uint32_t len,
+void al_vq_post(struct al_vq *vq, const struct al_mem *mem, uint16_t id, uint32_t len,
 		bool device_writes)
 {
 	struct al_desc_shadow *s = &vq->shadow[id];
 	uint8_t *d = vq->desc + AL_VRING_DESC_SIZE * id;
-	uint64_t addr = shm->da + s->off;
+	uint64_t addr = mem->r[AL_REGION(s->region)].da + s->off;
 	uint16_t flags = device_writes ? VRING_DESC_F_WRITE : 0;
 	/* Store only what differs (a re-posted buffer's descriptor, a ring
 	 * slot that held this id a lap ago): a line we do not write stays in
@@ -138,7 +190,7 @@ int al_vq_get_used(struct al_vq *vq, uint16_t *id, uint32_t *len)
 	return 1;
 }
 
-int al_vq_get_avail(struct al_vq *vq, const struct al_shm *shm, uint16_t *id)
+int al_vq_get_avail(struct al_vq *vq, const struct al_mem *mem, uint16_t *id)
 {
 	uint16_t idx = al_rd16_acquire(vq->avail + AL_VRING_AVAIL_IDX);
 	uint16_t ready = (uint16_t)(idx - vq->last_idx);
@@ -166,10 +218,12 @@ int al_vq_get_avail(struct al_vq *vq, const struct al_shm *shm, uint16_t *id)
 		return fault(vq, AL_F_DESC_CHAINED);
 	if (dlen < 16u || dlen > AL_BUF_SIZE_MAX)
 		return fault(vq, AL_F_DESC_LEN);
-	uint8_t *va = addr_hi ? NULL : al_shm_ptr(shm, addr, dlen);
+	uint8_t region = 0;
+	uint8_t *va = addr_hi ? NULL : al_mem_ptr(mem, addr, dlen, &region);
 	if (!va)
 		return fault(vq, AL_F_DESC_ADDR);
-	s->off = (uint32_t)(va - (uint8_t *)shm->va);
+	s->off = (uint32_t)(va - (uint8_t *)mem->r[region].va);
+	s->region = region;
 	s->len = dlen;
 	s->state = AL_DS_BUSY;
 	vq->last_idx++;

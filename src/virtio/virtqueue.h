@@ -33,18 +33,28 @@ enum {
  *  shadows at `shadow` (num must not exceed it). `zero` clears the ring
  *  (driver at link-up). Returns 0, AL_EINIT (bad geometry) or AL_ENOMEM
  *  (too few shadows), with vq->fault set. */
-int al_vq_setup(struct al_vq *vq, const struct al_shm *shm, al_da_t da, uint32_t num,
+int al_vq_setup(struct al_vq *vq, const struct al_mem *mem, al_da_t da, uint32_t num,
 		uint32_t align, uint32_t notifyid, struct al_desc_shadow *shadow, uint32_t nshadow,
 		bool zero);
 
+/** As al_vq_setup() for a ring whose three parts the driver placed
+ *  anywhere (a vhost-user front-end, a VirtIO 1.x transport): `part` holds
+ *  the device addresses of the descriptor table, the avail ring and the
+ *  used ring; each must be aligned as VirtIO requires (16, 2, 4) and lie
+ *  wholly inside one of the regions. Not zeroed: the driver owns them.
+ *  Not in a build with AL_CFG_RSC_TABLE_ONLY. */
+int al_vq_setup_parts(struct al_vq *vq, const struct al_mem *mem, const al_da_t part[3],
+		      uint32_t num, uint32_t notifyid, struct al_desc_shadow *shadow,
+		      uint32_t nshadow);
+
 /* ---- driver ---- */
 /** Publish descriptor `id` (buffer at shadow[id].off) with `len` bytes. */
-void al_vq_post(struct al_vq *vq, const struct al_shm *shm, uint16_t id, uint32_t len,
+void al_vq_post(struct al_vq *vq, const struct al_mem *mem, uint16_t id, uint32_t len,
 		bool device_writes);
 int al_vq_get_used(struct al_vq *vq, uint16_t *id, uint32_t *len);
 
 /* ---- device ---- */
-int al_vq_get_avail(struct al_vq *vq, const struct al_shm *shm, uint16_t *id);
+int al_vq_get_avail(struct al_vq *vq, const struct al_mem *mem, uint16_t *id);
 void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len);
 
 /* ---- notifications ---- */

@@ -153,7 +153,7 @@ static int remote_ept_cb(struct rpmsg_endpoint *e, void *data, size_t len, uint3
  * the receive threads of both sides run). */
 static void do_fault(struct rpmsg_virtio_device *rv)
 {
-	uint8_t *base = rv->shm.va;
+	uint8_t *base = rv->mem.r[0].va;
 	struct al_vq *v0 = &rv->svq, *v1 = &rv->rvq; /* device: vring0 sends */
 	size_t r0, ring_end0, r1, ring_end1;
 	chaos_ring_span(rv, v0, &r0, &ring_end0);
@@ -170,11 +170,11 @@ static void do_fault(struct rpmsg_virtio_device *rv)
 			const uint8_t *d = v->desc + AL_VRING_DESC_SIZE * (chaos_rnd() % v->num);
 			uint64_t da =
 			    (uint64_t)(d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24);
-			uint8_t *b = al_shm_da_to_va(&rv->shm, da, 64);
+			uint8_t *b = al_shm_da_to_va(&rv->mem.r[0], da, 64);
 			if (b)
 				chaos_scribble(b, 64, 4);
 			else
-				chaos_scribble(base + bufs, rv->shm.size - bufs, 4);
+				chaos_scribble(base + bufs, rv->mem.r[0].size - bufs, 4);
 		}
 		break;
 	case F_REWIND:

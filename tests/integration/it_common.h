@@ -174,7 +174,7 @@ static inline void chaos_scribble(uint8_t *p, size_t size, int n)
 static inline void chaos_ring_span(const struct rpmsg_virtio_device *rv, const struct al_vq *v,
 				   size_t *start, size_t *end)
 {
-	const uint8_t *base = rv->shm.va;
+	const uint8_t *base = rv->mem.r[0].va;
 	*start = (size_t)(v->desc - base);
 	*end = (size_t)(v->used - base) + AL_VRING_USED_RING +
 	       (size_t)AL_VRING_USED_ELEM_SIZE * v->num + 2u;

@@ -145,7 +145,7 @@ static void do_fault(struct al_posix_link *l, struct al_channel *ch, enum fault 
 {
 	struct rpmsg_virtio_device *rv = al_posix_rvdev(l);
 	struct rpmsg_device *rdev = al_posix_rdev(l);
-	uint8_t *base = rv->shm.va;
+	uint8_t *base = rv->mem.r[0].va;
 	struct al_vq *tx = &rv->svq, *rx = &rv->rvq; /* driver: vring1 sends */
 	size_t s0, e0, s1, e1;
 	chaos_ring_span(rv, tx, &s0, &e0);
@@ -162,7 +162,7 @@ static void do_fault(struct al_posix_link *l, struct al_channel *ch, enum fault 
 			const uint8_t *d = v->desc + AL_VRING_DESC_SIZE * (chaos_rnd() % v->num);
 			uint64_t da = 0;
 			memcpy(&da, d, 8);
-			uint8_t *b = al_shm_da_to_va(&rv->shm, da, 64);
+			uint8_t *b = al_shm_da_to_va(&rv->mem.r[0], da, 64);
 			if (b)
 				chaos_scribble(b, 64, 4);
 		}

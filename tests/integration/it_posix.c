@@ -428,8 +428,8 @@ static void openamp_profile(void **s)
 				 .ns_bind_cb = al_services_ns_bind};
 	struct al_posix_link *l = NULL;
 	assert_int_equal(al_posix_open(&c, &l), 0);
-	const struct al_rsc_table_rpmsg *t = al_posix_rvdev(l)->shm.va;
-	assert_int_equal(al_posix_rvdev(l)->shm.size, 0x80000);
+	const struct al_rsc_table_rpmsg *t = al_posix_rvdev(l)->mem.r[0].va;
+	assert_int_equal(al_posix_rvdev(l)->mem.r[0].size, 0x80000);
 	assert_int_equal(t->ver, 1);
 	assert_int_equal(t->num, 1);
 	assert_int_equal(t->vdev.id, 7);

@@ -528,7 +528,7 @@ static void vq_setup_rejects_bad_geometry(void **state)
 	(void)state;
 	static uint8_t mem[8192];
 	static struct al_desc_shadow sh[64];
-	struct al_shm shm = {mem, 0x1000, sizeof(mem)};
+	struct al_mem shm = {.r = {{mem, 0x1000, sizeof(mem)}}, .n = 1};
 	struct al_vq vq;
 	const uint32_t bad_num[] = {0, 3, 6, 100, 65536, 0x80000000u, 0xFFFFFFFFu};
 	for (size_t i = 0; i < sizeof(bad_num) / sizeof(bad_num[0]); i++) {
@@ -570,7 +570,7 @@ static void vq_pair_across_wrap(void **state)
 	(void)state;
 	static uint8_t mem[4096];
 	static struct al_desc_shadow sd[4], sv[4];
-	struct al_shm shm = {mem, 0x40000000, sizeof(mem)};
+	struct al_mem shm = {.r = {{mem, 0x40000000, sizeof(mem)}}, .n = 1};
 	struct al_vq drv, dev;
 	assert_int_equal(al_vq_setup(&drv, &shm, 0x40000000, 4, 16, 0, sd, 4, true), 0);
 	assert_int_equal(al_vq_setup(&dev, &shm, 0x40000000, 4, 16, 0, sv, 4, false), 0);
@@ -615,7 +615,7 @@ static void vq_repost_restores_what_the_peer_changed(void **state)
 	(void)state;
 	static uint8_t mem[4096];
 	static struct al_desc_shadow sd[4], sv[4];
-	struct al_shm shm = {mem, 0x40000000, sizeof(mem)};
+	struct al_mem shm = {.r = {{mem, 0x40000000, sizeof(mem)}}, .n = 1};
 	struct al_vq drv, dev;
 	assert_int_equal(al_vq_setup(&drv, &shm, 0x40000000, 4, 16, 0, sd, 4, true), 0);
 	assert_int_equal(al_vq_setup(&dev, &shm, 0x40000000, 4, 16, 0, sv, 4, false), 0);
@@ -667,7 +667,7 @@ static void vq_enable_rechecks_the_ring(void **state)
 	(void)state;
 	static uint8_t mem[4096];
 	static struct al_desc_shadow sd[4], sv[4];
-	struct al_shm shm = {mem, 0x1000, sizeof(mem)};
+	struct al_mem shm = {.r = {{mem, 0x1000, sizeof(mem)}}, .n = 1};
 	for (int ev = 0; ev < 2; ev++) {
 		struct al_vq drv, dev;
 		assert_int_equal(al_vq_setup(&drv, &shm, 0x1000, 4, 16, 0, sd, 4, true), 0);
@@ -715,7 +715,7 @@ static void vq_event_idx_kick_across_wrap(void **state)
 	(void)state;
 	static uint8_t mem[4096];
 	static struct al_desc_shadow sd[4], sv[4];
-	struct al_shm shm = {mem, 0x1000, sizeof(mem)};
+	struct al_mem shm = {.r = {{mem, 0x1000, sizeof(mem)}}, .n = 1};
 	struct al_vq drv, dev;
 	assert_int_equal(al_vq_setup(&drv, &shm, 0x1000, 4, 16, 0, sd, 4, true), 0);
 	assert_int_equal(al_vq_setup(&dev, &shm, 0x1000, 4, 16, 0, sv, 4, false), 0);
