@@ -11,7 +11,9 @@
 # fragment, the patch and the source package version: a second run only
 # checks the cached config and prints the path.
 #
-# Usage: scripts/uml/build-kernel.sh
+# Usage: scripts/uml/build-kernel.sh [--cached-only]
+#   --cached-only  never install or build: print the cached kernel's path,
+#                  or exit 2 when it is not in the cache (for CMake)
 #   AMPLINK_UML_CACHE  cache directory (default /var/cache/amplink/uml)
 #   AMPLINK_UML_KEEP_SRC=1  keep the build tree (<cache>/<hash>.src) afterwards
 #   AMPLINK_UML_JOBS   make -j (default: nproc)
@@ -26,6 +28,12 @@ patchfile=$here/virtio_uml-vring-irq-workqueue.patch
 cache=${AMPLINK_UML_CACHE:-/var/cache/amplink/uml}
 tarball=/usr/src/linux-source-6.1.tar.xz
 jobs=${AMPLINK_UML_JOBS:-$(nproc)}
+cached_only=0
+case ${1:-} in
+--cached-only) cached_only=1 ;;
+'') ;;
+*) echo "usage: $0 [--cached-only]" >&2; exit 2 ;;
+esac
 
 die() {
 	echo "build-kernel.sh: $*" >&2
@@ -43,6 +51,7 @@ for p in linux-source-6.1 flex bison bc make gcc; do
 	fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
+	[ $cached_only = 1 ] && { log "not cached: missing packages ${missing[*]}"; exit 2; }
 	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root or apt-get install them)"
 	log "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -98,6 +107,7 @@ if [ -x "$out/linux" ] && [ -f "$out/config" ]; then
 	echo "$out/linux"
 	exit 0
 fi
+[ $cached_only = 1 ] && { log "not cached: $out"; exit 2; }
 
 mkdir -p "$cache"
 # One build per hash at a time; a second caller waits, then finds the cache.

@@ -680,6 +680,7 @@ static int h_mem_table(struct al_vhu *vhu, struct vhu_msg *m)
 			     i);
 		}
 	}
+	diag(vhu, AL_VHU_TRACE, "SET_MEM_TABLE %u region%s", n, n == 1 ? "" : "s");
 	for (unsigned int i = 0; i < n; i++)
 		diag(vhu, AL_VHU_TRACE,
 		     "  region %u: guest 0x%" PRIx64 " size 0x%" PRIx64 " user 0x%" PRIx64
