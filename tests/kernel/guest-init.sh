@@ -23,8 +23,27 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 	fi
 	[ -d /sys/bus/rpmsg/devices ] &&
 		echo "guest: /sys/bus/rpmsg/devices: $(ls /sys/bus/rpmsg/devices | tr '\n' ' ')"
-	echo "guest: /dev/rpmsg*: $(ls /dev | grep rpmsg | tr '\n' ' ')"
+	# amplink_expect: comma-separated /dev nodes the device's announcements
+	# should create (rpmsg-raw -> rpmsgN, rpmsg-tty -> ttyRPMSGN).
+	if [ -n "${amplink_expect:-}" ]; then
+		missing=
+		for n in $(echo "$amplink_expect" | tr ',' ' '); do
+			i=0
+			while [ ! -e "/dev/$n" ] && [ $i -lt 30 ]; do
+				sleep 0.1
+				i=$((i + 1))
+			done
+			[ -e "/dev/$n" ] || missing="$missing $n"
+		done
+		if [ -z "$missing" ]; then
+			echo "guest: EXPECT_OK $amplink_expect"
+		else
+			echo "guest: missing /dev nodes:$missing"
+		fi
+	fi
+	echo "guest: /dev/rpmsg*: $(ls /dev | grep -i rpmsg | tr '\n' ' ')"
 	echo "guest: virtio_uml.vring_irq_thread=$(cat /sys/module/virtio_uml/parameters/vring_irq_thread 2>&1)"
+	echo "guest: checks done at $(cut -d' ' -f1 /proc/uptime) s, powering off"
 } >"$out/guest.txt" 2>&1
 dmesg >"$out/dmesg.txt" 2>&1
 sync

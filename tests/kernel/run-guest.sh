@@ -6,9 +6,17 @@
 # on vring 0) and that the kernel logged no BUG, WARNING, Oops or panic.
 #
 # Usage: run-guest.sh KERNEL VHU_PROBE POWEROFF WORKDIR [TIMEOUT_S]
+#   ANNOUNCE=rpmsg-raw,rpmsg-tty  services vhu_probe announces on the first
+#                                 kick of vring 0
+#   EXPECT_DEV=rpmsg0,ttyRPMSG0   /dev nodes the guest must then see
+#   KERNEL_ARGS="..."             more kernel parameters
+#                                 (virtio_uml.vring_irq_thread=0)
 # Prints "PASS kernel_boot" on success; exit 77 when KERNEL is missing.
 set -u
-kernel=$1 probe=$2 poweroff=$3 work=$4 timeout=${5:-60}
+[ $# -ge 4 ] || { echo "usage: $0 KERNEL VHU_PROBE POWEROFF WORKDIR [TIMEOUT_S]" >&2; exit 2; }
+# The guest sees the host's files from /: every path it uses is absolute.
+kernel=$(realpath -m "$1") probe=$(realpath -m "$2") poweroff=$(realpath -m "$3")
+work=$(realpath -m "$4") timeout=${5:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 
 if [ ! -x "$kernel" ]; then
@@ -27,7 +35,7 @@ fail() {
 	exit 1
 }
 
-"$probe" "$sock" "$timeout" >"$work/probe.log" 2>&1 &
+"$probe" "$sock" "$timeout" "${ANNOUNCE:-}" >"$work/probe.log" 2>&1 &
 probe_pid=$!
 for _ in $(seq 100); do
 	grep -q "vhu_probe: listening" "$work/probe.log" 2>/dev/null && break
@@ -41,6 +49,7 @@ TMPDIR=${TMPDIR:-/dev/shm} timeout -k 5 "$timeout" "$kernel" mem=128M \
 	rootfstype=hostfs rootflags=/ rw init="$here/guest-init.sh" \
 	con0=fd:0,fd:1 con=null uml_dir="$work/uml" umid=amplink-$$ \
 	virtio_uml.device="$sock:7" amplink_out="$work" amplink_poweroff="$poweroff" \
+	${EXPECT_DEV:+amplink_expect=$EXPECT_DEV} ${KERNEL_ARGS:-} \
 	</dev/null >"$work/console.log" 2>&1
 krc=$?
 end=$(date +%s.%N)
@@ -63,6 +72,9 @@ probe_pid=
 [ $krc -eq 0 ] || fail "the kernel exited with status $krc"
 grep -q "guest: VIRTIO_DEVICES_OK" "$work/guest.txt" 2>/dev/null ||
 	fail "the guest did not find /sys/bus/virtio/devices"
+if [ -n "${EXPECT_DEV:-}" ]; then
+	grep -q "guest: EXPECT_OK" "$work/guest.txt" || fail "the guest lacks /dev nodes of $EXPECT_DEV"
+fi
 if grep -nE "BUG|WARNING|Oops|Kernel panic|scheduling while atomic|Call Trace" \
 	"$work/console.log" "$work/dmesg.txt"; then
 	fail "the kernel logged the lines above"
