@@ -37,6 +37,10 @@ esac
 
 die() {
 	echo "build-kernel.sh: $*" >&2
+	# A failed build keeps its log ($work/build.log), not its 1.5 GB tree.
+	if [ -n "${src:-}" ] && [ -d "$src" ] && [ "${AMPLINK_UML_KEEP_SRC:-0}" != 1 ]; then
+		rm -rf "$src"
+	fi
 	exit 1
 }
 log() {

@@ -209,10 +209,13 @@ int al_vhu_accept(struct al_vhu *vhu);
 
 /** Read and handle one message from the connected front-end; waits for it
  *  (up to the message timeout once its first byte is there). Returns 0 on
- *  success, AL_ENOLINK when the front-end closed the connection (GONE was
- *  delivered), AL_EPROTO for a malformed message, AL_ESTATE when none is
- *  connected; on AL_EPROTO and I/O errors the connection is dropped (GONE
- *  delivered) and al_vhu_last_error() names what was wrong. */
+ *  success, AL_EPERM for a request this back-end does not implement
+ *  (answered "unsupported" when the front-end waits for an answer; the
+ *  connection is kept), AL_ENOLINK when the front-end closed the
+ *  connection (GONE was delivered), AL_EPROTO for a malformed message,
+ *  AL_ESTATE when none is connected. On AL_EPROTO and I/O errors the
+ *  connection is dropped (GONE delivered). al_vhu_last_error() names what
+ *  was wrong in every error case. */
 int al_vhu_handle_message(struct al_vhu *vhu);
 
 /** One round of a simple event loop: polls the listening socket (when no
