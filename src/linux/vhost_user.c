@@ -567,9 +567,20 @@ static int send_reply(struct al_vhu *vhu, const struct vhu_msg *m, const struct 
 	put32(buf + 8, r->size);
 	memcpy(buf + VHU_HDR_SIZE, r->payload, r->size);
 	while (off < len) {
-		ssize_t n = send(vhu->conn_fd, buf + off, len - off, MSG_NOSIGNAL);
+		ssize_t n = send(vhu->conn_fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* A front-end that does not read its replies must not
+			 * block the server forever. */
+			struct pollfd p = {.fd = vhu->conn_fd, .events = POLLOUT};
+			if (poll(&p, 1, vhu->cfg.msg_timeout_ms) > 0)
+				continue;
+			return fail(
+			    vhu, AL_EPROTO,
+			    "the front-end has not read its replies for %d ms (reply to %s)",
+			    vhu->cfg.msg_timeout_ms, al_vhu_request_name(m->request));
+		}
 		if (n < 0)
 			return fail(vhu, AL_ENOLINK, "reply to %s failed: %s",
 				    al_vhu_request_name(m->request), strerror(errno));

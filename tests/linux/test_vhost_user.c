@@ -693,6 +693,14 @@ static void test_close_mid_message(void **state)
 	assert_error(c, al_vhu_handle_message(c->vhu), AL_EPROTO,
 		     "front-end stalled mid-message: 0 of 8 payload bytes");
 	assert_usable(c);
+	/* A front-end that never reads its replies is dropped, not waited for. */
+	int small = 4096;
+	assert_int_equal(setsockopt(c->fe, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	int rc = 0;
+	for (int i = 0; i < 100000 && rc == 0; i++)
+		rc = xfer(c, AL_VHU_GET_FEATURES, 0, NULL, 0, NULL, 0);
+	assert_error(c, rc, AL_EPROTO, "the front-end has not read its replies for 200 ms");
+	assert_usable(c);
 	/* A clean close between messages is not an error, just GONE. */
 	close(c->fe);
 	c->fe = -1;
