@@ -1,84 +1,20 @@
-/* The vhost-user back-end (device side) transport: the listening socket,
- * reading and checking each message of the front-end (virtio_uml in a
- * User-Mode Linux kernel, or QEMU), replies, vring state, kick and call fds,
- * and the events the device role on top receives. The memory table is in
- * vhost_user_mem.c. API and rules: include/amplink/linux/vhost_user.h.
+/* The vhost-user back-end (device side) transport, message half: checking
+ * and handling each message of the front-end (virtio_uml in a User-Mode
+ * Linux kernel, or QEMU), replies, vring state and the events the device
+ * role on top receives. Sockets, fds, kicks and calls are in
+ * vhost_user_io.c, the memory table in vhost_user_mem.c. API and rules:
+ * include/amplink/linux/vhost_user.h.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "vhost_user_internal.h"
-
-#define VHU_VERSION	    0x1u
-#define VHU_VERSION_MASK    0x3u
-#define VHU_FLAG_REPLY	    0x4u
-#define VHU_FLAG_NEED_REPLY 0x8u
-#define VHU_HDR_SIZE	    12u
-#define VHU_MAX_PAYLOAD	    4096u /* larger than any message we know; more is refused */
-#define VHU_MAX_FDS	    AL_VHU_MAX_REGIONS
-#define VHU_VRING_IDX_MASK  0xffu
-#define VHU_VRING_NOFD	    0x100u
-#define VHU_CONFIG_HDR	    12u
-#define VHU_MEM_HDR	    8u
-#define VHU_MEM_REGION	    32u
-
-/* A handler's verdict besides 0 and negative errors: the request is not
- * implemented; answer "unsupported" and keep the connection. */
-#define VHU_UNSUPPORTED 1
-
-struct vhu_msg {
-	uint32_t request;
-	uint32_t flags;
-	uint32_t size;
-	uint8_t payload[VHU_MAX_PAYLOAD];
-	int fds[VHU_MAX_FDS];
-	unsigned int nfds;
-};
-
-struct vhu_reply {
-	bool send;
-	uint32_t size;
-	uint8_t payload[VHU_CONFIG_HDR + AL_VHU_MAX_CONFIG];
-};
-
-struct vhu_ring_priv {
-	bool started; /* kick fd received, not stopped by GET_VRING_BASE */
-};
-
-struct al_vhu {
-	struct al_vhu_config cfg;
-	uint8_t config[AL_VHU_MAX_CONFIG];
-	uint64_t offer_features;
-	uint64_t offer_pf;
-	unsigned int nvr;
-
-	int listen_fd;
-	char *path;
-	int conn_fd;
-
-	uint64_t features;
-	uint64_t pf;
-	uint8_t status;
-	int backend_fd;
-	struct vhu_mem mem;
-	struct al_vhu_vring vr[AL_VHU_MAX_VRINGS];
-	struct vhu_ring_priv vp[AL_VHU_MAX_VRINGS];
-
-	char err[320];
-	char note[320];
-};
 
 static const char *const req_names[] = {
     [AL_VHU_GET_FEATURES] = "GET_FEATURES",
@@ -162,9 +98,7 @@ static bool is_get_request(uint32_t r)
 	}
 }
 
-static void diag(struct al_vhu *vhu, enum al_vhu_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void diag(struct al_vhu *vhu, enum al_vhu_level lvl, const char *fmt, ...)
+void vhu_diag(struct al_vhu *vhu, enum al_vhu_level lvl, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -177,9 +111,7 @@ static void diag(struct al_vhu *vhu, enum al_vhu_level lvl, const char *fmt, ...
 }
 
 /* Record an error sentence, report it, return code. */
-static int fail(struct al_vhu *vhu, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct al_vhu *vhu, int code, const char *fmt, ...)
+int vhu_fail(struct al_vhu *vhu, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -191,13 +123,13 @@ static int fail(struct al_vhu *vhu, int code, const char *fmt, ...)
 	return code;
 }
 
-static void emit(struct al_vhu *vhu, enum al_vhu_event ev, int vring)
+void vhu_emit(struct al_vhu *vhu, enum al_vhu_event ev, int vring)
 {
 	if (vhu->cfg.event)
 		vhu->cfg.event(vhu->cfg.arg, vhu, ev, vring);
 }
 
-static void close_fd(int *fd)
+void vhu_close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
@@ -207,7 +139,7 @@ static void close_fd(int *fd)
 static void close_msg_fds(struct vhu_msg *m)
 {
 	for (unsigned int i = 0; i < m->nfds; i++)
-		close_fd(&m->fds[i]);
+		vhu_close_fd(&m->fds[i]);
 	m->nfds = 0;
 }
 
@@ -217,8 +149,8 @@ static void vring_reset(struct al_vhu *vhu, unsigned int i)
 {
 	struct al_vhu_vring *v = &vhu->vr[i];
 
-	close_fd(&v->kick_fd);
-	close_fd(&v->call_fd);
+	vhu_close_fd(&v->kick_fd);
+	vhu_close_fd(&v->call_fd);
 	memset(v, 0, sizeof(*v));
 	v->kick_fd = -1;
 	v->call_fd = -1;
@@ -272,7 +204,7 @@ static void update_ready(struct al_vhu *vhu)
 		if (r == v->ready)
 			continue;
 		v->ready = r;
-		emit(vhu, r ? AL_VHU_EV_VRING_READY : AL_VHU_EV_VRING_STOPPED, (int)i);
+		vhu_emit(vhu, r ? AL_VHU_EV_VRING_READY : AL_VHU_EV_VRING_STOPPED, (int)i);
 	}
 }
 
@@ -288,7 +220,7 @@ static void stop_all(struct al_vhu *vhu)
 static void drop_memory(struct al_vhu *vhu)
 {
 	if (vhu->mem.n) {
-		emit(vhu, AL_VHU_EV_MEM_INVALIDATE, -1);
+		vhu_emit(vhu, AL_VHU_EV_MEM_INVALIDATE, -1);
 		vhu_mem_unmap(&vhu->mem);
 	}
 }
@@ -302,16 +234,16 @@ static void disconnect(struct al_vhu *vhu)
 	drop_memory(vhu);
 	for (unsigned int i = 0; i < AL_VHU_MAX_VRINGS; i++)
 		vring_reset(vhu, i);
-	close_fd(&vhu->backend_fd);
-	close_fd(&vhu->conn_fd);
+	vhu_close_fd(&vhu->backend_fd);
+	vhu_close_fd(&vhu->conn_fd);
 	vhu->features = 0;
 	vhu->pf = 0;
 	vhu->status = 0;
-	diag(vhu, AL_VHU_INFO, "front-end gone");
-	emit(vhu, AL_VHU_EV_GONE, -1);
+	vhu_diag(vhu, AL_VHU_INFO, "front-end gone");
+	vhu_emit(vhu, AL_VHU_EV_GONE, -1);
 }
 
-/* ---- creation, sockets ---- */
+/* ---- creation ---- */
 
 struct al_vhu *al_vhu_create(const struct al_vhu_config *cfg, const char **err)
 {
@@ -369,7 +301,7 @@ void al_vhu_destroy(struct al_vhu *vhu)
 	vhu->cfg.diag = NULL;
 	disconnect(vhu);
 	if (vhu->listen_fd >= 0) {
-		close_fd(&vhu->listen_fd);
+		vhu_close_fd(&vhu->listen_fd);
 		if (vhu->path)
 			unlink(vhu->path);
 	}
@@ -377,223 +309,11 @@ void al_vhu_destroy(struct al_vhu *vhu)
 	free(vhu);
 }
 
-int al_vhu_listen(struct al_vhu *vhu, const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char tmp[sizeof(sa.sun_path)];
-	int fd, n;
-
-	if (vhu->listen_fd >= 0)
-		return fail(vhu, AL_EINVAL, "already listening on %s", vhu->path);
-	n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return fail(vhu, AL_EINVAL,
-			    "socket path %s is too long (a UNIX socket path has at most %zu bytes, "
-			    "and a temporary name is bound first)",
-			    path, sizeof(tmp) - 1 - 16);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return fail(vhu, AL_EINIT, "socket(AF_UNIX) failed: %s", strerror(errno));
-	memcpy(sa.sun_path, tmp, (size_t)n + 1);
-	unlink(tmp);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		int e = errno;
-		close(fd);
-		return fail(vhu, AL_EINIT, "bind to %s failed: %s", tmp, strerror(e));
-	}
-	if (listen(fd, 4) != 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		return fail(vhu, AL_EINIT, "listen on %s failed: %s", tmp, strerror(e));
-	}
-	if (rename(tmp, path) != 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		return fail(vhu, AL_EINIT, "rename of %s to %s failed: %s", tmp, path, strerror(e));
-	}
-	vhu->path = strdup(path);
-	if (!vhu->path) {
-		close(fd);
-		unlink(path);
-		return fail(vhu, AL_ENOMEM, "out of memory");
-	}
-	vhu->listen_fd = fd;
-	diag(vhu, AL_VHU_INFO, "listening on %s", path);
-	return 0;
-}
-
-int al_vhu_adopt(struct al_vhu *vhu, int fd)
-{
-	if (vhu->conn_fd >= 0) {
-		close(fd);
-		return fail(vhu, AL_ESTATE,
-			    "a front-end is already connected; the new one is refused");
-	}
-	vhu->conn_fd = fd;
-	vhu->err[0] = '\0';
-	diag(vhu, AL_VHU_INFO, "front-end connected");
-	emit(vhu, AL_VHU_EV_CONNECTED, -1);
-	return 0;
-}
-
-int al_vhu_accept(struct al_vhu *vhu)
-{
-	int fd;
-
-	if (vhu->listen_fd < 0)
-		return fail(vhu, AL_ESTATE, "accept called while not listening");
-	fd = accept4(vhu->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-		    errno == ECONNABORTED)
-			return 0;
-		return fail(vhu, AL_EINIT, "accept on %s failed: %s", vhu->path, strerror(errno));
-	}
-	if (vhu->conn_fd >= 0) {
-		close(fd);
-		diag(vhu, AL_VHU_WARNING,
-		     "a second front-end connected and was refused (one at a time)");
-		return 0;
-	}
-	al_vhu_adopt(vhu, fd);
-	return 1;
-}
-
-/* ---- reading messages ---- */
-
-/* Wait until fd is readable, up to ms (-1: forever). 1 ready, 0 timeout. */
-static int wait_readable(int fd, int ms)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	int rc;
-
-	do {
-		rc = poll(&p, 1, ms);
-	} while (rc < 0 && errno == EINTR);
-	return rc > 0;
-}
-
-/* Read exactly len bytes into buf, collecting any fds into m. The first
- * wait is first_ms, later ones the message timeout. 0, or AL_ENOLINK (clean
- * close before any byte when at_start), or an error with vhu->err set. */
-static int read_full(struct al_vhu *vhu, struct vhu_msg *m, void *buf, size_t len, bool at_start,
-		     const char *what)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		union {
-			char b[CMSG_SPACE(sizeof(int) * VHU_MAX_FDS)];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov = {.iov_base = (char *)buf + got, .iov_len = len - got};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = ctl.b,
-				    .msg_controllen = sizeof(ctl.b)};
-		int ms = (at_start && got == 0) ? -1 : vhu->cfg.msg_timeout_ms;
-		if (!wait_readable(vhu->conn_fd, ms))
-			return fail(
-			    vhu, AL_EPROTO,
-			    "front-end stalled mid-message: %zu of %zu %s bytes after %d ms", got,
-			    len, what, ms);
-		ssize_t n = recvmsg(vhu->conn_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return fail(vhu, AL_ENOLINK, "reading from the front-end failed: %s",
-				    strerror(errno));
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int *fds = (int *)(void *)CMSG_DATA(c);
-			for (size_t j = 0; j < k; j++) {
-				if (m->nfds < VHU_MAX_FDS)
-					m->fds[m->nfds++] = fds[j];
-				else
-					close(fds[j]);
-			}
-		}
-		if (mh.msg_flags & MSG_CTRUNC)
-			return fail(vhu, AL_EPROTO,
-				    "front-end sent more than %d fds with one message",
-				    VHU_MAX_FDS);
-		if (n == 0) {
-			if (at_start && got == 0 && m->nfds == 0)
-				return AL_ENOLINK;
-			return fail(
-			    vhu, AL_EPROTO,
-			    "front-end closed the connection mid-message (after %zu of %zu %s "
-			    "bytes)",
-			    got, len, what);
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static int send_reply(struct al_vhu *vhu, const struct vhu_msg *m, const struct vhu_reply *r)
-{
-	uint8_t buf[VHU_HDR_SIZE + sizeof(r->payload)];
-	size_t len = VHU_HDR_SIZE + r->size, off = 0;
-
-	put32(buf, m->request);
-	put32(buf + 4, VHU_VERSION | VHU_FLAG_REPLY);
-	put32(buf + 8, r->size);
-	memcpy(buf + VHU_HDR_SIZE, r->payload, r->size);
-	while (off < len) {
-		ssize_t n = send(vhu->conn_fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* A front-end that does not read its replies must not
-			 * block the server forever. */
-			struct pollfd p = {.fd = vhu->conn_fd, .events = POLLOUT};
-			if (poll(&p, 1, vhu->cfg.msg_timeout_ms) > 0)
-				continue;
-			return fail(
-			    vhu, AL_EPROTO,
-			    "the front-end has not read its replies for %d ms (reply to %s)",
-			    vhu->cfg.msg_timeout_ms, al_vhu_request_name(m->request));
-		}
-		if (n < 0)
-			return fail(vhu, AL_ENOLINK, "reply to %s failed: %s",
-				    al_vhu_request_name(m->request), strerror(errno));
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 static void reply_u64(struct vhu_reply *r, uint64_t v)
 {
 	r->send = true;
 	r->size = 8;
-	put64(r->payload, v);
+	vhu_put64(r->payload, v);
 }
 
 /* ---- request handlers: 0, VHU_UNSUPPORTED, or a negative error ---- */
@@ -601,29 +321,29 @@ static void reply_u64(struct vhu_reply *r, uint64_t v)
 static int want_size(struct al_vhu *vhu, const struct vhu_msg *m, uint32_t size)
 {
 	if (m->size != size)
-		return fail(vhu, AL_EPROTO, "%s with a %u-byte payload (expected %u)",
-			    al_vhu_request_name(m->request), m->size, size);
+		return vhu_fail(vhu, AL_EPROTO, "%s with a %u-byte payload (expected %u)",
+				al_vhu_request_name(m->request), m->size, size);
 	return 0;
 }
 
 static int want_fds(struct al_vhu *vhu, const struct vhu_msg *m, unsigned int n)
 {
 	if (m->nfds != n)
-		return fail(vhu, AL_EPROTO, "%s with %u fds (expected %u): %s",
-			    al_vhu_request_name(m->request), m->nfds, n,
-			    m->nfds > n ? "extra fds" : "fd missing");
+		return vhu_fail(vhu, AL_EPROTO, "%s with %u fds (expected %u): %s",
+				al_vhu_request_name(m->request), m->nfds, n,
+				m->nfds > n ? "extra fds" : "fd missing");
 	return 0;
 }
 
 static int want_vring(struct al_vhu *vhu, const struct vhu_msg *m, uint32_t idx)
 {
 	if (idx >= vhu->nvr)
-		return fail(vhu, AL_EPROTO, "%s for vring %u (this device has %u vrings)",
-			    al_vhu_request_name(m->request), idx, vhu->nvr);
+		return vhu_fail(vhu, AL_EPROTO, "%s for vring %u (this device has %u vrings)",
+				al_vhu_request_name(m->request), idx, vhu->nvr);
 	return 0;
 }
 
-static enum al_vhu_fd_kind fd_kind(int fd)
+enum al_vhu_fd_kind vhu_fd_kind(int fd)
 {
 	struct stat st;
 
@@ -644,60 +364,63 @@ static int h_mem_table(struct al_vhu *vhu, struct vhu_msg *m)
 	int rc;
 
 	if (m->size < VHU_MEM_HDR)
-		return fail(vhu, AL_EPROTO, "SET_MEM_TABLE with a %u-byte payload (at least %u)",
-			    m->size, VHU_MEM_HDR);
-	n = le32(m->payload);
+		return vhu_fail(vhu, AL_EPROTO,
+				"SET_MEM_TABLE with a %u-byte payload (at least %u)", m->size,
+				VHU_MEM_HDR);
+	n = vhu_le32(m->payload);
 	if (n == 0 || n > AL_VHU_MAX_REGIONS)
-		return fail(vhu, AL_EPROTO, "SET_MEM_TABLE with %u regions (allowed: 1..%d)", n,
-			    AL_VHU_MAX_REGIONS);
+		return vhu_fail(vhu, AL_EPROTO, "SET_MEM_TABLE with %u regions (allowed: 1..%d)", n,
+				AL_VHU_MAX_REGIONS);
 	/* QEMU sends exactly n region slots, virtio_uml its fixed array of 2:
 	 * any whole number of slots from n to the maximum is accepted. */
 	slots = (m->size - VHU_MEM_HDR) / VHU_MEM_REGION;
 	if ((m->size - VHU_MEM_HDR) % VHU_MEM_REGION || slots < n || slots > AL_VHU_MAX_REGIONS)
-		return fail(vhu, AL_EPROTO,
-			    "SET_MEM_TABLE with a %u-byte payload for %u regions (expected %u + %u "
-			    "per region)",
-			    m->size, n, VHU_MEM_HDR, VHU_MEM_REGION);
+		return vhu_fail(
+		    vhu, AL_EPROTO,
+		    "SET_MEM_TABLE with a %u-byte payload for %u regions (expected %u + %u "
+		    "per region)",
+		    m->size, n, VHU_MEM_HDR, VHU_MEM_REGION);
 	rc = want_fds(vhu, m, n);
 	if (rc)
 		return rc;
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *p = m->payload + VHU_MEM_HDR + i * VHU_MEM_REGION;
-		d[i].gpa = le64(p);
-		d[i].size = le64(p + 8);
-		d[i].user_addr = le64(p + 16);
-		d[i].mmap_offset = le64(p + 24);
+		d[i].gpa = vhu_le64(p);
+		d[i].size = vhu_le64(p + 8);
+		d[i].user_addr = vhu_le64(p + 16);
+		d[i].mmap_offset = vhu_le64(p + 24);
 	}
 	char why[200];
 	rc = vhu_mem_map(&nm, d, n, m->fds, why, sizeof(why));
 	close_msg_fds(m);
 	if (rc)
-		return fail(vhu, rc, "SET_MEM_TABLE refused: %s", why);
+		return vhu_fail(vhu, rc, "SET_MEM_TABLE refused: %s", why);
 
 	bool in_use = false;
 	for (unsigned int i = 0; i < vhu->nvr; i++)
 		in_use |= vhu->vr[i].ready;
 	if (in_use)
-		diag(vhu, AL_VHU_WARNING,
-		     "memory table replaced while vrings are enabled: pointers into the old table "
-		     "are invalid");
+		vhu_diag(
+		    vhu, AL_VHU_WARNING,
+		    "memory table replaced while vrings are enabled: pointers into the old table "
+		    "are invalid");
 	drop_memory(vhu);
 	vhu->mem = nm;
 	for (unsigned int i = 0; i < vhu->nvr; i++) {
 		char why[200];
 		if (vhu->vr[i].addr_set && vring_translate(vhu, i, why, sizeof(why))) {
 			vhu->vr[i].addr_set = false;
-			diag(vhu, AL_VHU_ERROR, "%s in the new memory table; vring %u stopped", why,
-			     i);
+			vhu_diag(vhu, AL_VHU_ERROR, "%s in the new memory table; vring %u stopped",
+				 why, i);
 		}
 	}
-	diag(vhu, AL_VHU_TRACE, "SET_MEM_TABLE %u region%s", n, n == 1 ? "" : "s");
+	vhu_diag(vhu, AL_VHU_TRACE, "SET_MEM_TABLE %u region%s", n, n == 1 ? "" : "s");
 	for (unsigned int i = 0; i < n; i++)
-		diag(vhu, AL_VHU_TRACE,
-		     "  region %u: guest 0x%" PRIx64 " size 0x%" PRIx64 " user 0x%" PRIx64
-		     " offset 0x%" PRIx64,
-		     i, d[i].gpa, d[i].size, d[i].user_addr, d[i].mmap_offset);
-	emit(vhu, AL_VHU_EV_MEM_TABLE, -1);
+		vhu_diag(vhu, AL_VHU_TRACE,
+			 "  region %u: guest 0x%" PRIx64 " size 0x%" PRIx64 " user 0x%" PRIx64
+			 " offset 0x%" PRIx64,
+			 i, d[i].gpa, d[i].size, d[i].user_addr, d[i].mmap_offset);
+	vhu_emit(vhu, AL_VHU_EV_MEM_TABLE, -1);
 	return 0;
 }
 
@@ -710,12 +433,12 @@ static int h_vring_fd(struct al_vhu *vhu, struct vhu_msg *m)
 
 	if (rc)
 		return rc;
-	v = le64(m->payload);
+	v = vhu_le64(m->payload);
 	idx = (uint32_t)(v & VHU_VRING_IDX_MASK);
 	nofd = v & VHU_VRING_NOFD;
 	if (v & ~(uint64_t)(VHU_VRING_IDX_MASK | VHU_VRING_NOFD))
-		return fail(vhu, AL_EPROTO, "%s with unknown bits set in 0x%" PRIx64,
-			    al_vhu_request_name(m->request), v);
+		return vhu_fail(vhu, AL_EPROTO, "%s with unknown bits set in 0x%" PRIx64,
+				al_vhu_request_name(m->request), v);
 	rc = want_vring(vhu, m, idx);
 	if (!rc)
 		rc = want_fds(vhu, m, nofd ? 0 : 1);
@@ -726,7 +449,7 @@ static int h_vring_fd(struct al_vhu *vhu, struct vhu_msg *m)
 	m->nfds = 0;
 	switch (m->request) {
 	case AL_VHU_SET_VRING_KICK:
-		close_fd(&vr->kick_fd);
+		vhu_close_fd(&vr->kick_fd);
 		vr->kick_fd = fd;
 		vr->kick_polling = nofd;
 		vhu->vp[idx].started = true;
@@ -734,14 +457,14 @@ static int h_vring_fd(struct al_vhu *vhu, struct vhu_msg *m)
 			vr->enabled = true;
 		break;
 	case AL_VHU_SET_VRING_CALL:
-		close_fd(&vr->call_fd);
+		vhu_close_fd(&vr->call_fd);
 		vr->call_fd = fd;
-		vr->call_kind = nofd ? AL_VHU_FD_NONE : fd_kind(fd);
+		vr->call_kind = nofd ? AL_VHU_FD_NONE : vhu_fd_kind(fd);
 		break;
-	default: /* SET_VRING_ERR: we never report ring errors */ close_fd(&fd); break;
+	default: /* SET_VRING_ERR: we never report ring errors */ vhu_close_fd(&fd); break;
 	}
-	diag(vhu, AL_VHU_TRACE, "%s vring %u %s", al_vhu_request_name(m->request), idx,
-	     nofd ? "no fd (polling)" : "fd");
+	vhu_diag(vhu, AL_VHU_TRACE, "%s vring %u %s", al_vhu_request_name(m->request), idx,
+		 nofd ? "no fd (polling)" : "fd");
 	return 0;
 }
 
@@ -754,36 +477,37 @@ static int h_vring_state(struct al_vhu *vhu, struct vhu_msg *m, struct vhu_reply
 		rc = want_fds(vhu, m, 0);
 	if (rc)
 		return rc;
-	idx = le32(m->payload);
-	num = le32(m->payload + 4);
+	idx = vhu_le32(m->payload);
+	num = vhu_le32(m->payload + 4);
 	rc = want_vring(vhu, m, idx);
 	if (rc)
 		return rc;
 	struct al_vhu_vring *vr = &vhu->vr[idx];
-	diag(vhu, AL_VHU_TRACE, "%s vring %u %u", al_vhu_request_name(m->request), idx, num);
+	vhu_diag(vhu, AL_VHU_TRACE, "%s vring %u %u", al_vhu_request_name(m->request), idx, num);
 	switch (m->request) {
 	case AL_VHU_SET_VRING_NUM:
 		if (num == 0 || num > AL_VHU_MAX_VRING_NUM || (num & (num - 1)))
-			return fail(vhu, AL_EPROTO,
-				    "SET_VRING_NUM vring %u: size %u is not a power of two "
-				    "in 1..%d",
-				    idx, num, AL_VHU_MAX_VRING_NUM);
+			return vhu_fail(vhu, AL_EPROTO,
+					"SET_VRING_NUM vring %u: size %u is not a power of two "
+					"in 1..%d",
+					idx, num, AL_VHU_MAX_VRING_NUM);
 		if (vr->ready)
-			return fail(vhu, AL_EPROTO, "SET_VRING_NUM vring %u while it is running",
-				    idx);
+			return vhu_fail(vhu, AL_EPROTO,
+					"SET_VRING_NUM vring %u while it is running", idx);
 		vr->num = num;
 		char why[200];
 		if (vr->addr_set && vring_translate(vhu, idx, why, sizeof(why)))
-			return fail(vhu, AL_EPROTO, "SET_VRING_NUM %u: %s", num, why);
+			return vhu_fail(vhu, AL_EPROTO, "SET_VRING_NUM %u: %s", num, why);
 		return 0;
 	case AL_VHU_SET_VRING_BASE:
 		if (num > 0xffff)
-			return fail(vhu, AL_EPROTO,
-				    "SET_VRING_BASE vring %u: base %u does not fit a 16-bit index",
-				    idx, num);
+			return vhu_fail(
+			    vhu, AL_EPROTO,
+			    "SET_VRING_BASE vring %u: base %u does not fit a 16-bit index", idx,
+			    num);
 		if (vr->ready)
-			return fail(vhu, AL_EPROTO, "SET_VRING_BASE vring %u while it is running",
-				    idx);
+			return vhu_fail(vhu, AL_EPROTO,
+					"SET_VRING_BASE vring %u while it is running", idx);
 		vr->base = num;
 		return 0;
 	case AL_VHU_GET_VRING_BASE:
@@ -791,18 +515,18 @@ static int h_vring_state(struct al_vhu *vhu, struct vhu_msg *m, struct vhu_reply
 		update_ready(vhu); /* STOPPED: the user may set the base now */
 		r->send = true;
 		r->size = 8;
-		put32(r->payload, idx);
-		put32(r->payload + 4, vr->base);
+		vhu_put32(r->payload, idx);
+		vhu_put32(r->payload + 4, vr->base);
 		return 0;
 	case AL_VHU_SET_VRING_ENABLE:
 		if (num > 1)
-			return fail(vhu, AL_EPROTO, "SET_VRING_ENABLE vring %u with %u (0 or 1)",
-				    idx, num);
+			return vhu_fail(vhu, AL_EPROTO,
+					"SET_VRING_ENABLE vring %u with %u (0 or 1)", idx, num);
 		vr->enabled = num;
 		return 0;
 	default: /* VRING_KICK (in-band) */
 		if (vr->ready)
-			emit(vhu, AL_VHU_EV_KICK, (int)idx);
+			vhu_emit(vhu, AL_VHU_EV_KICK, (int)idx);
 		return 0;
 	}
 }
@@ -817,25 +541,25 @@ static int h_vring_addr(struct al_vhu *vhu, struct vhu_msg *m)
 		rc = want_fds(vhu, m, 0);
 	if (rc)
 		return rc;
-	idx = le32(p);
+	idx = vhu_le32(p);
 	rc = want_vring(vhu, m, idx);
 	if (rc)
 		return rc;
 	struct al_vhu_vring *vr = &vhu->vr[idx];
 	if (vr->ready)
-		return fail(vhu, AL_EPROTO, "SET_VRING_ADDR vring %u while it is running", idx);
-	vr->addr_flags = le32(p + 4);
-	vr->desc_user = le64(p + 8);
-	vr->used_user = le64(p + 16);
-	vr->avail_user = le64(p + 24);
+		return vhu_fail(vhu, AL_EPROTO, "SET_VRING_ADDR vring %u while it is running", idx);
+	vr->addr_flags = vhu_le32(p + 4);
+	vr->desc_user = vhu_le64(p + 8);
+	vr->used_user = vhu_le64(p + 16);
+	vr->avail_user = vhu_le64(p + 24);
 	/* p + 32: log address, unused (no VHOST_F_LOG_ALL) */
 	vr->addr_set = false;
-	diag(vhu, AL_VHU_TRACE,
-	     "SET_VRING_ADDR vring %u desc 0x%" PRIx64 " used 0x%" PRIx64 " avail 0x%" PRIx64, idx,
-	     vr->desc_user, vr->used_user, vr->avail_user);
+	vhu_diag(vhu, AL_VHU_TRACE,
+		 "SET_VRING_ADDR vring %u desc 0x%" PRIx64 " used 0x%" PRIx64 " avail 0x%" PRIx64,
+		 idx, vr->desc_user, vr->used_user, vr->avail_user);
 	char why[200];
 	if (vring_translate(vhu, idx, why, sizeof(why)))
-		return fail(vhu, AL_EPROTO, "SET_VRING_ADDR refused: %s", why);
+		return vhu_fail(vhu, AL_EPROTO, "SET_VRING_ADDR refused: %s", why);
 	vr->addr_set = true;
 	return 0;
 }
@@ -848,12 +572,12 @@ static int h_config(struct al_vhu *vhu, struct vhu_msg *m, struct vhu_reply *r)
 	if (rc)
 		return rc;
 	if (m->size < VHU_CONFIG_HDR)
-		return fail(vhu, AL_EPROTO, "%s with a %u-byte payload (at least %u)",
-			    al_vhu_request_name(m->request), m->size, VHU_CONFIG_HDR);
-	off = le32(m->payload);
-	len = le32(m->payload + 4);
+		return vhu_fail(vhu, AL_EPROTO, "%s with a %u-byte payload (at least %u)",
+				al_vhu_request_name(m->request), m->size, VHU_CONFIG_HDR);
+	off = vhu_le32(m->payload);
+	len = vhu_le32(m->payload + 4);
 	if (len > AL_VHU_MAX_CONFIG || m->size != VHU_CONFIG_HDR + len)
-		return fail(
+		return vhu_fail(
 		    vhu, AL_EPROTO,
 		    "%s of %u bytes with a %u-byte payload (expected %u + size, size <= %d)",
 		    al_vhu_request_name(m->request), len, m->size, VHU_CONFIG_HDR,
@@ -861,9 +585,10 @@ static int h_config(struct al_vhu *vhu, struct vhu_msg *m, struct vhu_reply *r)
 	bool inside = off <= vhu->cfg.config_len && len <= vhu->cfg.config_len - off;
 	if (m->request == AL_VHU_SET_CONFIG) {
 		if (!inside) {
-			diag(vhu, AL_VHU_WARNING,
-			     "SET_CONFIG of bytes %u..%u outside the %zu-byte config space refused",
-			     off, off + len, vhu->cfg.config_len);
+			vhu_diag(
+			    vhu, AL_VHU_WARNING,
+			    "SET_CONFIG of bytes %u..%u outside the %zu-byte config space refused",
+			    off, off + len, vhu->cfg.config_len);
 			return VHU_UNSUPPORTED;
 		}
 		memcpy(vhu->config + off, m->payload + VHU_CONFIG_HDR, len);
@@ -874,7 +599,7 @@ static int h_config(struct al_vhu *vhu, struct vhu_msg *m, struct vhu_reply *r)
 	r->send = true;
 	memcpy(r->payload, m->payload, VHU_CONFIG_HDR);
 	if (off > AL_VHU_MAX_CONFIG || len > AL_VHU_MAX_CONFIG - off) {
-		put32(r->payload + 4, 0);
+		vhu_put32(r->payload + 4, 0);
 		r->size = VHU_CONFIG_HDR;
 		return 0;
 	}
@@ -915,7 +640,7 @@ static int dispatch(struct al_vhu *vhu, struct vhu_msg *m, struct vhu_reply *r)
 			rc = want_fds(vhu, m, 0);
 		if (rc)
 			return rc;
-		diag(vhu, AL_VHU_TRACE, "%s", al_vhu_request_name(m->request));
+		vhu_diag(vhu, AL_VHU_TRACE, "%s", al_vhu_request_name(m->request));
 		switch (m->request) {
 		case AL_VHU_GET_FEATURES: reply_u64(r, vhu->offer_features); break;
 		case AL_VHU_GET_PROTOCOL_FEATURES: reply_u64(r, vhu->offer_pf); break;
@@ -934,30 +659,31 @@ static int dispatch(struct al_vhu *vhu, struct vhu_msg *m, struct vhu_reply *r)
 			rc = want_fds(vhu, m, 0);
 		if (rc)
 			return rc;
-		v = le64(m->payload);
-		diag(vhu, AL_VHU_TRACE, "%s 0x%" PRIx64, al_vhu_request_name(m->request), v);
+		v = vhu_le64(m->payload);
+		vhu_diag(vhu, AL_VHU_TRACE, "%s 0x%" PRIx64, al_vhu_request_name(m->request), v);
 		if (m->request == AL_VHU_SET_STATUS) {
 			if (v > 0xff)
-				return fail(vhu, AL_EPROTO, "SET_STATUS 0x%" PRIx64 " (8 bits)", v);
+				return vhu_fail(vhu, AL_EPROTO, "SET_STATUS 0x%" PRIx64 " (8 bits)",
+						v);
 			vhu->status = (uint8_t)v;
 			return 0;
 		}
 		if (m->request == AL_VHU_SET_PROTOCOL_FEATURES) {
 			if (v & ~vhu->offer_pf)
-				return fail(vhu, AL_EPROTO,
-					    "SET_PROTOCOL_FEATURES 0x%" PRIx64
-					    " has bits never offered (offered 0x%" PRIx64 ")",
-					    v, vhu->offer_pf);
+				return vhu_fail(vhu, AL_EPROTO,
+						"SET_PROTOCOL_FEATURES 0x%" PRIx64
+						" has bits never offered (offered 0x%" PRIx64 ")",
+						v, vhu->offer_pf);
 			vhu->pf = v;
 			return 0;
 		}
 		if (v & ~vhu->offer_features)
-			return fail(vhu, AL_EPROTO,
-				    "SET_FEATURES 0x%" PRIx64
-				    " has bits never offered (offered 0x%" PRIx64 ")",
-				    v, vhu->offer_features);
+			return vhu_fail(vhu, AL_EPROTO,
+					"SET_FEATURES 0x%" PRIx64
+					" has bits never offered (offered 0x%" PRIx64 ")",
+					v, vhu->offer_features);
 		vhu->features = v;
-		emit(vhu, AL_VHU_EV_FEATURES, -1);
+		vhu_emit(vhu, AL_VHU_EV_FEATURES, -1);
 		return 0;
 	case AL_VHU_SET_MEM_TABLE: return h_mem_table(vhu, m);
 	case AL_VHU_SET_VRING_KICK:
@@ -977,10 +703,10 @@ static int dispatch(struct al_vhu *vhu, struct vhu_msg *m, struct vhu_reply *r)
 			rc = want_fds(vhu, m, 1);
 		if (rc)
 			return rc;
-		close_fd(&vhu->backend_fd);
+		vhu_close_fd(&vhu->backend_fd);
 		vhu->backend_fd = m->fds[0];
 		m->nfds = 0;
-		diag(vhu, AL_VHU_TRACE, "SET_SLAVE_REQ_FD");
+		vhu_diag(vhu, AL_VHU_TRACE, "SET_SLAVE_REQ_FD");
 		return 0;
 	default:
 		close_msg_fds(m);
@@ -991,7 +717,7 @@ static int dispatch(struct al_vhu *vhu, struct vhu_msg *m, struct vhu_reply *r)
 		else
 			snprintf(vhu->err, sizeof(vhu->err), "%s (request %u) is not supported",
 				 al_vhu_request_name(m->request), m->request);
-		diag(vhu, AL_VHU_WARNING, "%s", vhu->err);
+		vhu_diag(vhu, AL_VHU_WARNING, "%s", vhu->err);
 		return VHU_UNSUPPORTED;
 	}
 }
@@ -1005,23 +731,23 @@ int al_vhu_handle_message(struct al_vhu *vhu)
 	int rc;
 
 	if (vhu->conn_fd < 0)
-		return fail(vhu, AL_ESTATE, "no front-end is connected");
+		return vhu_fail(vhu, AL_ESTATE, "no front-end is connected");
 	vhu->err[0] = '\0';
-	rc = read_full(vhu, &m, hdr, sizeof(hdr), true, "header");
+	rc = vhu_read_full(vhu, &m, hdr, sizeof(hdr), true, "header");
 	if (rc == 0) {
-		m.request = le32(hdr);
-		m.flags = le32(hdr + 4);
-		m.size = le32(hdr + 8);
+		m.request = vhu_le32(hdr);
+		m.flags = vhu_le32(hdr + 4);
+		m.size = vhu_le32(hdr + 8);
 		if ((m.flags & VHU_VERSION_MASK) != VHU_VERSION || (m.flags & VHU_FLAG_REPLY))
-			rc = fail(vhu, AL_EPROTO,
-				  "%s with flags 0x%x (version 1, no reply bit expected)",
-				  al_vhu_request_name(m.request), m.flags);
+			rc = vhu_fail(vhu, AL_EPROTO,
+				      "%s with flags 0x%x (version 1, no reply bit expected)",
+				      al_vhu_request_name(m.request), m.flags);
 		else if (m.size > VHU_MAX_PAYLOAD)
-			rc = fail(
+			rc = vhu_fail(
 			    vhu, AL_EPROTO, "%s (request %u) with a %u-byte payload (at most %u)",
 			    al_vhu_request_name(m.request), m.request, m.size, VHU_MAX_PAYLOAD);
 		else
-			rc = read_full(vhu, &m, m.payload, m.size, false, "payload");
+			rc = vhu_read_full(vhu, &m, m.payload, m.size, false, "payload");
 	}
 	if (rc == 0) {
 		rc = dispatch(vhu, &m, &r);
@@ -1046,124 +772,13 @@ int al_vhu_handle_message(struct al_vhu *vhu)
 		reply_u64(&r, rc == 0 ? 0 : 1);
 	}
 	if (r.send) {
-		int src = send_reply(vhu, &m, &r);
+		int src = vhu_send_reply(vhu, &m, &r);
 		if (src) {
 			disconnect(vhu);
 			return src;
 		}
 	}
 	return rc == VHU_UNSUPPORTED ? AL_EPERM : 0;
-}
-
-/* ---- kicks, calls ---- */
-
-int al_vhu_drain_kick(struct al_vhu *vhu, unsigned int vring)
-{
-	int fd, kicks = 0;
-
-	if (vring >= vhu->nvr)
-		return fail(vhu, AL_EINVAL, "vring %u does not exist", vring);
-	fd = vhu->vr[vring].kick_fd;
-	if (fd < 0)
-		return 0;
-	for (int rounds = 0; rounds < 64 && wait_readable(fd, 0); rounds++) {
-		uint8_t buf[64];
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (n == 8 && fd_kind(fd) == AL_VHU_FD_EVENTFD) {
-			uint64_t c;
-			memcpy(&c, buf, 8);
-			kicks += c > INT_MAX / 2 ? INT_MAX / 2 : (int)c;
-		} else {
-			kicks += (int)n;
-		}
-		if (kicks >= INT_MAX / 2)
-			break;
-	}
-	return kicks;
-}
-
-int al_vhu_call(struct al_vhu *vhu, unsigned int vring)
-{
-	const uint64_t one = 1;
-	const struct al_vhu_vring *v;
-	ssize_t n;
-
-	if (vring >= vhu->nvr)
-		return fail(vhu, AL_EINVAL, "vring %u does not exist", vring);
-	v = &vhu->vr[vring];
-	if (v->call_fd < 0)
-		return AL_EAGAIN;
-	if (v->call_kind == AL_VHU_FD_SOCKET) {
-		do {
-			n = send(v->call_fd, &one, sizeof(one), MSG_NOSIGNAL | MSG_DONTWAIT);
-		} while (n < 0 && errno == EINTR);
-	} else {
-		struct pollfd p = {.fd = v->call_fd, .events = POLLOUT};
-		if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT)) {
-			do {
-				n = write(v->call_fd, &one, sizeof(one));
-			} while (n < 0 && errno == EINTR);
-		} else if (p.revents & (POLLERR | POLLHUP)) {
-			n = -1;
-			errno = EPIPE;
-		} else {
-			return 0; /* full: a signal is pending already */
-		}
-	}
-	if (n == (ssize_t)sizeof(one) || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
-		return 0;
-	return fail(vhu, AL_ENOLINK, "signalling vring %u's call fd failed: %s", vring,
-		    n < 0 ? strerror(errno) : "short write");
-}
-
-int al_vhu_run(struct al_vhu *vhu, int timeout_ms)
-{
-	struct pollfd p[1 + AL_VHU_MAX_VRINGS];
-	int ring_of[1 + AL_VHU_MAX_VRINGS];
-	int n = 0, rc, done = 0, err = 0;
-
-	if (vhu->conn_fd >= 0) {
-		p[n] = (struct pollfd){.fd = vhu->conn_fd, .events = POLLIN};
-		ring_of[n++] = -1;
-		for (unsigned int i = 0; i < vhu->nvr; i++)
-			if (vhu->vr[i].ready && vhu->vr[i].kick_fd >= 0) {
-				p[n] = (struct pollfd){.fd = vhu->vr[i].kick_fd, .events = POLLIN};
-				ring_of[n++] = (int)i;
-			}
-	} else if (vhu->listen_fd >= 0) {
-		p[n] = (struct pollfd){.fd = vhu->listen_fd, .events = POLLIN};
-		ring_of[n++] = -2;
-	} else {
-		return fail(vhu, AL_ESTATE, "neither listening nor connected");
-	}
-	do {
-		rc = poll(p, (nfds_t)n, timeout_ms);
-	} while (rc < 0 && errno == EINTR);
-	if (rc <= 0)
-		return 0;
-	/* Kicks first: the message may stop the vring. */
-	for (int k = 0; k < n; k++) {
-		if (ring_of[k] < 0 || !p[k].revents)
-			continue;
-		unsigned int i = (unsigned int)ring_of[k];
-		if (al_vhu_drain_kick(vhu, i) > 0 && vhu->vr[i].ready)
-			emit(vhu, AL_VHU_EV_KICK, (int)i);
-		done = 1;
-	}
-	if (p[0].revents) {
-		if (ring_of[0] == -2)
-			rc = al_vhu_accept(vhu);
-		else
-			rc = al_vhu_handle_message(vhu);
-		if (rc < 0 && rc != AL_ENOLINK)
-			err = rc;
-		done = 1;
-	}
-	return err ? err : done;
 }
 
 /* ---- accessors ---- */
