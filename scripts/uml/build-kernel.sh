@@ -49,7 +49,7 @@ log() {
 
 # Packages: the source, and what the kernel build needs beyond gcc and make.
 missing=()
-for p in linux-source-6.1 flex bison bc make gcc; do
+for p in linux-source-6.1 flex bison bc make gcc patch xz-utils; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing+=("$p")
 	fi
