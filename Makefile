@@ -1,8 +1,12 @@
 # amplink: the two commands of the README, and a few more.
 #   make demo   build and run the main demo
-#   make test   install what is missing, build, run every test
+#   make test   install what is missing (the emulator, the Arm toolchain,
+#               the browser, the MQTT broker, the kernel source), build the
+#               User-Mode Linux kernel once (cached), build, run every
+#               test, and list the tests that did not run and why
 # Build tree: $(BUILD) (default build/). Extra CMake flags: CMAKE_FLAGS=...
 
+SHELL := /bin/bash
 BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -14,8 +18,13 @@ DEPS += libsqlite3-dev libmicrohttpd-dev
 # `amplink bridge mqtt` (libmosquitto; skipped in CMake when missing)
 DEPS += libmosquitto-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
+# What the optional tests need besides (tests/expected-tests.txt): the
+# emulated Cortex-M4, the dashboard's browser test, the MQTT broker, and
+# the kernel source for the User-Mode Linux kernel.
+DEPS_TESTS := $(DEPS_MCU) qemu-system-arm chromium mosquitto mosquitto-clients \
+  linux-source-6.1 flex bison bc xz-utils patch python3
 
-.PHONY: all deps build test demo demo-inproc format format-check clean docs
+.PHONY: all deps deps-all kernel build test demo demo-inproc format format-check clean docs
 
 all: build
 
@@ -30,16 +39,39 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# Everything the optional tests need too.
+deps-all: deps
+	@missing=""; for p in $(DEPS_TESTS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# The User-Mode Linux kernel with the kernel's rpmsg drivers, cached by a
+# hash of its configuration (about 5 min the first time, then seconds).
+kernel:
+	scripts/uml/build-kernel.sh
+
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+# Configure again after installing: CMake registers the optional tests
+# only when it finds what they need.
+test: deps-all kernel
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	@set -o pipefail; ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) \
+	  2>&1 | tee $(BUILD)/ctest.log; rc=$$?; \
+	  scripts/test-report.sh $(BUILD) $(BUILD)/ctest.log || rc=1; exit $$rc
 
-# Two processes: `amplink remote` and `amplink echo` (the lines of the RT-Thread rpmsg_echo example).
+# Two processes: `amplink remote` and `amplink echo` (the lines of the
+# RT-Thread rpmsg_echo example).
 demo: build
 	./scripts/demo.sh ./$(BUILD)/amplink
 
