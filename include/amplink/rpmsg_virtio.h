@@ -96,6 +96,7 @@ struct rpmsg_virtio_device {
 	struct al_vq svq;  /* send ring: vring1 for the driver, vring0 for the device */
 #if !AL_CFG_DEVICE_ONLY
 	struct rpmsg_virtio_shm_pool *shpool;
+	uint8_t pool_region; /* the region the pool lies in */
 #endif
 	struct al_desc_shadow *shadows;
 	size_t num_shadows;
@@ -139,15 +140,6 @@ struct al_vring_cfg {
 	uint16_t avail_base;	    /* first avail entry to take (0 on a new ring) */
 };
 
-/** Declare one more region where the peer may place rings and buffers
- *  (a buffer carveout apart from the rings, a second bank of RAM, the
- *  guest memory of a vhost-user front-end). Device role, before the link
- *  comes up; thread context. Every descriptor is still checked to lie
- *  wholly inside one region. Errors: AL_EINVAL (NULL, empty, overlapping
- *  a region already declared, or above 4 GiB with AL_CFG_DA32), AL_ESTATE
- *  (the link is up), AL_ENOMEM (AL_CFG_MAX_REGIONS reached). */
-int al_virtio_add_region(struct rpmsg_virtio_device *rvdev, const struct al_shm *region);
-
 /** Bring a device without a resource table (vdev->vdev_da was
  *  AL_VDEV_DA_NONE) up on the rings the driver set: ring[0] is vring0 (the
  *  device's send ring), ring[1] vring1. `features` are those the driver
@@ -186,8 +178,10 @@ int rpmsg_init_vdev(struct rpmsg_virtio_device *rvdev, struct virtio_device *vde
  *  Thread context, before the doorbell handler runs. Errors: AL_EINVAL (NULL
  *  argument, bad role), AL_EINIT (bad VDEV entry or vring layout: not id 7,
  *  fewer than 2 vrings, num not a power of two, ring outside the region,
- *  misaligned, rings overlapping, bad buffer size), AL_ENOMEM (pool or
- *  shadow storage too small). */
+ *  misaligned, rings overlapping, bad buffer size; a further region that
+ *  is empty, wraps, overlaps another, or more of them than
+ *  AL_CFG_MAX_REGIONS allows; a driver's pool outside every region),
+ *  AL_ENOMEM (pool or shadow storage too small). */
 int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio_device *vdev,
 				rpmsg_ns_bind_cb ns_bind_cb, const struct al_shm *shm_io,
 				struct rpmsg_virtio_shm_pool *shpool,

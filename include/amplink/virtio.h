@@ -67,6 +67,17 @@ struct virtio_device {
 	/** Port hooks and their context. */
 	const struct al_port_ops *ops;
 	void *port_ctx;
+	/** Further regions besides the one given to rpmsg_init_vdev(), where
+	 *  the peer may place rings and buffers: a buffer carveout apart from
+	 *  the rings, a second bank of RAM, the memory table of a vhost-user
+	 *  front-end. Declared by the port or board; copied at init. The
+	 *  driver's buffer pool may lie in any region. NULL/0: none. At most
+	 *  AL_CFG_MAX_REGIONS - 1; not there in a one-region build (the
+	 *  minimal profile), so that a firmware built so cannot declare any. */
+#if AL_CFG_MAX_REGIONS > 1
+	const struct al_shm *regions;
+	uint32_t num_regions;
+#endif
 };
 
 #ifdef __cplusplus

@@ -26,6 +26,7 @@ static const char *const fault_text[AL_F_COUNT] = {
     [AL_F_DESC_ADDR] = "descriptor address outside the shared region",
     [AL_F_TX_BUF_SMALL] = "driver offered a buffer smaller than the link's buffer size",
     [AL_F_MSG_SHORT] = "message shorter than the rpmsg header",
+    [AL_F_POOL_OUTSIDE] = "buffer pool outside every shared region",
     [AL_F_MSG_LEN] = "message length larger than its buffer",
 };
 

@@ -30,6 +30,7 @@ enum al_fault {
 	AL_F_TX_BUF_SMALL,
 	AL_F_MSG_SHORT,
 	AL_F_MSG_LEN,
+	AL_F_POOL_OUTSIDE,
 	AL_F_COUNT
 };
 

@@ -118,6 +118,24 @@ static inline __attribute__((always_inline)) void *al_mem_ptr(const struct al_me
 #endif
 }
 
+/* The region holding all of the local range [va, va+len), or -1. Compared
+ * as integers: no pointer arithmetic across objects. */
+static inline int al_mem_region_of(const struct al_mem *m, const void *va, size_t len)
+{
+#if AL_CFG_MAX_REGIONS > 1
+	const uint32_t n = m->n;
+#else
+	const uint32_t n = 1;
+#endif
+	for (uint32_t i = 0; i < n; i++) {
+		uintptr_t off = (uintptr_t)va - (uintptr_t)m->r[i].va;
+		if ((uintptr_t)va >= (uintptr_t)m->r[i].va && off <= m->r[i].size &&
+		    len <= m->r[i].size - off)
+			return (int)i;
+	}
+	return -1;
+}
+
 /* Full barrier: between publishing an index and reading the peer's
  * event/flags field (the event-index protocol needs store->load order).
  *

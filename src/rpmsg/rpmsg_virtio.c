@@ -115,6 +115,33 @@ int al_virtio_kick_release(struct rpmsg_virtio_device *rvdev)
 	return rc;
 }
 
+#if AL_CFG_MAX_REGIONS > 1
+/* The board's further regions: each non-empty, not wrapping, below 4 GiB
+ * with AL_CFG_DA32, and no two overlapping (compared by last byte, so
+ * nothing overflows). AL_EINIT if one is not. */
+static int add_regions(struct rpmsg_virtio_device *rv, const struct virtio_device *vdev)
+{
+	struct al_mem *m = &rv->mem;
+	if (vdev->num_regions > AL_CFG_MAX_REGIONS - 1u || (vdev->num_regions && !vdev->regions))
+		return AL_EINIT;
+	for (uint32_t k = 0; k < vdev->num_regions; k++) {
+		const struct al_shm *r = &vdev->regions[k];
+		if (!r->va || r->size == 0 || r->size - 1u > UINT64_MAX - r->da)
+			return AL_EINIT;
+#if AL_CFG_DA32
+		if (r->da > 0xFFFFFFFFu || r->size > 0xFFFFFFFFu - r->da)
+			return AL_EINIT;
+#endif
+		for (uint32_t i = 0; i < m->n; i++)
+			if (r->da <= m->r[i].da + (m->r[i].size - 1u) &&
+			    m->r[i].da <= r->da + (r->size - 1u))
+				return AL_EINIT;
+		m->r[m->n++] = *r;
+	}
+	return 0;
+}
+#endif
+
 int rpmsg_init_vdev(struct rpmsg_virtio_device *rvdev, struct virtio_device *vdev,
 		    rpmsg_ns_bind_cb ns_bind_cb, const struct al_shm *shm_io,
 		    struct rpmsg_virtio_shm_pool *shpool)
@@ -147,6 +174,8 @@ int rpmsg_init_vdev_with_config(struct rpmsg_virtio_device *rvdev, struct virtio
 	rvdev->mem.r[0] = *shm_io;
 #if AL_CFG_MAX_REGIONS > 1
 	rvdev->mem.n = 1;
+	if (add_regions(rvdev, vdev))
+		return AL_EINIT;
 #endif
 	rvdev->ops = vdev->ops;
 	rvdev->port_ctx = vdev->port_ctx;

@@ -1,8 +1,7 @@
 /* rpmsg-virtio, the device (remote) role: coming up when the driver has
  * set DRIVER_OK in the resource table, or, without a table (vhost-user),
- * on the rings the transport reports; the regions where the driver may
- * put rings and buffers; taking the buffers the driver offers for
- * sending.
+ * on the rings the transport reports; taking the buffers the driver
+ * offers for sending.
  *
  * The device owns no buffer: it sends in a buffer the driver put on
  * vring0's avail ring and returns it filled on the used ring, and hands
@@ -125,36 +124,6 @@ int al_virtio_device_start(struct rpmsg_virtio_device *rvdev, const struct al_vr
 	return rc == AL_EBROKEN ? AL_EINIT : rc;
 }
 #endif
-
-int al_virtio_add_region(struct rpmsg_virtio_device *rvdev, const struct al_shm *region)
-{
-	if (!rvdev || !rvdev->ops || !region || !region->va || region->size == 0 ||
-	    region->size - 1u > UINT64_MAX - region->da)
-		return AL_EINVAL;
-#if AL_CFG_DA32
-	if (region->da > 0xFFFFFFFFu || region->size > 0xFFFFFFFFu - region->da)
-		return AL_EINVAL;
-#endif
-#if AL_CFG_MAX_REGIONS > 1
-	int rc = 0;
-	al_lock(rvdev);
-	struct al_mem *m = &rvdev->mem;
-	if (rvdev->state != AL_LINK_DOWN || is_driver(rvdev))
-		rc = AL_ESTATE;
-	else if (m->n >= AL_CFG_MAX_REGIONS)
-		rc = AL_ENOMEM;
-	for (uint32_t i = 0; rc == 0 && i < m->n; i++) /* last byte: no overflow */
-		if (region->da <= m->r[i].da + (m->r[i].size - 1u) &&
-		    m->r[i].da <= region->da + (region->size - 1u))
-			rc = AL_EINVAL;
-	if (rc == 0)
-		m->r[m->n++] = *region;
-	al_unlock(rvdev);
-	return rc;
-#else
-	return AL_ENOMEM; /* one region in this build (AL_CFG_MAX_REGIONS) */
-#endif
-}
 
 int al_dev_tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 {

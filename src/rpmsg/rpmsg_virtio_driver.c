@@ -38,6 +38,14 @@ int al_drv_start(struct rpmsg_virtio_device *rv)
 	int rc = al_rv_setup_rings(rv, true);
 	if (rc)
 		return rc;
+	/* The pool may lie in any region: its buffers' descriptors carry that
+	 * region's device addresses. */
+	int pr = al_mem_region_of(&rv->mem, rv->shpool->base, rv->shpool->size);
+	if (pr < 0) {
+		rv->fault = AL_F_POOL_OUTSIDE;
+		return AL_EINIT;
+	}
+	rv->pool_region = (uint8_t)pr;
 	/* One empty receive buffer per vring0 entry, descriptor i <-> buffer i. */
 	for (uint16_t i = 0; i < rv->rvq.num; i++) {
 		uint8_t *b = pool_get(rv->shpool, rv->r2h_buf_size);
@@ -45,7 +53,8 @@ int al_drv_start(struct rpmsg_virtio_device *rv)
 			rv->fault = AL_F_POOL;
 			return AL_ENOMEM;
 		}
-		rv->rvq.shadow[i].off = (uint32_t)(b - (uint8_t *)rv->mem.r[0].va);
+		rv->rvq.shadow[i].off = (uint32_t)(b - (uint8_t *)rv->mem.r[pr].va);
+		rv->rvq.shadow[i].region = (uint8_t)pr;
 		rv->rvq.shadow[i].len = rv->r2h_buf_size;
 		al_vq_post(&rv->rvq, &rv->mem, i, rv->r2h_buf_size, true);
 	}
@@ -91,7 +100,8 @@ int al_drv_tx_buffer(struct rpmsg_virtio_device *rv, struct al_desc_shadow *s)
 	uint8_t *b = pool_get(rv->shpool, rv->h2r_buf_size);
 	if (!b)
 		return AL_ENOBUFS;
-	s->off = (uint32_t)(b - (uint8_t *)rv->mem.r[0].va); /* the pool is in region 0 */
+	s->off = (uint32_t)(b - (uint8_t *)rv->mem.r[rv->pool_region].va);
+	s->region = rv->pool_region;
 	s->len = rv->h2r_buf_size;
 	return 0;
 }

@@ -5,7 +5,7 @@
  * rings in region A with a non-standard layout, puts every buffer in
  * region B, and checks what the device writes. Then the bad cases: rings
  * misaligned, outside every region, overlapping, a bad size, a second
- * start; regions that overlap or come too late or too many; descriptors
+ * start; regions that overlap, are empty, wrap or are too many; descriptors
  * that point into the gap between the regions or run over the end of one.
  */
 #include <setjmp.h>
@@ -16,25 +16,26 @@
 
 #include <cmocka.h>
 
+#include "amplink/layout.h"
 #include "amplink/rpmsg.h"
 #include "amplink/rpmsg_virtio.h"
 #include "amplink/virtio_ring.h"
 
-#define NUM	 8u
-#define BUF	 512u
-#define A_DA	 0x40000000u /* rings */
-#define B_DA	 0x48000000u /* buffers: a gap between the two regions */
-#define A_SIZE	 0x8000u
-#define B_SIZE	 (2u * NUM * BUF)
-#define HOST	 0x400u /* the driver's endpoint address */
-#define D0	 0x0000u /* vring0 parts in A: the driver's choice, not the standard layout */
-#define AV0	 0x1000u
-#define U0	 0x1800u
-#define D1	 0x2000u
-#define AV1	 0x3000u
-#define U1	 0x3800u
-#define RX_BUFS	 0u /* offsets in B: vring0's receive buffers, then vring1's */
-#define TX_BUFS	 (NUM * BUF)
+#define NUM	8u
+#define BUF	512u
+#define A_DA	0x40000000u /* rings */
+#define B_DA	0x48000000u /* buffers: a gap between the two regions */
+#define A_SIZE	0x8000u
+#define B_SIZE	(2u * NUM * BUF)
+#define HOST	0x400u	/* the driver's endpoint address */
+#define D0	0x0000u /* vring0 parts in A: the driver's choice, not the standard layout */
+#define AV0	0x1000u
+#define U0	0x1800u
+#define D1	0x2000u
+#define AV1	0x3000u
+#define U1	0x3800u
+#define RX_BUFS 0u /* offsets in B: vring0's receive buffers, then vring1's */
+#define TX_BUFS (NUM * BUF)
 
 static _Alignas(4096) uint8_t A[A_SIZE];
 static _Alignas(4096) uint8_t B[B_SIZE];
@@ -147,7 +148,7 @@ static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 	return rpmsg_sendto(ept, data, (int)len, src) == (int)len ? RPMSG_SUCCESS : -1;
 }
 
-static int init_device(void)
+static int init_device_with(const struct al_shm *more, uint32_t nmore)
 {
 	memset(A, 0, sizeof(A));
 	memset(B, 0, sizeof(B));
@@ -158,16 +159,23 @@ static int init_device(void)
 				     .features = 1u << VIRTIO_RPMSG_F_NS,
 				     .shadows = shadows,
 				     .num_shadows = 2 * NUM,
-				     .ops = &ops};
+				     .ops = &ops,
+				     .regions = more,
+				     .num_regions = nmore};
 	const struct al_shm a = {A, A_DA, sizeof(A)};
 	return rpmsg_init_vdev(&rv, &vdev, NULL, &a, NULL);
+}
+
+/* Rings in A, buffers in B */
+static const struct al_shm region_b = {B, B_DA, sizeof(B)};
+static int init_device(void)
+{
+	return init_device_with(&region_b, 1);
 }
 
 static void up_with_echo(void)
 {
 	assert_int_equal(init_device(), 0);
-	const struct al_shm b = {B, B_DA, sizeof(B)};
-	assert_int_equal(al_virtio_add_region(&rv, &b), 0);
 	assert_int_equal(rpmsg_create_ept(&echo_ept, rpmsg_virtio_get_rpmsg_device(&rv), "echo",
 					  RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, echo_cb, NULL),
 			 0);
@@ -216,8 +224,6 @@ static void down_until_started(void **state)
 static void expect_start_fails(const struct al_vring_cfg r[2], int rc, const char *why)
 {
 	assert_int_equal(init_device(), 0);
-	const struct al_shm b = {B, B_DA, sizeof(B)};
-	assert_int_equal(al_virtio_add_region(&rv, &b), 0);
 	assert_int_equal(al_virtio_device_start(&rv, r, 0), rc);
 	if (why) {
 		assert_int_equal(al_virtio_link_state(&rv), AL_LINK_BROKEN);
@@ -233,12 +239,12 @@ static void refuses_bad_rings(void **state)
 	struct al_vring_cfg r[2];
 	memcpy(r, rings_ok, sizeof(r));
 	r[0].desc += 8; /* descriptors must be 16-aligned */
-	expect_start_fails(r, AL_EINIT,
-			   "vring alignment is not a power of two >= 16, or the ring is misaligned");
+	expect_start_fails(
+	    r, AL_EINIT, "vring alignment is not a power of two >= 16, or the ring is misaligned");
 	memcpy(r, rings_ok, sizeof(r));
 	r[1].used += 2; /* the used ring must be 4-aligned */
-	expect_start_fails(r, AL_EINIT,
-			   "vring alignment is not a power of two >= 16, or the ring is misaligned");
+	expect_start_fails(
+	    r, AL_EINIT, "vring alignment is not a power of two >= 16, or the ring is misaligned");
 	memcpy(r, rings_ok, sizeof(r));
 	r[1].avail = B_DA - 0x1000; /* in the gap between the regions */
 	expect_start_fails(r, AL_EINIT, "vring does not fit in the shared region");
@@ -269,29 +275,24 @@ static void start_is_once_and_only_without_a_table(void **state)
 static void regions_checked(void **state)
 {
 	(void)state;
-	static uint8_t more[8][64];
-	assert_int_equal(init_device(), 0);
+	static uint8_t more[AL_CFG_MAX_REGIONS][64];
 	const struct al_shm overlap = {B, A_DA + A_SIZE - 1, 16}; /* shares A's last byte */
-	assert_int_equal(al_virtio_add_region(&rv, &overlap), AL_EINVAL);
+	assert_int_equal(init_device_with(&overlap, 1), AL_EINIT);
 	const struct al_shm empty = {B, B_DA, 0};
-	assert_int_equal(al_virtio_add_region(&rv, &empty), AL_EINVAL);
+	assert_int_equal(init_device_with(&empty, 1), AL_EINIT);
 	const struct al_shm wraps = {B, UINT64_MAX - 8, 64};
-	assert_int_equal(al_virtio_add_region(&rv, &wraps), AL_EINVAL);
-	assert_int_equal(al_virtio_add_region(&rv, NULL), AL_EINVAL);
+	assert_int_equal(init_device_with(&wraps, 1), AL_EINIT);
+	const struct al_shm no_va = {NULL, B_DA, 64};
+	assert_int_equal(init_device_with(&no_va, 1), AL_EINIT);
+	assert_int_equal(init_device_with(NULL, 1), AL_EINIT);
+	const struct al_shm twice[2] = {{B, B_DA, 128}, {B + 256, B_DA + 64, 128}};
+	assert_int_equal(init_device_with(twice, 2), AL_EINIT);
 	/* up to AL_CFG_MAX_REGIONS in all, then no more */
-	int added = 1, rc = 0;
-	for (int i = 0; rc == 0 && i < 8; i++) {
-		const struct al_shm r = {more[i], 0x50000000u + 0x1000u * (unsigned)i, 64};
-		rc = al_virtio_add_region(&rv, &r);
-		added += rc == 0;
-	}
-	assert_int_equal(rc, AL_ENOMEM);
-	assert_int_equal(added, AL_CFG_MAX_REGIONS);
-	/* and none once the link is up */
-	up_with_echo();
-	const struct al_shm late = {more[0], 0x60000000u, 64};
-	assert_int_equal(al_virtio_add_region(&rv, &late), AL_ESTATE);
-	rpmsg_deinit_vdev(&rv);
+	struct al_shm r[AL_CFG_MAX_REGIONS];
+	for (unsigned i = 0; i < AL_CFG_MAX_REGIONS; i++)
+		r[i] = (struct al_shm){more[i], 0x50000000u + 0x1000u * i, 64};
+	assert_int_equal(init_device_with(r, AL_CFG_MAX_REGIONS - 1), 0);
+	assert_int_equal(init_device_with(r, AL_CFG_MAX_REGIONS), AL_EINIT);
 }
 
 /* A descriptor into the gap between the regions, or over a region's end,
@@ -312,6 +313,47 @@ static void descriptors_outside_every_region(void **state)
 	}
 }
 
+/* The driver's side of the same rule: its pool may be a carveout in a
+ * region of its own; its descriptors then carry that region's addresses.
+ * A pool in no region is refused with its sentence. */
+static void driver_pool_in_a_carveout(void **state)
+{
+	(void)state;
+	memset(A, 0, sizeof(A));
+	const struct al_layout_cfg cfg = {NUM, 64, BUF, 1u << VIRTIO_RPMSG_F_NS};
+	struct al_layout lay;
+	const struct al_shm a = {A, A_DA, sizeof(A)};
+	assert_int_equal(al_layout_plan(&cfg, A_DA, sizeof(A), &lay), 0);
+	assert_int_equal(al_layout_write_rsc(&a, &lay, &cfg), 0);
+	struct virtio_device vdev = {.role = VIRTIO_DEV_DRIVER,
+				     .vdev_da = lay.vdev_da,
+				     .features = 1u << VIRTIO_RPMSG_F_NS,
+				     .shadows = shadows,
+				     .num_shadows = 2 * NUM,
+				     .ops = &ops,
+				     .regions = &region_b,
+				     .num_regions = 1};
+	struct rpmsg_virtio_shm_pool pool;
+	rpmsg_virtio_init_shm_pool(&pool, B, sizeof(B));
+	assert_int_equal(rpmsg_init_vdev(&rv, &vdev, NULL, &a, &pool), 0);
+	/* vring0's receive buffers: every descriptor points into B */
+	const uint8_t *d0 = A + (lay.vring_da[0] - A_DA);
+	for (unsigned i = 0; i < NUM; i++) {
+		uint64_t addr;
+		memcpy(&addr, d0 + AL_VRING_DESC_SIZE * i, 8);
+		assert_true(addr >= B_DA && addr + BUF <= B_DA + B_SIZE);
+	}
+	rpmsg_deinit_vdev(&rv);
+	/* a pool that is in no region */
+	static uint8_t elsewhere[B_SIZE];
+	memset(A, 0, sizeof(A));
+	assert_int_equal(al_layout_write_rsc(&a, &lay, &cfg), 0);
+	rpmsg_virtio_init_shm_pool(&pool, elsewhere, sizeof(elsewhere));
+	assert_int_equal(rpmsg_init_vdev(&rv, &vdev, NULL, &a, &pool), AL_EINIT);
+	assert_string_equal(al_virtio_broken_reason(&rv),
+			    "buffer pool outside every shared region");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +363,7 @@ int main(void)
 	    cmocka_unit_test(start_is_once_and_only_without_a_table),
 	    cmocka_unit_test(regions_checked),
 	    cmocka_unit_test(descriptors_outside_every_region),
+	    cmocka_unit_test(driver_pool_in_a_carveout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
