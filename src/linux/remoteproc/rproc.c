@@ -65,7 +65,7 @@ struct dyn {
 };
 
 struct al_rproc {
-	struct rpmsg_virtio_device rvdev; /* first: rdev -> rproc */
+	struct rpmsg_virtio_device rvdev;
 	struct al_rproc_cfg cfg;
 	char name[64];
 	char firmware[256];
@@ -115,6 +115,12 @@ struct al_rproc {
 	char last_crash[160];
 };
 
+/* The remote an rpmsg device (an endpoint's ept->rdev) belongs to. */
+static struct al_rproc *rproc_of(struct rpmsg_device *rdev)
+{
+	return al_container_of(rdev, struct al_rproc, rvdev.rdev);
+}
+
 static void ev(struct al_rproc *rp, int e, struct rpmsg_endpoint *ept, const char *why)
 {
 	if (rp->cfg.event_cb)
@@ -147,7 +153,7 @@ static void rproc_ring(struct al_posix_port *port, uint32_t notifyid)
 static int hb_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)src, (void)priv;
-	struct al_rproc *rp = (struct al_rproc *)(void *)ept->rdev;
+	struct al_rproc *rp = rproc_of(ept->rdev);
 	uint32_t m[2];
 	if (len == sizeof(m)) {
 		memcpy(m, data, sizeof(m));
@@ -163,7 +169,7 @@ static int hb_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 
 static void ns_bind(struct rpmsg_device *rdev, const char *name, uint32_t dest)
 {
-	struct al_rproc *rp = (struct al_rproc *)(void *)rdev;
+	struct al_rproc *rp = rproc_of(rdev);
 	pthread_mutex_lock(&rp->mu);
 	if (rp->nsvcs < MAX_SVCS) {
 		snprintf(rp->svcs[rp->nsvcs].name, RPMSG_NAME_SIZE, "%s", name);
@@ -191,7 +197,7 @@ static void svc_forget(struct al_rproc *rp, const char *name)
  * lock, so no sender is inside it, then tell its owner. */
 static void dyn_unbind(struct rpmsg_endpoint *ept)
 {
-	struct al_rproc *rp = (struct al_rproc *)(void *)ept->rdev;
+	struct al_rproc *rp = rproc_of(ept->rdev);
 	rpmsg_ns_unbind_cb cb = NULL;
 	bool found = false;
 	pthread_rwlock_wrlock(&rp->rw);
@@ -592,14 +598,6 @@ static void try_restart(struct al_rproc *rp)
 
 /* ---- the watch thread ------------------------------------------------------------ */
 
-/* A used index of one of our rings, which only the remote writes (a peer
- * value, used only to see whether it changed). */
-static uint16_t used_idx(const struct al_vq *vq)
-{
-	return __atomic_load_n((const uint16_t *)(const void *)(vq->used + AL_VRING_USED_IDX),
-			       __ATOMIC_RELAXED);
-}
-
 /* Signs of life besides an answered ping, for a remote under a flood: it
  * sent us messages (our receive ring's used index moved: its answer may
  * have found no free buffer), or it took our messages while our last ping
@@ -608,9 +606,9 @@ static uint16_t used_idx(const struct al_vq *vq)
  * catch. */
 static void hb_progress(struct al_rproc *rp, uint64_t now)
 {
-	if (al_virtio_link_state(&rp->rvdev) != AL_LINK_UP)
-		return;
-	uint16_t rx = used_idx(&rp->rvdev.rvq), tx = used_idx(&rp->rvdev.svq);
+	uint16_t rx, tx; /* what the remote published in our two rings */
+	if (al_virtio_progress(&rp->rvdev, &rx, &tx) != 0)
+		return; /* the link is not up */
 	/* it moved after the last check: count that time, not now, so that an
 	 * answered ping seen late (it moves the index too) adds no delay */
 	if (rx != rp->hb_used_rx || (tx != rp->hb_used_tx && rp->ping_blocked))
