@@ -8,6 +8,7 @@
  * so a restart allocates nothing on the heap. */
 #define _GNU_SOURCE
 #include "amplink/linux/rproc.h"
+#include "amplink/linux/diag.h"
 #include "amplink/linux/posix_port.h"
 
 #include <errno.h>
@@ -737,14 +738,21 @@ static void *watch_main(void *arg)
 
 /* ---- public API ------------------------------------------------------------------ */
 
-int al_rproc_start(const struct al_rproc_cfg *cfg, struct al_rproc **out, char *why, size_t why_len)
+/* al_rproc_start() failed: tell the application why (diagnostics hook). */
+static int start_failed(const char *firmware, int rc, const char *why)
+{
+	al_diagf(AL_DIAG_ERR, "cannot start %s: %s", firmware, why[0] ? why : al_strerror(rc));
+	return rc;
+}
+
+int al_rproc_start(const struct al_rproc_cfg *cfg, struct al_rproc **out)
 {
 	if (!cfg || !cfg->firmware || !out)
-		return say(why, why_len, AL_EINVAL, "no firmware given");
+		return start_failed("a remote", AL_EINVAL, "no firmware given");
 	*out = NULL;
 	struct al_rproc *rp = calloc(1, sizeof(*rp));
 	if (!rp)
-		return AL_ENOMEM;
+		return start_failed(cfg->firmware, AL_ENOMEM, "");
 	rp->cfg = *cfg;
 	snprintf(rp->name, sizeof(rp->name), "%s", cfg->name ? cfg->name : "rproc0");
 	snprintf(rp->firmware, sizeof(rp->firmware), "%s", cfg->firmware);
@@ -785,20 +793,21 @@ int al_rproc_start(const struct al_rproc_cfg *cfg, struct al_rproc **out, char *
 	if (rp->cfg.buf_size < AL_BUF_SIZE_MIN || rp->cfg.buf_size > AL_BUF_SIZE_MAX ||
 	    rp->size < 4 * AL_RPROC_CTL_PAGE || rp->size > 0xFFFFFFFFu) {
 		al_rproc_close(rp);
-		return say(why, why_len, AL_EINVAL, "bad buffer size or region size");
+		return start_failed(cfg->firmware, AL_EINVAL, "bad buffer size or region size");
 	}
 	if (!rp->shadows || !rp->crash_trace || (rp->be->create && !rp->bctx) || rp->ctl_efd < 0) {
 		al_rproc_close(rp);
-		return say(why, why_len, AL_ENOMEM, "out of memory");
+		return start_failed(cfg->firmware, AL_ENOMEM, "out of memory");
 	}
-	int rc = boot(rp, why, why_len);
+	char why[256] = "";
+	int rc = boot(rp, why, sizeof(why));
 	if (rc) {
 		al_rproc_close(rp);
-		return rc;
+		return start_failed(cfg->firmware, rc, why);
 	}
 	if (pthread_create(&rp->thread, NULL, watch_main, rp) != 0) {
 		al_rproc_close(rp);
-		return say(why, why_len, AL_ENOMEM, "cannot start the watch thread");
+		return start_failed(cfg->firmware, AL_ENOMEM, "cannot start the watch thread");
 	}
 	rp->thread_started = true;
 	ev(rp, AL_RPROC_EV_RUNNING, NULL, "boot 1");
