@@ -243,6 +243,19 @@ int al_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_m
  *  overstate by the pool's shortfall. */
 int al_virtio_free_tx_buffers(struct rpmsg_virtio_device *rvdev);
 
+/** How far the peer has moved the rings, for a watchdog that wants to
+ *  know whether a busy peer is still alive (not for the message path):
+ *  *rx is the index the peer publishes in our receive ring (it moves when
+ *  the peer hands us a message), *tx the one it publishes in our send ring
+ *  (it moves as the peer finishes with the messages we sent). Both are
+ *  free-running 16-bit counters read once and not checked: compare them
+ *  with an earlier reading, never use them as ring positions (on
+ *  non-coherent memory they are as fresh as the last receive pass left
+ *  them). Any context.
+ *  Returns 0, AL_EINVAL (NULL), or, while the link is not up (the rings
+ *  may be gone), AL_ESTATE, AL_EBROKEN or AL_ENOLINK without reading. */
+int al_virtio_progress(const struct rpmsg_virtio_device *rvdev, uint16_t *rx, uint16_t *tx);
+
 /** The port learned that the peer is gone (its process died, its socket
  *  closed, its heartbeat stopped): sends fail with AL_ENOLINK from now on,
  *  blocked senders wake, the rings are left alone. A new peer means a new

@@ -56,14 +56,13 @@ void al_child_wait_exit(struct al_child *c, uint32_t grace_ms)
 	}
 }
 
-int al_child_op_watch_fd(void *ctx)
+int al_child_watch_fd(const struct al_child *c)
 {
-	return ((struct al_child *)ctx)->pidfd;
+	return c->pidfd;
 }
 
-long al_child_op_id(void *ctx)
+long al_child_id(const struct al_child *c)
 {
-	const struct al_child *c = ctx;
 	return c->pid ? (long)c->pid : -1;
 }
 

@@ -24,10 +24,10 @@ void al_child_wait_exit(struct al_child *c, uint32_t grace_ms);
 /* SIGKILL unless it ended, reap, close the pidfd, forget it. */
 void al_child_kill(struct al_child *c);
 
-/* Backend ops (struct al_rproc_backend_ops) for a backend context whose
- * first member is its struct al_child: the pidfd to watch, the id (pid,
- * or -1 when nothing runs). */
-int al_child_op_watch_fd(void *ctx);
-long al_child_op_id(void *ctx);
+/* What a backend's watch_fd and id ops (struct al_rproc_backend_ops)
+ * report for its child: the pidfd to watch (-1: none), the pid (-1 when
+ * nothing runs). */
+int al_child_watch_fd(const struct al_child *c);
+long al_child_id(const struct al_child *c);
 
 #endif

@@ -618,6 +618,23 @@ int al_virtio_free_tx_buffers(struct rpmsg_virtio_device *rvdev)
 	return n > vq->num ? vq->num : n; /* a lying peer cannot inflate it */
 }
 
+int al_virtio_progress(const struct rpmsg_virtio_device *rvdev, uint16_t *rx, uint16_t *tx)
+{
+	if (!rvdev || !rx || !tx)
+		return AL_EINVAL;
+	if (rvdev->state != AL_LINK_UP)
+		return al_rv_link_err(rvdev);
+	/* the peer's half of each ring: used (we are the driver) or avail */
+	if (is_driver(rvdev)) {
+		*rx = al_rd16(rvdev->rvq.used + AL_VRING_USED_IDX);
+		*tx = al_rd16(rvdev->svq.used + AL_VRING_USED_IDX);
+	} else {
+		*rx = al_rd16(rvdev->rvq.avail + AL_VRING_AVAIL_IDX);
+		*tx = al_rd16(rvdev->svq.avail + AL_VRING_AVAIL_IDX);
+	}
+	return 0;
+}
+
 /* ---- receive -------------------------------------------------------------- */
 
 /* Validate one received message (lock held) and find its endpoint. Returns

@@ -21,10 +21,36 @@
 
 #include <cmocka.h>
 
+#include "amplink/linux/diag.h"
 #include "amplink/linux/rproc.h"
 
 static const char *amplink_bin, *fw_bin;
-static char why[256];
+
+/* The last diagnostic the libraries reported (amplink/linux/diag.h):
+ * al_rproc_start() says there why it failed. */
+static pthread_mutex_t why_mu = PTHREAD_MUTEX_INITIALIZER;
+static char why[512];
+
+static void keep_last_diag(int level, const char *msg, void *arg)
+{
+	(void)level, (void)arg;
+	pthread_mutex_lock(&why_mu);
+	snprintf(why, sizeof(why), "%s", msg);
+	pthread_mutex_unlock(&why_mu);
+}
+
+/* al_rproc_start() of a firmware that must be refused: its code, with
+ * `why` holding the sentence it reported. */
+static int start_refused(const struct al_rproc_cfg *c)
+{
+	struct al_rproc *rp = NULL;
+	why[0] = '\0';
+	int rc = al_rproc_start(c, &rp);
+	print_message("  %s\n", why);
+	assert_null(rp);
+	assert_true(why[0] != '\0');
+	return rc;
+}
 
 static uint64_t now_ms(void)
 {
@@ -148,7 +174,7 @@ static struct al_rproc *start_fw(bool restart, uint32_t hb_ms)
 {
 	struct al_rproc_cfg c = {.firmware = fw_bin, .restart = restart, .heartbeat_ms = hb_ms};
 	struct al_rproc *rp = NULL;
-	int rc = al_rproc_start(&c, &rp, why, sizeof(why));
+	int rc = al_rproc_start(&c, &rp);
 	if (rc)
 		fail_msg("al_rproc_start: %d %s", rc, why);
 	assert_int_equal(
@@ -323,23 +349,17 @@ static void refused_firmware(void **s)
 	fputs("#!/bin/sh\necho this is a shell script, not firmware\n", f);
 	fclose(f);
 	struct al_rproc_cfg c = {.firmware = txt};
-	struct al_rproc *rp = NULL;
-	assert_int_equal(al_rproc_start(&c, &rp, why, sizeof(why)), AL_EINIT);
-	print_message("  %s\n", why);
+	assert_int_equal(start_refused(&c), AL_EINIT);
 	assert_non_null(strstr(why, "not an ELF file"));
 	unlink(txt);
 	c.firmware = amplink_bin; /* an ELF, but no resource table */
-	assert_int_equal(al_rproc_start(&c, &rp, why, sizeof(why)), AL_EINIT);
-	print_message("  %s\n", why);
+	assert_int_equal(start_refused(&c), AL_EINIT);
 	assert_non_null(strstr(why, "no .resource_table section"));
 	c.firmware = "/nonexistent/fw";
-	assert_int_equal(al_rproc_start(&c, &rp, why, sizeof(why)), AL_EINIT);
-	print_message("  %s\n", why);
+	assert_int_equal(start_refused(&c), AL_EINIT);
 	c.firmware = fw_bin;
 	c.region_size = 64 * 1024; /* too small for the firmware's 256-entry rings + pool */
-	assert_int_not_equal(al_rproc_start(&c, &rp, why, sizeof(why)), 0);
-	print_message("  %s\n", why);
-	assert_null(rp);
+	assert_int_not_equal(start_refused(&c), 0);
 }
 
 static int run(const char *cmd, char *out, size_t n)
@@ -392,6 +412,7 @@ int main(int argc, char **argv)
 	amplink_bin = argv[1];
 	fw_bin = argv[2];
 	signal(SIGPIPE, SIG_IGN);
+	al_diag_set_handler(keep_last_diag, NULL);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(refused_firmware),
 	    cmocka_unit_test(outage_errors),

@@ -394,6 +394,7 @@ static int cmd_start(int argc, char **argv, const char *name)
 	cfg.event_cb = on_event;
 	cfg.user = &m;
 	char why[256] = "";
+	bool reported = false; /* al_rproc_start() said why (the diagnostics hook) */
 	int rc = m.reply ? 0 : AL_ENOMEM;
 	if (rc == 0 && serve) {
 		struct al_rproc_relay_cfg rc_cfg = {
@@ -403,8 +404,10 @@ static int cmd_start(int argc, char **argv, const char *name)
 		if (rc == 0)
 			al_rproc_relay_attach(m.relay, &cfg);
 	}
-	if (rc == 0)
-		rc = al_rproc_start(&cfg, &m.rp, why, sizeof(why));
+	if (rc == 0) {
+		rc = al_rproc_start(&cfg, &m.rp);
+		reported = rc != 0;
+	}
 	if (rc == 0 && m.relay) {
 		rc = al_rproc_relay_start(m.relay, m.rp);
 		if (rc)
@@ -418,8 +421,9 @@ static int cmd_start(int argc, char **argv, const char *name)
 			al_rproc_stop(m.rp);
 		al_rproc_relay_close(m.relay);
 		al_rproc_close(m.rp);
-		fprintf(stderr, "amplink rproc: cannot start %s: %s\n", cfg.firmware,
-			why[0] ? why : al_strerror(rc));
+		if (!reported)
+			fprintf(stderr, "amplink rproc: cannot start %s: %s\n", cfg.firmware,
+				why[0] ? why : al_strerror(rc));
 		close(m.lfd);
 		free(m.reply);
 		if (logf)

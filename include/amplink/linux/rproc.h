@@ -196,9 +196,10 @@ struct al_rproc_status {
 /** Boot the remote (see the top of this file). Blocks until the remote was
  *  started (not until it answered). Thread context. Returns 0 and *out,
  *  or AL_EINVAL, AL_ENOMEM, AL_EINIT (bad ELF or resource table, region
- *  too small: why[why_len] says what), or the backend's error. */
-int al_rproc_start(const struct al_rproc_cfg *cfg, struct al_rproc **out, char *why,
-		   size_t why_len);
+ *  too small), or the backend's error; on failure one sentence saying
+ *  what went wrong ("cannot start FIRMWARE: ...") goes to the diagnostics
+ *  hook (amplink/linux/diag.h) at AL_DIAG_ERR. */
+int al_rproc_start(const struct al_rproc_cfg *cfg, struct al_rproc **out);
 
 /** Stop the remote (politely, then by force), stop watching: state
  *  STOPPED, endpoints unbound. Thread context, not from a callback.

@@ -24,7 +24,7 @@
 extern char **environ;
 
 struct proc {
-	struct al_child ch; /* first: the al_child_op_* backend ops take ctx as one */
+	struct al_child ch; /* the firmware process */
 };
 
 static void *p_create(void)
@@ -141,6 +141,18 @@ static void p_stop(void *ctx, uint32_t grace_ms)
 	p_kill(p);
 }
 
+static int p_watch_fd(void *ctx)
+{
+	const struct proc *p = ctx;
+	return al_child_watch_fd(&p->ch);
+}
+
+static long p_id(void *ctx)
+{
+	const struct proc *p = ctx;
+	return al_child_id(&p->ch);
+}
+
 const struct al_rproc_backend_ops al_rproc_process_backend = {
     .name = "process",
     .create = p_create,
@@ -149,6 +161,6 @@ const struct al_rproc_backend_ops al_rproc_process_backend = {
     .stop = p_stop,
     .kill = p_kill,
     .is_alive = p_is_alive,
-    .watch_fd = al_child_op_watch_fd,
-    .id = al_child_op_id,
+    .watch_fd = p_watch_fd,
+    .id = p_id,
 };

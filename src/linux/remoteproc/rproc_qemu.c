@@ -41,7 +41,7 @@ static const struct al_rproc_qemu_machine machines[] = {
 #define ERR_MAX		   4096
 
 struct qemu {
-	struct al_child ch; /* first: the al_child_op_* backend ops take ctx as one */
+	struct al_child ch; /* the QEMU process */
 	int mon;	    /* monitor connection, -1: none */
 	int errfd;	    /* memfd with QEMU's stderr, -1: none */
 	char shm_path[128];
@@ -448,6 +448,18 @@ static void q_stop(void *ctx, uint32_t grace_ms)
 	q_kill(q);
 }
 
+static int q_watch_fd(void *ctx)
+{
+	const struct qemu *q = ctx;
+	return al_child_watch_fd(&q->ch);
+}
+
+static long q_id(void *ctx)
+{
+	const struct qemu *q = ctx;
+	return al_child_id(&q->ch);
+}
+
 const struct al_rproc_backend_ops al_rproc_qemu_backend = {
     .name = "qemu",
     .create = q_create,
@@ -456,8 +468,8 @@ const struct al_rproc_backend_ops al_rproc_qemu_backend = {
     .stop = q_stop,
     .kill = q_kill,
     .is_alive = q_is_alive,
-    .watch_fd = al_child_op_watch_fd,
-    .id = al_child_op_id,
+    .watch_fd = q_watch_fd,
+    .id = q_id,
     .elf_machine = AL_EM_ARM,
     .prepare = q_prepare,
 };

@@ -79,11 +79,6 @@ struct al_rproc_relay {
 	struct al_rproc_relay_stats st;
 };
 
-static struct pair *pair_of(struct rpmsg_endpoint *ept, size_t off)
-{
-	return (struct pair *)(void *)((char *)ept - off);
-}
-
 static void note(struct al_rproc_relay *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void note(struct al_rproc_relay *r, const char *fmt, ...)
@@ -160,7 +155,7 @@ static void count_drop(struct al_rproc_relay *r, int rc)
 static int fw_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)src, (void)priv;
-	struct pair *p = pair_of(ept, offsetof(struct pair, fw_ept));
+	struct pair *p = al_container_of(ept, struct pair, fw_ept);
 	struct al_rproc_relay *r = p->r;
 	pthread_mutex_lock(&r->mu);
 	if (!r->link || !p->host_made || p->host_addr == RPMSG_ADDR_ANY) {
@@ -184,7 +179,7 @@ static int fw_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 /* The firmware destroyed the service, crashed or was stopped. */
 static void fw_unbind(struct rpmsg_endpoint *ept)
 {
-	struct pair *p = pair_of(ept, offsetof(struct pair, fw_ept));
+	struct pair *p = al_container_of(ept, struct pair, fw_ept);
 	struct al_rproc_relay *r = p->r;
 	pthread_mutex_lock(&r->mu);
 	if (p->fw_live)
@@ -290,7 +285,7 @@ static void *fw_worker(void *arg)
 static int host_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)priv;
-	struct pair *p = pair_of(ept, offsetof(struct pair, host_ept));
+	struct pair *p = al_container_of(ept, struct pair, host_ept);
 	struct al_rproc_relay *r = p->r;
 	pthread_mutex_lock(&r->mu);
 	p->host_addr = src;
