@@ -25,6 +25,7 @@
 #include "dash_page.h"
 #include "motor_host.h"
 #include "telemetry.h"
+#include "term_safe.h"
 
 #define RING	 1024
 #define EV_LEN	 192
@@ -326,7 +327,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			memcpy(D.report, rq->body, rq->len);
 			D.report[rq->len] = 0;
 			pthread_mutex_unlock(&D.mu);
-			fprintf(stderr, "amplink dash: page report: %s\n", D.report);
+			/* what the page, or any local client, posted */
+			fputs("amplink dash: page report: ", stderr);
+			term_line(stderr, D.report, rq->len);
 			return reply(c, 200, "application/json", "{}\n");
 		}
 		if (!get)

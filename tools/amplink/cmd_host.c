@@ -10,6 +10,7 @@
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "term_safe.h"
 
 static double now_s(void)
 {
@@ -187,7 +188,8 @@ int cmd_echo(int argc, char **argv)
 static void print_svc(const char *name, uint32_t addr, void *arg)
 {
 	(void)arg;
-	printf("%-32s 0x%-10x\n", name, (unsigned)addr);
+	char safe[256];
+	printf("%-32s 0x%-10x\n", term_str(safe, sizeof(safe), name), (unsigned)addr);
 }
 
 int cmd_ls(int argc, char **argv)
@@ -258,14 +260,6 @@ static int open_channel(struct link_opts *o, const char *service, struct al_posi
 	return rc;
 }
 
-static void print_msg(const uint8_t *b, long n)
-{
-	for (long i = 0; i < n; i++)
-		putchar(b[i] >= 32 && b[i] < 127 ? b[i] : '.');
-	putchar('\n');
-	fflush(stdout);
-}
-
 int cmd_send(int argc, char **argv)
 {
 	struct link_opts o;
@@ -280,12 +274,11 @@ int cmd_send(int argc, char **argv)
 		if (c == 'r') {
 			reply = true;
 		} else if (c == 'h') {
-			printf(
-			    "usage: amplink send SERVICE DATA [--reply] [link options]\n\nSend "
-			    "DATA as "
-			    "one message to SERVICE; --reply waits for one answer\nand prints it."
-			    "\n\n%s",
-			    link_usage());
+			printf("usage: amplink send SERVICE DATA [--reply] [link options]\n\n"
+			       "Send DATA as one message to SERVICE; --reply waits for one answer\n"
+			       "and prints it (control characters and bytes that are not UTF-8\n"
+			       "escaped as \\xNN, a backslash as \\\\).\n\n%s",
+			       link_usage());
 			return EXIT_OK;
 		} else if (!link_opt(&o, c, optarg, "send")) {
 			return EXIT_USAGE;
@@ -309,7 +302,7 @@ int cmd_send(int argc, char **argv)
 		if (r < 0)
 			fprintf(stderr, "amplink send: no reply: %s\n", al_strerror((int)r));
 		else
-			print_msg(buf, r);
+			term_line(stdout, buf, (size_t)r);
 		w = r;
 	}
 	al_channel_close(ch);
@@ -338,9 +331,10 @@ int cmd_recv(int argc, char **argv)
 			printf(
 			    "usage: amplink recv SERVICE [-n COUNT] [--wait MS] [link options]\n\n"
 			    "Send SERVICE an empty message (services bind to their first sender),\n"
-			    "then print its messages, one per line (non-printable bytes as '.'),\n"
-			    "until COUNT arrived (default: until interrupted) or none came for MS\n"
-			    "ms (default 5000).\n\n%s",
+			    "then print its messages, one per line (control characters and bytes\n"
+			    "that are not UTF-8 escaped as \\xNN, a backslash as \\\\), until\n"
+			    "COUNT arrived (default: until interrupted) or none came for MS ms\n"
+			    "(default 5000).\n\n%s",
 			    link_usage());
 			return EXIT_OK;
 		} else if (!link_opt(&o, c, optarg, "recv")) {
@@ -367,7 +361,7 @@ int cmd_recv(int argc, char **argv)
 		r = al_channel_read(ch, buf, sizeof(buf), NULL, wait_ms);
 		if (r < 0)
 			break;
-		print_msg(buf, r);
+		term_line(stdout, buf, (size_t)r);
 		got++;
 	}
 	if (r < 0 && !(r == AL_ETIMEDOUT && count == 0))

@@ -25,6 +25,7 @@
 #include "amplink/linux/rproc_qemu.h"
 #include "amplink/linux/rproc_relay.h"
 #include "rproc_tools.h"
+#include "term_safe.h"
 
 #define REPLY_MAX (70 * 1024)
 
@@ -499,14 +500,27 @@ static int ask(const char *name, const char *cmd)
 		close(fd);
 		return EXIT_FAIL;
 	}
-	char buf[4096];
-	ssize_t k;
-	bool any = false;
-	while ((k = read(fd, buf, sizeof(buf))) > 0) {
-		fwrite(buf, 1, (size_t)k, stdout);
-		any = true;
+	/* The whole reply, then printed at once: service names and the trace
+	 * are the firmware's text, and an escape must not split a character. */
+	char *reply = NULL;
+	size_t n_reply = 0, cap = 0;
+	ssize_t k = 1;
+	while (k > 0) {
+		if (cap - n_reply < 4096) {
+			char *more = realloc(reply, cap + 16384);
+			if (!more)
+				break;
+			reply = more;
+			cap += 16384;
+		}
+		k = read(fd, reply + n_reply, cap - n_reply);
+		if (k > 0)
+			n_reply += (size_t)k;
 	}
 	close(fd);
+	term_write(stdout, reply, n_reply, TERM_KEEP_LINES);
+	free(reply);
+	bool any = n_reply > 0;
 	if (!strcmp(cmd, "stop")) { /* wait until the manager is gone */
 		for (int i = 0; i < 100; i++) {
 			int t = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
