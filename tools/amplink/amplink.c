@@ -1,5 +1,6 @@
-/* `amplink`: the command-line tool. Dispatches subcommands and holds the
- * option handling they share. */
+/* `amplink`: the command-line tool. Dispatches commands and holds what
+ * every command shares at run time: signals, number parsing, exit codes.
+ * Also the main() of amplink-dash and amplink-bridge. */
 #define _GNU_SOURCE
 #include "amplink.h"
 
@@ -39,77 +40,6 @@ bool parse_u32(const char *s, uint32_t *out)
 		return false;
 	*out = (uint32_t)v;
 	return true;
-}
-
-void link_opts_init(struct link_opts *o, unsigned role)
-{
-	memset(o, 0, sizeof(*o));
-	o->cfg.name = "amplink";
-	o->cfg.role = role;
-	o->cfg.doorbell = AL_DB_EVENTFD;
-	o->cfg.doorbell_any = true;
-}
-
-bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
-{
-	uint32_t v;
-	switch (c) {
-	case OPT_LINK: o->cfg.name = arg; return true;
-	case OPT_PROFILE:
-		if (strcmp(arg, "openamp") && strcmp(arg, "amplink")) {
-			fprintf(stderr, "amplink %s: unknown profile '%s' (amplink, openamp)\n",
-				cmd, arg);
-			exit(EXIT_USAGE);
-		}
-		o->cfg.profile =
-		    strcmp(arg, "openamp") == 0 ? AL_PROFILE_OPENAMP : AL_PROFILE_AMPLINK;
-		return true;
-	case OPT_SHM: o->cfg.shm_path = arg; return true;
-	case OPT_EVENT: o->cfg.event_path = arg; return true;
-	case OPT_DOORBELL: {
-		int k = al_doorbell_parse(arg);
-		if (k < 0) {
-			fprintf(
-			    stderr,
-			    "amplink %s: unknown doorbell '%s' (eventfd, futex, poll, adaptive)\n",
-			    cmd, arg);
-			exit(EXIT_USAGE);
-		}
-		o->cfg.doorbell = (enum al_doorbell_kind)k;
-		o->cfg.doorbell_any = false;
-		return true;
-	}
-	case OPT_NUM:
-	case OPT_BUFSIZE:
-	case OPT_TIMEOUT:
-		if (!parse_u32(arg, &v)) {
-			fprintf(stderr, "amplink %s: '%s' is not a number\n", cmd, arg);
-			exit(EXIT_USAGE);
-		}
-		if (c == OPT_NUM)
-			o->cfg.num = v;
-		else if (c == OPT_BUFSIZE)
-			o->cfg.buf_size = v;
-		else
-			o->cfg.connect_timeout_ms = v;
-		return true;
-	default: return false;
-	}
-}
-
-const char *link_usage(void)
-{
-	return "link options:\n"
-	       "  --link NAME        link name (default amplink); both sides must agree\n"
-	       "  --doorbell KIND    eventfd | futex | poll | adaptive (remote: offered,\n"
-	       "                     default eventfd; host: required, default any)\n"
-	       "  --num N            vring entries (remote: default 256; host: expected)\n"
-	       "  --buf-size BYTES   buffer size incl. 16-byte header (default 512)\n"
-	       "  --timeout MS       how long to wait for the peer (default 5000)\n"
-	       "  --profile P        amplink (default) | openamp: OpenAMP's Linux reference\n"
-	       "                     machine layout and socket doorbell (docs/openamp-profile.md)\n"
-	       "  --shm PATH         openamp profile: shared file (/dev/shm/openamp.shm)\n"
-	       "  --event PATH       openamp profile: doorbell socket (/tmp/openamp.event.0)\n";
 }
 
 int exit_code_for(int err)
