@@ -26,7 +26,8 @@ struct link_opts {
 	bool doorbell_set;
 };
 
-/* getopt_long codes for the link options (>= 256 so they never clash). */
+/* getopt_long codes for the options several commands share (>= 256 so
+ * they never clash with a command's own). */
 enum {
 	OPT_LINK = 256,
 	OPT_DOORBELL,
@@ -35,7 +36,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_PROFILE,
 	OPT_SHM,
-	OPT_EVENT
+	OPT_EVENT,
+	OPT_JSON /* --json, for the commands with machine-readable output */
 };
 #define LINK_LONGOPTS                                                                              \
 	{"link", required_argument, 0, OPT_LINK},                                                  \

@@ -9,26 +9,32 @@
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "json_writer.h"
+
+static void echo_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: amplink echo [-n COUNT] [--size N | --size MIN-MAX] [--service NAME]\n"
+		"                    [--quiet] [--json] [link options]\n\n"
+		"The host side of the echo demo, the same exchange as the OpenAMP and\n"
+		"RT-Thread rpmsg echo samples: open the service (default\n"
+		"'" DEFAULT_SERVICE "'), send COUNT messages (default 10), wait for\n"
+		"each echo and check it byte for byte. Without --size the messages are\n"
+		"\"hello there N!\"; with --size they carry N bytes (or cycle through\n"
+		"MIN..MAX) of a pattern that changes with every message. Prints one line\n"
+		"per message and direction (unless --quiet or COUNT > 100) and a summary\n"
+		"on stderr.\n"
+		"  --json   no per-message lines; the summary as one JSON object on stdout\n"
+		"           (also when the echo fails): service, sent, echoed, bytes,\n"
+		"           seconds, round_trips_per_s, ok, error\n\n%s",
+		link_usage());
+}
 
 static double now_s(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static void echo_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: amplink echo [-n COUNT] [--size N | --size MIN-MAX] [--service NAME]\n"
-		"                    [--quiet] [link options]\n\n"
-		"The host side of the echo demo (seed 001): open the service (default\n"
-		"'" DEFAULT_SERVICE "'), send COUNT messages (default 10), wait for\n"
-		"each echo and check it byte for byte. Without --size the messages are\n"
-		"\"hello there N!\"; with --size they carry N bytes (or cycle through\n"
-		"MIN..MAX) of a pattern that changes with every message. Prints one line\n"
-		"per message and direction (unless --quiet or COUNT > 100) and a summary.\n\n%s",
-		link_usage());
 }
 
 static int fill(uint8_t *buf, uint32_t i, uint32_t size)
@@ -40,17 +46,36 @@ static int fill(uint8_t *buf, uint32_t i, uint32_t size)
 	return (int)size;
 }
 
+static void summary_json(const char *service, uint32_t sent, uint64_t echoed, uint64_t bytes,
+			 double dt, int code, const char *error)
+{
+	struct json_writer j;
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	json_string(&j, "service", service);
+	json_uint(&j, "sent", sent);
+	json_uint(&j, "echoed", echoed);
+	json_uint(&j, "bytes", bytes);
+	json_double(&j, "seconds", dt, 6);
+	json_double(&j, "round_trips_per_s", dt > 0 ? (double)echoed / dt : 0.0, 0);
+	json_bool(&j, "ok", code == EXIT_OK);
+	json_string(&j, "error", code == EXIT_OK ? NULL : error);
+	json_object_end(&j);
+	fflush(stdout);
+}
+
 int cmd_echo(int argc, char **argv)
 {
 	struct link_opts o;
 	link_opts_init(&o, VIRTIO_DEV_DRIVER);
 	uint32_t count = 10, smin = 0, smax = 0;
 	const char *service = DEFAULT_SERVICE;
-	bool quiet = false;
+	bool quiet = false, json = false;
 	static const struct option lo[] = {{"count", required_argument, 0, 'n'},
 					   {"size", required_argument, 0, 'S'},
 					   {"service", required_argument, 0, 's'},
 					   {"quiet", no_argument, 0, 'q'},
+					   {"json", no_argument, 0, OPT_JSON},
 					   {"help", no_argument, 0, 'h'},
 					   LINK_LONGOPTS,
 					   {0, 0, 0, 0}};
@@ -78,6 +103,7 @@ int cmd_echo(int argc, char **argv)
 		}
 		case 's': service = optarg; break;
 		case 'q': quiet = true; break;
+		case OPT_JSON: json = true; break;
 		case 'h': echo_usage(stdout); return EXIT_OK;
 		default:
 			if (!link_opt(&o, c, optarg, "echo")) {
@@ -86,13 +112,16 @@ int cmd_echo(int argc, char **argv)
 			}
 		}
 	}
-	if (count > 100)
+	if (count > 100 || json)
 		quiet = true;
 	struct al_posix_link *link;
 	struct al_channel *ch;
 	int rc = host_open_channel(&o, service, "echo", &link, &ch);
-	if (rc)
+	if (rc) {
+		if (json)
+			summary_json(service, 0, 0, 0, 0.0, exit_code_for(rc), al_strerror(rc));
 		return exit_code_for(rc);
+	}
 	int maxp = rpmsg_get_tx_buffer_size(al_channel_ept(ch));
 	if (smax > (uint32_t)maxp) {
 		fprintf(stderr, "amplink echo: --size %u exceeds the link's payload limit %d\n",
@@ -103,7 +132,9 @@ int cmd_echo(int argc, char **argv)
 	}
 	uint8_t *out = malloc((size_t)maxp), *in = malloc((size_t)maxp);
 	int code = EXIT_OK;
+	const char *error = NULL;
 	uint64_t bytes = 0;
+	uint32_t sent = 0, intact = 0;
 	double t0 = now_s();
 	for (uint32_t i = 0; i < count && !g_stop; i++) {
 		int len = smin ? fill(out, i, smin + i % (smax - smin + 1))
@@ -116,22 +147,27 @@ int cmd_echo(int argc, char **argv)
 			fprintf(stderr, "amplink echo: send #%u failed: %s\n", i,
 				al_strerror((int)w));
 			code = exit_code_for((int)w);
+			error = al_strerror((int)w);
 			break;
 		}
+		sent++;
 		long r = al_channel_read(ch, in, (size_t)maxp, NULL, 5000);
 		if (r < 0) {
 			fprintf(stderr, "amplink echo: no echo for #%u: %s\n", i,
 				al_strerror((int)r));
 			code = exit_code_for((int)r);
+			error = al_strerror((int)r);
 			break;
 		}
 		if (r != len || memcmp(in, out, (size_t)len) != 0) {
 			fprintf(stderr, "amplink echo: echo #%u differs (sent %d bytes, got %ld)\n",
 				i, len, r);
 			code = EXIT_MISMATCH;
+			error = "an echo differs from the message sent";
 			break;
 		}
 		bytes += (uint64_t)len;
+		intact++;
 		if (!quiet) {
 			in[r < maxp ? r : maxp - 1] = 0;
 			printf("Receiving message #%u: %s, len: %ld\n", i,
@@ -148,6 +184,8 @@ int cmd_echo(int argc, char **argv)
 			"%.0f round trips/s\n",
 			(unsigned long long)st.rx, (unsigned long long)bytes, dt,
 			dt > 0 ? (double)st.rx / dt : 0.0);
+	if (json)
+		summary_json(service, sent, intact, bytes, dt, code, error);
 	free(out);
 	free(in);
 	al_channel_close(ch);

@@ -3,11 +3,24 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "json_writer.h"
 #include "term_safe.h"
+
+static void ls_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: amplink ls [--json] [link options]\n\n"
+		"Attach to the remote as host, list the services it announced (name,\n"
+		"remote address) and the link's counters.\n"
+		"  --json   one JSON object on stdout: link, state, ring_entries,\n"
+		"           payload_bytes, features, services [{name, addr}], counters\n\n%s",
+		link_usage());
+}
 
 static void print_svc(const char *name, uint32_t addr, void *arg)
 {
@@ -16,22 +29,33 @@ static void print_svc(const char *name, uint32_t addr, void *arg)
 	printf("%-32s 0x%-10x\n", term_str(safe, sizeof(safe), name), (unsigned)addr);
 }
 
+static void json_svc(const char *name, uint32_t addr, void *arg)
+{
+	struct json_writer *j = arg;
+	json_object_begin(j, NULL);
+	json_string(j, "name", name);
+	json_uint(j, "addr", addr);
+	json_object_end(j);
+}
+
 int cmd_ls(int argc, char **argv)
 {
 	struct link_opts o;
 	link_opts_init(&o, VIRTIO_DEV_DRIVER);
-	static const struct option lo[] = {
-	    {"help", no_argument, 0, 'h'}, LINK_LONGOPTS, {0, 0, 0, 0}};
+	bool json = false;
+	static const struct option lo[] = {{"json", no_argument, 0, OPT_JSON},
+					   {"help", no_argument, 0, 'h'},
+					   LINK_LONGOPTS,
+					   {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		if (c == 'h') {
-			printf("usage: amplink ls [link options]\n\nAttach to the remote as host, "
-			       "list the services it announced (name,\nremote address) and the "
-			       "link's counters.\n\n%s",
-			       link_usage());
+			ls_usage(stdout);
 			return EXIT_OK;
 		}
-		if (!link_opt(&o, c, optarg, "ls"))
+		if (c == OPT_JSON)
+			json = true;
+		else if (!link_opt(&o, c, optarg, "ls"))
 			return EXIT_USAGE;
 	}
 	struct al_posix_link *link;
@@ -51,17 +75,42 @@ int cmd_ls(int argc, char **argv)
 			break;
 		seen = n;
 	}
-	printf("%-32s %s\n", "SERVICE", "REMOTE ADDR");
-	al_services_foreach(rdev, print_svc, NULL);
 	struct rpmsg_stats st;
 	al_get_stats(rdev, &st);
 	struct rpmsg_virtio_device *rv = al_posix_rvdev(link);
-	printf("\nlink '%s': %s, %u-entry rings, %d-byte payloads, features 0x%x\n", o.cfg.name,
-	       al_virtio_link_state(rv) == AL_LINK_UP ? "up" : "down", rv->svq.num,
-	       rpmsg_get_tx_buffer_size(&rdev->ns_ept), rv->features);
-	printf("counters: tx %u, rx %u, rx unknown dst %u, ns malformed %u, kicks tx %u rx %u\n",
-	       st.tx_msgs, st.rx_msgs, st.rx_unknown_dst, st.ns_malformed, st.kicks_tx,
-	       st.kicks_rx);
+	const char *state = al_virtio_link_state(rv) == AL_LINK_UP ? "up" : "down";
+	int payload = rpmsg_get_tx_buffer_size(&rdev->ns_ept);
+	if (json) {
+		struct json_writer j;
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "link", o.cfg.name);
+		json_string(&j, "state", state);
+		json_uint(&j, "ring_entries", rv->svq.num);
+		json_int(&j, "payload_bytes", payload);
+		json_uint(&j, "features", rv->features);
+		json_array_begin(&j, "services");
+		al_services_foreach(rdev, json_svc, &j);
+		json_array_end(&j);
+		json_object_begin(&j, "counters");
+		json_uint(&j, "tx", st.tx_msgs);
+		json_uint(&j, "rx", st.rx_msgs);
+		json_uint(&j, "rx_unknown_dst", st.rx_unknown_dst);
+		json_uint(&j, "ns_malformed", st.ns_malformed);
+		json_uint(&j, "kicks_tx", st.kicks_tx);
+		json_uint(&j, "kicks_rx", st.kicks_rx);
+		json_object_end(&j);
+		json_object_end(&j);
+	} else {
+		printf("%-32s %s\n", "SERVICE", "REMOTE ADDR");
+		al_services_foreach(rdev, print_svc, NULL);
+		printf("\nlink '%s': %s, %u-entry rings, %d-byte payloads, features 0x%x\n",
+		       o.cfg.name, state, rv->svq.num, payload, rv->features);
+		printf("counters: tx %u, rx %u, rx unknown dst %u, ns malformed %u, kicks tx %u "
+		       "rx %u\n",
+		       st.tx_msgs, st.rx_msgs, st.rx_unknown_dst, st.ns_malformed, st.kicks_tx,
+		       st.kicks_rx);
+	}
 	host_close(link);
 	return EXIT_OK;
 }
