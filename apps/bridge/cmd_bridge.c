@@ -1,7 +1,7 @@
-/* `amplink bridge mqtt`: forward rpmsg channels to an MQTT broker and back
- * (issue 8, item 5). Attaches to the remote as host, publishes every
- * message received on each bridged channel to <prefix><channel>, and
- * writes every message published on <prefix><channel>/cmd to that channel.
+/* `amplink bridge mqtt`: forward rpmsg channels to an MQTT broker and back.
+ * Attaches to the remote as host, publishes every message received on
+ * each bridged channel to <prefix><channel>, and writes every message
+ * published on <prefix><channel>/cmd to that channel.
  * When the broker goes away it keeps reading the channels into a bounded
  * buffer (oldest dropped and counted when full) and reconnects with
  * back-off (100 ms doubling to 5 s). Built as its own executable,

@@ -1,5 +1,6 @@
-/* `amplink dash`: the telemetry page of seed 000 ("let the M core report an
- * ADC value every second and draw it as a curve on a web page"). Attaches
+/* `amplink dash`: the telemetry page of the motor + sensor demo (the
+ * remote core reports an ADC value every second and the temperature every
+ * 100 ms; the page draws them as live curves). Attaches
  * to a remote running the motor demo, stores every sample in SQLite
  * (amplink/telemetry.h), and serves on 127.0.0.1 only (libmicrohttpd):
  *   GET  /                      the page (dash_page.h): live chart + duty form

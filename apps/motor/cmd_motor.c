@@ -1,7 +1,8 @@
-/* `amplink motor`: the host side of the motor + sensor demo (seed 000).
- * Sends SET_DUTY commands and prints their ACKs, prints the temperature
- * (every 100 ms) and ADC (every second) samples the remote reports, and
- * stores them in SQLite with --db. */
+/* `amplink motor`: the host side of the motor + sensor demo (a motor
+ * controller and two sensors on the remote core). Sends SET_DUTY commands
+ * and prints their ACKs, prints the temperature (every 100 ms) and ADC
+ * (every second) samples the remote reports, and stores them in SQLite
+ * with --db. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>

@@ -506,11 +506,11 @@ static int cmd_start(int argc, char **argv, const char *name)
 	pthread_t ctl;
 	bool ctl_ok = pthread_create(&ctl, NULL, ctl_main, &m) == 0;
 	int code = EXIT_OK;
-	if (echo) { /* issue 9: the echo demo over this remote's link, then stop */
+	if (echo) { /* --echo: the echo demo over this remote's link, then stop */
 		code = rproc_echo_run(m.rp, &eo);
 		m.stop_req = 1;
 	}
-	if (bench && code == EXIT_OK) { /* issue 9: RPMsg vs the bare doorbell */
+	if (bench && code == EXIT_OK) { /* --bench: RPMsg vs the bare doorbell */
 		char shm[160];
 		snprintf(shm, sizeof(shm), "/dev/shm/amplink-%s", name);
 		code = rproc_bench_run(m.rp, qcfg.raw_socket, shm, 5000);

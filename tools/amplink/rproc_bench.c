@@ -19,8 +19,10 @@
  *     (host -> core: the core counts and checks in its interrupt handler)
  *     and source (core -> host: zero-copy sends, one doorbell per
  *     FWB_BATCH);
- *   - the ratios against the same-run baselines, and against the raw ring
- *     figure of ../shared/qemu-cortex-m.md (1.5-2.1 M msg/s, 64 per kick);
+ *   - the ratios against the same-run baselines, and against a fixed raw
+ *     ring figure for this emulator, 1.5 M msg/s (the low end of the
+ *     1.5-2.1 M msg/s a raw ring reached with 64 messages per kick; the
+ *     "ratio_doc_raw_ring_1.5M_over_rpmsg" entry);
  *   - doorbells per round trip of the two 16-byte latency runs, each way:
  *     rung by the core (UART1 writes; those rung while the main loop gives
  *     the queued buffer back counted apart), doorbell interrupts the core
