@@ -31,6 +31,11 @@ static void put_escaped(FILE *f, const unsigned char *s, size_t n)
 			fputs("\\t", f);
 		} else if (c < 0x20 || c == 0x7F || len == 0) {
 			fprintf(f, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+		} else if (len == 2 && c == 0xC2 && s[i + 1] < 0xA0) {
+			/* a C1 control (U+0080..U+009F): escaped like the others */
+			fprintf(f, "\\u00%c%c", hex[s[i + 1] >> 4], hex[s[i + 1] & 15]);
+			i += 2;
+			continue;
 		} else {
 			fwrite(s + i, 1, len, f);
 			i += len;

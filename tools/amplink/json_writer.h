@@ -23,8 +23,9 @@ void json_object_begin(struct json_writer *w, const char *key);
 void json_object_end(struct json_writer *w);
 void json_array_begin(struct json_writer *w, const char *key);
 void json_array_end(struct json_writer *w);
-/* A string: quote, backslash and control characters escaped, bytes that
- * are not well-formed UTF-8 written as \u00XX. NULL writes null. */
+/* A string: quote, backslash and control characters (C0, DEL and C1)
+ * escaped, bytes that are not well-formed UTF-8 written as \u00XX. NULL
+ * writes null. */
 void json_string(struct json_writer *w, const char *key, const char *s);
 void json_string_n(struct json_writer *w, const char *key, const void *s, size_t n);
 void json_uint(struct json_writer *w, const char *key, uint64_t v);
