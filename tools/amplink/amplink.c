@@ -97,26 +97,28 @@ static int exec_sibling(const char *cmd, const char *exe, char **argv)
 #endif
 
 #ifdef AMPLINK_HAVE_DASH
-#define HAVE_DASH true
 static int cmd_dash_exec(int argc, char **argv)
 {
 	(void)argc;
 	return exec_sibling("dash", "amplink-dash", argv);
 }
+#define DASH_RUN   cmd_dash_exec
+#define DASH_BUILT true
 #else
-#define HAVE_DASH     false
-#define cmd_dash_exec NULL /* not built: `amplink dash` is an unknown command */
+#define DASH_RUN   NULL /* not built: `amplink dash` is an unknown command */
+#define DASH_BUILT false
 #endif
 
 #ifdef AMPLINK_HAVE_BRIDGE
-#define HAVE_BRIDGE true
+#define BRIDGE_BUILT true
 static int cmd_bridge_exec(int argc, char **argv)
 {
 	(void)argc;
 	return exec_sibling("bridge", "amplink-bridge", argv);
 }
 #else
-#define HAVE_BRIDGE false
+#define BRIDGE_BUILT false
+/* not built: `amplink bridge` says why */
 static int cmd_bridge_exec(int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -144,9 +146,9 @@ static const struct command commands[] = {
     {"rproc", "run a remote's firmware: start, watch, restart, status, trace, stop", cmd_rproc,
      true},
     {"motor", "motor + sensor demo host: set duty, print/store telemetry", cmd_motor, true},
-    {"dash", "telemetry web page (SQLite + live chart) on 127.0.0.1", cmd_dash_exec, HAVE_DASH},
+    {"dash", "telemetry web page (SQLite + live chart) on 127.0.0.1", DASH_RUN, DASH_BUILT},
     {"bridge", "forward channels to an MQTT broker and back (`bridge mqtt`)", cmd_bridge_exec,
-     HAVE_BRIDGE},
+     BRIDGE_BUILT},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
