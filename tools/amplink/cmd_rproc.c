@@ -238,7 +238,9 @@ static void *ctl_main(void *arg)
 static void relay_note(void *user, const char *line)
 {
 	struct mgr *m = user;
-	fprintf(stderr, "amplink rproc: %s: relay: %s\n", m->name, line);
+	char safe[512]; /* the notes name the firmware's services */
+	fprintf(stderr, "amplink rproc: %s: relay: %s\n", m->name,
+		term_str(safe, sizeof(safe), line));
 }
 
 static void on_event(struct al_rproc *rp, int e, struct rpmsg_endpoint *ept, const char *why,
@@ -247,6 +249,8 @@ static void on_event(struct al_rproc *rp, int e, struct rpmsg_endpoint *ept, con
 	(void)ept;
 	struct mgr *m = user;
 	struct al_rproc_status st;
+	char safe[512]; /* a crash reason may quote the firmware */
+	why = why ? term_str(safe, sizeof(safe), why) : "";
 	if (e == AL_RPROC_EV_RUNNING) {
 		al_rproc_get_status(rp, &st);
 		fprintf(stderr, "amplink rproc: %s: running (%s, pid %ld)\n", m->name, why, st.id);
