@@ -1,7 +1,7 @@
-/* `amplink bridge mqtt`: forward rpmsg channels to an MQTT broker and back
- * (issue 8, item 5). Attaches to the remote as host, publishes every
- * message received on each bridged channel to <prefix><channel>, and
- * writes every message published on <prefix><channel>/cmd to that channel.
+/* `amplink bridge mqtt`: forward rpmsg channels to an MQTT broker and back.
+ * Attaches to the remote as host, publishes every message received on
+ * each bridged channel to <prefix><channel>, and writes every message
+ * published on <prefix><channel>/cmd to that channel.
  * When the broker goes away it keeps reading the channels into a bounded
  * buffer (oldest dropped and counted when full) and reconnects with
  * back-off (100 ms doubling to 5 s). Built as its own executable,
@@ -22,6 +22,7 @@
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "term_safe.h"
 
 #define MAX_CHANNELS	     64
 #define TOPIC_MAX	     512
@@ -33,6 +34,7 @@
 
 struct bchan {
 	const char *name;
+	char shown[256]; /* the name as printed: the remote chose it (term_safe.h) */
 	char topic[TOPIC_MAX];
 	char cmd_topic[TOPIC_MAX];
 	struct al_channel *ch;
@@ -234,11 +236,14 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
 	b->failed_attempts = 0;
 	for (int i = 0; i < b->nch; i++) {
 		int s = mosquitto_subscribe(b->mosq, NULL, b->ch[i].cmd_topic, b->qos);
-		if (s != MOSQ_ERR_SUCCESS)
+		if (s != MOSQ_ERR_SUCCESS) {
+			char topic[TOPIC_MAX * 4];
 			fprintf(stderr,
 				"amplink bridge: cannot subscribe to %s: %s (commands for "
 				"'%s' will not arrive)\n",
-				b->ch[i].cmd_topic, mosquitto_strerror(s), b->ch[i].name);
+				term_str(topic, sizeof(topic), b->ch[i].cmd_topic),
+				mosquitto_strerror(s), b->ch[i].shown);
+		}
 	}
 	flush_ring(b);
 }
@@ -272,13 +277,14 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 			return;
 		}
 		c->cmd_failed++;
+		char topic[TOPIC_MAX * 4]; /* the topic names the remote's service */
 		if (w == AL_EMSGSIZE)
 			fprintf(
 			    stderr,
 			    "amplink bridge: command on %s is %d bytes, more than the link "
 			    "carries (%d): dropped; send smaller messages or raise --buf-size on "
 			    "both sides\n",
-			    msg->topic, msg->payloadlen,
+			    term_str(topic, sizeof(topic), msg->topic), msg->payloadlen,
 			    rpmsg_get_tx_buffer_size(al_channel_ept(c->ch)));
 		else if (w == AL_ENOLINK || w == AL_EBROKEN)
 			b->link_err = (int)w;
@@ -287,7 +293,8 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 			    stderr,
 			    "amplink bridge: cannot send the command on %s to '%s': %s (dropped; "
 			    "the remote is not reading, check it)\n",
-			    msg->topic, c->name, al_strerror((int)w));
+			    term_str(topic, sizeof(topic), msg->topic), c->shown,
+			    al_strerror((int)w));
 		return;
 	}
 }
@@ -328,7 +335,7 @@ static void print_stats(struct bridge *b, const char *when)
 		fprintf(stderr,
 			"amplink bridge:   %-32s received %llu, published %llu, dropped %llu, "
 			"commands %llu (%llu failed)\n",
-			c->name, (unsigned long long)c->rx, (unsigned long long)c->published,
+			c->shown, (unsigned long long)c->rx, (unsigned long long)c->published,
 			(unsigned long long)c->dropped, (unsigned long long)c->cmds,
 			(unsigned long long)c->cmd_failed);
 	}
@@ -430,7 +437,7 @@ static int run(struct bridge *b, struct al_posix_link *link, uint32_t duration_m
 					} else {
 						fprintf(stderr,
 							"amplink bridge: reading '%s' failed: %s\n",
-							b->ch[i].name, al_strerror((int)r));
+							b->ch[i].shown, al_strerror((int)r));
 						b->link_err = (int)r;
 					}
 					break;
@@ -498,15 +505,17 @@ static void drain_and_disconnect(struct bridge *b)
 
 static bool make_topics(struct bridge *b, struct bchan *c)
 {
+	term_str(c->shown, sizeof(c->shown), c->name);
 	int n1 = snprintf(c->topic, sizeof(c->topic), "%s%s", b->prefix, c->name);
 	int n2 = snprintf(c->cmd_topic, sizeof(c->cmd_topic), "%s%s/cmd", b->prefix, c->name);
 	if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof(c->cmd_topic)) {
 		fprintf(stderr,
 			"amplink bridge: topic for '%s' is longer than %d characters: use a "
 			"shorter --prefix\n",
-			c->name, TOPIC_MAX - 1);
+			c->shown, TOPIC_MAX - 1);
 		return false;
 	}
+	char topic[TOPIC_MAX * 4];
 	if (mosquitto_pub_topic_check(c->topic) != MOSQ_ERR_SUCCESS ||
 	    mosquitto_sub_topic_check(c->cmd_topic) != MOSQ_ERR_SUCCESS) {
 		fprintf(
@@ -514,7 +523,7 @@ static bool make_topics(struct bridge *b, struct bchan *c)
 		    "amplink bridge: '%s' is not a valid MQTT topic (no '+' or '#' in --prefix "
 		    "or channel names): choose another --prefix, or leave this service out with "
 		    "--channel\n",
-		    c->topic);
+		    term_str(topic, sizeof(topic), c->topic));
 		return false;
 	}
 	return true;
@@ -676,7 +685,7 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 			fprintf(stderr,
 				"amplink bridge: service '%s' not available: %s (`amplink ls "
 				"--link %s` lists what the remote announced)\n",
-				want[i], al_strerror(rc), o.cfg.name);
+				ch->shown, al_strerror(rc), o.cfg.name);
 			break;
 		}
 		b.nch++;
@@ -700,7 +709,7 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 		size_t len = eq ? strlen(eq + 1) : 1;
 		long w = al_channel_write(b.ch[i].ch, data, len, 5000);
 		if (w < 0) {
-			fprintf(stderr, "amplink bridge: greeting '%s' failed: %s\n", b.ch[i].name,
+			fprintf(stderr, "amplink bridge: greeting '%s' failed: %s\n", b.ch[i].shown,
 				al_strerror((int)w));
 			rc = (int)w;
 		}

@@ -1,5 +1,6 @@
-/* `amplink dash`: the telemetry page of seed 000 ("let the M core report an
- * ADC value every second and draw it as a curve on a web page"). Attaches
+/* `amplink dash`: the telemetry page of the motor + sensor demo (the
+ * remote core reports an ADC value every second and the temperature every
+ * 100 ms; the page draws them as live curves). Attaches
  * to a remote running the motor demo, stores every sample in SQLite
  * (amplink/telemetry.h), and serves on 127.0.0.1 only (libmicrohttpd):
  *   GET  /                      the page (dash_page.h): live chart + duty form
@@ -25,6 +26,7 @@
 #include "dash_page.h"
 #include "motor_host.h"
 #include "telemetry.h"
+#include "term_safe.h"
 
 #define RING	 1024
 #define EV_LEN	 192
@@ -326,7 +328,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			memcpy(D.report, rq->body, rq->len);
 			D.report[rq->len] = 0;
 			pthread_mutex_unlock(&D.mu);
-			fprintf(stderr, "amplink dash: page report: %s\n", D.report);
+			/* what the page, or any local client, posted */
+			fputs("amplink dash: page report: ", stderr);
+			term_line(stderr, D.report, rq->len);
 			return reply(c, 200, "application/json", "{}\n");
 		}
 		if (!get)

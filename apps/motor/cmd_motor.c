@@ -1,7 +1,8 @@
-/* `amplink motor`: the host side of the motor + sensor demo (seed 000).
- * Sends SET_DUTY commands and prints their ACKs, prints the temperature
- * (every 100 ms) and ADC (every second) samples the remote reports, and
- * stores them in SQLite with --db. */
+/* `amplink motor`: the host side of the motor + sensor demo (a motor
+ * controller and two sensors on the remote core). Sends SET_DUTY commands
+ * and prints their ACKs, prints the temperature (every 100 ms) and ADC
+ * (every second) samples the remote reports, and stores them in SQLite
+ * with --db. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "json_writer.h"
 #include "motor_host.h"
 #ifdef AMPLINK_HAVE_SQLITE
 #include "telemetry.h"
@@ -20,6 +22,7 @@
 
 struct motor_run {
 	bool quiet;
+	bool json; /* one JSON object per line (samples come from the reader thread) */
 	uint64_t t0;
 #ifdef AMPLINK_HAVE_SQLITE
 	struct al_tstore *db;
@@ -46,7 +49,20 @@ static void on_sample(void *user, int series, const struct sensor_sample *s)
 {
 	struct motor_run *run = user;
 	double v = series == SERIES_TEMP ? s->value / 1000.0 : (double)s->value;
-	if (!run->quiet) {
+	if (!run->quiet && run->json) {
+		struct json_writer j;
+		json_init(&j, stdout);
+		flockfile(stdout); /* one whole line against the main thread's */
+		json_object_begin(&j, NULL);
+		json_string(&j, "type", "sample");
+		json_string(&j, "series", series == SERIES_TEMP ? "temp" : "adc");
+		json_uint(&j, "seq", s->seq);
+		json_uint(&j, "remote_ms", s->ts_ms);
+		json_double(&j, "value", v, series == SERIES_TEMP ? 3 : 0);
+		json_object_end(&j);
+		fflush(stdout);
+		funlockfile(stdout);
+	} else if (!run->quiet) {
 		if (series == SERIES_TEMP)
 			printf("temp #%u remote %u.%03u s: %.3f C\n", s->seq, s->ts_ms / 1000u,
 			       s->ts_ms % 1000u, v);
@@ -69,7 +85,7 @@ static void motor_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: amplink motor [--duty PERCENT]... [--duration MS] [--db FILE] [--quiet]\n"
-		"                     [link options]\n\n"
+		"                     [--json] [link options]\n\n"
 		"The host side of the motor + sensor demo (start the remote with\n"
 		"`amplink remote --demo motor`). Sends a SET_DUTY command for every --duty\n"
 		"(0..100, in order; each waits for the remote's ACK), then prints the\n"
@@ -77,7 +93,12 @@ static void motor_usage(FILE *f)
 		"reports for --duration ms (default 3000) and a summary with the rates.\n"
 		"--db FILE stores every sample in SQLite (table samples, series 'temp'\n"
 		"and 'adc'). Exit 4 if the remote refused a command, 1 if an ACK or\n"
-		"the telemetry did not arrive.\n\n%s",
+		"the telemetry did not arrive.\n"
+		"  --json   the same as JSON Lines on stdout: one object per ACK (type\n"
+		"           \"ack\": requested, status, duty, seq), per sample (type\n"
+		"           \"sample\": series, seq, remote_ms, value) and the summary (type\n"
+		"           \"summary\": seconds, temp_samples, temp_per_s, adc_samples,\n"
+		"           adc_per_s, malformed, commands, acknowledged)\n\n%s",
 		link_usage());
 }
 
@@ -94,6 +115,7 @@ int cmd_motor(int argc, char **argv)
 					   {"duration", required_argument, 0, 'd'},
 					   {"db", required_argument, 0, 'b'},
 					   {"quiet", no_argument, 0, 'q'},
+					   {"json", no_argument, 0, OPT_JSON},
 					   {"help", no_argument, 0, 'h'},
 					   LINK_LONGOPTS,
 					   {0, 0, 0, 0}};
@@ -120,6 +142,7 @@ int cmd_motor(int argc, char **argv)
 			break;
 		case 'b': db = optarg; break;
 		case 'q': run.quiet = true; break;
+		case OPT_JSON: run.json = true; break;
 		case 'h': motor_usage(stdout); return EXIT_OK;
 		default:
 			if (!link_opt(&o, c, optarg, "motor")) {
@@ -174,8 +197,22 @@ int cmd_motor(int argc, char **argv)
 			code = EXIT_FAIL;
 			break;
 		}
-		printf("ack: SET_DUTY %d -> %s, duty now %d%% (command #%u)\n", (int)duty[i],
-		       motor_status_name(a.status), (int)a.duty, a.seq);
+		if (run.json) {
+			struct json_writer j;
+			json_init(&j, stdout);
+			flockfile(stdout);
+			json_object_begin(&j, NULL);
+			json_string(&j, "type", "ack");
+			json_int(&j, "requested", duty[i]);
+			json_string(&j, "status", motor_status_name(a.status));
+			json_int(&j, "duty", a.duty);
+			json_uint(&j, "seq", a.seq);
+			json_object_end(&j);
+			funlockfile(stdout);
+		} else {
+			printf("ack: SET_DUTY %d -> %s, duty now %d%% (command #%u)\n",
+			       (int)duty[i], motor_status_name(a.status), (int)a.duty, a.seq);
+		}
 		fflush(stdout);
 		if (a.status != MOTOR_OK)
 			code = EXIT_MISMATCH;
@@ -193,11 +230,28 @@ int cmd_motor(int argc, char **argv)
 	motor_host_stop(h);
 	motor_host_get_stats(h, &st);
 	motor_host_close(h);
-	printf("summary: temp %llu samples (%.1f/s), adc %llu samples (%.2f/s), "
-	       "%llu malformed dropped\n",
-	       (unsigned long long)st.samples[SERIES_TEMP], (double)st.samples[SERIES_TEMP] / secs,
-	       (unsigned long long)st.samples[SERIES_ADC], (double)st.samples[SERIES_ADC] / secs,
-	       (unsigned long long)st.malformed);
+	if (run.json) {
+		struct json_writer j;
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "type", "summary");
+		json_double(&j, "seconds", secs, 3);
+		json_uint(&j, "temp_samples", st.samples[SERIES_TEMP]);
+		json_double(&j, "temp_per_s", (double)st.samples[SERIES_TEMP] / secs, 1);
+		json_uint(&j, "adc_samples", st.samples[SERIES_ADC]);
+		json_double(&j, "adc_per_s", (double)st.samples[SERIES_ADC] / secs, 2);
+		json_uint(&j, "malformed", st.malformed);
+		json_int(&j, "commands", nduty);
+		json_int(&j, "acknowledged", acked);
+		json_object_end(&j);
+	} else {
+		printf("summary: temp %llu samples (%.1f/s), adc %llu samples (%.2f/s), "
+		       "%llu malformed dropped\n",
+		       (unsigned long long)st.samples[SERIES_TEMP],
+		       (double)st.samples[SERIES_TEMP] / secs,
+		       (unsigned long long)st.samples[SERIES_ADC],
+		       (double)st.samples[SERIES_ADC] / secs, (unsigned long long)st.malformed);
+	}
 	if (code == EXIT_OK && duration >= 1500 &&
 	    (!st.samples[SERIES_TEMP] || !st.samples[SERIES_ADC])) {
 		fprintf(stderr, "amplink motor: no telemetry arrived\n");

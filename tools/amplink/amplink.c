@@ -1,5 +1,7 @@
-/* `amplink`: the command-line tool. Dispatches subcommands and holds the
- * option handling they share. */
+/* `amplink`: the command-line tool. The command table, the usage and help
+ * generated from it, dispatch, and what every command shares at run time:
+ * signals, number parsing, exit codes. Also the main() of amplink-dash and
+ * amplink-bridge, which are built from the same sources. */
 #define _GNU_SOURCE
 #include "amplink.h"
 #include "amplink/linux/diag.h"
@@ -51,77 +53,6 @@ bool parse_u32(const char *s, uint32_t *out)
 	return true;
 }
 
-void link_opts_init(struct link_opts *o, unsigned role)
-{
-	memset(o, 0, sizeof(*o));
-	o->cfg.name = "amplink";
-	o->cfg.role = role;
-	o->cfg.doorbell = AL_DB_EVENTFD;
-	o->cfg.doorbell_any = true;
-}
-
-bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
-{
-	uint32_t v;
-	switch (c) {
-	case OPT_LINK: o->cfg.name = arg; return true;
-	case OPT_PROFILE:
-		if (strcmp(arg, "openamp") && strcmp(arg, "amplink")) {
-			fprintf(stderr, "amplink %s: unknown profile '%s' (amplink, openamp)\n",
-				cmd, arg);
-			exit(EXIT_USAGE);
-		}
-		o->cfg.profile =
-		    strcmp(arg, "openamp") == 0 ? AL_PROFILE_OPENAMP : AL_PROFILE_AMPLINK;
-		return true;
-	case OPT_SHM: o->cfg.shm_path = arg; return true;
-	case OPT_EVENT: o->cfg.event_path = arg; return true;
-	case OPT_DOORBELL: {
-		int k = al_doorbell_parse(arg);
-		if (k < 0) {
-			fprintf(
-			    stderr,
-			    "amplink %s: unknown doorbell '%s' (eventfd, futex, poll, adaptive)\n",
-			    cmd, arg);
-			exit(EXIT_USAGE);
-		}
-		o->cfg.doorbell = (enum al_doorbell_kind)k;
-		o->cfg.doorbell_any = false;
-		return true;
-	}
-	case OPT_NUM:
-	case OPT_BUFSIZE:
-	case OPT_TIMEOUT:
-		if (!parse_u32(arg, &v)) {
-			fprintf(stderr, "amplink %s: '%s' is not a number\n", cmd, arg);
-			exit(EXIT_USAGE);
-		}
-		if (c == OPT_NUM)
-			o->cfg.num = v;
-		else if (c == OPT_BUFSIZE)
-			o->cfg.buf_size = v;
-		else
-			o->cfg.connect_timeout_ms = v;
-		return true;
-	default: return false;
-	}
-}
-
-const char *link_usage(void)
-{
-	return "link options:\n"
-	       "  --link NAME        link name (default amplink); both sides must agree\n"
-	       "  --doorbell KIND    eventfd | futex | poll | adaptive (remote: offered,\n"
-	       "                     default eventfd; host: required, default any)\n"
-	       "  --num N            vring entries (remote: default 256; host: expected)\n"
-	       "  --buf-size BYTES   buffer size incl. 16-byte header (default 512)\n"
-	       "  --timeout MS       how long to wait for the peer (default 5000)\n"
-	       "  --profile P        amplink (default) | openamp: OpenAMP's Linux reference\n"
-	       "                     machine layout and socket doorbell (docs/openamp-profile.md)\n"
-	       "  --shm PATH         openamp profile: shared file (/dev/shm/openamp.shm)\n"
-	       "  --event PATH       openamp profile: doorbell socket (/tmp/openamp.event.0)\n";
-}
-
 int exit_code_for(int err)
 {
 	switch (err) {
@@ -136,35 +67,8 @@ int exit_code_for(int err)
 	}
 }
 
-#if !defined(AMPLINK_DASH_MAIN) && !defined(AMPLINK_BRIDGE_MAIN)
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: amplink COMMAND [options]\n\n"
-		   "RPMsg between two processes over shared memory (a host and a remote core).\n\n"
-		   "commands:\n"
-		   "  remote   run a remote core: echo service(s), name-service announcements\n"
-		   "  echo     the host side of the echo demo: send, check every echo\n"
-		   "  ls       list the services the remote announced, with link counters\n"
-		   "  send     send one message to a service\n"
-		   "  recv     receive messages from a service\n"
-		   "  bench    measure latency, throughput, CPU against baselines\n"
-		   "  log      follow the remote's log (stdout, file or syslog)\n"
-		   "  motor    motor + sensor demo host: set duty, print/store telemetry\n"
-#ifdef AMPLINK_HAVE_DASH
-		   "  dash     telemetry web page (SQLite + live chart) on 127.0.0.1\n"
-#endif
-#ifdef AMPLINK_HAVE_BRIDGE
-		   "  bridge   forward channels to an MQTT broker and back (`bridge mqtt`)\n"
-#endif
-		   "\n"
-		   "`amplink COMMAND --help` describes each. Exit codes: 0 ok, 1 failure,\n"
-		   "2 usage, 3 link (no peer, refused, lost, broken), 4 data mismatch.\n");
-}
-
-#endif
-
 #ifdef AMPLINK_DASH_MAIN
-/* amplink-dash: the web page on its own (see tools/CMakeLists.txt). */
+/* amplink-dash: the web page on its own (see apps/CMakeLists.txt). */
 int main(int argc, char **argv)
 {
 	install_signals();
@@ -172,35 +76,59 @@ int main(int argc, char **argv)
 }
 #elif defined(AMPLINK_BRIDGE_MAIN)
 /* amplink-bridge: the MQTT bridge on its own (libmosquitto; see
- * tools/CMakeLists.txt). */
+ * apps/CMakeLists.txt). */
 int main(int argc, char **argv)
 {
 	install_signals();
 	return cmd_bridge(argc, argv);
 }
 #else
-#ifdef AMPLINK_HAVE_BRIDGE
-/* `amplink bridge ...` runs amplink-bridge from the same directory. */
-static int cmd_bridge_exec(int argc, char **argv)
+#if defined(AMPLINK_HAVE_DASH) || defined(AMPLINK_HAVE_BRIDGE)
+/* `amplink dash` and `amplink bridge` run amplink-dash and amplink-bridge
+ * from amplink's own directory, so that only they load libmicrohttpd (with
+ * GnuTLS) and libmosquitto (with OpenSSL). */
+static int exec_sibling(const char *cmd, const char *exe, char **argv)
 {
 	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 16);
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 32);
 	if (n <= 0) {
-		fprintf(stderr, "amplink bridge: cannot find my own executable\n");
+		fprintf(stderr, "amplink %s: cannot find my own executable\n", cmd);
 		return EXIT_FAIL;
 	}
 	self[n] = '\0';
 	char *slash = strrchr(self, '/');
-	strcpy(slash ? slash + 1 : self, "amplink-bridge");
+	strcpy(slash ? slash + 1 : self, exe);
 	argv[0] = self;
-	(void)argc;
 	execv(self, argv);
-	fprintf(stderr,
-		"amplink bridge: cannot run %s: %s (install amplink-bridge next to amplink)\n",
-		self, strerror(errno));
+	fprintf(stderr, "amplink %s: cannot run %s: %s (install %s next to amplink)\n", cmd, self,
+		strerror(errno), exe);
 	return EXIT_FAIL;
 }
+#endif
+
+#ifdef AMPLINK_HAVE_DASH
+static int cmd_dash_exec(int argc, char **argv)
+{
+	(void)argc;
+	return exec_sibling("dash", "amplink-dash", argv);
+}
+#define DASH_RUN   cmd_dash_exec
+#define DASH_BUILT true
 #else
+#define DASH_RUN   NULL /* not built: `amplink dash` is an unknown command */
+#define DASH_BUILT false
+#endif
+
+#ifdef AMPLINK_HAVE_BRIDGE
+#define BRIDGE_BUILT true
+static int cmd_bridge_exec(int argc, char **argv)
+{
+	(void)argc;
+	return exec_sibling("bridge", "amplink-bridge", argv);
+}
+#else
+#define BRIDGE_BUILT false
+/* not built: `amplink bridge` says why */
 static int cmd_bridge_exec(int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -210,27 +138,60 @@ static int cmd_bridge_exec(int argc, char **argv)
 }
 #endif
 
-#ifdef AMPLINK_HAVE_DASH
-/* `amplink dash ...` runs amplink-dash from the same directory. */
-static int cmd_dash_exec(int argc, char **argv)
+struct command {
+	const char *name;
+	const char *summary;		   /* one line in the usage */
+	int (*run)(int argc, char **argv); /* argv[0] is the command's name */
+	bool built; /* false: left out of the usage (run, if any, says why) */
+};
+
+static const struct command commands[] = {
+    {"remote", "run a remote core: echo service(s), name-service announcements", cmd_remote, true},
+    {"echo", "the host side of the echo demo: send, check every echo", cmd_echo, true},
+    {"ls", "list the services the remote announced, with link counters", cmd_ls, true},
+    {"send", "send one message to a service", cmd_send, true},
+    {"recv", "receive messages from a service", cmd_recv, true},
+    {"bench", "measure latency, throughput, CPU against baselines", cmd_bench, true},
+    {"log", "follow the remote's log (stdout, file or syslog)", cmd_log, true},
+    {"rproc", "run a remote's firmware: start, watch, restart, status, trace, stop", cmd_rproc,
+     true},
+    {"motor", "motor + sensor demo host: set duty, print/store telemetry", cmd_motor, true},
+    {"dash", "telemetry web page (SQLite + live chart) on 127.0.0.1", DASH_RUN, DASH_BUILT},
+    {"bridge", "forward channels to an MQTT broker and back (`bridge mqtt`)", cmd_bridge_exec,
+     BRIDGE_BUILT},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
 {
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 16);
-	if (n <= 0) {
-		fprintf(stderr, "amplink dash: cannot find my own executable\n");
-		return EXIT_FAIL;
-	}
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	strcpy(slash ? slash + 1 : self, "amplink-dash");
-	argv[0] = self;
-	(void)argc;
-	execv(self, argv);
-	fprintf(stderr, "amplink dash: cannot run %s: %s (install amplink-dash next to amplink)\n",
-		self, strerror(errno));
-	return EXIT_FAIL;
+	fprintf(f, "usage: amplink COMMAND [options]\n"
+		   "       amplink help [COMMAND]\n\n"
+		   "RPMsg between two processes over shared memory (a host and a remote core).\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].built)
+			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n"
+		   "`amplink help COMMAND` (or `amplink COMMAND --help`) describes each.\n"
+		   "Exit codes: 0 ok, 1 failure, 2 usage, 3 link (no peer, refused, lost,\n"
+		   "broken), 4 data mismatch.\n");
 }
-#endif
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name) && commands[i].run)
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	fprintf(stderr, "amplink: unknown command '%s'\n\n", name);
+	usage(stderr);
+	return EXIT_USAGE;
+}
 
 int main(int argc, char **argv)
 {
@@ -238,36 +199,28 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const char *cmd = argv[1];
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
-	    {"remote", cmd_remote},
-	    {"echo", cmd_echo},
-	    {"ls", cmd_ls},
-	    {"send", cmd_send},
-	    {"recv", cmd_recv},
-	    {"bench", cmd_bench},
-	    {"log", cmd_log},
-	    {"motor", cmd_motor},
-	    {"rproc", cmd_rproc},
-#ifdef AMPLINK_HAVE_DASH
-	    {"dash", cmd_dash_exec},
-#endif
-	    {"bridge", cmd_bridge_exec}, /* amplink-bridge, or why it is missing */
-	};
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(cmd, cmds[i].name)) {
-			install_signals();
-			return cmds[i].fn(argc - 1, argv + 1);
+	const char *name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+		if (strcmp(name, "help") || argc == 2) {
+			usage(stdout);
+			return EXIT_OK;
 		}
-	fprintf(stderr, "amplink: unknown command '%s'\n\n", cmd);
-	usage(stderr);
-	return EXIT_USAGE;
+		if (argc > 3) {
+			fprintf(stderr, "usage: amplink help [COMMAND]\n");
+			return EXIT_USAGE;
+		}
+		/* `amplink help COMMAND` is `amplink COMMAND --help` */
+		const struct command *cmd = find_command(argv[2]);
+		if (!cmd)
+			return unknown_command(argv[2]);
+		char help[] = "--help";
+		char *args[] = {argv[2], help, NULL};
+		return cmd->run(2, args);
+	}
+	const struct command *cmd = find_command(name);
+	if (!cmd)
+		return unknown_command(name);
+	install_signals();
+	return cmd->run(argc - 1, argv + 1);
 }
 #endif /* AMPLINK_DASH_MAIN, AMPLINK_BRIDGE_MAIN */

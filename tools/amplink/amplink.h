@@ -1,5 +1,6 @@
-/* Shared pieces of the `amplink` command-line tool: link options, exit
- * codes, subcommand entry points. */
+/* Shared pieces of the `amplink` command-line tool: exit codes, link
+ * options and the host's way onto a link (link_opts.c), signals, and the
+ * commands' entry points (one cmd_*.c each). */
 #ifndef AMPLINK_TOOL_H
 #define AMPLINK_TOOL_H
 
@@ -7,6 +8,8 @@
 #include <stdint.h>
 
 #include "amplink/linux/posix.h"
+
+struct al_channel;
 
 /* Exit codes scripts can rely on. */
 #define EXIT_OK	      0
@@ -23,7 +26,8 @@ struct link_opts {
 	bool doorbell_set;
 };
 
-/* getopt_long codes for the link options (>= 256 so they never clash). */
+/* getopt_long codes for the options several commands share (>= 256 so
+ * they never clash with a command's own). */
 enum {
 	OPT_LINK = 256,
 	OPT_DOORBELL,
@@ -32,7 +36,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_PROFILE,
 	OPT_SHM,
-	OPT_EVENT
+	OPT_EVENT,
+	OPT_JSON /* --json, for the commands with machine-readable output */
 };
 #define LINK_LONGOPTS                                                                              \
 	{"link", required_argument, 0, OPT_LINK},                                                  \
@@ -46,10 +51,20 @@ enum {
 		"event", required_argument, 0, OPT_EVENT                                           \
 	}
 
+/* link_opts.c */
 void link_opts_init(struct link_opts *o, unsigned role);
 /* Handle one link option; returns false if `c` is not one (or is bad). */
 bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd);
 const char *link_usage(void);
+/* Attach to the link as host (the virtio driver), services tracked. */
+int host_open(struct link_opts *o, struct al_posix_link **link);
+void host_close(struct al_posix_link *link);
+/* host_open() and open SERVICE's channel; on failure says why on stderr
+ * (as `amplink CMD: ...`) and leaves nothing open. */
+int host_open_channel(struct link_opts *o, const char *service, const char *cmd,
+		      struct al_posix_link **link, struct al_channel **ch);
+
+/* amplink.c */
 /* Parse an unsigned number (decimal or 0x..); false if not a number. */
 bool parse_u32(const char *s, uint32_t *out);
 /* Exit code for an amplink error. */
@@ -58,18 +73,21 @@ int exit_code_for(int err);
 extern volatile int g_stop;
 void install_signals(void);
 
+/* The commands, each in its own file: cmd_NAME.c in tools/amplink, or in
+ * apps/NAME for the demo applications (motor, dash, bridge). dash and
+ * bridge are their own executables (amplink-dash, amplink-bridge), built
+ * only when libmicrohttpd + SQLite and libmosquitto are there. */
 int cmd_remote(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
-int cmd_rproc(int argc, char **argv); /* cmd_rproc.c: remoteproc (issue 5) */
 int cmd_bench(int argc, char **argv);
-/* cmd_rproc_sysfs.c: `rproc ... --sysfs`, the kernel's remoteproc */
-int cmd_rproc_sysfs(int argc, char **argv);
-int cmd_log(int argc, char **argv);    /* cmd_log.c */
-int cmd_motor(int argc, char **argv);  /* cmd_motor.c */
-int cmd_dash(int argc, char **argv);   /* cmd_dash.c, if libmicrohttpd + SQLite */
-int cmd_bridge(int argc, char **argv); /* cmd_bridge.c, if libmosquitto */
+int cmd_log(int argc, char **argv);
+int cmd_rproc(int argc, char **argv);
+int cmd_motor(int argc, char **argv);
+int cmd_dash(int argc, char **argv);
+int cmd_bridge(int argc, char **argv);
+int cmd_rproc_sysfs(int argc, char **argv); /* `rproc ... --sysfs`: the kernel\'s remoteproc */
 
 #endif

@@ -16,6 +16,7 @@
 #include "amplink.h"
 #include "amplink/linux/channel.h"
 #include "bench.h"
+#include "json_writer.h"
 
 #define SINK "amplink-sink"
 
@@ -240,11 +241,14 @@ static void print_lat(const char *what, const struct lat_stats *l)
 		l->p99, l->p999, l->max);
 }
 
-static void json_lat(const char *k, const struct lat_stats *l, const char *sep)
+static void json_lat(struct json_writer *j, const char *k, const struct lat_stats *l)
 {
-	printf("    \"%s\": {\"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, \"max_us\": "
-	       "%.3f}%s\n",
-	       k, l->p50, l->p99, l->p999, l->max, sep);
+	json_object_begin(j, k);
+	json_double(j, "p50_us", l->p50, 3);
+	json_double(j, "p99_us", l->p99, 3);
+	json_double(j, "p999_us", l->p999, 3);
+	json_double(j, "max_us", l->max, 3);
+	json_object_end(j);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -401,32 +405,52 @@ int cmd_bench(int argc, char **argv)
 		F.rtt16.p50 / F.cl.p50, F.thr496 / F.sp_thr496,
 		F.big_mbps / (F.memcpy64k * 1000) * 100);
 
-	printf("{\n  \"doorbell\": \"%s\",\n  \"pinned\": %s,\n  \"count\": %u,\n", dbn,
-	       pin ? "true" : "false", count);
-	printf("  \"latency\": {\n");
-	json_lat("amplink_16", &F.rtt16, ",");
-	json_lat("amplink_496", &F.rtt496, ",");
-	json_lat("cacheline", &F.cl, ",");
-	json_lat("eventfd", &F.efd, ",");
-	json_lat("seqpacket_16", &F.sp16, ",");
-	json_lat("seqpacket_496", &F.sp496, "");
-	printf(
-	    "  },\n  \"throughput_msgs_per_s\": {\"amplink_16\": %.0f, \"amplink_496\": %.0f, "
-	    "\"amplink_496_zero_copy\": %.0f, \"amplink_echo_496\": %.0f, \"seqpacket_16\": %.0f, "
-	    "\"seqpacket_496\": %.0f, \"amplink_65520\": %.0f},\n",
-	    F.thr16, F.thr496, F.thr496_zc, F.echo496, F.sp_thr16, F.sp_thr496, F.big_msgs);
-	printf("  \"payload_mb_per_s\": {\"amplink_496\": %.1f, \"amplink_496_zero_copy\": %.1f, "
-	       "\"amplink_65520\": %.1f},\n",
-	       F.thr496 * 496 / 1e6, F.thr496_zc * 496 / 1e6, F.big_mbps);
-	printf("  \"memcpy_gb_per_s\": {\"chunk_496\": %.2f, \"chunk_65536\": %.2f},\n",
-	       F.memcpy496, F.memcpy64k);
-	printf("  \"cpu_s_per_million_msgs\": {\"host\": %.3f, \"remote\": %.3f},\n", F.cpu_h,
-	       F.cpu_r);
-	printf("  \"idle_cpu_percent\": {\"host\": %.3f, \"remote\": %.3f},\n", F.idle_h, F.idle_r);
-	printf("  \"start_to_first_reply_ms\": %.3f,\n", F.first_ms);
-	printf(
-	    "  \"ratios\": {\"rtt16_p50_over_cacheline\": %.2f, \"thr496_over_seqpacket\": %.2f, "
-	    "\"big_over_memcpy\": %.3f}\n}\n",
-	    F.rtt16.p50 / F.cl.p50, F.thr496 / F.sp_thr496, F.big_mbps / (F.memcpy64k * 1000));
+	struct json_writer j;
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	json_string(&j, "doorbell", dbn);
+	json_bool(&j, "pinned", pin);
+	json_uint(&j, "count", count);
+	json_object_begin(&j, "latency");
+	json_lat(&j, "amplink_16", &F.rtt16);
+	json_lat(&j, "amplink_496", &F.rtt496);
+	json_lat(&j, "cacheline", &F.cl);
+	json_lat(&j, "eventfd", &F.efd);
+	json_lat(&j, "seqpacket_16", &F.sp16);
+	json_lat(&j, "seqpacket_496", &F.sp496);
+	json_object_end(&j);
+	json_object_begin(&j, "throughput_msgs_per_s");
+	json_double(&j, "amplink_16", F.thr16, 0);
+	json_double(&j, "amplink_496", F.thr496, 0);
+	json_double(&j, "amplink_496_zero_copy", F.thr496_zc, 0);
+	json_double(&j, "amplink_echo_496", F.echo496, 0);
+	json_double(&j, "seqpacket_16", F.sp_thr16, 0);
+	json_double(&j, "seqpacket_496", F.sp_thr496, 0);
+	json_double(&j, "amplink_65520", F.big_msgs, 0);
+	json_object_end(&j);
+	json_object_begin(&j, "payload_mb_per_s");
+	json_double(&j, "amplink_496", F.thr496 * 496 / 1e6, 1);
+	json_double(&j, "amplink_496_zero_copy", F.thr496_zc * 496 / 1e6, 1);
+	json_double(&j, "amplink_65520", F.big_mbps, 1);
+	json_object_end(&j);
+	json_object_begin(&j, "memcpy_gb_per_s");
+	json_double(&j, "chunk_496", F.memcpy496, 2);
+	json_double(&j, "chunk_65536", F.memcpy64k, 2);
+	json_object_end(&j);
+	json_object_begin(&j, "cpu_s_per_million_msgs");
+	json_double(&j, "host", F.cpu_h, 3);
+	json_double(&j, "remote", F.cpu_r, 3);
+	json_object_end(&j);
+	json_object_begin(&j, "idle_cpu_percent");
+	json_double(&j, "host", F.idle_h, 3);
+	json_double(&j, "remote", F.idle_r, 3);
+	json_object_end(&j);
+	json_double(&j, "start_to_first_reply_ms", F.first_ms, 3);
+	json_object_begin(&j, "ratios");
+	json_double(&j, "rtt16_p50_over_cacheline", F.rtt16.p50 / F.cl.p50, 2);
+	json_double(&j, "thr496_over_seqpacket", F.thr496 / F.sp_thr496, 2);
+	json_double(&j, "big_over_memcpy", F.big_mbps / (F.memcpy64k * 1000), 3);
+	json_object_end(&j);
+	json_object_end(&j);
 	return EXIT_OK;
 }

@@ -12,25 +12,69 @@
 #include "amplink.h"
 #include "amplink/linux/channel.h"
 #include "amplink/linux/log_sink.h"
+#include "json_writer.h"
 
 static void log_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: amplink log [--syslog | --file PATH] [--ident NAME] [--level LEVEL]\n"
-		"                   [--service NAME] [-n COUNT] [--duration MS] [link options]\n\n"
-		"Follow the remote's log live (its rpmsg_printf()/al_log_printf() lines).\n"
-		"Each line carries the remote's timestamp and level. By default lines go\n"
-		"to stdout; --file appends them to PATH; --syslog hands them to syslog(3)\n"
-		"with the remote's name as identifier (journalctl -f -t NAME shows them).\n"
-		"  --ident NAME     the remote's name (default: the link name)\n"
-		"  --level LEVEL    only lines up to LEVEL: emerg alert crit err warning\n"
-		"                   notice info debug (default debug); the remote filters\n"
-		"  --service NAME   log service (default " AL_LOG_SERVICE ")\n"
-		"  -n COUNT         exit after COUNT lines\n"
-		"  --duration MS    exit after MS milliseconds\n"
-		"Stops on SIGINT/SIGTERM; exit 3 if the remote goes away. Lines the remote\n"
-		"had to drop (link full, no host yet) are reported as a warning line.\n\n%s",
-		link_usage());
+	fprintf(
+	    f,
+	    "usage: amplink log [--syslog | --file PATH | --json] [--ident NAME] [--level LEVEL]\n"
+	    "                   [--service NAME] [-n COUNT] [--duration MS] [link options]\n\n"
+	    "Follow the remote's log live (its rpmsg_printf()/al_log_printf() lines).\n"
+	    "Each line carries the remote's timestamp and level. By default lines go\n"
+	    "to stdout; --file appends them to PATH; --syslog hands them to syslog(3)\n"
+	    "with the remote's name as identifier (journalctl -f -t NAME shows them).\n"
+	    "  --json           one JSON object per line on stdout instead: remote,\n"
+	    "                   host_ms (Unix time), remote_ms, seq, level, text,\n"
+	    "                   truncated, dropped_before (lines the remote dropped\n"
+	    "                   since the previous one)\n"
+	    "  --ident NAME     the remote's name (default: the link name)\n"
+	    "  --level LEVEL    only lines up to LEVEL: emerg alert crit err warning\n"
+	    "                   notice info debug (default debug); the remote filters\n"
+	    "  --service NAME   log service (default " AL_LOG_SERVICE ")\n"
+	    "  -n COUNT         exit after COUNT lines\n"
+	    "  --duration MS    exit after MS milliseconds\n"
+	    "Stops on SIGINT/SIGTERM; exit 3 if the remote goes away. Lines the remote\n"
+	    "had to drop (link full, no host yet) are reported as a warning line.\n\n%s",
+	    link_usage());
+}
+
+/* --json: what the sink does for stdout, as JSON Lines. */
+struct log_json {
+	struct json_writer w;
+	const char *remote;
+	uint32_t last_dropped;
+	struct al_log_sink_stats st;
+	char text[65536]; /* a line's text never exceeds a 64 KiB buffer */
+};
+
+static int log_json_feed(struct log_json *lj, const void *msg, size_t len)
+{
+	struct al_log_line line;
+	if (al_log_decode(msg, len, &line, lj->text, sizeof(lj->text)) != 0) {
+		lj->st.malformed++;
+		return AL_EPROTO;
+	}
+	uint32_t dropped = line.dropped - lj->last_dropped; /* wraps like the counter */
+	lj->last_dropped = line.dropped;
+	lj->st.remote_dropped += dropped;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct json_writer *j = &lj->w;
+	json_object_begin(j, NULL);
+	json_string(j, "remote", lj->remote);
+	json_int(j, "host_ms", (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	json_uint(j, "remote_ms", line.ts_ms);
+	json_uint(j, "seq", line.seq);
+	json_string(j, "level", al_log_level_name(line.level));
+	json_string_n(j, "text", line.text, line.len);
+	json_bool(j, "truncated", line.flags & AL_LOG_F_TRUNCATED);
+	json_uint(j, "dropped_before", dropped);
+	json_object_end(j);
+	if (fflush(stdout) != 0)
+		return AL_EINIT;
+	lj->st.lines++;
+	return 0;
 }
 
 static uint64_t mono_ms(void)
@@ -48,7 +92,9 @@ int cmd_log(int argc, char **argv)
 	const char *path = NULL, *ident = NULL, *service = AL_LOG_SERVICE;
 	int level = AL_LOG_DEBUG;
 	uint32_t count = 0, duration = 0;
+	bool json = false;
 	static const struct option lo[] = {{"syslog", no_argument, 0, 'y'},
+					   {"json", no_argument, 0, OPT_JSON},
 					   {"file", required_argument, 0, 'f'},
 					   {"ident", required_argument, 0, 'i'},
 					   {"level", required_argument, 0, 'l'},
@@ -66,6 +112,7 @@ int cmd_log(int argc, char **argv)
 			kind = AL_LOG_SINK_FILE;
 			path = optarg;
 			break;
+		case OPT_JSON: json = true; break;
 		case 'i': ident = optarg; break;
 		case 's': service = optarg; break;
 		case 'l':
@@ -97,8 +144,24 @@ int cmd_log(int argc, char **argv)
 		fprintf(stderr, "amplink log: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	struct al_log_sink *sink;
-	int rc = al_log_sink_open(kind, path, ident ? ident : o.cfg.name, &sink);
+	if (json && kind != AL_LOG_SINK_STDOUT) {
+		fprintf(stderr,
+			"amplink log: --json writes to stdout: not with --file or --syslog\n");
+		return EXIT_USAGE;
+	}
+	struct al_log_sink *sink = NULL;
+	struct log_json *lj = NULL;
+	int rc;
+	if (json) {
+		lj = calloc(1, sizeof(*lj));
+		rc = lj ? 0 : AL_ENOMEM;
+		if (lj) {
+			json_init(&lj->w, stdout);
+			lj->remote = ident ? ident : o.cfg.name;
+		}
+	} else {
+		rc = al_log_sink_open(kind, path, ident ? ident : o.cfg.name, &sink);
+	}
 	if (rc) {
 		fprintf(stderr, "amplink log: cannot open '%s': %s\n", path ? path : "sink",
 			strerror(errno));
@@ -111,6 +174,7 @@ int cmd_log(int argc, char **argv)
 		fprintf(stderr, "amplink log: no remote on link '%s': %s\n", o.cfg.name,
 			al_strerror(rc));
 		al_log_sink_close(sink);
+		free(lj);
 		return exit_code_for(rc);
 	}
 	struct rpmsg_device *rdev = al_posix_rdev(link);
@@ -149,7 +213,8 @@ int cmd_log(int argc, char **argv)
 			fprintf(stderr, "amplink log: remote gone: %s\n", al_strerror(rc));
 			break;
 		}
-		int frc = al_log_sink_feed(sink, buf, (size_t)n);
+		int frc =
+		    lj ? log_json_feed(lj, buf, (size_t)n) : al_log_sink_feed(sink, buf, (size_t)n);
 		if (frc == 0)
 			lines++;
 		else if (frc != AL_EPROTO) {
@@ -160,7 +225,10 @@ int cmd_log(int argc, char **argv)
 	}
 	free(buf);
 	struct al_log_sink_stats st;
-	al_log_sink_get_stats(sink, &st);
+	if (lj)
+		st = lj->st;
+	else
+		al_log_sink_get_stats(sink, &st);
 	fprintf(stderr, "amplink log: %llu lines, %llu malformed dropped, remote dropped %llu\n",
 		(unsigned long long)st.lines, (unsigned long long)st.malformed,
 		(unsigned long long)st.remote_dropped);
@@ -170,5 +238,6 @@ out_link:
 	al_posix_close(link);
 	al_services_clear(rdev);
 	al_log_sink_close(sink);
+	free(lj);
 	return rc == AL_EINIT ? EXIT_FAIL : exit_code_for(rc);
 }

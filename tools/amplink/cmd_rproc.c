@@ -24,7 +24,9 @@
 #include "amplink/linux/rproc.h"
 #include "amplink/linux/rproc_qemu.h"
 #include "amplink/linux/rproc_relay.h"
+#include "json_writer.h"
 #include "rproc_tools.h"
+#include "term_safe.h"
 
 #define REPLY_MAX (70 * 1024)
 
@@ -110,6 +112,78 @@ static void status_text(struct mgr *m, struct outbuf *o)
 	}
 }
 
+static void svc_json(const char *name, uint32_t addr, void *arg)
+{
+	struct json_writer *j = arg;
+	json_object_begin(j, NULL);
+	json_string(j, "name", name);
+	json_uint(j, "addr", addr);
+	json_object_end(j);
+}
+
+/* The status as one JSON object, the same facts as status_text(). */
+static void status_json(struct mgr *m, struct outbuf *o)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	struct al_rproc_status st;
+	al_rproc_get_status(m->rp, &st);
+	struct json_writer j;
+	json_init(&j, f);
+	json_object_begin(&j, NULL);
+	json_string(&j, "name", m->name);
+	json_string(&j, "state", al_rproc_state_name(st.state));
+	json_string(&j, "firmware", st.firmware);
+	if (st.id > 0)
+		json_int(&j, "pid", st.id);
+	else
+		json_null(&j, "pid");
+	json_string(&j, "backend", st.backend);
+	json_double(&j, "uptime_s", st.uptime_s, 3);
+	json_double(&j, "boot_uptime_s", st.boot_uptime_s, 3);
+	json_uint(&j, "boots", st.boots);
+	json_uint(&j, "crashes", st.crashes);
+	json_uint(&j, "recoveries", st.recoveries);
+	json_string(&j, "last_crash", st.last_crash[0] ? st.last_crash : NULL);
+	if (st.heartbeat_ms == AL_WAIT_FOREVER)
+		json_null(&j, "heartbeat_ms");
+	else
+		json_uint(&j, "heartbeat_ms", st.heartbeat_ms);
+	if (st.heartbeat_ms != AL_WAIT_FOREVER && st.last_pong_ms_ago >= 0)
+		json_double(&j, "last_answer_ms_ago", st.last_pong_ms_ago, 0);
+	else
+		json_null(&j, "last_answer_ms_ago");
+	json_array_begin(&j, "services");
+	al_rproc_services(m->rp, svc_json, &j);
+	json_array_end(&j);
+	if (m->relay) {
+		struct al_rproc_relay_stats rs;
+		al_rproc_relay_get_stats(m->relay, &rs);
+		json_object_begin(&j, "relay");
+		json_string(&j, "link", m->serve);
+		json_bool(&j, "host_attached", rs.host_attached);
+		json_uint(&j, "hosts", rs.sessions);
+		json_uint(&j, "services", rs.services);
+		json_uint(&j, "to_host", rs.to_host);
+		json_uint(&j, "to_firmware", rs.to_fw);
+		json_uint(&j, "waited", rs.queued);
+		json_uint(&j, "queue_max", rs.queue_max);
+		json_uint(&j, "dropped_no_host", rs.drop_no_host);
+		json_uint(&j, "dropped_no_buffer", rs.drop_no_buf);
+		json_uint(&j, "dropped_side_down", rs.drop_down);
+		json_uint(&j, "dropped_too_big", rs.drop_too_big);
+		json_object_end(&j);
+	}
+	json_object_end(&j);
+	fclose(f);
+	if (text)
+		out(o, "%s", text);
+	free(text);
+}
+
 static void serve_one(struct mgr *m, int fd)
 {
 	char cmd[64] = {0};
@@ -121,6 +195,8 @@ static void serve_one(struct mgr *m, int fd)
 	m->reply[0] = '\0';
 	if (!strcmp(cmd, "status")) {
 		status_text(m, &o);
+	} else if (!strcmp(cmd, "status-json")) {
+		status_json(m, &o);
 	} else if (!strcmp(cmd, "trace") || !strcmp(cmd, "trace-crash")) {
 		long n = al_rproc_read_trace(m->rp, cmd[5] != '\0', o.b, o.cap);
 		if (n == AL_EADDR)
@@ -162,7 +238,9 @@ static void *ctl_main(void *arg)
 static void relay_note(void *user, const char *line)
 {
 	struct mgr *m = user;
-	fprintf(stderr, "amplink rproc: %s: relay: %s\n", m->name, line);
+	char safe[512]; /* the notes name the firmware's services */
+	fprintf(stderr, "amplink rproc: %s: relay: %s\n", m->name,
+		term_str(safe, sizeof(safe), line));
 }
 
 static void on_event(struct al_rproc *rp, int e, struct rpmsg_endpoint *ept, const char *why,
@@ -171,6 +249,8 @@ static void on_event(struct al_rproc *rp, int e, struct rpmsg_endpoint *ept, con
 	(void)ept;
 	struct mgr *m = user;
 	struct al_rproc_status st;
+	char safe[512]; /* a crash reason may quote the firmware */
+	why = why ? term_str(safe, sizeof(safe), why) : "";
 	if (e == AL_RPROC_EV_RUNNING) {
 		al_rproc_get_status(rp, &st);
 		fprintf(stderr, "amplink rproc: %s: running (%s, pid %ld)\n", m->name, why, st.id);
@@ -190,7 +270,7 @@ static void usage(FILE *f)
 	    "                          [--machine mps2-an386 [--qemu PATH] [--pin CPU]]\n"
 	    "                          [--echo N [--size N|MIN-MAX] [--quiet]] [--bench]\n"
 	    "                          [--serve LINK [--doorbell KIND] [--num N] [--buf-size B]]\n"
-	    "       amplink rproc status [--name NAME]\n"
+	    "       amplink rproc status [--json] [--name NAME]\n"
 	    "       amplink rproc trace [--last-crash] [--name NAME]\n"
 	    "       amplink rproc stop [--name NAME]\n"
 	    "       amplink rproc start|stop|status|trace --sysfs ...: the kernel's remoteproc\n"
@@ -220,7 +300,10 @@ static void usage(FILE *f)
 	    "go; a firmware crash ends the host's session and, with --restart, the\n"
 	    "services come back. --doorbell, --num, --buf-size as for `amplink remote`.\n"
 	    "status: state, uptime, crash and recovery counts, services (and the\n"
-	    "relay's counters and drops).\n"
+	    "relay's counters and drops); --json: the same as one JSON object (name,\n"
+	    "state, firmware, pid, backend, uptime_s, boot_uptime_s, boots, crashes,\n"
+	    "recoveries, last_crash, heartbeat_ms, last_answer_ms_ago, services\n"
+	    "[{name, addr}], relay), state \"offline\" when no manager runs.\n"
 	    "trace: the remote's trace buffer (RSC_TRACE); --last-crash: the copy\n"
 	    "saved at the last crash.\n"
 	    "NAME (default rproc0) tells managers apart; the control socket is the\n"
@@ -433,11 +516,11 @@ static int cmd_start(int argc, char **argv, const char *name)
 	pthread_t ctl;
 	bool ctl_ok = pthread_create(&ctl, NULL, ctl_main, &m) == 0;
 	int code = EXIT_OK;
-	if (echo) { /* issue 9: the echo demo over this remote's link, then stop */
+	if (echo) { /* --echo: the echo demo over this remote's link, then stop */
 		code = rproc_echo_run(m.rp, &eo);
 		m.stop_req = 1;
 	}
-	if (bench && code == EXIT_OK) { /* issue 9: RPMsg vs the bare doorbell */
+	if (bench && code == EXIT_OK) { /* --bench: RPMsg vs the bare doorbell */
 		char shm[160];
 		snprintf(shm, sizeof(shm), "/dev/shm/amplink-%s", name);
 		code = rproc_bench_run(m.rp, qcfg.raw_socket, shm, 5000);
@@ -483,7 +566,10 @@ static int cmd_start(int argc, char **argv, const char *name)
 
 /* ---- the client ------------------------------------------------------------------- */
 
-static int ask(const char *name, const char *cmd)
+/* Send the manager NAME one command and print its answer: the text one
+ * through term_safe (it carries the firmware's strings), JSON as it is
+ * (the writer escaped them). */
+static int ask(const char *name, const char *cmd, bool json)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a;
@@ -491,8 +577,18 @@ static int ask(const char *name, const char *cmd)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, al) < 0) {
 		if (fd >= 0)
 			close(fd);
-		if (!strcmp(cmd, "status")) {
-			printf("%s: offline (no `amplink rproc start` is running for it)\n", name);
+		if (!strcmp(cmd, "status") || json) {
+			if (json) {
+				struct json_writer j;
+				json_init(&j, stdout);
+				json_object_begin(&j, NULL);
+				json_string(&j, "name", name);
+				json_string(&j, "state", "offline");
+				json_object_end(&j);
+			} else {
+				printf("%s: offline (no `amplink rproc start` is running for it)\n",
+				       name);
+			}
 			return EXIT_LINK;
 		}
 		fprintf(stderr, "amplink rproc: %s is not running (no `amplink rproc start`)\n",
@@ -505,14 +601,30 @@ static int ask(const char *name, const char *cmd)
 		close(fd);
 		return EXIT_FAIL;
 	}
-	char buf[4096];
-	ssize_t k;
-	bool any = false;
-	while ((k = read(fd, buf, sizeof(buf))) > 0) {
-		fwrite(buf, 1, (size_t)k, stdout);
-		any = true;
+	/* The whole reply, then printed at once: service names and the trace
+	 * are the firmware's text, and an escape must not split a character. */
+	char *reply = NULL;
+	size_t n_reply = 0, cap = 0;
+	ssize_t k = 1;
+	while (k > 0) {
+		if (cap - n_reply < 4096) {
+			char *more = realloc(reply, cap + 16384);
+			if (!more)
+				break;
+			reply = more;
+			cap += 16384;
+		}
+		k = read(fd, reply + n_reply, cap - n_reply);
+		if (k > 0)
+			n_reply += (size_t)k;
 	}
 	close(fd);
+	if (json)
+		fwrite(reply ? reply : "", 1, n_reply, stdout);
+	else
+		term_write(stdout, reply, n_reply, TERM_KEEP_LINES);
+	free(reply);
+	bool any = n_reply > 0;
 	if (!strcmp(cmd, "stop")) { /* wait until the manager is gone */
 		for (int i = 0; i < 100; i++) {
 			int t = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -539,9 +651,10 @@ int cmd_rproc(int argc, char **argv)
 	if (!strcmp(sub, "start"))
 		return cmd_start(argc - 1, argv + 1, "rproc0");
 	const char *name = "rproc0";
-	bool last_crash = false;
+	bool last_crash = false, json = false;
 	static const struct option lo[] = {{"name", required_argument, 0, 'N'},
 					   {"last-crash", no_argument, 0, 'c'},
+					   {"json", no_argument, 0, OPT_JSON},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
 	int c;
@@ -551,6 +664,8 @@ int cmd_rproc(int argc, char **argv)
 			name = optarg;
 		else if (c == 'c')
 			last_crash = true;
+		else if (c == OPT_JSON)
+			json = true;
 		else if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;
@@ -564,12 +679,16 @@ int cmd_rproc(int argc, char **argv)
 			argv[optind + 1]);
 		return EXIT_USAGE;
 	}
+	if (json && strcmp(sub, "status")) {
+		fprintf(stderr, "amplink rproc %s: --json is for `rproc status`\n", sub);
+		return EXIT_USAGE;
+	}
 	if (!strcmp(sub, "status"))
-		return ask(name, "status");
+		return ask(name, json ? "status-json" : "status", json);
 	if (!strcmp(sub, "stop"))
-		return ask(name, "stop");
+		return ask(name, "stop", false);
 	if (!strcmp(sub, "trace"))
-		return ask(name, last_crash ? "trace-crash" : "trace");
+		return ask(name, last_crash ? "trace-crash" : "trace", false);
 	fprintf(stderr, "amplink rproc: unknown subcommand '%s' (start, status, trace, stop)\n",
 		sub);
 	return EXIT_USAGE;

@@ -1,4 +1,4 @@
-/* `amplink rproc start ... --echo N`: the echo demo (seed 001's host side)
+/* `amplink rproc start ... --echo N`: the echo demo's host side
  * run inside the remoteproc manager, over the link of the remote it just
  * booted (a Cortex-M4 under QEMU, or a process firmware). The same lines
  * and checks as `amplink echo`; a crash of the remote in the middle is

@@ -1,6 +1,6 @@
 /* Host tools that run inside `amplink rproc start` over the link of the
- * remote it manages (issue 9): the echo demo (rproc_echo.c) and the
- * benchmark (rproc_bench.c). */
+ * remote it manages (--echo, --bench): the echo demo (rproc_echo.c) and
+ * the benchmark against the emulated core (rproc_bench.c). */
 #ifndef AMPLINK_RPROC_TOOLS_H
 #define AMPLINK_RPROC_TOOLS_H
 
@@ -21,7 +21,9 @@ struct rproc_echo_opts {
 
 /** Register an endpoint for the echo service on `rp`, wait until the remote
  *  announces it, then send o->count messages, checking every echo byte for
- *  byte; prints seed 001's lines (stdout) and a summary (stderr). Thread
+ *  byte; prints the same "Sending message #N" / "Receiving message #N"
+ *  lines as `amplink echo` and the OpenAMP and RT-Thread rpmsg echo
+ *  samples (stdout) and a summary (stderr). Thread
  *  context. Returns an amplink exit code (EXIT_OK, EXIT_LINK,
  *  EXIT_MISMATCH, ...). */
 int rproc_echo_run(struct al_rproc *rp, const struct rproc_echo_opts *o);
