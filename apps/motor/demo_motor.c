@@ -32,7 +32,7 @@ static uint32_t clock_ms(void)
 	return (uint32_t)(ms - t0);
 }
 
-/* Receive context: apply, ACK with a non-blocking send (seed 000's
+/* Receive context: apply, ACK with a non-blocking send (the motor tutorial's
  * callback, minus the blocking send). */
 static int ctrl_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {

@@ -1,7 +1,7 @@
-/* The motor + sensor demo of seed 000, shared by both sides of `amplink`:
- * the wire format of its three services, the remote's simulated motor and
- * sensors (demo_motor.c), and the host's channel set (used by
- * `amplink motor` and `amplink dash`).
+/* The motor + sensor demo (the A-core/M-core example of OpenAMP's RPMsg
+ * tutorial), shared by both sides of `amplink`: the wire format of its three services, the remote's
+ * simulated motor and sensors (demo_motor.c), and the host's channel set (used by `amplink motor`
+ * and `amplink dash`).
  *
  * Services the remote announces with `amplink remote --demo motor`:
  *   "motor-ctrl"  host -> remote: struct motor_cmd {le32 cmd_type; le32 value}
@@ -34,7 +34,7 @@
 enum motor_cmd_type { MOTOR_SET_DUTY = 1, MOTOR_GET_DUTY = 2 };
 enum motor_status { MOTOR_OK = 0, MOTOR_EUNKNOWN = -1, MOTOR_ERANGE = -2, MOTOR_EMSG = -3 };
 
-/* Seed 000's struct motor_cmd. value: duty in percent, 0..100. */
+/* The tutorial's struct motor_cmd. value: duty in percent, 0..100. */
 struct motor_cmd {
 	uint32_t cmd_type;
 	int32_t value;
@@ -76,7 +76,7 @@ static inline const char *motor_status_name(int32_t st)
 /* ---- remote side (demo_motor.c) -------------------------------------------- */
 
 /* Create the three services on `rdev` and start the sensor task (a thread
- * playing the RTOS task of seed 000: report, sleep 100 ms, repeat). `lg`
+ * playing the tutorial's RTOS task: report, sleep 100 ms, repeat). `lg`
  * (may be NULL) receives the demo's log lines. Thread context. Returns 0 or
  * an AL_E* code. */
 int motor_remote_start(struct rpmsg_device *rdev, struct al_log *lg);
