@@ -105,8 +105,7 @@ int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, u
 	*out = NULL;
 	uint64_t t0 = al_posix_now_ms();
 	while (dst == RPMSG_ADDR_ANY && al_services_lookup(rdev, name, &dst) != 0) {
-		uint64_t el = al_posix_now_ms() - t0;
-		if (timeout_ms != AL_WAIT_FOREVER && el >= timeout_ms)
+		if (!al_posix_left_ms(t0, timeout_ms))
 			return AL_ETIMEDOUT;
 		int st = al_virtio_link_state(al_virtio_from_rdev(rdev));
 		if (st == AL_LINK_LOST || st == AL_LINK_BROKEN)

@@ -49,6 +49,13 @@ struct timespec al_posix_deadline(uint32_t ms);
 /** Monotonic milliseconds (the port's time_ms). */
 uint64_t al_posix_now_ms(void);
 
+/** What is left of a wait that began at `start` (an al_posix_now_ms()
+ *  reading) with `timeout_ms`: milliseconds, AL_WAIT_FOREVER when it has no
+ *  end, 0 when it is over. The POSIX side's counterpart of the core's wait
+ *  primitive: every Linux loop that waits for a condition re-checks it,
+ *  then sleeps at most this long. Any thread. */
+uint32_t al_posix_left_ms(uint64_t start, uint32_t timeout_ms);
+
 /** A link's port: the lock the core serialises senders with, the sleep of
  *  blocked senders, and the link's doorbell. */
 struct al_posix_port {

@@ -296,12 +296,12 @@ static int open_remote(struct al_posix_link *l)
 		return fail(l, AL_EINIT, "cannot listen: %s", strerror(-l->lfd));
 	uint64_t start = al_posix_now_ms();
 	for (;;) {
-		uint64_t el = al_posix_now_ms() - start;
-		if (el >= l->cfg.connect_timeout_ms) { /* not an error to print: callers retry */
+		uint32_t left = al_posix_left_ms(start, l->cfg.connect_timeout_ms);
+		if (!left) { /* not an error to print: callers retry */
 			al_posix_close(l);
 			return AL_ETIMEDOUT;
 		}
-		int fd = al_rv_accept(l->lfd, (int)(l->cfg.connect_timeout_ms - el));
+		int fd = al_rv_accept(l->lfd, left > INT32_MAX ? -1 : (int)left);
 		if (fd < 0)
 			continue;
 		struct al_hello h;
@@ -389,13 +389,11 @@ static int open_host(struct al_posix_link *l)
 {
 	uint64_t start = al_posix_now_ms();
 	for (;;) {
-		uint64_t el = al_posix_now_ms() - start;
-		uint32_t left =
-		    el < l->cfg.connect_timeout_ms ? l->cfg.connect_timeout_ms - (uint32_t)el : 1;
-		int rc = open_host_once(l, left);
+		uint32_t left = al_posix_left_ms(start, l->cfg.connect_timeout_ms);
+		int rc = open_host_once(l, left ? left : 1);
 		if (rc != AL_EAGAIN)
 			return rc;
-		if (al_posix_now_ms() - start >= l->cfg.connect_timeout_ms)
+		if (!al_posix_left_ms(start, l->cfg.connect_timeout_ms))
 			return fail(l, AL_ETIMEDOUT, "%s", "the remote kept resetting; gave up");
 		close(l->cfd);
 		l->cfd = -1;
@@ -576,7 +574,7 @@ static int open_host_openamp(struct al_posix_link *l)
 		if (l->cfd >= 0)
 			close(l->cfd);
 		l->cfd = -1;
-		if (al_posix_now_ms() - start >= l->cfg.connect_timeout_ms)
+		if (!al_posix_left_ms(start, l->cfg.connect_timeout_ms))
 			return fail(l, AL_ETIMEDOUT, "no remote listens on %s", l->cfg.event_path);
 		struct timespec d = {0, 2 * 1000 * 1000};
 		nanosleep(&d, NULL);
@@ -639,10 +637,10 @@ static int wait_for(struct al_posix_link *l, uint32_t timeout_ms, bool want_up)
 			return l->down;
 		if (want_up && al_virtio_link_state(&l->rvdev) == AL_LINK_UP)
 			return 0;
-		uint64_t el = al_posix_now_ms() - start;
-		if (timeout_ms != AL_WAIT_FOREVER && el >= timeout_ms)
+		uint32_t left = al_posix_left_ms(start, timeout_ms);
+		if (!left)
 			return AL_ETIMEDOUT;
-		al_posix_waiter_wait(&l->port.w, 50);
+		al_posix_waiter_wait(&l->port.w, left < 50 ? left : 50);
 	}
 }
 

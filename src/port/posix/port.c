@@ -65,6 +65,14 @@ uint64_t al_posix_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint32_t al_posix_left_ms(uint64_t start, uint32_t timeout_ms)
+{
+	if (timeout_ms == AL_WAIT_FOREVER)
+		return AL_WAIT_FOREVER;
+	uint64_t el = al_posix_now_ms() - start;
+	return el >= timeout_ms ? 0 : (uint32_t)(timeout_ms - el);
+}
+
 /* ---- the port hooks --------------------------------------------------------- */
 
 static void port_notify(void *ctx, uint32_t notifyid)

@@ -68,7 +68,7 @@ int al_rv_connect(const char *name, int timeout_ms)
 		close(fd);
 		if (e != ECONNREFUSED && e != ENOENT && e != EAGAIN)
 			return -e;
-		if (al_posix_now_ms() - t0 >= (uint64_t)timeout_ms)
+		if (!al_posix_left_ms(t0, timeout_ms < 0 ? 0 : (uint32_t)timeout_ms))
 			return -ETIMEDOUT;
 		struct timespec d = {0, 100 * 1000}; /* the remote may start any moment */
 		nanosleep(&d, NULL);
