@@ -11,6 +11,7 @@
  * so a restart allocates nothing on the heap. */
 #define _GNU_SOURCE
 #include "rproc_internal.h"
+#include "why.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,19 +48,6 @@ struct layout {
 	size_t pool_size;
 };
 
-static int say(char *why, size_t n, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int say(char *why, size_t n, int rc, const char *fmt, ...)
-{
-	if (why && n) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, n, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* ---- the steps of a boot ------------------------------------------------------ */
 
 /* Map the firmware file read-only (no heap: restarts allocate nothing). */
@@ -67,16 +55,19 @@ static int map_firmware(const char *path, const uint8_t **data, size_t *size, ch
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return say(why, n, AL_EINIT, "cannot open firmware %s: %s", path, strerror(errno));
+		return al_say(why, n, AL_EINIT, "cannot open firmware %s: %s", path,
+			      strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
 		close(fd);
-		return say(why, n, AL_EINIT, "firmware %s is not a non-empty regular file", path);
+		return al_say(why, n, AL_EINIT, "firmware %s is not a non-empty regular file",
+			      path);
 	}
 	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
-		return say(why, n, AL_ENOMEM, "cannot map firmware %s: %s", path, strerror(errno));
+		return al_say(why, n, AL_ENOMEM, "cannot map firmware %s: %s", path,
+			      strerror(errno));
 	*data = m;
 	*size = (size_t)st.st_size;
 	return 0;
@@ -100,22 +91,23 @@ static int backend_region(struct al_rproc *rp, const struct al_elf *elf,
 	rp->kick_in = reg.kick_fd;
 	rp->byte_kick = true;
 	if (!rp->mem || rp->size == 0 || rp->kick_in < 0)
-		return say(why, n, AL_EINIT, "the %s backend gave no region or doorbell",
-			   rp->be->name);
+		return al_say(why, n, AL_EINIT, "the %s backend gave no region or doorbell",
+			      rp->be->name);
 	if (sec->addr < reg.da || sec->addr - reg.da > reg.size ||
 	    sec->size > reg.size - (sec->addr - reg.da))
-		return say(why, n, AL_EINIT,
-			   "firmware %s: its .resource_table is linked at 0x%llx, outside the "
-			   "remote's shared memory [0x%llx, 0x%llx): place it at the start of the "
-			   "shared RAM (e.g. mcu/board/mps2-an386/mps2-an386.ld)",
-			   rp->firmware, (unsigned long long)sec->addr, (unsigned long long)reg.da,
-			   (unsigned long long)(reg.da + reg.size));
+		return al_say(
+		    why, n, AL_EINIT,
+		    "firmware %s: its .resource_table is linked at 0x%llx, outside the "
+		    "remote's shared memory [0x%llx, 0x%llx): place it at the start of the "
+		    "shared RAM (e.g. mcu/board/mps2-an386/mps2-an386.ld)",
+		    rp->firmware, (unsigned long long)sec->addr, (unsigned long long)reg.da,
+		    (unsigned long long)(reg.da + reg.size));
 	*rsc_off = (size_t)(sec->addr - reg.da);
 	if (memcmp(rp->mem + *rsc_off, tbl, (size_t)sec->size) != 0)
-		return say(why, n, AL_EINIT,
-			   "firmware %s: the remote did not load its .resource_table at 0x%llx "
-			   "(is the section part of a loadable segment?)",
-			   rp->firmware, (unsigned long long)sec->addr);
+		return al_say(why, n, AL_EINIT,
+			      "firmware %s: the remote did not load its .resource_table at 0x%llx "
+			      "(is the section part of a loadable segment?)",
+			      rp->firmware, (unsigned long long)sec->addr);
 	*nrsv = 0;
 	rsv[(*nrsv)++] = (struct al_rsc_range){sec->addr, sec->size};
 	for (unsigned i = 0; i < elf->phnum; i++) {
@@ -124,7 +116,7 @@ static int backend_region(struct al_rproc *rp, const struct al_elf *elf,
 		    sg.paddr + sg.memsz <= reg.da || sg.paddr >= reg.da + reg.size)
 			continue;
 		if (*nrsv == MAX_RSV)
-			return say(
+			return al_say(
 			    why, n, AL_EINIT,
 			    "firmware %s: more than %d loadable segments in the shared memory",
 			    rp->firmware, MAX_RSV - 1);
@@ -144,12 +136,13 @@ static int memfd_region(struct al_rproc *rp, const uint8_t *tbl, size_t rsc_size
 	rp->size = (rp->cfg.region_size + 4095u) & ~(size_t)4095u;
 	rp->memfd = memfd_create("amplink-rproc", MFD_CLOEXEC);
 	if (rp->memfd < 0 || ftruncate(rp->memfd, (off_t)rp->size) < 0)
-		return say(why, n, AL_ENOMEM, "cannot create the shared region: %s",
-			   strerror(errno));
+		return al_say(why, n, AL_ENOMEM, "cannot create the shared region: %s",
+			      strerror(errno));
 	rp->mem = mmap(NULL, rp->size, PROT_READ | PROT_WRITE, MAP_SHARED, rp->memfd, 0);
 	if (rp->mem == MAP_FAILED) {
 		rp->mem = NULL;
-		return say(why, n, AL_ENOMEM, "cannot map the shared region: %s", strerror(errno));
+		return al_say(why, n, AL_ENOMEM, "cannot map the shared region: %s",
+			      strerror(errno));
 	}
 	memcpy(rp->mem + *rsc_off, tbl, rsc_size); /* the shared copy of the table */
 	rsv[0] = (struct al_rsc_range){0, (*rsc_off + rsc_size + 4095u) & ~(size_t)4095u};
@@ -169,20 +162,21 @@ static int region_with_table(struct al_rproc *rp, const uint8_t *img, size_t img
 	uint16_t machine = rp->be->elf_machine ? rp->be->elf_machine : HOST_MACHINE;
 	int rc = al_elf_open(&elf, img, img_size, machine, w, sizeof(w));
 	if (rc)
-		return say(why, n, rc, "firmware %s: %s%s", rp->firmware, w,
-			   machine == AL_EM_ARM ? " (the qemu backend runs Arm firmware, e.g. "
-						  "build-mcu/fw_echo.elf)"
-						: "");
+		return al_say(why, n, rc, "firmware %s: %s%s", rp->firmware, w,
+			      machine == AL_EM_ARM ? " (the qemu backend runs Arm firmware, e.g. "
+						     "build-mcu/fw_echo.elf)"
+						   : "");
 	if (al_elf_find_section(&elf, ".resource_table", &sec) ||
 	    !(tbl = al_elf_section_data(&elf, &sec)) || sec.size == 0)
-		return say(why, n, AL_EINIT,
-			   "firmware %s has no .resource_table section: the remote must describe "
-			   "its rpmsg device in one (see docs/remoteproc.md)",
-			   rp->firmware);
+		return al_say(
+		    why, n, AL_EINIT,
+		    "firmware %s has no .resource_table section: the remote must describe "
+		    "its rpmsg device in one (see docs/remoteproc.md)",
+		    rp->firmware);
 	if (sec.size > (rp->be->prepare ? (uint64_t)1u << 20 : rp->size / 4))
-		return say(why, n, AL_EINIT,
-			   "firmware %s: .resource_table of %llu bytes is too large", rp->firmware,
-			   (unsigned long long)sec.size);
+		return al_say(why, n, AL_EINIT,
+			      "firmware %s: .resource_table of %llu bytes is too large",
+			      rp->firmware, (unsigned long long)sec.size);
 	l->rsc_size = (size_t)sec.size;
 	return rp->be->prepare
 		   ? backend_region(rp, &elf, &sec, tbl, &l->rsc_off, l->rsv, &l->nrsv, why, n)
@@ -200,10 +194,11 @@ static int place_resources(struct al_rproc *rp, struct layout *l, char *why, siz
 	if (rc == 0)
 		rc = al_rsc_parse(t, l->rsc_size, &l->info, rw, sizeof(rw));
 	if (rc)
-		return say(why, n, rc, "firmware %s: bad resource table: %s", rp->firmware, rw);
+		return al_say(why, n, rc, "firmware %s: bad resource table: %s", rp->firmware, rw);
 	if (l->info.vdev_off < 0)
-		return say(why, n, AL_EINIT,
-			   "firmware %s: no rpmsg VDEV entry in its resource table", rp->firmware);
+		return al_say(why, n, AL_EINIT,
+			      "firmware %s: no rpmsg VDEV entry in its resource table",
+			      rp->firmware);
 	const uint8_t *vd = t + l->info.vdev_off;
 	uint32_t num0 = *(const uint32_t *)(vd + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_NUM);
 	uint32_t num1 =
@@ -211,9 +206,9 @@ static int place_resources(struct al_rproc *rp, struct layout *l, char *why, siz
 	l->pool_size = ((size_t)num0 + num1) * rp->cfg.buf_size;
 	if (al_rsc_find_free(t, l->rsc_size, rp->da, rp->size, l->rsv, l->nrsv, l->pool_size, 64,
 			     &l->pool_da))
-		return say(why, n, AL_ENOMEM,
-			   "shared region of %zu bytes has no room for the %zu-byte buffer pool",
-			   rp->size, l->pool_size);
+		return al_say(why, n, AL_ENOMEM,
+			      "shared region of %zu bytes has no room for the %zu-byte buffer pool",
+			      rp->size, l->pool_size);
 	rp->trace_off = -1;
 	if (l->info.trace_off >= 0) {
 		uint32_t da = *(const uint32_t *)(t + l->info.trace_off + 4);
@@ -239,7 +234,7 @@ static int control_and_doorbells(struct al_rproc *rp, const struct layout *l, ch
 	rp->kick_in = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	rp->kick_out = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (rp->kick_in < 0 || rp->kick_out < 0)
-		return say(why, n, AL_ENOMEM, "eventfd: %s", strerror(errno));
+		return al_say(why, n, AL_ENOMEM, "eventfd: %s", strerror(errno));
 	return 0;
 }
 
@@ -262,7 +257,7 @@ static int link_up(struct al_rproc *rp, const struct layout *l, char *why, size_
 	    rpmsg_init_vdev_with_config(&rp->rvdev, &rp->vdev, rproc_ns_bind, &shm, &rp->pool, &vc);
 	if (rc) {
 		const char *r = al_virtio_broken_reason(&rp->rvdev);
-		return say(why, n, rc, "link set-up failed: %s", r ? r : al_strerror(rc));
+		return al_say(why, n, rc, "link set-up failed: %s", r ? r : al_strerror(rc));
 	}
 	rp->vdev_up = true;
 	al_set_send_timeout(&rp->rvdev.rdev, 1000);
@@ -341,7 +336,7 @@ int rproc_boot(struct al_rproc *rp, char *why, size_t n)
 	if (rc == 0)
 		rc = rproc_services_attach(rp);
 	if (rc) {
-		say(why, n, rc, "cannot create endpoints: %s", al_strerror(rc));
+		al_say(why, n, rc, "cannot create endpoints: %s", al_strerror(rc));
 		goto take_link_down;
 	}
 	const struct al_rproc_boot b = {rp->firmware, rp->memfd,      rp->size,	    rp->kick_out,

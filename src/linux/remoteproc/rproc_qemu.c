@@ -7,6 +7,7 @@
 #include "amplink/linux/rproc_qemu.h"
 #include "amplink/linux/posix_port.h"
 #include "child.h"
+#include "why.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,19 +55,6 @@ const struct al_rproc_qemu_machine *al_rproc_qemu_find_machine(const char *name)
 		if (!strcmp(machines[i].name, name))
 			return &machines[i];
 	return NULL;
-}
-
-static int say(char *why, size_t n, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int say(char *why, size_t n, int rc, const char *fmt, ...)
-{
-	if (why && n) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, n, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
 }
 
 static void *q_create(void)
@@ -165,7 +153,7 @@ static int connect_qemu(struct qemu *q, const char *name, const char *what, char
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
-			say(why, n, AL_ENOMEM, "socket: %s", strerror(errno));
+			al_say(why, n, AL_ENOMEM, "socket: %s", strerror(errno));
 			return -1;
 		}
 		if (connect(fd, (struct sockaddr *)&a, al) == 0)
@@ -177,8 +165,8 @@ static int connect_qemu(struct qemu *q, const char *name, const char *what, char
 			return -1;
 		}
 		if (al_posix_now_ms() > end) {
-			say(why, n, AL_ETIMEDOUT, "QEMU did not open its %s socket within %d ms",
-			    what, CONNECT_TIMEOUT_MS);
+			al_say(why, n, AL_ETIMEDOUT, "QEMU did not open its %s socket within %d ms",
+			       what, CONNECT_TIMEOUT_MS);
 			return -1;
 		}
 		usleep(5000);
@@ -256,17 +244,18 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 	const char *mname = qc->machine ? qc->machine : machines[0].name;
 	const struct al_rproc_qemu_machine *m = al_rproc_qemu_find_machine(mname);
 	if (!m)
-		return say(why, n, AL_EINVAL,
-			   "unknown machine '%s': the qemu backend runs mps2-an386 (Cortex-M4) "
-			   "firmware; use --machine mps2-an386",
-			   mname);
+		return al_say(why, n, AL_EINVAL,
+			      "unknown machine '%s': the qemu backend runs mps2-an386 (Cortex-M4) "
+			      "firmware; use --machine mps2-an386",
+			      mname);
 	char qemu[512];
 	const char *want = qc->qemu ? qc->qemu : getenv("AMPLINK_QEMU");
 	if (!find_qemu(want && *want ? want : m->qemu, qemu, sizeof(qemu)))
-		return say(why, n, AL_EINIT,
-			   "%s not found: install it (apt-get install qemu-system-arm) or name the "
-			   "emulator in AMPLINK_QEMU",
-			   want && *want ? want : m->qemu);
+		return al_say(
+		    why, n, AL_EINIT,
+		    "%s not found: install it (apt-get install qemu-system-arm) or name the "
+		    "emulator in AMPLINK_QEMU",
+		    want && *want ? want : m->qemu);
 	q_kill(q);
 	q->ch.reaped = false;
 	q->seq++;
@@ -279,20 +268,21 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 		snprintf(q->shm_path, sizeof(q->shm_path), "/dev/shm/amplink-%s",
 			 cfg->name ? cfg->name : "rproc0");
 	if (strchr(q->shm_path + 9, '/'))
-		return say(why, n, AL_EINVAL, "shared-memory name must not contain '/'");
+		return al_say(why, n, AL_EINVAL, "shared-memory name must not contain '/'");
 	unlink(q->shm_path);
 	int fd = open(q->shm_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return say(why, n, AL_EINIT, "cannot create %s: %s", q->shm_path, strerror(errno));
+		return al_say(why, n, AL_EINIT, "cannot create %s: %s", q->shm_path,
+			      strerror(errno));
 	if (ftruncate(fd, (off_t)m->ram_size) < 0) {
 		int e = errno;
 		close(fd);
-		return say(why, n, AL_ENOMEM, "cannot size %s: %s", q->shm_path, strerror(e));
+		return al_say(why, n, AL_ENOMEM, "cannot size %s: %s", q->shm_path, strerror(e));
 	}
 	void *mem = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (mem == MAP_FAILED)
-		return say(why, n, AL_ENOMEM, "cannot map %s: %s", q->shm_path, strerror(errno));
+		return al_say(why, n, AL_ENOMEM, "cannot map %s: %s", q->shm_path, strerror(errno));
 
 	/* 2. QEMU, held at reset */
 	char mon_name[108], db_name[108], a_machine[160], a_object[256], a_mon[200], a_db[200],
@@ -384,7 +374,7 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 	if (pid < 0) {
 		munmap(mem, m->ram_size);
 		close_fd(&q->errfd);
-		return say(why, n, AL_ENOMEM, "cannot start QEMU: %s", strerror(e));
+		return al_say(why, n, AL_ENOMEM, "cannot start QEMU: %s", strerror(e));
 	}
 	al_child_track(&q->ch, pid);
 
@@ -397,7 +387,8 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 		if (q->ch.reaped)
 			describe(q, why, n);
 		else
-			say(why, n, AL_EINIT, "QEMU's monitor did not report the machine paused");
+			al_say(why, n, AL_EINIT,
+			       "QEMU's monitor did not report the machine paused");
 		close_fd(&q->mon);
 	}
 	if (q->mon >= 0)
@@ -408,7 +399,7 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 	}
 	if (rc) {
 		if (q->ch.reaped && WIFEXITED(q->ch.status) && WEXITSTATUS(q->ch.status) == 127)
-			say(why, n, AL_EINIT, "%s could not be executed", qemu);
+			al_say(why, n, AL_EINIT, "%s could not be executed", qemu);
 		q_kill(q);
 		munmap(mem, m->ram_size);
 		return rc;
@@ -422,7 +413,7 @@ static int q_start(void *ctx, const struct al_rproc_boot *b, char *why, size_t n
 	(void)b;
 	struct qemu *q = ctx;
 	if (!q->ch.pid || monitor(q, "cont\n", NULL, 0) != 0)
-		return say(why, n, AL_EINIT, "cannot resume QEMU through its monitor");
+		return al_say(why, n, AL_EINIT, "cannot resume QEMU through its monitor");
 	return 0;
 }
 
