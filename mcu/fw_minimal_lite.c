@@ -45,7 +45,7 @@ static const struct al_rsc_table_rpmsg rsc_init = AL_RSC_TABLE_RPMSG_INIT(
 #define FW_RSC ((struct al_rsc_table_rpmsg *)BOARD_SHM_BASE)
 
 const struct rl_platform_link rl_platform[RL_PLATFORM_HIGHEST_LINK_ID + 1U] = {
-    [FW_LINK_ID] = {&port_ops, &port, BOARD_SHM_BASE, AL_LITE_SHMEM_SIZE, FW_RSC},
+    [FW_LINK_ID] = {&port_ops, &port, BOARD_SHM_BASE, AL_LITE_SHMEM_SIZE, &FW_RSC->vdev},
 };
 #endif
 #if RL_USE_STATIC_API

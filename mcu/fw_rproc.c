@@ -1,56 +1,69 @@
 /* The remoteproc side of a firmware on mps2-an386 (fw_rproc.h): resource
- * table, remote init that adopts the host's handshake, heartbeat, remote
- * log.
+ * table, remote init on the host's handshake, heartbeat, remote log.
  *
- * The resource table. A remoteproc host reads it from the ELF's
- * `.resource_table` section (linked at the start of the shared PSRAM, so
- * `-kernel` also loads it there), does the VirtIO handshake in it (gfeatures,
- * rings, DRIVER_OK) while the core is still held, then lets the core run.
- * The table below is exactly the one rpmsg_lite_remote_init() lays out at
- * BOARD_SHM_BASE for this configuration (RL_BUFFER_COUNT, RL_VRING_ALIGN,
- * RL_VDEV_FEATURES of the façade build the image links, amplink_lite_echo
- * in lite.cmake); the firmware checks that at run time.
- * rpmsg_lite_remote_init() rewrites the table, as RPMsg-Lite-on-amplink
- * remotes do when nobody loaded one, which would reset the host's status
- * byte and features; so fw_rproc_init() keeps the two fields the host wrote
- * and puts them back after the init (adopt_host_handshake()). The host
- * buffers then sit in the pool area that layout gives the remote (right
- * after vring1), where the host's allocator puts them too. */
+ * The firmware follows the rules a real board's Linux imposes:
+ *   - its resource table is in the ELF's `.resource_table` section, linked
+ *     at the start of the shared PSRAM; the host loads it there (QEMU's
+ *     -kernel does), assigns what the table leaves to it (both vrings are
+ *     FW_RSC_ADDR_ANY, as Linux's remoteproc allocates them; notify ids as
+ *     it likes), does its half of the VirtIO handshake in it (gfeatures,
+ *     DRIVER_OK) and then lets the core run. The firmware never writes the
+ *     table: the RPMsg-Lite-style façade is built with the constant
+ *     platform table (RL_PLATFORM_STATIC), which points at the table's VDEV
+ *     entry, and the core reads the vrings' addresses and notify ids there
+ *     when it comes up;
+ *   - the host's buffers live in a carveout of their own, apart from the
+ *     rings ("vdev0buffer", the name Linux's remoteproc platforms give that
+ *     region), and the firmware declares exactly two regions: the rings at
+ *     the start of the PSRAM and that carveout. A descriptor anywhere else
+ *     breaks the link with its sentence. */
 #include "fw_rproc.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "amplink/layout.h"
+#include "amplink/rsc_build.h"
 #include "amplink/rsc_table.h"
 #include "board.h"
 
 #define FW_LINK_ID 0u
 #define FW_HB_ADDR 0x3Cu /* AL_RPROC_HB_ADDR of amplink/linux/rproc.h */
 
-/* The layout of amplink/layout.h for this configuration, as constant
- * expressions (checked against al_layout_plan() at run time). */
-#define FW_ALIGN_UP(x, a) ((((x) + (a)-1u) / (a)) * (a))
-#define FW_VRING_BYTES                                                                             \
-	(FW_ALIGN_UP(16u * RL_BUFFER_COUNT + 2u * (3u + RL_BUFFER_COUNT), RL_VRING_ALIGN) + 6u +   \
-	 8u * RL_BUFFER_COUNT)
-#define FW_VRING0_DA                                                                               \
-	(BOARD_SHM_BASE + FW_ALIGN_UP((uint32_t)sizeof(struct al_rsc_table_rpmsg), RL_VRING_ALIGN))
-#define FW_VRING1_DA (FW_VRING0_DA + FW_ALIGN_UP(FW_VRING_BYTES, RL_VRING_ALIGN))
-#define FW_RSC_INIT                                                                                \
-	AL_RSC_TABLE_RPMSG_INIT(FW_VRING0_DA, FW_VRING1_DA, RL_BUFFER_COUNT, RL_VRING_ALIGN,       \
-				RL_VDEV_FEATURES)
+/* The two regions: the table and both vrings in the first MiB (the host
+ * places the vrings first-fit after the table), the buffers for both
+ * directions in their carveout half-way up the PSRAM. */
+#define FW_RING_REGION_SIZE 0x00100000u
+#define FW_BUF_DA	    (BOARD_SHM_BASE + 0x00800000u)
+#define FW_BUF_SIZE	    (2u * RL_BUFFER_COUNT * RL_BUFFER_SIZE)
+
+struct fw_rsc_table {
+	AL_RSC_TABLE_HEADER(2);
+	struct fw_rsc_vdev vdev;
+	struct fw_rsc_vdev_vring vring[2];
+	struct fw_rsc_carveout buffers;
+};
 
 /* Placed at BOARD_SHM_BASE by the linker script; the host writes into it. */
-__attribute__((section(".resource_table"), used)) struct al_rsc_table_rpmsg resource_table =
-    FW_RSC_INIT;
-/* What the table must read after rpmsg_lite_remote_init() rewrote it. */
-static const struct al_rsc_table_rpmsg expected_table = FW_RSC_INIT;
+__attribute__((section(".resource_table"), used)) struct fw_rsc_table resource_table = {
+    .ver = 1,
+    .num = 2,
+    .reserved = {0, 0},
+    .offset = {offsetof(struct fw_rsc_table, vdev), offsetof(struct fw_rsc_table, buffers)},
+    .vdev = AL_RSC_VDEV_RPMSG(RL_VDEV_FEATURES, 2),
+    .vring = {AL_RSC_VRING(FW_RSC_ADDR_ANY, RL_VRING_ALIGN, RL_BUFFER_COUNT, 0),
+	      AL_RSC_VRING(FW_RSC_ADDR_ANY, RL_VRING_ALIGN, RL_BUFFER_COUNT, 1)},
+    .buffers = AL_RSC_CARVEOUT(FW_BUF_DA, FW_BUF_SIZE, 0, "vdev0buffer"),
+};
 
 /* Not const: fw_rproc_init() may put the firmware's doorbell hook in. */
 static struct al_port_ops port_ops = AL_BAREMETAL_OPS(board_doorbell_ring);
 static struct al_baremetal port;
+static const struct al_shm buffer_region = {(void *)FW_BUF_DA, FW_BUF_DA, FW_BUF_SIZE};
+const struct rl_platform_link rl_platform[RL_PLATFORM_HIGHEST_LINK_ID + 1U] = {
+    [FW_LINK_ID] = {&port_ops, &port, BOARD_SHM_BASE, FW_RING_REGION_SIZE, &resource_table.vdev,
+		    &buffer_region, 1},
+};
 static struct rpmsg_lite_instance rl_storage;
 static struct rpmsg_lite_ept_static_context hb_ept_storage;
 static struct rpmsg_lite_instance *rl;
@@ -82,43 +95,16 @@ static int32_t hb_cb(void *payload, uint32_t payload_len, uint32_t src, void *pr
 	return RL_RELEASE;
 }
 
-/* rpmsg_lite_remote_init() with a host that already did its part of the
- * handshake in the table QEMU loaded from this ELF: keep the host's
- * gfeatures and status across the table rewrite. The host holds the core
- * until its handshake is complete, so nothing writes the table meanwhile.
- * Returns the instance, or fails. */
-static struct rpmsg_lite_instance *adopt_host_handshake(void)
-{
-	volatile struct al_rsc_table_rpmsg *t = &resource_table;
-	uint32_t gfeatures = t->vdev.gfeatures;
-	uint8_t status = t->vdev.status;
-	struct rpmsg_lite_instance *r =
-	    rpmsg_lite_remote_init((void *)BOARD_SHM_BASE, FW_LINK_ID, RL_NO_FLAGS, &rl_storage);
-	if (r == RL_NULL)
-		fw_rproc_fail(fw_name, "rpmsg_lite_remote_init", 0);
-	if (memcmp((const void *)t, &expected_table, sizeof(expected_table)) != 0)
-		fw_rproc_fail(fw_name, "resource table check (RL_* and the ELF's table differ)", 0);
-	struct al_layout lay;
-	const struct al_layout_cfg lc = {RL_BUFFER_COUNT, RL_VRING_ALIGN, RL_BUFFER_SIZE,
-					 RL_VDEV_FEATURES};
-	if (al_layout_plan(&lc, BOARD_SHM_BASE, BOARD_SHM_SIZE, &lay) != 0 ||
-	    lay.vring_da[0] != FW_VRING0_DA || lay.vring_da[1] != FW_VRING1_DA)
-		fw_rproc_fail(fw_name, "layout check", 0);
-	t->vdev.gfeatures = gfeatures;
-	__asm__ volatile("dmb" ::: "memory"); /* features before the status that covers them */
-	t->vdev.status = status;
-	return r;
-}
-
 struct rpmsg_lite_instance *fw_rproc_init(const char *who, fw_rproc_notify_fn notify)
 {
 	fw_name = who;
 	if (notify)
 		port_ops.notify = notify;
-	int32_t rc = rpmsg_lite_set_platform(FW_LINK_ID, &port_ops, &port, BOARD_SHM_BASE);
-	if (rc != RL_SUCCESS)
-		fw_rproc_fail(who, "rpmsg_lite_set_platform", rc);
-	rl = adopt_host_handshake();
+	/* The host did its half of the handshake before the core ran: the link
+	 * comes up inside the init, on the table as the host left it. */
+	rl = rpmsg_lite_remote_init((void *)BOARD_SHM_BASE, FW_LINK_ID, RL_NO_FLAGS, &rl_storage);
+	if (rl == RL_NULL)
+		fw_rproc_fail(who, "rpmsg_lite_remote_init", 0);
 	al_baremetal_init(&port, rpmsg_lite_rvdev(rl), NULL, NULL);
 	if (rpmsg_lite_wait_for_link_up(rl, RL_BLOCK) != RL_TRUE)
 		fw_rproc_fail(who, "rpmsg_lite_wait_for_link_up", 0);

@@ -34,8 +34,10 @@ target_link_options(fw_minimal_lite_dynamic PRIVATE --specs=nosys.specs)
 # mps2-an386` (fw_echo.c). Its own façade build: 64 buffers per direction
 # (the host posts as many as the vrings hold) and 64-byte vring alignment,
 # the configuration its .resource_table is computed for; no allocator.
+# The constant platform table (RL_PLATFORM_STATIC): the firmware's own
+# resource table, as the host loaded it, never rewritten (fw_rproc.c).
 set(AL_ECHO_LITE_DEFS AMPLINK_NO_MALLOC=1 RL_USE_STATIC_API=1 RL_BUFFER_COUNT=64U
-    RL_VRING_ALIGN=64U)
+    RL_VRING_ALIGN=64U RL_PLATFORM_STATIC=1)
 add_library(amplink_lite_echo STATIC ${AL_LITE_SOURCES})
 target_include_directories(amplink_lite_echo PRIVATE ${AL_ROOT}/src/lite ${AL_CORE_INTERNAL})
 target_link_libraries(amplink_lite_echo PUBLIC amplink_core)

@@ -131,10 +131,18 @@ struct rl_platform_link {
 	const struct al_port_ops *ops; /* port hooks (notify required) */
 	void *ctx;		       /* their context */
 	uint64_t shm_da;	       /* device address of the region's first byte */
-	size_t shm_size;	       /* bytes of the region (rings and buffers inside) */
-	/* Remote: the firmware's resource table, inside the region (typically
-	 * in a .resource_table section at its start); read, never written. */
-	const struct al_rsc_table_rpmsg *rsc;
+	size_t shm_size;	       /* bytes of the region holding the rings */
+	/* Remote: the VDEV entry of the firmware's resource table, inside the
+	 * region (the table typically in a .resource_table section at its
+	 * start, as the host loaded it): read, never written by the remote. */
+	const struct fw_rsc_vdev *vdev;
+#if AL_CFG_MAX_REGIONS > 1
+	/* Further regions where the master may put buffers (a buffer
+	 * carveout apart from the rings, as Linux's vdev0buffer): NULL/0 if
+	 * none (struct virtio_device.regions). */
+	const struct al_shm *regions;
+	uint32_t num_regions;
+#endif
 };
 /** Defined by the firmware, one entry per link id; the init functions
  *  refuse a link whose entry has no ops or (remote) no table. */

@@ -111,10 +111,14 @@ static struct rpmsg_lite_instance *lite_init(struct rpmsg_lite_instance *rl, voi
 		 * sees it. A table outside the region gives an address the core
 		 * refuses (unsigned arithmetic, no pointer compare across objects). */
 		const struct rl_platform_link *p = PLATFORM(link_id);
-		if (!p->rsc)
+		if (!p->vdev)
 			return NULL;
 		shm.size = p->shm_size;
-		vdev.vdev_da = shm.da + ((uintptr_t)&p->rsc->vdev - (uintptr_t)shmem_addr);
+		vdev.vdev_da = shm.da + ((uintptr_t)p->vdev - (uintptr_t)shmem_addr);
+#if AL_CFG_MAX_REGIONS > 1
+		vdev.regions = p->regions;
+		vdev.num_regions = p->num_regions;
+#endif
 	} else
 #endif
 	    if (!lite_layout(rl, &shm, &vdev, &pool))

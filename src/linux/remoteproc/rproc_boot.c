@@ -183,6 +183,29 @@ static int region_with_table(struct al_rproc *rp, const uint8_t *img, size_t img
 		   : memfd_region(rp, tbl, l->rsc_size, &l->rsc_off, l->rsv, &l->nrsv, why, n);
 }
 
+/* Linux's remoteproc platforms keep the rpmsg buffers in a memory region
+ * of their own named "vdev0buffer" (the device tree's reserved memory,
+ * apart from the vrings). A firmware written for them may say where it is
+ * with a carveout of that name; the pool then goes there, as the kernel's
+ * would. 1 with *da and *len if the (validated) table has one, else 0. */
+static int buffer_carveout(const uint8_t *t, const struct layout *l, uint64_t *da, uint32_t *len)
+{
+	for (uint32_t i = 0; i < l->info.num; i++) {
+		uint32_t type;
+		size_t off;
+		if (al_rsc_entry(t, l->rsc_size, i, &type, &off) || type != RSC_CARVEOUT)
+			continue;
+		struct fw_rsc_carveout c;
+		memcpy(&c, t + off, sizeof(c));
+		if (strncmp((const char *)c.name, "vdev0buffer", sizeof(c.name)) == 0) {
+			*da = c.da;
+			*len = c.len;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Validate the table in the region, then place everything it leaves to
  * us (addresses written back into the shared copy), the buffer pool, and
  * find the trace buffer. */
@@ -204,8 +227,18 @@ static int place_resources(struct al_rproc *rp, struct layout *l, char *why, siz
 	uint32_t num1 =
 	    *(const uint32_t *)(vd + AL_RSC_VDEV_VRING0 + AL_RSC_VRING_SIZE + AL_RSC_VRING_NUM);
 	l->pool_size = ((size_t)num0 + num1) * rp->cfg.buf_size;
-	if (al_rsc_find_free(t, l->rsc_size, rp->da, rp->size, l->rsv, l->nrsv, l->pool_size, 64,
-			     &l->pool_da))
+	uint64_t cda;
+	uint32_t clen;
+	if (buffer_carveout(t, l, &cda, &clen)) {
+		/* validated by al_rsc_parse: inside the region, no wrap */
+		if (clen < l->pool_size)
+			return al_say(why, n, AL_EINIT,
+				      "firmware %s: its vdev0buffer carveout (%u bytes) is smaller "
+				      "than the %zu-byte buffer pool of %u + %u buffers",
+				      rp->firmware, clen, l->pool_size, num0, num1);
+		l->pool_da = cda;
+	} else if (al_rsc_find_free(t, l->rsc_size, rp->da, rp->size, l->rsv, l->nrsv, l->pool_size,
+				    64, &l->pool_da))
 		return al_say(why, n, AL_ENOMEM,
 			      "shared region of %zu bytes has no room for the %zu-byte buffer pool",
 			      rp->size, l->pool_size);
