@@ -15,7 +15,7 @@ DEPS += libsqlite3-dev libmicrohttpd-dev
 DEPS += libmosquitto-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 
-.PHONY: all deps build test demo demo-inproc format format-check clean docs
+.PHONY: all deps build test demo demo-inproc demo-kernel format format-check clean docs
 
 all: build
 
@@ -52,6 +52,12 @@ docs: deps
 	cmake -S . -B $(BUILD) >/dev/null
 	cmake --build $(BUILD) --target docs
 	@echo "API reference: $(BUILD)/docs/html/index.html"
+
+# RT-Thread's rpmsg_echo with the real Linux kernel (User-Mode Linux) as the
+# host and `amplink remote --vhost-user` as the remote core; builds the
+# kernel first when it is not cached (scripts/uml/build-kernel.sh).
+demo-kernel: build
+	./scripts/uml/demo-kernel.sh $(BUILD)
 
 # Both sides in one process over the loopback port.
 demo-inproc: build
