@@ -39,6 +39,7 @@ struct al_vhu_remote {
 	bool armed;   /* both vrings became ready since the last session */
 	bool kicked0; /* vring 0 kicked while armed */
 	bool polling_reported;
+	bool start_failed; /* in this round of al_vhu_remote_run() */
 
 	/* the session */
 	bool active; /* rvdev initialised */
@@ -377,7 +378,7 @@ static void on_vhu_event(void *arg, struct al_vhu *vhu, enum al_vhu_event ev, in
 	case AL_VHU_EV_VRING_STOPPED:
 		if (vring >= 0 && vring < NVR)
 			r->ready[vring] = false;
-		r->armed = false;
+		r->armed = r->kicked0 = false;
 		session_stop(r, AL_VHUR_END_VRING_STOPPED);
 		break;
 	case AL_VHU_EV_MEM_INVALIDATE: session_stop(r, AL_VHUR_END_MEM_INVALIDATE); break;
@@ -390,6 +391,29 @@ static void on_vhu_event(void *arg, struct al_vhu *vhu, enum al_vhu_event ev, in
 }
 
 /* ---- the serving loop ------------------------------------------------------------ */
+
+/* Start the session when both vrings are ready and vring 0 was kicked.
+ * True when a start was attempted (kicked[] then says: look at both rings). */
+static bool maybe_start(struct al_vhu_remote *r, bool kicked[NVR])
+{
+	if (r->active || !r->armed || !r->kicked0 || !r->ready[0] || !r->ready[1])
+		return false;
+	if (session_start(r) != 0)
+		r->start_failed = true;
+	kicked[0] = kicked[1] = true; /* look at what waits already */
+	return true;
+}
+
+/* The core's receive handler, counted. */
+static int notified(struct al_vhu_remote *r)
+{
+	if (!r->up)
+		return 0;
+	int rc = al_virtio_notified(&r->rvdev);
+	if (rc > 0)
+		STAT_ADD(r, messages, (uint64_t)rc);
+	return rc;
+}
 
 int al_vhu_remote_run(struct al_vhu_remote *r, int timeout_ms)
 {
@@ -446,23 +470,17 @@ int al_vhu_remote_run(struct al_vhu_remote *r, int timeout_ms)
 				kicked[i] = true;
 		}
 	}
-	/* Kicks before the message: the message may stop a vring. */
-	if (kicked[0] && r->armed)
+	/* Kicks before the message: the message may stop a vring. A kick of
+	 * vring 0 that came before vring 1 was ready still counts. */
+	if (kicked[0] && !r->active)
 		r->kicked0 = true;
-	if (!r->active && r->armed && r->kicked0 && r->ready[0] && r->ready[1]) {
+	if (maybe_start(r, kicked))
 		done = 1;
-		if (session_start(r) != 0)
-			err = AL_EINIT;
-		kicked[0] = kicked[1] = true; /* look at what waits already */
-	}
 	if (r->up && (kicked[0] || kicked[1])) {
 		done = 1;
 		STAT_ADD(r, kicks, 1);
-		rc = al_virtio_notified(&r->rvdev);
-		if (rc > 0)
-			STAT_ADD(r, messages, (uint64_t)rc);
-		else if (rc == AL_EBROKEN)
-			err = rc; /* reported by on_broken, once */
+		if (notified(r) == AL_EBROKEN)
+			err = AL_EBROKEN; /* reported by on_broken, once */
 	}
 	for (int k = 0; k < n; k++) {
 		if (!p[k].revents || (ring_of[k] != -1 && ring_of[k] != -2))
@@ -486,6 +504,12 @@ int al_vhu_remote_run(struct al_vhu_remote *r, int timeout_ms)
 			}
 		}
 	}
+	/* The message may have made the last vring ready after its kick. */
+	if (maybe_start(r, kicked) && notified(r) == AL_EBROKEN)
+		err = AL_EBROKEN;
+	if (r->start_failed && !err)
+		err = AL_EINIT;
+	r->start_failed = false;
 	tl_serving = NULL;
 	return err ? err : done;
 }

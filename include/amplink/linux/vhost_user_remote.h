@@ -66,7 +66,10 @@ enum al_vhu_remote_fault {
 
 /* Why a session ended (passed to session_end). */
 enum al_vhu_remote_end {
-	AL_VHUR_END_GONE,	    /* the front-end closed the connection */
+	/* the front-end closed the connection; while its vrings run, the
+	 * transport stops them first, and the session ends with
+	 * AL_VHUR_END_VRING_STOPPED instead */
+	AL_VHUR_END_GONE,
 	AL_VHUR_END_VRING_STOPPED,  /* a vring was stopped or reset */
 	AL_VHUR_END_MEM_INVALIDATE, /* the memory table is being replaced */
 	AL_VHUR_END_SHUTDOWN,	    /* al_vhu_remote_destroy() */
