@@ -10,6 +10,9 @@
  *   raw=COUNT              the same through the /dev/rpmsgN the kernel made
  *                          for the "rpmsg-raw" channel
  *   tty=COUNT              the same through /dev/ttyRPMSG0 (raw mode)
+ *   motor=SAMPLES          SET_DUTY 42 through motor-ctrl and its ACK, then
+ *                          SAMPLES consecutive samples of sensor-temp
+ *                          (amplink remote --demo motor)
  *   die=PROGRESS_FILE      echo until it fails (the test kills the remote
  *                          once PROGRESS_FILE says "running"); passes when
  *                          read or write fail or time out, no hang
@@ -281,6 +284,69 @@ static int step_tty(char *arg)
 	return rc;
 }
 
+/* The motor demo of `amplink remote --demo motor`: SET_DUTY through
+ * motor-ctrl and its ACK (sent from the receive path), then samples of
+ * sensor-temp (sent from the remote's sensor thread, which signals the
+ * driver from outside the serving thread). */
+static int step_motor(char *arg)
+{
+	long samples = atol(arg);
+	char dev[300], tdev[300];
+	int fd = ctrl_endpoint("motor-ctrl", "amplink-motor-test", dev, sizeof(dev));
+	if (fd < 0)
+		return -1;
+	uint8_t cmd[8] = {1, 0, 0, 0, 42, 0, 0, 0}, ack[MAX_PAYLOAD];
+	int rc = 0;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (write(fd, cmd, sizeof(cmd)) != (ssize_t)sizeof(cmd))
+		rc = failf("motor-ctrl write: %s", strerror(errno));
+	else if (poll(&p, 1, IO_TIMEOUT) != 1 || read(fd, ack, sizeof(ack)) != 16)
+		rc = failf("motor-ctrl: no 16-byte ACK");
+	else if (ack[0] != 1 || ack[4] != 0 || ack[8] != 42)
+		rc = failf("motor-ctrl ACK: type %u status %u duty %u", ack[0], ack[4], ack[8]);
+	close(fd);
+	if (rc)
+		return rc;
+	int tfd = ctrl_endpoint("sensor-temp", "amplink-temp-test", tdev, sizeof(tdev));
+	if (tfd < 0)
+		return -1;
+	if (write(tfd, "", 1) != 1) { /* binds the remote's endpoint to us */
+		close(tfd);
+		return failf("sensor-temp write: %s", strerror(errno));
+	}
+	long n = 0;
+	uint32_t last_seq = 0;
+	while (n < samples) {
+		uint8_t s[MAX_PAYLOAD];
+		struct pollfd q = {.fd = tfd, .events = POLLIN};
+		if (poll(&q, 1, IO_TIMEOUT) != 1) {
+			rc = failf("sensor-temp: %ld of %ld samples, then none within %d ms", n,
+				   samples, IO_TIMEOUT);
+			break;
+		}
+		if (read(tfd, s, sizeof(s)) != 12) {
+			rc = failf("sensor-temp: a sample is not 12 bytes");
+			break;
+		}
+		uint32_t seq, milli;
+		memcpy(&seq, s, 4);
+		memcpy(&milli, s + 8, 4);
+		if (n > 0 && seq != last_seq + 1) {
+			rc = failf("sensor-temp: sample %u after %u", seq, last_seq);
+			break;
+		}
+		last_seq = seq;
+		n++;
+		if (n == samples)
+			printf(
+			    "guest: motor duty 42 acknowledged; %ld temperature samples, the last "
+			    "#%u: %.3f C\n",
+			    n, seq, (double)(int32_t)milli / 1000.0);
+	}
+	close(tfd);
+	return rc;
+}
+
 static int step_die(char *arg)
 {
 	char dev[300];
@@ -479,6 +545,8 @@ int main(int argc, char **argv)
 			rc = step_raw(arg);
 		else if (!strcmp(step, "tty"))
 			rc = step_tty(arg);
+		else if (!strcmp(step, "motor"))
+			rc = step_motor(arg);
 		else if (!strcmp(step, "die"))
 			rc = step_die(arg);
 		else if (!strcmp(step, "bench"))
