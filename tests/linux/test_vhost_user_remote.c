@@ -33,9 +33,20 @@
 #define GPA	 0x60000000ULL /* guest address = front-end address, mmap offset 0 */
 #define NUM	 16u
 #define BUF	 512u
-#define RX_BUF	 0x40000u /* vring0's buffers (device -> driver) */
-#define TX_BUF	 0x50000u /* vring1's buffers (driver -> device) */
-#define ECHO	 "svc-echo"
+#define RX_BUF	 0x90000u /* vring0's buffers (device -> driver) */
+#define TX_BUF	 0xA0000u /* vring1's buffers (driver -> device) */
+#define SPLIT	 0x80000u /* two regions: the second one from here */
+#define GPA2	 0x80000000ULL
+
+/* Two regions (a VMM's guest RAM in banks): the memfd's first half at GPA,
+ * the second half, holding the buffers, at GPA2. */
+static bool two_regions;
+
+static uint64_t gpa_of(uint64_t off)
+{
+	return two_regions && off >= SPLIT ? GPA2 + (off - SPLIT) : GPA + off;
+}
+#define ECHO "svc-echo"
 
 static uint64_t ring_off[2] = {0x10000, 0x20000}; /* desc; avail +0x1000; used +0x2000 */
 
@@ -215,11 +226,17 @@ static void front_end_up(struct ctx *c)
 	assert_int_equal(recv(c->fe, &f, 8, MSG_WAITALL), 8);
 	f &= (1ULL << 32) | 1ULL; /* VERSION_1 and the name service */
 	sendmsg_fds(c, AL_VHU_SET_FEATURES, &f, 8, NULL, 0);
-	uint8_t mt[8 + 32] = {0};
-	uint64_t reg[4] = {GPA, MEM_SIZE, GPA, 0};
-	mt[0] = 1;
-	memcpy(mt + 8, reg, 32);
-	sendmsg_fds(c, AL_VHU_SET_MEM_TABLE, mt, sizeof(mt), &c->memfd, 1);
+	uint8_t mt[8 + 64] = {0};
+	uint64_t reg[8] = {GPA, MEM_SIZE, GPA, 0};
+	if (two_regions) {
+		uint64_t r2[8] = {GPA, SPLIT, GPA, 0, GPA2, MEM_SIZE - SPLIT, GPA2, SPLIT};
+		memcpy(reg, r2, sizeof(reg));
+	}
+	mt[0] = two_regions ? 2 : 1;
+	memcpy(mt + 8, reg, 64);
+	int mfds[2] = {c->memfd, c->memfd};
+	sendmsg_fds(c, AL_VHU_SET_MEM_TABLE, mt, two_regions ? 8 + 64 : 8 + 32, mfds,
+		    two_regions ? 2 : 1);
 	for (uint32_t i = 0; i < 2; i++) {
 		int pair[2];
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
@@ -242,7 +259,7 @@ static void front_end_up(struct ctx *c)
 	}
 	/* the driver's receive buffers on vring0 */
 	for (unsigned i = 0; i < NUM; i++) {
-		set_desc(c, 0, i, GPA + RX_BUF + BUF * i, BUF, 2 /* WRITE */);
+		set_desc(c, 0, i, gpa_of(RX_BUF + BUF * i), BUF, 2 /* WRITE */);
 		wr16(c, ring_off[0] + 0x1000 + 4 + 2 * i, (uint16_t)i);
 	}
 	wr16(c, ring_off[0] + 0x1000 + 2, NUM);
@@ -300,7 +317,7 @@ static void send_msg(struct ctx *c, uint32_t src, uint32_t dst, const char *payl
 	memcpy(b + 12, &len, 2);
 	memcpy(b + 14, &flags, 2);
 	memcpy(b + 16, payload, len);
-	set_desc(c, 1, i, addr_override ? addr_override : GPA + TX_BUF + BUF * i, 16u + len, 0);
+	set_desc(c, 1, i, addr_override ? addr_override : gpa_of(TX_BUF + BUF * i), 16u + len, 0);
 	wr16(c, ring_off[1] + 0x1000 + 4 + 2 * (c->tx_avail % NUM), (uint16_t)i);
 	c->tx_avail++;
 	wr16(c, ring_off[1] + 0x1000 + 2, c->tx_avail);
@@ -487,12 +504,34 @@ static void test_overlapping_rings(void **state)
 	front_end_down(c);
 }
 
+/* Rings in one region, buffers in another: the second region is added to
+ * the link, and messages in it flow both ways. */
+static void test_two_regions(void **state)
+{
+	struct ctx *c = *state;
+	two_regions = true;
+	front_end_up(c);
+	wait_for(one_session, c, "the session");
+	assert_true(logged("session up: 2 region(s)"));
+	uint32_t addr, src, dst;
+	uint16_t len;
+	char in[BUF];
+	expect_announcement(c, &addr);
+	send_msg(c, 0x500, addr, "banked", 6, 0);
+	assert_int_equal(recv_msg(c, &src, &dst, in, &len), 0);
+	assert_int_equal(len, 6);
+	assert_memory_equal(in, "banked", 6);
+	front_end_down(c);
+	two_regions = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_session_echo_break_and_next, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_app_refuses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlapping_rings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_regions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
