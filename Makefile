@@ -1,6 +1,7 @@
 # amplink: the two commands of the README, and a few more.
 #   make demo   build and run the main demo
 #   make test   install what is missing, build, run every test
+#   make demo-kernel  the same echo with the real Linux kernel as the host
 # Build tree: $(BUILD) (default build/). Extra CMake flags: CMAKE_FLAGS=...
 
 BUILD ?= build
