@@ -7,7 +7,8 @@
  *   1. asks /dev/rpmsg_ctrl0 for an endpoint to the service's address
  *      (RPMSG_CREATE_EPT_IOCTL); the kernel creates /dev/rpmsgN for it;
  *   2. writes ten messages to /dev/rpmsgN and reads each echo back;
- *   3. destroys the endpoint (RPMSG_DESTROY_EPT_IOCTL).
+ *   3. destroys the endpoint (RPMSG_DESTROY_EPT_IOCTL), unless reading or
+ *      writing failed (the remote may be gone): then it only closes it.
  *
  * Build: cc -o rpmsg_char_echo rpmsg_char_echo.c
  * Run:   rpmsg_char_echo [-a ADDR] [-c COUNT] [-d /dev/rpmsg_ctrlN]
@@ -116,24 +117,27 @@ int main(int argc, char **argv)
 	printf("Opened %s: endpoint to 0x%x\n", dev, addr);
 
 	/* 2. send, and read the echo */
-	int rc = 0;
+	int rc = 0, gone = 0;
 	for (int i = 0; i < count; i++) {
 		char msg[64], reply[512];
 		int len = snprintf(msg, sizeof(msg), "hello there %d!", i);
 		printf("Sending message #%d: %s, len: %d\n", i, msg, len);
 		if (write(fd, msg, (size_t)len) != len) {
+			gone = 1;
 			fprintf(stderr, "write: %s\n", strerror(errno));
 			rc = 1;
 			break;
 		}
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 5000) != 1) {
+			gone = 1;
 			fprintf(stderr, "no reply within 5 s\n");
 			rc = 1;
 			break;
 		}
 		ssize_t n = read(fd, reply, sizeof(reply));
 		if (n < 0) {
+			gone = 1;
 			fprintf(stderr, "read: %s\n", strerror(errno));
 			rc = 1;
 			break;
@@ -145,8 +149,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* 3. remove the endpoint (its /dev/rpmsgN goes) */
-	if (ioctl(fd, RPMSG_DESTROY_EPT_IOCTL) < 0)
+	/* 3. remove the endpoint (its /dev/rpmsgN goes). After an I/O error
+	 * only close it: the remote may be gone, and then the kernel removed
+	 * the endpoint already (Linux 6.1 crashes on the destroy ioctl of an
+	 * endpoint whose rpmsg device is gone). */
+	if (!gone && ioctl(fd, RPMSG_DESTROY_EPT_IOCTL) < 0)
 		fprintf(stderr, "RPMSG_DESTROY_EPT_IOCTL: %s\n", strerror(errno));
 	close(fd);
 	return rc;

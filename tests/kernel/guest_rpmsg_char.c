@@ -168,8 +168,11 @@ static int echo_loop(int fd, long count, int stream)
 		size_t len = 1 + (size_t)(i % MAX_PAYLOAD);
 		for (size_t k = 0; k < len; k++)
 			out[k] = (uint8_t)(i * 7 + k * 13 + (k >> 8));
-		if (xfer(fd, out, in, len, stream))
-			return failf("echo %ld: %s", i, why);
+		if (xfer(fd, out, in, len, stream)) {
+			char cause[sizeof(why)];
+			snprintf(cause, sizeof(cause), "%s", why);
+			return failf("echo %ld: %s", i, cause);
+		}
 		for (size_t k = 0; k < len; k++)
 			if (in[k] != out[k])
 				return failf(
@@ -240,8 +243,10 @@ static int step_echo(char *arg)
 	if (rc == 0)
 		printf("guest: %ld echoes of 1..%d bytes through %s in %.2f s\n", count,
 		       MAX_PAYLOAD, dev, (now_us() - t0) / 1e6);
-	/* remove the endpoint again, as a user would */
-	if (ioctl(fd, RPMSG_DESTROY_EPT_IOCTL) < 0 && rc == 0)
+	/* remove the endpoint again, as a user would; not after a failure: the
+	 * remote may be gone, the kernel then removed the endpoint already and
+	 * Linux 6.1 crashes on a second destroy (examples/rpmsg_char_echo.c) */
+	if (rc == 0 && ioctl(fd, RPMSG_DESTROY_EPT_IOCTL) < 0)
 		rc = failf("RPMSG_DESTROY_EPT_IOCTL: %s", strerror(errno));
 	close(fd);
 	return rc;

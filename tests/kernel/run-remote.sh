@@ -12,7 +12,9 @@
 #   BOOTS         boots against the same remote process (default 1)
 #   KILL_REMOTE   1: kill -9 the remote once WORKDIR/progress says "running"
 #                 (the guest's die step writes it), then expect the guest
-#                 to see its reads or writes fail without a kernel BUG
+#                 to see its reads or writes fail without a kernel BUG;
+#                 TERM: the same with SIGTERM, and the remote must end its
+#                 session and exit 0
 #   REMOTE_EXPECT a file of fixed lines the remote's stdout must hold
 #   GUEST_EXPECT  a file of fixed lines the guest's output must hold
 #   DMESG_EXPECT  a file of fixed lines the kernel log must hold
@@ -75,14 +77,17 @@ total_s=0
 for boot in $(seq "$boots"); do
 	rm -f "$work/guest.txt" "$work/dmesg.txt" "$work/progress"
 	mkdir -p "$work/uml"
-	if [ "${KILL_REMOTE:-0}" = 1 ]; then
+	if [ "${KILL_REMOTE:-0}" != 0 ]; then
+		sig=KILL
+		[ "$KILL_REMOTE" = TERM ] && sig=TERM
 		(
 			for _ in $(seq 600); do
 				grep -q running "$work/progress" 2>/dev/null && break
 				sleep 0.05
 			done
 			sleep 0.2
-			kill -9 "$remote_pid" 2>/dev/null && echo "killed the remote (pid $remote_pid) under traffic" >"$work/killed"
+			kill -"$sig" "$remote_pid" 2>/dev/null &&
+				echo "sent SIG$sig to the remote (pid $remote_pid) under traffic" >"$work/killed"
 		) &
 		killer=$!
 	fi
@@ -102,7 +107,7 @@ for boot in $(seq "$boots"); do
 	[ $krc -eq 0 ] || fail "boot $boot: the kernel exited with status $krc"
 	[ -f "$work/guest.txt" ] || fail "boot $boot: the guest wrote no results"
 	grep -q "guest: exit 0" "$work/guest.txt" || fail "boot $boot: the guest program failed"
-	if [ "${KILL_REMOTE:-0}" = 1 ]; then
+	if [ "${KILL_REMOTE:-0}" != 0 ]; then
 		# virtio_uml itself WARNs when its back-end vanishes (EOF on the
 		# call socket, then failed requests while it removes the device):
 		# tolerated from that file only.
@@ -125,10 +130,17 @@ for boot in $(seq "$boots"); do
 		cp "$work/dmesg.txt" "$work/dmesg-$boot.txt"
 	fi
 done
-if [ "${KILL_REMOTE:-0}" = 1 ]; then
+if [ "${KILL_REMOTE:-0}" != 0 ]; then
 	[ -f "$work/killed" ] || fail "the remote was never killed"
 	wait "$remote_pid" 2>/dev/null
+	rrc=$?
 	remote_pid=
+	if [ "$KILL_REMOTE" = TERM ]; then
+		[ $rrc -eq 0 ] || fail "amplink remote exited with status $rrc after SIGTERM"
+		grep -q "session ended (shutdown)" "$work/remote.err" ||
+			fail "amplink remote did not end its session on SIGTERM"
+		grep -E "front-ends|echoed" "$work/remote.err"
+	fi
 	cat "$work/guest.txt"
 	cat "$work/killed"
 	echo "kernel: boot to power-off $(printf %.2f "$total_s") s"
