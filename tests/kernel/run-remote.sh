@@ -94,7 +94,7 @@ for boot in $(seq "$boots"); do
 	start=$(date +%s.%N)
 	TMPDIR=${TMPDIR:-/dev/shm} timeout -k 5 "$timeout" "$kernel" mem=128M \
 		rootfstype=hostfs rootflags=/ rw init="$here/guest-remote-init.sh" \
-		con0=fd:0,fd:1 con=null uml_dir="$work/uml" umid=amplink-$$-$boot \
+		con0=fd:0,fd:1 con=null uml_dir="$work/uml" umid="amplink-$$-$boot" \
 		virtio_uml.device="$sock:7" amplink_out="$work" amplink_poweroff="$poweroff" \
 		amplink_test="$guest" amplink_args="$gargs" \
 		</dev/null >"$work/console.log" 2>&1
