@@ -4,6 +4,7 @@
 #               the browser, the MQTT broker, the kernel source), build the
 #               User-Mode Linux kernel once (cached), build, run every
 #               test, and list the tests that did not run and why
+#   make demo-kernel  the RT-Thread echo with the real Linux kernel as the host
 # Build tree: $(BUILD) (default build/). Extra CMake flags: CMAKE_FLAGS=...
 
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 DEPS_TESTS := $(DEPS_MCU) qemu-system-arm chromium mosquitto mosquitto-clients \
   linux-source-6.1 flex bison bc xz-utils patch python3
 
-.PHONY: all deps deps-all kernel build test demo demo-inproc format format-check clean docs
+.PHONY: all deps deps-all kernel build test demo demo-inproc demo-kernel format format-check clean docs
 
 all: build
 
@@ -84,6 +85,12 @@ docs: deps
 	cmake -S . -B $(BUILD) >/dev/null
 	cmake --build $(BUILD) --target docs
 	@echo "API reference: $(BUILD)/docs/html/index.html"
+
+# RT-Thread's rpmsg_echo with the real Linux kernel (User-Mode Linux) as the
+# host and `amplink remote --vhost-user` as the remote core; builds the
+# kernel first when it is not cached (scripts/uml/build-kernel.sh).
+demo-kernel: build
+	./scripts/uml/demo-kernel.sh $(BUILD)
 
 # Both sides in one process over the loopback port.
 demo-inproc: build

@@ -6,8 +6,9 @@
 # after every layer is defined.
 #
 # The installed library is one archive of the host-side layers (portable
-# core, POSIX port, host services, remote logging), rebuilt here from the
-# layers' own sources so that the shared copy is position-independent.
+# core, POSIX port, host services, the vhost-user device, remote logging),
+# rebuilt here from the layers' own sources so that the shared copy is
+# position-independent.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 find_package(Threads REQUIRED)
@@ -16,7 +17,8 @@ option(AMPLINK_INSTALL_SHARED "Build and install libamplink.so next to libamplin
 
 set(_al_srcs)
 set(_al_incs)
-foreach(t amplink_common amplink_virtio amplink_rpmsg amplink_remoteproc amplink_proto amplink_posix amplink_log amplink_host)
+foreach(t amplink_common amplink_virtio amplink_rpmsg amplink_remoteproc amplink_proto amplink_posix amplink_log
+    amplink_vhost_user amplink_host)
   if(NOT TARGET ${t})
     continue()
   endif()

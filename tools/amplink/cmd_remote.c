@@ -2,7 +2,10 @@
  * optional tickers) to one host at a time; when the host goes away it
  * starts over with a fresh region and waits for the next one. Logs what it
  * does to the host through the "amplink-log" service (amplink/log.h), and
- * with --demo motor runs the motor + sensor demo (demo_motor.c). */
+ * with --demo motor runs the motor + sensor demo (demo_motor.c).
+ * With --vhost-user SOCKET it is the VirtIO rpmsg device of a driver in
+ * another process (a User-Mode Linux kernel, a VMM) instead, one front-end
+ * after the other (amplink/linux/vhost_user_remote.h). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <pthread.h>
@@ -13,6 +16,7 @@
 #include <unistd.h>
 
 #include "amplink.h"
+#include "amplink/linux/vhost_user_remote.h"
 #include "amplink/log.h"
 #include "amplink/rpmsg.h"
 #include "motor_demo.h"
@@ -34,6 +38,7 @@ struct remote {
 	struct al_posix_link *link;
 	struct rpmsg_endpoint epts[MAX_SERVICES];
 	const char *names[MAX_SERVICES];
+	uint32_t addrs[MAX_SERVICES]; /* --announce-from, else RPMSG_ADDR_ANY */
 	int nsvc;
 	const char *ticker;
 	const char *sink;
@@ -51,6 +56,7 @@ struct remote {
 	uint32_t log_flood;	  /* test: log this many lines at once when a host subscribes */
 	bool demo_motor;	  /* --demo motor */
 	bool bound[MAX_SERVICES]; /* a host has talked to echo service i */
+	bool print;		  /* --print: show every message echoed */
 };
 
 /* The remote's clock for log timestamps: ms since the process started. */
@@ -99,6 +105,14 @@ static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 		r->bound[idx] = true; /* logging never blocks: fine in receive context */
 		al_log_printf(&r->log, AL_LOG_INFO, "echo: host bound to '%s' from 0x%x", ept->name,
 			      (unsigned)src);
+	}
+	if (r->print) {
+		const char *c = data;
+		printf("message:");
+		for (size_t i = 0; i < len && c[i]; i++)
+			putchar(c[i] >= 0x20 && c[i] < 0x7f ? c[i] : '.');
+		printf(" len:%zu\n", len);
+		fflush(stdout);
 	}
 	pthread_mutex_lock(&r->mu);
 	bool behind = r->count > 0;
@@ -176,35 +190,41 @@ static int tick_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: amplink remote [--service NAME]... [--ticker NAME[:MS]] [--sink NAME] "
-		"[--once]\n"
-		"                      [--stats-ms MS] [--log-flood N] [--demo motor] [link "
-		"options]\n\n"
-		"Run a remote core: create the shared region, announce the echo service\n"
-		"'" DEFAULT_SERVICE "' (and every --service NAME) through the name\n"
-		"service, echo every message back to its sender. Serves one host at a\n"
-		"time; when it leaves, waits for the next (--once: exit instead).\n"
-		"--ticker NAME[:MS] adds a service that sends \"tick N\" every MS ms\n"
-		"(default 100) once a host has bound to it. --sink NAME adds a service\n"
-		"that counts messages and answers an empty one with the count.\n"
-		"Logs go to the host through the '" AL_LOG_SERVICE "' service (`amplink log`):\n"
-		"  --stats-ms MS      log a stats line every MS ms (default 5000, 0: never)\n"
-		"  --log-flood N      (tests) log N lines at once when a host subscribes\n"
-		"  --demo motor       add the motor + sensor demo services (docs/demos.md)\n\n%s",
-		link_usage());
+	fprintf(
+	    f,
+	    "usage: amplink remote [--service NAME]... [--ticker NAME[:MS]] [--sink NAME] "
+	    "[--once]\n"
+	    "                      [--stats-ms MS] [--log-flood N] [--demo motor] [link "
+	    "options]\n"
+	    "       amplink remote --vhost-user SOCKET [--service NAME [--announce-from ADDR]]...\n"
+	    "                      [--sink NAME] [--demo motor] [--print]\n\n"
+	    "Run a remote core: create the shared region, announce the echo service\n"
+	    "'" DEFAULT_SERVICE "' (and every --service NAME) through the name\n"
+	    "service, echo every message back to its sender. Serves one host at a\n"
+	    "time; when it leaves, waits for the next (--once: exit instead).\n"
+	    "--ticker NAME[:MS] adds a service that sends \"tick N\" every MS ms\n"
+	    "(default 100) once a host has bound to it. --sink NAME adds a service\n"
+	    "that counts messages and answers an empty one with the count.\n"
+	    "Logs go to the host through the '" AL_LOG_SERVICE "' service (`amplink log`):\n"
+	    "  --stats-ms MS      log a stats line every MS ms (default 5000, 0: never)\n"
+	    "  --log-flood N      (tests) log N lines at once when a host subscribes\n"
+	    "  --demo motor       add the motor + sensor demo services (docs/demos.md)\n"
+	    "  --announce-from ADDR  the service named last (--service, or the echo\n"
+	    "                     service) takes the fixed address ADDR\n"
+	    "  --print            print \"message:TEXT len:N\" for each message echoed\n"
+	    "  --vhost-user SOCKET  be the VirtIO rpmsg device of a vhost-user front-end\n"
+	    "                     (User-Mode Linux: virtio_uml.device=SOCKET:7) instead\n"
+	    "                     of a POSIX link; serves one front-end after the other\n\n%s",
+	    link_usage());
 }
 
-/* Serve one host. Returns 0 when it left, or an error. */
-static int serve(struct remote *r, struct link_opts *o)
+/* The services of one link: echo, sink, ticker, log, demo. */
+static int create_services(struct remote *r, struct rpmsg_device *rdev)
 {
-	int rc = al_posix_open(&o->cfg, &r->link);
-	if (rc)
-		return rc;
-	struct rpmsg_device *rdev = al_posix_rdev(r->link);
+	int rc = 0;
 	for (int i = 0; i < r->nsvc && rc == 0; i++) {
-		rc = rpmsg_create_ept(&r->epts[i], rdev, r->names[i], RPMSG_ADDR_ANY,
-				      RPMSG_ADDR_ANY, echo_cb, NULL);
+		rc = rpmsg_create_ept(&r->epts[i], rdev, r->names[i], r->addrs[i], RPMSG_ADDR_ANY,
+				      echo_cb, NULL);
 		r->epts[i].priv = r;
 	}
 	if (rc == 0 && r->sink)
@@ -220,6 +240,30 @@ static int serve(struct remote *r, struct link_opts *o)
 		al_log_set_default(&r->log);
 	if (rc == 0 && r->demo_motor)
 		rc = motor_remote_start(rdev, &r->log);
+	return rc;
+}
+
+/* Wait until the worker is done with the buffers of a link. */
+static void drain_deferred(struct remote *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->count) {
+		pthread_mutex_unlock(&r->mu);
+		struct timespec d = {0, 1000000L};
+		nanosleep(&d, NULL);
+		pthread_mutex_lock(&r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Serve one host. Returns 0 when it left, or an error. */
+static int serve(struct remote *r, struct link_opts *o)
+{
+	int rc = al_posix_open(&o->cfg, &r->link);
+	if (rc)
+		return rc;
+	struct rpmsg_device *rdev = al_posix_rdev(r->link);
+	rc = create_services(r, rdev);
 	if (rc) {
 		fprintf(stderr, "amplink remote: cannot create services: %s\n", al_strerror(rc));
 		al_posix_close(r->link);
@@ -264,14 +308,7 @@ static int serve(struct remote *r, struct link_opts *o)
 	else if (!g_stop)
 		fprintf(stderr, "amplink remote: host left\n");
 	/* let the worker finish with buffers of this link before it goes */
-	pthread_mutex_lock(&r->mu);
-	while (r->count) {
-		pthread_mutex_unlock(&r->mu);
-		struct timespec d = {0, 1000000L};
-		nanosleep(&d, NULL);
-		pthread_mutex_lock(&r->mu);
-	}
-	pthread_mutex_unlock(&r->mu);
+	drain_deferred(r);
 	motor_remote_stop();
 	al_log_set_default(NULL);
 	al_posix_close(r->link);
@@ -279,11 +316,65 @@ static int serve(struct remote *r, struct link_opts *o)
 	return g_stop || rc == AL_ENOLINK ? 0 : rc;
 }
 
+/* --vhost-user: one session per front-end, in the serving thread. */
+static int vhu_session_start(void *arg, struct rpmsg_device *rdev)
+{
+	struct remote *r = arg;
+	int rc = create_services(r, rdev);
+	if (rc == 0)
+		fprintf(stderr, "amplink remote: a driver came up: services announced\n");
+	return rc;
+}
+
+static void vhu_session_end(void *arg, struct rpmsg_device *rdev, enum al_vhu_remote_end why)
+{
+	struct remote *r = arg;
+	(void)rdev;
+	drain_deferred(r); /* the link is down: the worker's sends fail at once */
+	motor_remote_stop();
+	al_log_set_default(NULL);
+	fprintf(stderr, "amplink remote: the driver left (%s)\n", al_vhu_remote_end_name(why));
+}
+
+static int serve_vhost_user(struct remote *r, const char *path)
+{
+	struct al_vhu_remote_config cfg = {
+	    .session_start = vhu_session_start, .session_end = vhu_session_end, .arg = r};
+	struct al_vhu_remote *vr = al_vhu_remote_create(&cfg);
+	if (!vr)
+		return AL_ENOMEM;
+	int rc = al_vhu_remote_listen(vr, path);
+	if (rc == 0)
+		rc = al_vhu_remote_start(vr);
+	if (rc) {
+		al_vhu_remote_destroy(vr);
+		return rc;
+	}
+	fprintf(stderr, "amplink remote: listening for a vhost-user front-end on %s\n", path);
+	while (!g_stop) {
+		struct timespec d = {0, 100000000L};
+		nanosleep(&d, NULL);
+	}
+	al_vhu_remote_stop(vr);
+	struct al_vhu_remote_stats st;
+	al_vhu_remote_get_stats(vr, &st);
+	al_vhu_remote_destroy(vr);
+	fprintf(stderr,
+		"amplink remote: front-ends %u, sessions %u (refused %u, broken %u), kicks %llu, "
+		"messages %llu\n",
+		st.connections, st.sessions, st.refused, st.broken, (unsigned long long)st.kicks,
+		(unsigned long long)st.messages);
+	return 0;
+}
+
 int cmd_remote(int argc, char **argv)
 {
 	static struct remote r;
 	struct link_opts o;
 	bool once = false;
+	const char *vhost_user = NULL;
+	for (int i = 0; i < MAX_SERVICES; i++)
+		r.addrs[i] = RPMSG_ADDR_ANY;
 	link_opts_init(&o, VIRTIO_DEV_DEVICE);
 	o.cfg.doorbell_any = false;
 	r.names[r.nsvc++] = DEFAULT_SERVICE;
@@ -296,6 +387,9 @@ int cmd_remote(int argc, char **argv)
 					   {"stats-ms", required_argument, 0, 'S'},
 					   {"log-flood", required_argument, 0, 'F'},
 					   {"demo", required_argument, 0, 'D'},
+					   {"vhost-user", required_argument, 0, 'V'},
+					   {"announce-from", required_argument, 0, 'A'},
+					   {"print", no_argument, 0, 'P'},
 					   {"help", no_argument, 0, 'h'},
 					   LINK_LONGOPTS,
 					   {0, 0, 0, 0}};
@@ -336,6 +430,17 @@ int cmd_remote(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			r.demo_motor = true;
+		} else if (c == 'V') {
+			vhost_user = optarg;
+		} else if (c == 'A') {
+			if (!parse_u32(optarg, &r.addrs[r.nsvc - 1]) ||
+			    r.addrs[r.nsvc - 1] == RPMSG_NS_EPT_ADDR ||
+			    r.addrs[r.nsvc - 1] == RPMSG_ADDR_ANY) {
+				fprintf(stderr, "amplink remote: bad address '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+		} else if (c == 'P') {
+			r.print = true;
 		} else if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;
@@ -353,6 +458,22 @@ int cmd_remote(int argc, char **argv)
 	pthread_t worker;
 	if (pthread_create(&worker, NULL, defer_worker, &r) != 0)
 		return EXIT_FAIL;
+	if (vhost_user) {
+		if (r.ticker) {
+			fprintf(stderr,
+				"amplink remote: --ticker is not served with --vhost-user\n");
+			return EXIT_USAGE;
+		}
+		int vrc = serve_vhost_user(&r, vhost_user);
+		pthread_mutex_lock(&r.mu);
+		r.quit = true;
+		pthread_cond_signal(&r.cv);
+		pthread_mutex_unlock(&r.mu);
+		pthread_join(worker, NULL);
+		fprintf(stderr, "amplink remote: echoed %lu (%lu deferred), failed %lu\n", r.echoed,
+			r.deferred_total, r.failed);
+		return exit_code_for(vrc);
+	}
 	uint32_t wait_ms = o.cfg.connect_timeout_ms;
 	int rc = 0;
 	fprintf(stderr, "amplink remote: waiting for a host on link '%s'\n", o.cfg.name);
