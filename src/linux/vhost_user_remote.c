@@ -282,6 +282,11 @@ static int session_start(struct al_vhu_remote *r)
 	if (!r->shadows)
 		return fault(r, AL_VHUR_F_ALLOC, "no memory for %u descriptor shadows",
 			     v[0]->num + v[1]->num);
+	/* region 0 for the init, the others declared with it: the guest
+	 * may put its rings and buffers in any of them */
+	struct al_shm more[AL_CFG_MAX_REGIONS - 1];
+	for (unsigned i = 1; i < n; i++)
+		more[i - 1] = (struct al_shm){reg[i].va, reg[i].gpa, (size_t)reg[i].size};
 	r->vdev = (struct virtio_device){
 	    .role = VIRTIO_DEV_DEVICE,
 	    .vdev_da = AL_VDEV_DA_NONE,
@@ -290,6 +295,8 @@ static int session_start(struct al_vhu_remote *r)
 	    .num_shadows = AL_VDEV_SHADOWS(v[0]->num, v[1]->num),
 	    .ops = &al_posix_port_ops,
 	    .port_ctx = &r->port,
+	    .regions = more,
+	    .num_regions = n - 1,
 	};
 	struct al_shm shm0 = {reg[0].va, reg[0].gpa, (size_t)reg[0].size};
 	rc = rpmsg_init_vdev_with_config(&r->rvdev, &r->vdev, NULL, &shm0, NULL, &r->cfg.buf);
@@ -303,17 +310,6 @@ static int session_start(struct al_vhu_remote *r)
 	r->active = true;
 	r->broken_reported = false;
 	al_virtio_set_error_cb(&r->rvdev, on_broken);
-	for (unsigned i = 1; i < n; i++) {
-		struct al_shm s = {reg[i].va, reg[i].gpa, (size_t)reg[i].size};
-		rc = al_virtio_add_region(&r->rvdev, &s);
-		if (rc) {
-			session_stop(r, AL_VHUR_END_VRING_STOPPED);
-			return fault(r, AL_VHUR_F_REGION,
-				     "memory region %u (guest 0x%" PRIx64 ", 0x%" PRIx64
-				     " bytes): %s",
-				     i, reg[i].gpa, reg[i].size, al_strerror(rc));
-		}
-	}
 	dup_calls(r);
 	rc = r->cfg.session_start(r->cfg.arg, &r->rvdev.rdev);
 	if (rc) {
