@@ -55,16 +55,17 @@ static int code_for(int err)
 {
 	switch (err) {
 	case 0: return RS_OK;
-	case -EINVAL: return RS_USAGE;
-	case -ENODEV:
-	case -ENOENT: return RS_NOTFOUND;
+	case AL_EINVAL: return RS_USAGE;
+	case AL_ENOLINK:
+	case AL_EADDR: return RS_NOTFOUND;
 	default: return RS_REFUSED;
 	}
 }
 
+/* The library said why on stderr (the diagnostics hook): the exit code. */
 static int fail(const struct al_rproc_sysfs *rp, int rc)
 {
-	fprintf(stderr, "amplink rproc: %s\n", rp->err[0] ? rp->err : strerror(-rc));
+	(void)rp;
 	return code_for(rc);
 }
 
@@ -103,8 +104,7 @@ struct status_ctx {
 static void channels(const struct status_ctx *sc)
 {
 	struct al_rpmsg_chan_info ci[64];
-	char why[256] = "";
-	int n = al_rpmsg_char_list(sc->rc, ci, 64, why, sizeof(why));
+	int n = al_rpmsg_char_list(sc->rc, ci, 64);
 	if (sc->json) {
 		printf(",\"channels\":[");
 		for (int i = 0; i < n && i < 64; i++) {
@@ -122,7 +122,7 @@ static void channels(const struct status_ctx *sc)
 		return;
 	}
 	if (n < 0) {
-		printf("  channels:   none (%s)\n", why);
+		printf("  channels:   none (%s)\n", al_strerror(n));
 		return;
 	}
 	printf("  channels:%s\n", n ? "" : "   none");
@@ -147,8 +147,7 @@ static void show(const struct al_rproc_sysfs *crp, void *arg)
 	if (rc) {
 		if (!sc->err)
 			sc->err = rc;
-		fprintf(stderr, "amplink rproc: %s\n", rp->err);
-		return;
+		return; /* the library said why */
 	}
 	if (sc->json) {
 		printf("%s{\"dev\":", sc->shown ? "," : "");
@@ -276,10 +275,9 @@ int cmd_rproc_sysfs(int argc, char **argv)
 	static struct al_rproc_sysfs rp;
 	if (!strcmp(sub, "status") && index < 0 && !name && !recovery) {
 		struct status_ctx sc = {.rc = &rcfg, .json = json};
-		char why[AL_RPROC_SYSFS_ERR_MAX];
 		if (json)
 			printf("{\"remoteprocs\":[");
-		int n = al_rproc_sysfs_foreach(&cfg, show, &sc, why, sizeof(why));
+		int n = al_rproc_sysfs_foreach(&cfg, show, &sc);
 		if (json) {
 			printf("]");
 			channels(&sc);
@@ -289,10 +287,8 @@ int cmd_rproc_sysfs(int argc, char **argv)
 				printf("no remoteproc registered (the class exists)\n");
 			channels(&sc);
 		}
-		if (n < 0) {
-			fprintf(stderr, "amplink rproc: %s\n", why);
+		if (n < 0)
 			return code_for(n);
-		}
 		return n == 0 ? RS_NOTFOUND : code_for(sc.err);
 	}
 	int rc = al_rproc_sysfs_open(&rp, &cfg, index, name);
