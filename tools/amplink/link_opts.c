@@ -180,9 +180,12 @@ void host_channel_failed(const struct link_opts *o, const char *service, const c
 		       "missing: rpmsg bus, rpmsg_ctrl or /dev node)";
 		break;
 	case EXIT_PERM: what = "permission denied: run as root, or add a udev rule"; break;
-	case EXIT_USAGE: what = "not a valid rpmsg service name (1 to 31 bytes)"; break;
+	case EXIT_USAGE: what = "bad service or rpmsg_ctrl name (the line above says which)"; break;
 	default:
 		what = err == AL_ETIMEDOUT ? "absent: the remote did not announce it"
+		       : err == AL_EADDR   ? "refused: the kernel would not make the endpoint, or "
+					     "there is no such rpmsg_ctrl (the line above says which)"
+		       : err == AL_ESTATE  ? "its /dev/rpmsgM is open in another process"
 					   : al_strerror(err);
 	}
 	fprintf(stderr, "amplink %s: service '%s' on %s: %s\n", cmd, service, o->cfg.name, what);
