@@ -421,7 +421,7 @@ int cmd_dash(int argc, char **argv)
 		return exit_code_for(rc);
 	}
 	struct rpmsg_device *rdev = al_posix_rdev(link);
-	rc = motor_host_open(rdev, 5000, on_sample, NULL, &D.mh);
+	rc = motor_host_open(motor_open_on_rdev, rdev, 5000, on_sample, NULL, &D.mh);
 	if (rc) {
 		fprintf(stderr,
 			"amplink dash: the remote has no motor demo (start it with "

@@ -81,6 +81,23 @@ static void on_sample(void *user, int series, const struct sensor_sample *s)
 #endif
 }
 
+/* motor_host's way to a service: through the link or the kernel
+ * (link_opts.c's host_channel). */
+struct motor_via {
+	const struct link_opts *o;
+	struct al_posix_link *link;
+	const char *failed; /* the service that could not be opened */
+};
+
+static int open_via(void *ctx, const char *service, uint32_t timeout_ms, struct al_channel **out)
+{
+	struct motor_via *v = ctx;
+	int rc = host_channel(v->o, v->link, service, timeout_ms, out);
+	if (rc && !v->failed)
+		v->failed = service;
+	return rc;
+}
+
 static void motor_usage(FILE *f)
 {
 	fprintf(f,
@@ -165,9 +182,8 @@ int cmd_motor(int argc, char **argv)
 		return EXIT_USAGE;
 #endif
 	}
-	o.cfg.ns_bind_cb = al_services_ns_bind;
 	struct al_posix_link *link;
-	int rc = al_posix_open(&o.cfg, &link);
+	int rc = host_open(&o, &link);
 	int code = EXIT_OK;
 	if (rc) {
 		fprintf(stderr, "amplink motor: no remote on link '%s': %s\n", o.cfg.name,
@@ -175,16 +191,21 @@ int cmd_motor(int argc, char **argv)
 		code = exit_code_for(rc);
 		goto out_db;
 	}
-	struct rpmsg_device *rdev = al_posix_rdev(link);
 	struct motor_host *h;
+	struct motor_via via = {.o = &o, .link = link};
+	uint32_t wait =
+	    link_is_kernel(&o) && o.cfg.connect_timeout_ms ? o.cfg.connect_timeout_ms : 5000;
 	run.t0 = mono_ms();
-	rc = motor_host_open(rdev, 5000, on_sample, &run, &h);
+	rc = motor_host_open(open_via, &via, wait, on_sample, &run, &h);
 	if (rc) {
-		fprintf(stderr,
-			"amplink motor: the remote has no motor demo (start it with "
-			"`amplink remote --demo motor`): %s\n",
-			al_strerror(rc));
-		code = exit_code_for(rc);
+		if (link_is_kernel(&o) && via.failed)
+			host_channel_failed(&o, via.failed, "motor", rc);
+		else
+			fprintf(stderr,
+				"amplink motor: the remote has no motor demo (start it with "
+				"`amplink remote --demo motor`): %s\n",
+				al_strerror(rc));
+		code = via.failed ? open_exit_code(&o, rc) : exit_code_for(rc);
 		goto out_link;
 	}
 	int acked = 0;
@@ -264,8 +285,7 @@ int cmd_motor(int argc, char **argv)
 	fprintf(stderr, "amplink motor: %d/%d commands acknowledged in %.1f s\n", acked, nduty,
 		secs);
 out_link:
-	al_posix_close(link);
-	al_services_clear(rdev);
+	host_close(link);
 out_db:
 #ifdef AMPLINK_HAVE_SQLITE
 	if (run.db) {

@@ -92,22 +92,25 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-int motor_host_open(struct rpmsg_device *rdev, uint32_t timeout_ms, motor_sample_fn fn, void *user,
-		    struct motor_host **out)
+int motor_open_on_rdev(void *rdev, const char *service, uint32_t timeout_ms,
+		       struct al_channel **out)
+{
+	return al_channel_open(rdev, service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, timeout_ms, out);
+}
+
+int motor_host_open(motor_open_fn open, void *ctx, uint32_t timeout_ms, motor_sample_fn fn,
+		    void *user, struct motor_host **out)
 {
 	struct motor_host *h = calloc(1, sizeof(*h));
 	if (!h)
 		return AL_ENOMEM;
 	h->fn = fn;
 	h->user = user;
-	int rc = al_channel_open(rdev, MOTOR_SVC_CTRL, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, timeout_ms,
-				 &h->ctrl);
+	int rc = open(ctx, MOTOR_SVC_CTRL, timeout_ms, &h->ctrl);
 	if (!rc)
-		rc = al_channel_open(rdev, MOTOR_SVC_TEMP, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
-				     timeout_ms, &h->temp);
+		rc = open(ctx, MOTOR_SVC_TEMP, timeout_ms, &h->temp);
 	if (!rc)
-		rc = al_channel_open(rdev, MOTOR_SVC_ADC, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
-				     timeout_ms, &h->adc);
+		rc = open(ctx, MOTOR_SVC_ADC, timeout_ms, &h->adc);
 	uint8_t start = 1; /* binds the remote's sensor endpoints: telemetry starts */
 	if (!rc) {
 		long w = al_channel_write(h->temp, &start, 1, timeout_ms);

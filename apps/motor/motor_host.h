@@ -1,7 +1,8 @@
 /* The host side of the motor + sensor demo (wire format in motor_demo.h):
- * opens the three services on a link, reads telemetry on a thread and hands
- * each valid sample to a callback, and sends commands that wait for their
- * ACK. Used by `amplink motor` and `amplink dash`. */
+ * opens the three services through the channel API (on a link of
+ * amplink's own, or the Linux kernel's rpmsg_char), reads telemetry on a
+ * thread and hands each valid sample to a callback, and sends commands
+ * that wait for their ACK. Used by `amplink motor` and `amplink dash`. */
 #ifndef AMPLINK_MOTOR_HOST_H
 #define AMPLINK_MOTOR_HOST_H
 
@@ -20,11 +21,21 @@ struct motor_host_stats {
 
 struct motor_host;
 
-/* Open the services (waits up to timeout_ms for the remote to announce
- * them; the link needs al_services_ns_bind as ns_bind_cb), start the
- * telemetry and the reader thread. Thread context. Returns 0 or AL_E*. */
-int motor_host_open(struct rpmsg_device *rdev, uint32_t timeout_ms, motor_sample_fn fn, void *user,
-		    struct motor_host **out);
+struct al_channel;
+/* Opens the channel of one service by name, waiting up to timeout_ms for
+ * the remote to announce it: 0 or AL_E*. */
+typedef int (*motor_open_fn)(void *ctx, const char *service, uint32_t timeout_ms,
+			     struct al_channel **out);
+/* A motor_open_fn for a link of amplink's own: ctx is its struct
+ * rpmsg_device (the link needs al_services_ns_bind as ns_bind_cb). */
+int motor_open_on_rdev(void *rdev, const char *service, uint32_t timeout_ms,
+		       struct al_channel **out);
+
+/* Open the services through `open` (waits up to timeout_ms for each),
+ * start the telemetry and the reader thread. Thread context. Returns 0 or
+ * the first error of `open` or of the start messages (AL_E*). */
+int motor_host_open(motor_open_fn open, void *ctx, uint32_t timeout_ms, motor_sample_fn fn,
+		    void *user, struct motor_host **out);
 /* Send one command and wait up to timeout_ms for its ACK. Thread context;
  * callers are serialised. Returns 0 and *ack, AL_ETIMEDOUT or a send
  * error. */

@@ -139,8 +139,9 @@ int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, u
 	return 0;
 }
 
-int al_channel_open_kernel(const char *link, const char *name, uint32_t src, uint32_t dst,
-			   uint32_t timeout_ms, struct al_channel **out, char *why, size_t whylen)
+int al_channel_open_kernel_at(const struct al_rpmsg_char_cfg *cfg, const char *link,
+			      const char *name, uint32_t src, uint32_t dst, uint32_t timeout_ms,
+			      struct al_channel **out)
 {
 	const char *ctrl;
 	if (!out || !al_rpmsg_char_is_kernel_link(link, &ctrl))
@@ -149,15 +150,20 @@ int al_channel_open_kernel(const char *link, const char *name, uint32_t src, uin
 	struct al_channel *ch = calloc(1, sizeof(*ch));
 	if (!ch)
 		return AL_ENOMEM;
-	int rc =
-	    al_rpmsg_char_open_channel(NULL, ctrl, name, src, dst, timeout_ms, &ch->k, why, whylen);
+	int rc = al_rpmsg_char_open_channel(cfg, ctrl, name, src, dst, timeout_ms, &ch->k);
 	if (rc) {
 		free(ch);
-		return al_rpmsg_char_al_err(rc);
+		return rc;
 	}
 	al_rpmsg_char_addrs(ch->k, &ch->ept.addr, &ch->ept.dest_addr);
 	*out = ch;
 	return 0;
+}
+
+int al_channel_open_kernel(const char *link, const char *name, uint32_t src, uint32_t dst,
+			   uint32_t timeout_ms, struct al_channel **out)
+{
+	return al_channel_open_kernel_at(NULL, link, name, src, dst, timeout_ms, out);
 }
 
 static int link_gone(struct al_channel *ch)
@@ -177,7 +183,7 @@ long al_channel_read(struct al_channel *ch, void *buf, size_t cap, uint32_t *src
 		long n = al_rpmsg_char_read(ch->k, buf, cap, timeout_ms);
 		if (n >= 0 && src)
 			*src = ch->ept.dest_addr;
-		return n >= 0 ? n : al_rpmsg_char_al_err((int)n);
+		return n;
 	}
 	uint64_t deadline = al_posix_now_ms() + timeout_ms;
 	long rc;
@@ -218,8 +224,7 @@ long al_channel_next_len(struct al_channel *ch)
 	if (!ch)
 		return AL_EINVAL;
 	if (ch->k) {
-		long n = al_rpmsg_char_next_len(ch->k);
-		return n >= 0 ? n : al_rpmsg_char_al_err((int)n);
+		return al_rpmsg_char_next_len(ch->k);
 	}
 	pthread_mutex_lock(&ch->mu);
 	long rc = ch->head ? (long)ch->head->len : AL_EAGAIN;
@@ -232,8 +237,7 @@ long al_channel_write(struct al_channel *ch, const void *buf, size_t len, uint32
 	if (!ch || len > INT32_MAX)
 		return AL_EINVAL;
 	if (ch->k) {
-		long n = al_rpmsg_char_write(ch->k, buf, len, timeout_ms);
-		return n >= 0 ? n : al_rpmsg_char_al_err((int)n);
+		return al_rpmsg_char_write(ch->k, buf, len, timeout_ms);
 	}
 	if (!ch->ept.rdev)
 		return AL_ENOLINK;

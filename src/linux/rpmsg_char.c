@@ -14,14 +14,15 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/rpmsg.h>
 
 #include "amplink/error.h"
+#include "amplink/linux/diag.h"
 #include "amplink/linux/rpmsg_char.h"
+#include "sysfs_util.h"
 
 /* Linux 5.10 and older uapi headers lack the channel ioctls; the values
  * are those of include/uapi/linux/rpmsg.h in Linux 6.1. */
@@ -46,8 +47,8 @@ struct al_rpmsg_char {
 	uint32_t src, dst;
 	long pending; /* length of the message in buf, or -1 */
 	uint64_t rx, tx;
+	bool gone_said; /* the vanished device was reported once */
 	char path[PATH_CAP];
-	char err[320];
 	uint8_t buf[];
 };
 
@@ -56,54 +57,22 @@ struct roots {
 	char dev[PATH_CAP];
 };
 
-static int say(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int say(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
-static int mkpath(char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int mkpath(char *out, size_t cap, const char *fmt, ...)
+/* Report a failure through the diagnostics hook; returns code. */
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(out, cap, fmt, ap);
+	al_vdiagf(AL_DIAG_ERR, fmt, ap);
 	va_end(ap);
-	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+	return code;
 }
 
 static void get_roots(const struct al_rpmsg_char_cfg *cfg, struct roots *r)
 {
-	mkpath(r->sys, sizeof(r->sys), "%s", cfg && cfg->sysfs_root ? cfg->sysfs_root : "/sys");
-	mkpath(r->dev, sizeof(r->dev), "%s", cfg && cfg->dev_root ? cfg->dev_root : "/dev");
-}
-
-/* A small attribute file, trailing newlines removed: length or -errno. */
-static long read_text(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t k;
-	do {
-		k = read(fd, buf, cap - 1);
-	} while (k < 0 && errno == EINTR);
-	int e = errno;
-	close(fd);
-	if (k < 0)
-		return -e;
-	buf[k] = '\0';
-	while (k && (buf[k - 1] == '\n' || buf[k - 1] == '\r'))
-		buf[--k] = '\0';
-	return (long)k;
+	al_sysfs_path(r->sys, sizeof(r->sys), "%s",
+		      cfg && cfg->sysfs_root ? cfg->sysfs_root : "/sys");
+	al_sysfs_path(r->dev, sizeof(r->dev), "%s", cfg && cfg->dev_root ? cfg->dev_root : "/dev");
 }
 
 /* "0x400", "1024" or "-1" (RPMSG_ADDR_ANY printed with %d). */
@@ -127,23 +96,8 @@ static bool parse_addr(const char *s, uint32_t *out)
 static bool read_addr(const char *dir, const char *attr, uint32_t *out)
 {
 	char p[PATH_CAP + 16], s[32];
-	return mkpath(p, sizeof(p), "%s/%s", dir, attr) == 0 && read_text(p, s, sizeof(s)) > 0 &&
-	       parse_addr(s, out);
-}
-
-/* "<prefix><digits>" -> the number, else -1. */
-static int numbered(const char *name, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	if (strncmp(name, prefix, n) != 0 || !name[n] || strlen(name + n) > 6)
-		return -1;
-	int v = 0;
-	for (const char *p = name + n; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	return v;
+	return al_sysfs_path(p, sizeof(p), "%s/%s", dir, attr) == 0 &&
+	       al_sysfs_read(p, s, sizeof(s)) > 0 && parse_addr(s, out);
 }
 
 /* The lowest <prefix>N entry of a directory, or -1. */
@@ -155,7 +109,7 @@ static int lowest(const char *dir, const char *prefix)
 	int best = -1;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
-		int v = numbered(de->d_name, prefix);
+		int v = al_sysfs_numbered(de->d_name, prefix);
 		if (v >= 0 && (best < 0 || v < best))
 			best = v;
 	}
@@ -163,43 +117,36 @@ static int lowest(const char *dir, const char *prefix)
 	return best;
 }
 
-static bool is_dir(const char *p)
+static int no_bus(const struct roots *r)
 {
-	struct stat sb;
-	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+	return fail(AL_ENOLINK,
+		    "no rpmsg bus at %s/bus/rpmsg: the kernel lacks CONFIG_RPMSG (and "
+		    "CONFIG_RPMSG_VIRTIO), or the modules are not loaded",
+		    r->sys);
 }
 
-static int no_bus(const struct roots *r, char *err, size_t errlen)
-{
-	return say(err, errlen, -ENODEV,
-		   "no rpmsg bus at %s/bus/rpmsg: the kernel lacks CONFIG_RPMSG (and "
-		   "CONFIG_RPMSG_VIRTIO), or the modules are not loaded",
-		   r->sys);
-}
-
-static int perm(char *err, size_t errlen, const char *what, const char *path)
+static int perm(const char *what, const char *path)
 {
 	if (geteuid() != 0)
-		return say(err, errlen, -EACCES,
-			   "permission denied %s %s: run as root, or give your group access "
-			   "with a udev rule",
-			   what, path);
-	return say(err, errlen, -EACCES, "permission denied %s %s even as root", what, path);
+		return fail(AL_EPERM,
+			    "permission denied %s %s: run as root, or give your group access "
+			    "with a udev rule",
+			    what, path);
+	return fail(AL_EPERM, "permission denied %s %s even as root", what, path);
 }
 
-int al_rpmsg_char_list(const struct al_rpmsg_char_cfg *cfg, struct al_rpmsg_chan_info *out, int max,
-		       char *err, size_t errlen)
+int al_rpmsg_char_list(const struct al_rpmsg_char_cfg *cfg, struct al_rpmsg_chan_info *out, int max)
 {
 	struct roots r;
 	get_roots(cfg, &r);
 	char bus[PATH_CAP + 32];
-	mkpath(bus, sizeof(bus), "%s/bus/rpmsg/devices", r.sys);
+	al_sysfs_path(bus, sizeof(bus), "%s/bus/rpmsg/devices", r.sys);
 	struct dirent **ents;
 	int n = scandir(bus, &ents, NULL, alphasort);
 	if (n < 0) {
 		if (errno == EACCES)
-			return perm(err, errlen, "listing", bus);
-		return no_bus(&r, err, errlen);
+			return perm("listing", bus);
+		return no_bus(&r);
 	}
 	int count = 0;
 	for (int i = 0; i < n; i++) {
@@ -207,9 +154,9 @@ int al_rpmsg_char_list(const struct al_rpmsg_char_cfg *cfg, struct al_rpmsg_chan
 		struct al_rpmsg_chan_info ci = {.node = -1, .ctrl = -1};
 		char dir[PATH_CAP + 128], p[PATH_CAP + 160], nm[256];
 		bool ok = dn[0] != '.' && strlen(dn) < sizeof(ci.dev) &&
-			  mkpath(dir, sizeof(dir), "%s/%s", bus, dn) == 0 &&
-			  mkpath(p, sizeof(p), "%s/name", dir) == 0 &&
-			  read_text(p, nm, sizeof(nm)) > 0 && read_addr(dir, "src", &ci.src) &&
+			  al_sysfs_path(dir, sizeof(dir), "%s/%s", bus, dn) == 0 &&
+			  al_sysfs_path(p, sizeof(p), "%s/name", dir) == 0 &&
+			  al_sysfs_read(p, nm, sizeof(nm)) > 0 && read_addr(dir, "src", &ci.src) &&
 			  read_addr(dir, "dst", &ci.dst);
 		if (ok) {
 			memcpy(ci.dev, dn, strlen(dn) + 1);
@@ -217,17 +164,17 @@ int al_rpmsg_char_list(const struct al_rpmsg_char_cfg *cfg, struct al_rpmsg_chan
 			memcpy(ci.name, nm, sizeof(ci.name) - 1);
 			ci.name[sizeof(ci.name) - 1] = '\0';
 			char s[16];
-			mkpath(p, sizeof(p), "%s/announce", dir);
-			ci.announce = read_text(p, s, sizeof(s)) > 0 && !strcmp(s, "true");
+			al_sysfs_path(p, sizeof(p), "%s/announce", dir);
+			ci.announce = al_sysfs_read(p, s, sizeof(s)) > 0 && !strcmp(s, "true");
 			char link[PATH_CAP];
-			mkpath(p, sizeof(p), "%s/driver", dir);
+			al_sysfs_path(p, sizeof(p), "%s/driver", dir);
 			ssize_t k = readlink(p, link, sizeof(link) - 1);
 			if (k > 0) {
 				link[k] = '\0';
 				const char *b = strrchr(link, '/');
-				mkpath(ci.driver, sizeof(ci.driver), "%s", b ? b + 1 : link);
+				al_sysfs_path(ci.driver, sizeof(ci.driver), "%s", b ? b + 1 : link);
 			}
-			mkpath(p, sizeof(p), "%s/rpmsg", dir);
+			al_sysfs_path(p, sizeof(p), "%s/rpmsg", dir);
 			ci.node = lowest(p, "rpmsg");
 			ci.ctrl = lowest(p, "rpmsg_ctrl");
 			if (out && count < max)
@@ -245,58 +192,58 @@ static int ctrl_number(const char *ctrl)
 {
 	const char *b = strrchr(ctrl, '/');
 	b = b ? b + 1 : ctrl;
-	int v = numbered(b, "rpmsg_ctrl");
+	int v = al_sysfs_numbered(b, "rpmsg_ctrl");
 	if (v < 0)
-		v = numbered(b, "");
+		v = al_sysfs_numbered(b, "");
 	return v;
 }
 
 int al_rpmsg_char_find_ctrl(const struct al_rpmsg_char_cfg *cfg, const char *ctrl, char *path,
-			    size_t cap, char *err, size_t errlen)
+			    size_t cap)
 {
 	struct roots r;
 	get_roots(cfg, &r);
 	char cls[PATH_CAP + 32], p[PATH_CAP + 64];
-	mkpath(cls, sizeof(cls), "%s/class/rpmsg", r.sys);
+	al_sysfs_path(cls, sizeof(cls), "%s/class/rpmsg", r.sys);
 	int n;
 	if (ctrl && ctrl[0]) {
 		n = ctrl_number(ctrl);
 		if (n < 0)
-			return say(err, errlen, -EINVAL,
-				   "'%.100s' names no rpmsg_ctrl device (rpmsg_ctrlN, N or "
-				   "/dev/rpmsg_ctrlN)",
-				   ctrl);
-		mkpath(p, sizeof(p), "%s/rpmsg_ctrl%d", cls, n);
-		if (!is_dir(p)) {
+			return fail(AL_EINVAL,
+				    "'%.100s' names no rpmsg_ctrl device (rpmsg_ctrlN, N or "
+				    "/dev/rpmsg_ctrlN)",
+				    ctrl);
+		al_sysfs_path(p, sizeof(p), "%s/rpmsg_ctrl%d", cls, n);
+		if (!al_sysfs_is_dir(p)) {
 			int any = lowest(cls, "rpmsg_ctrl");
 			if (any >= 0)
-				return say(err, errlen, -ENODEV,
-					   "no rpmsg_ctrl%d in %s (there is rpmsg_ctrl%d)", n, cls,
-					   any);
+				return fail(AL_EADDR,
+					    "no rpmsg_ctrl%d in %s (there is rpmsg_ctrl%d)", n, cls,
+					    any);
 			n = -1;
 		}
 	} else {
 		n = lowest(cls, "rpmsg_ctrl");
 	}
 	if (n < 0) {
-		mkpath(p, sizeof(p), "%s/bus/rpmsg", r.sys);
-		if (!is_dir(p))
-			return no_bus(&r, err, errlen);
-		return say(err, errlen, -ENODEV,
-			   "no rpmsg_ctrl device in %s: the kernel lacks CONFIG_RPMSG_CTRL (Linux "
-			   "5.18+; CONFIG_RPMSG_CHAR before), or no remote with a virtio rpmsg "
-			   "device is running",
-			   cls);
+		al_sysfs_path(p, sizeof(p), "%s/bus/rpmsg", r.sys);
+		if (!al_sysfs_is_dir(p))
+			return no_bus(&r);
+		return fail(AL_ENOLINK,
+			    "no rpmsg_ctrl device in %s: the kernel lacks CONFIG_RPMSG_CTRL (Linux "
+			    "5.18+; CONFIG_RPMSG_CHAR before), or no remote with a virtio rpmsg "
+			    "device is running",
+			    cls);
 	}
 	char node[PATH_CAP + 32];
-	mkpath(node, sizeof(node), "%s/rpmsg_ctrl%d", r.dev, n);
+	al_sysfs_path(node, sizeof(node), "%s/rpmsg_ctrl%d", r.dev, n);
 	if (access(node, F_OK) != 0)
-		return say(err, errlen, -ENODEV,
-			   "sysfs has rpmsg_ctrl%d but %s is missing (devtmpfs not mounted, or "
-			   "udev renamed it)",
-			   n, node);
-	if (path && cap && mkpath(path, cap, "%s", node))
-		return say(err, errlen, -ENAMETOOLONG, "path too long: %s", node);
+		return fail(AL_ENOLINK,
+			    "sysfs has rpmsg_ctrl%d but %s is missing (devtmpfs not mounted, or "
+			    "udev renamed it)",
+			    n, node);
+	if (path && cap && al_sysfs_path(path, cap, "%s", node))
+		return fail(AL_EINVAL, "path too long: %s", node);
 	return n;
 }
 
@@ -306,31 +253,38 @@ static int cmp_ept(const void *a, const void *b)
 	       ((const struct al_rpmsg_ept_info *)b)->node;
 }
 
-int al_rpmsg_char_list_epts(const struct al_rpmsg_char_cfg *cfg, int ctrl,
-			    struct al_rpmsg_ept_info *out, int max, char *err, size_t errlen)
+/* al_rpmsg_char_list_epts(); a directory that cannot be listed is
+ * reported only if `say`. */
+static int list_epts(const struct al_rpmsg_char_cfg *cfg, int ctrl, struct al_rpmsg_ept_info *out,
+		     int max, bool say)
 {
 	struct roots r;
 	get_roots(cfg, &r);
 	char dir[PATH_CAP + 64];
 	if (ctrl >= 0)
-		mkpath(dir, sizeof(dir), "%s/class/rpmsg/rpmsg_ctrl%d", r.sys, ctrl);
+		al_sysfs_path(dir, sizeof(dir), "%s/class/rpmsg/rpmsg_ctrl%d", r.sys, ctrl);
 	else
-		mkpath(dir, sizeof(dir), "%s/class/rpmsg", r.sys);
+		al_sysfs_path(dir, sizeof(dir), "%s/class/rpmsg", r.sys);
 	DIR *d = opendir(dir);
-	if (!d)
-		return say(err, errlen, errno == EACCES ? -EACCES : -ENODEV, "cannot list %s: %s",
-			   dir, strerror(errno));
+	if (!d) {
+		int e = errno;
+		if (!say)
+			return e == EACCES ? AL_EPERM : AL_ENOLINK;
+		return e == EACCES ? perm("listing", dir)
+				   : fail(AL_ENOLINK, "cannot list %s: %s", dir, strerror(e));
+	}
 	int count = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
-		int m = numbered(de->d_name, "rpmsg");
+		int m = al_sysfs_numbered(de->d_name, "rpmsg");
 		if (m < 0)
 			continue;
 		struct al_rpmsg_ept_info e = {.node = m};
 		char sub[PATH_CAP + 96], p[PATH_CAP + 112], nm[256];
-		if (mkpath(sub, sizeof(sub), "%s/%s", dir, de->d_name) ||
-		    mkpath(p, sizeof(p), "%s/name", sub) || read_text(p, nm, sizeof(nm)) < 0 ||
-		    !read_addr(sub, "src", &e.src) || !read_addr(sub, "dst", &e.dst))
+		if (al_sysfs_path(sub, sizeof(sub), "%s/%s", dir, de->d_name) ||
+		    al_sysfs_path(p, sizeof(p), "%s/name", sub) ||
+		    al_sysfs_read(p, nm, sizeof(nm)) < 0 || !read_addr(sub, "src", &e.src) ||
+		    !read_addr(sub, "dst", &e.dst))
 			continue;
 		memcpy(e.name, nm, sizeof(e.name) - 1);
 		e.name[sizeof(e.name) - 1] = '\0';
@@ -344,15 +298,21 @@ int al_rpmsg_char_list_epts(const struct al_rpmsg_char_cfg *cfg, int ctrl,
 	return count;
 }
 
-static int check_name(const char *name, char *err, size_t errlen)
+int al_rpmsg_char_list_epts(const struct al_rpmsg_char_cfg *cfg, int ctrl,
+			    struct al_rpmsg_ept_info *out, int max)
+{
+	return list_epts(cfg, ctrl, out, max, true);
+}
+
+static int check_name(const char *name)
 {
 	if (!name || !name[0])
-		return say(err, errlen, -EINVAL, "empty service name");
+		return fail(AL_EINVAL, "empty service name");
 	if (strlen(name) >= AL_RPMSG_CHAR_NAME_SIZE)
-		return say(err, errlen, -EINVAL,
-			   "service name '%.40s...' too long (%zu bytes; rpmsg names hold at most "
-			   "31)",
-			   name, strlen(name));
+		return fail(AL_EINVAL,
+			    "service name '%.40s...' too long (%zu bytes; rpmsg names hold at most "
+			    "31)",
+			    name, strlen(name));
 	return 0;
 }
 
@@ -363,11 +323,11 @@ static bool vanished_errno(int e)
 
 /* Open a node into a new handle. */
 static int open_node(const char *path, uint32_t src, uint32_t dst, bool created,
-		     struct al_rpmsg_char **out, char *err, size_t errlen)
+		     struct al_rpmsg_char **out)
 {
 	struct al_rpmsg_char *k = malloc(sizeof(*k) + AL_RPMSG_CHAR_MSG_MAX);
 	if (!k)
-		return say(err, errlen, -ENOMEM, "out of memory");
+		return fail(AL_ENOMEM, "out of memory");
 	*k = (struct al_rpmsg_char){.fd = -1,
 				    .efd = -1,
 				    .epfd = -1,
@@ -375,24 +335,24 @@ static int open_node(const char *path, uint32_t src, uint32_t dst, bool created,
 				    .src = src,
 				    .dst = dst,
 				    .pending = -1};
-	mkpath(k->path, sizeof(k->path), "%s", path);
+	al_sysfs_path(k->path, sizeof(k->path), "%s", path);
 	k->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	int e = errno, rc = 0;
 	if (k->fd < 0) {
 		if (e == EACCES || e == EPERM)
-			rc = perm(err, errlen, "opening", path);
+			rc = perm("opening", path);
 		else if (e == EINVAL)
-			rc = say(err, errlen, -EADDRNOTAVAIL,
-				 "the kernel refused the endpoint when opening %s: %s (source "
-				 "address 0x%x taken?)",
-				 path, strerror(e), (unsigned)src);
+			rc = fail(AL_EADDR,
+				  "the kernel refused the endpoint when opening %s: %s (source "
+				  "address 0x%x taken?)",
+				  path, strerror(e), (unsigned)src);
 		else if (e == EBUSY)
-			rc = say(err, errlen, -EBUSY, "%s is open in another process", path);
+			rc = fail(AL_ESTATE, "%s is open in another process", path);
 		else if (vanished_errno(e) || e == ENOENT)
-			rc = say(err, errlen, -EPIPE, "%s vanished before it could be opened: %s",
-				 path, strerror(e));
+			rc = fail(AL_ENOLINK, "%s vanished before it could be opened: %s", path,
+				  strerror(e));
 		else
-			rc = say(err, errlen, -e, "cannot open %s: %s", path, strerror(e));
+			rc = fail(AL_EINIT, "cannot open %s: %s", path, strerror(e));
 		free(k);
 		return rc;
 	}
@@ -401,7 +361,7 @@ static int open_node(const char *path, uint32_t src, uint32_t dst, bool created,
 	struct epoll_event ev = {.events = EPOLLIN};
 	if (k->efd < 0 || k->epfd < 0 || epoll_ctl(k->epfd, EPOLL_CTL_ADD, k->efd, &ev) < 0) {
 		al_rpmsg_char_close(k);
-		return say(err, errlen, -ENOMEM, "out of descriptors");
+		return fail(AL_ENOMEM, "out of descriptors");
 	}
 	if (epoll_ctl(k->epfd, EPOLL_CTL_ADD, k->fd, &ev) < 0) {
 		/* a plain file (a test tree) cannot be watched: hand out the file */
@@ -435,49 +395,46 @@ static bool seen_before(const struct al_rpmsg_ept_info *b, int nb, int node)
 
 static int create_in(const struct al_rpmsg_char_cfg *cfg, int n, const char *cpath,
 		     const char *name, uint32_t src, uint32_t dst, struct al_rpmsg_ept_info *before,
-		     struct al_rpmsg_ept_info *after, struct al_rpmsg_char **out, char *err,
-		     size_t errlen);
+		     struct al_rpmsg_ept_info *after, struct al_rpmsg_char **out);
 
 int al_rpmsg_char_create(const struct al_rpmsg_char_cfg *cfg, const char *ctrl, const char *name,
-			 uint32_t src, uint32_t dst, struct al_rpmsg_char **out, char *err,
-			 size_t errlen)
+			 uint32_t src, uint32_t dst, struct al_rpmsg_char **out)
 {
 	if (!out)
-		return say(err, errlen, -EINVAL, "no handle to fill");
+		return fail(AL_EINVAL, "no handle to fill");
 	*out = NULL;
 	if (!name)
 		name = ""; /* by address: the kernel takes an empty name */
 	if (strlen(name) >= AL_RPMSG_CHAR_NAME_SIZE)
-		return check_name(name, err, errlen);
+		return check_name(name);
 	int rc;
 	char cpath[PATH_CAP];
-	int n = al_rpmsg_char_find_ctrl(cfg, ctrl, cpath, sizeof(cpath), err, errlen);
+	int n = al_rpmsg_char_find_ctrl(cfg, ctrl, cpath, sizeof(cpath));
 	if (n < 0)
 		return n;
 	struct al_rpmsg_ept_info *before = calloc(2 * MAX_LIST, sizeof(*before));
 	if (!before)
-		return say(err, errlen, -ENOMEM, "out of memory");
+		return fail(AL_ENOMEM, "out of memory");
 	struct al_rpmsg_ept_info *after = before + MAX_LIST;
-	rc = create_in(cfg, n, cpath, name, src, dst, before, after, out, err, errlen);
+	rc = create_in(cfg, n, cpath, name, src, dst, before, after, out);
 	free(before);
 	return rc;
 }
 
 static int create_in(const struct al_rpmsg_char_cfg *cfg, int n, const char *cpath,
 		     const char *name, uint32_t src, uint32_t dst, struct al_rpmsg_ept_info *before,
-		     struct al_rpmsg_ept_info *after, struct al_rpmsg_char **out, char *err,
-		     size_t errlen)
+		     struct al_rpmsg_ept_info *after, struct al_rpmsg_char **out)
 {
 	int rc;
-	int nb = al_rpmsg_char_list_epts(cfg, n, before, MAX_LIST, NULL, 0);
+	int nb = list_epts(cfg, n, before, MAX_LIST, false);
 	if (nb < 0)
 		nb = 0;
 	int fd = open(cpath, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		if (e == EACCES || e == EPERM)
-			return perm(err, errlen, "opening", cpath);
-		return say(err, errlen, -ENODEV, "cannot open %s: %s", cpath, strerror(e));
+			return perm("opening", cpath);
+		return fail(AL_ENOLINK, "cannot open %s: %s", cpath, strerror(e));
 	}
 	struct rpmsg_endpoint_info ei;
 	memset(&ei, 0, sizeof(ei));
@@ -488,41 +445,42 @@ static int create_in(const struct al_rpmsg_char_cfg *cfg, int n, const char *cpa
 	int e = errno;
 	close(fd);
 	if (r < 0)
-		return say(err, errlen, e == ENOTTY ? -ENODEV : -EADDRNOTAVAIL,
-			   "the kernel refused to create endpoint '%s' (src 0x%x, dst 0x%x) on %s: "
-			   "%s%s",
-			   name, (unsigned)src, (unsigned)dst, cpath, strerror(e),
-			   e == ENOTTY ? " (not an rpmsg_ctrl device)" : "");
+		return fail(
+		    e == ENOTTY	  ? AL_ENOLINK
+		    : e == ENOMEM ? AL_ENOMEM
+				  : AL_EADDR,
+		    "the kernel refused to create endpoint '%s' (src 0x%x, dst 0x%x) on %s: "
+		    "%s%s",
+		    name, (unsigned)src, (unsigned)dst, cpath, strerror(e),
+		    e == ENOTTY ? " (not an rpmsg_ctrl device)" : "");
 	/* the ioctl does not say which device it made: find the new child */
 	struct roots rt;
 	get_roots(cfg, &rt);
 	char node[PATH_CAP + 32] = "";
 	int found = -1;
 	for (uint64_t t0 = mono_ms(); mono_ms() - t0 < 1000; sleep_ms(10)) {
-		int na = al_rpmsg_char_list_epts(cfg, n, after, MAX_LIST, NULL, 0);
+		int na = list_epts(cfg, n, after, MAX_LIST, false);
 		for (int i = 0; found < 0 && i < na && i < MAX_LIST; i++)
 			if (!seen_before(before, nb < MAX_LIST ? nb : MAX_LIST, after[i].node) &&
 			    !strcmp(after[i].name, name) && after[i].src == src &&
 			    after[i].dst == dst)
 				found = after[i].node;
 		if (found >= 0) {
-			mkpath(node, sizeof(node), "%s/rpmsg%d", rt.dev, found);
+			al_sysfs_path(node, sizeof(node), "%s/rpmsg%d", rt.dev, found);
 			if (access(node, F_OK) == 0)
 				break;
 		}
 	}
 	if (found < 0)
-		return say(err, errlen, -ENODEV,
-			   "the kernel accepted endpoint '%s' but no new rpmsgM appeared under "
-			   "%s/class/rpmsg/rpmsg_ctrl%d",
-			   name, rt.sys, n);
+		return fail(AL_ENOLINK,
+			    "the kernel accepted endpoint '%s' but no new rpmsgM appeared under "
+			    "%s/class/rpmsg/rpmsg_ctrl%d",
+			    name, rt.sys, n);
 	if (access(node, F_OK) != 0)
-		return say(err, errlen, -ENODEV, "%s did not appear within 1 s (udev?)", node);
-	rc = open_node(node, src, dst, true, out, err, errlen);
-	if (rc == -EADDRNOTAVAIL && err && errlen) {
-		size_t l = strlen(err);
-		snprintf(err + l, errlen - l, "; %s stays until the remote restarts", node);
-	}
+		return fail(AL_ENOLINK, "%s did not appear within 1 s (udev?)", node);
+	rc = open_node(node, src, dst, true, out);
+	if (rc == AL_EADDR)
+		al_diagf(AL_DIAG_WARNING, "%s stays until the remote restarts", node);
 	return rc;
 }
 
@@ -554,28 +512,28 @@ static void list_names(const struct al_rpmsg_chan_info *c, int n, char *s, size_
 
 static int wait_chan_in(const struct al_rpmsg_char_cfg *cfg, const char *name, uint32_t dst,
 			uint32_t timeout_ms, bool need_node, struct al_rpmsg_chan_info *ci,
-			struct al_rpmsg_chan_info *c, char *err, size_t errlen);
+			struct al_rpmsg_chan_info *c);
 
-/* Wait up to timeout_ms for channel `name`; fills *ci. 0, -ENOENT, -ENODEV. */
+/* Wait up to timeout_ms for channel `name`; fills *ci. 0, AL_ETIMEDOUT,
+ * or the errors of al_rpmsg_char_list(). */
 static int wait_chan(const struct al_rpmsg_char_cfg *cfg, const char *name, uint32_t dst,
-		     uint32_t timeout_ms, bool need_node, struct al_rpmsg_chan_info *ci, char *err,
-		     size_t errlen)
+		     uint32_t timeout_ms, bool need_node, struct al_rpmsg_chan_info *ci)
 {
 	struct al_rpmsg_chan_info *c = calloc(MAX_LIST, sizeof(*c));
 	if (!c)
-		return say(err, errlen, -ENOMEM, "out of memory");
-	int rc = wait_chan_in(cfg, name, dst, timeout_ms, need_node, ci, c, err, errlen);
+		return fail(AL_ENOMEM, "out of memory");
+	int rc = wait_chan_in(cfg, name, dst, timeout_ms, need_node, ci, c);
 	free(c);
 	return rc;
 }
 
 static int wait_chan_in(const struct al_rpmsg_char_cfg *cfg, const char *name, uint32_t dst,
 			uint32_t timeout_ms, bool need_node, struct al_rpmsg_chan_info *ci,
-			struct al_rpmsg_chan_info *c, char *err, size_t errlen)
+			struct al_rpmsg_chan_info *c)
 {
 	uint64_t t0 = mono_ms();
 	for (;;) {
-		int n = al_rpmsg_char_list(cfg, c, MAX_LIST, err, errlen);
+		int n = al_rpmsg_char_list(cfg, c, MAX_LIST);
 		if (n < 0)
 			return n;
 		if (n > MAX_LIST)
@@ -590,86 +548,78 @@ static int wait_chan_in(const struct al_rpmsg_char_cfg *cfg, const char *name, u
 			char names[200];
 			list_names(c, n, names, sizeof(names));
 			if (i >= 0)
-				return say(
-				    err, errlen, -ENOENT,
+				return fail(
+				    AL_ETIMEDOUT,
 				    "channel '%s' (%s) has no /dev/rpmsgM: it is not bound to "
 				    "rpmsg_chrdev (call the service rpmsg-raw on the remote, "
 				    "or create an endpoint through rpmsg_ctrl)",
 				    name, c[i].dev);
-			return say(err, errlen, -ENOENT,
-				   "service '%s' is absent: the remote did not announce it within "
-				   "%u ms (channels: %s)",
-				   name, (unsigned)timeout_ms, names);
+			return fail(AL_ETIMEDOUT,
+				    "service '%s' is absent: the remote did not announce it within "
+				    "%u ms (channels: %s)",
+				    name, (unsigned)timeout_ms, names);
 		}
 		sleep_ms(20);
 	}
 }
 
 int al_rpmsg_char_open_service(const struct al_rpmsg_char_cfg *cfg, const char *name, uint32_t dst,
-			       uint32_t timeout_ms, struct al_rpmsg_char **out, char *err,
-			       size_t errlen)
+			       uint32_t timeout_ms, struct al_rpmsg_char **out)
 {
 	if (!out)
-		return say(err, errlen, -EINVAL, "no handle to fill");
+		return fail(AL_EINVAL, "no handle to fill");
 	*out = NULL;
-	int rc = check_name(name, err, errlen);
+	int rc = check_name(name);
 	if (rc)
 		return rc;
 	struct al_rpmsg_chan_info ci = {.node = -1, .ctrl = -1};
-	rc = wait_chan(cfg, name, dst, timeout_ms, true, &ci, err, errlen);
+	rc = wait_chan(cfg, name, dst, timeout_ms, true, &ci);
 	if (rc)
 		return rc;
 	struct roots r;
 	get_roots(cfg, &r);
 	char node[PATH_CAP + 32];
-	mkpath(node, sizeof(node), "%s/rpmsg%d", r.dev, ci.node);
+	al_sysfs_path(node, sizeof(node), "%s/rpmsg%d", r.dev, ci.node);
 	if (access(node, F_OK) != 0)
-		return say(err, errlen, -ENODEV,
-			   "sysfs has rpmsg%d for '%s' but %s is missing (devtmpfs not mounted?)",
-			   ci.node, name, node);
-	return open_node(node, ci.src, ci.dst, false, out, err, errlen);
+		return fail(AL_ENOLINK,
+			    "sysfs has rpmsg%d for '%s' but %s is missing (devtmpfs not mounted?)",
+			    ci.node, name, node);
+	return open_node(node, ci.src, ci.dst, false, out);
 }
 
 int al_rpmsg_char_open_channel(const struct al_rpmsg_char_cfg *cfg, const char *ctrl,
 			       const char *name, uint32_t src, uint32_t dst, uint32_t timeout_ms,
-			       struct al_rpmsg_char **out, char *err, size_t errlen)
+			       struct al_rpmsg_char **out)
 {
 	if (!out)
-		return say(err, errlen, -EINVAL, "no handle to fill");
+		return fail(AL_EINVAL, "no handle to fill");
 	*out = NULL;
 	if (dst == AL_RPMSG_CHAR_ADDR_ANY) {
-		int rc = check_name(name, err, errlen);
+		int rc = check_name(name);
 		struct al_rpmsg_chan_info ci = {.node = -1, .ctrl = -1};
 		if (!rc)
-			rc = wait_chan(cfg, name, dst, timeout_ms, false, &ci, err, errlen);
+			rc = wait_chan(cfg, name, dst, timeout_ms, false, &ci);
 		if (rc)
 			return rc;
 		if (ci.node >= 0 && src == AL_RPMSG_CHAR_ADDR_ANY)
-			return al_rpmsg_char_open_service(cfg, name, ci.dst, 0, out, err, errlen);
+			return al_rpmsg_char_open_service(cfg, name, ci.dst, 0, out);
 		if (ci.dst == AL_RPMSG_CHAR_ADDR_ANY)
-			return say(err, errlen, -ENOENT,
-				   "channel '%s' (%s) has no remote address to send to", name,
-				   ci.dev);
+			return fail(AL_EADDR, "channel '%s' (%s) has no remote address to send to",
+				    name, ci.dev);
 		dst = ci.dst;
 	}
-	return al_rpmsg_char_create(cfg, ctrl, name, src, dst, out, err, errlen);
+	return al_rpmsg_char_create(cfg, ctrl, name, src, dst, out);
 }
 
-static int kfail(struct al_rpmsg_char *k, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int kfail(struct al_rpmsg_char *k, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(k->err, sizeof(k->err), fmt, ap);
-	va_end(ap);
-	return code;
-}
-
+/* The device went away: the remote died or was stopped. Said once per
+ * handle (a reader may keep asking). */
 static int vanished(struct al_rpmsg_char *k, int e)
 {
-	return kfail(k, -EPIPE, "%s vanished: the remote died or was stopped (%s)", k->path,
-		     strerror(e));
+	if (k->gone_said)
+		return AL_ENOLINK;
+	k->gone_said = true;
+	return fail(AL_ENOLINK, "%s vanished: the remote died or was stopped (%s)", k->path,
+		    strerror(e));
 }
 
 static void efd_set(struct al_rpmsg_char *k, bool on)
@@ -679,7 +629,7 @@ static void efd_set(struct al_rpmsg_char *k, bool on)
 	(void)n;
 }
 
-/* Make sure a message waits in k->buf. 0 or a negative errno. */
+/* Make sure a message waits in k->buf. 0 or an amplink code. */
 static int fetch(struct al_rpmsg_char *k, uint32_t timeout_ms)
 {
 	uint64_t t0 = mono_ms();
@@ -696,13 +646,12 @@ static int fetch(struct al_rpmsg_char *k, uint32_t timeout_ms)
 		if (vanished_errno(e))
 			return vanished(k, e);
 		if (e != EAGAIN)
-			return kfail(k, -e, "read %s: %s", k->path, strerror(e));
+			return fail(AL_EINIT, "read %s: %s", k->path, strerror(e));
 		if (timeout_ms == 0)
-			return -EAGAIN;
+			return AL_EAGAIN;
 		uint64_t el = mono_ms() - t0;
 		if (timeout_ms != AL_RPMSG_CHAR_FOREVER && el >= timeout_ms)
-			return kfail(k, -ETIMEDOUT, "no message on %s within %u ms", k->path,
-				     (unsigned)timeout_ms);
+			return AL_ETIMEDOUT;
 		uint64_t left = timeout_ms == AL_RPMSG_CHAR_FOREVER ? 1000 : timeout_ms - el;
 		struct pollfd p = {.fd = k->fd, .events = POLLIN};
 		int r = poll(&p, 1, left > 1000 ? 1000 : (int)left);
@@ -714,14 +663,18 @@ static int fetch(struct al_rpmsg_char *k, uint32_t timeout_ms)
 long al_rpmsg_char_read(struct al_rpmsg_char *k, void *buf, size_t cap, uint32_t timeout_ms)
 {
 	if (!k || (!buf && cap))
-		return -EINVAL;
+		return AL_EINVAL;
 	if (k->pending < 0) {
 		int rc = fetch(k, timeout_ms);
 		if (rc)
 			return rc;
 	}
-	if ((size_t)k->pending > cap)
-		return kfail(k, -EMSGSIZE, "message of %ld bytes, buffer of %zu", k->pending, cap);
+	if ((size_t)k->pending > cap) {
+		/* a normal outcome (al_rpmsg_char_next_len() tells the size): debug */
+		al_diagf(AL_DIAG_DEBUG, "%s: message of %ld bytes, buffer of %zu: left queued",
+			 k->path, k->pending, cap);
+		return AL_EMSGSIZE;
+	}
 	long n = k->pending;
 	if (n) /* a zero-length message may meet a NULL buffer */
 		memcpy(buf, k->buf, (size_t)n);
@@ -734,7 +687,7 @@ long al_rpmsg_char_read(struct al_rpmsg_char *k, void *buf, size_t cap, uint32_t
 long al_rpmsg_char_next_len(struct al_rpmsg_char *k)
 {
 	if (!k)
-		return -EINVAL;
+		return AL_EINVAL;
 	if (k->pending < 0) {
 		int rc = fetch(k, 0);
 		if (rc)
@@ -746,10 +699,10 @@ long al_rpmsg_char_next_len(struct al_rpmsg_char *k)
 long al_rpmsg_char_write(struct al_rpmsg_char *k, const void *buf, size_t len, uint32_t timeout_ms)
 {
 	if (!k || (!buf && len))
-		return -EINVAL;
+		return AL_EINVAL;
 	if (len > AL_RPMSG_CHAR_MSG_MAX)
-		return kfail(k, -EMSGSIZE, "message of %zu bytes, at most %u", len,
-			     AL_RPMSG_CHAR_MSG_MAX);
+		return fail(AL_EMSGSIZE, "message of %zu bytes, at most %u", len,
+			    AL_RPMSG_CHAR_MSG_MAX);
 	uint64_t t0 = mono_ms();
 	for (;;) {
 		ssize_t n = write(k->fd, buf, len);
@@ -763,16 +716,15 @@ long al_rpmsg_char_write(struct al_rpmsg_char *k, const void *buf, size_t len, u
 		if (vanished_errno(e))
 			return vanished(k, e);
 		if (e == EMSGSIZE)
-			return kfail(k, -EMSGSIZE,
-				     "message of %zu bytes larger than the kernel's buffer (virtio "
-				     "rpmsg: 496 bytes of payload)",
-				     len);
+			return fail(AL_EMSGSIZE,
+				    "message of %zu bytes larger than the kernel's buffer (virtio "
+				    "rpmsg: 496 bytes of payload)",
+				    len);
 		if (e != EAGAIN && e != ENOMEM)
-			return kfail(k, -e, "write %s: %s", k->path, strerror(e));
+			return fail(AL_EINIT, "write %s: %s", k->path, strerror(e));
 		uint64_t el = mono_ms() - t0;
 		if (timeout_ms != AL_RPMSG_CHAR_FOREVER && el >= timeout_ms)
-			return kfail(k, -ENOBUFS, "no free buffer to %s within %u ms", k->path,
-				     (unsigned)timeout_ms);
+			return AL_ENOBUFS;
 		/* short slices: POLLOUT may show a buffer another writer takes first */
 		struct pollfd p = {.fd = k->fd, .events = POLLOUT};
 		if (poll(&p, 1, 5) > 0 && (p.revents & (POLLERR | POLLHUP)) &&
@@ -797,11 +749,6 @@ void al_rpmsg_char_addrs(const struct al_rpmsg_char *k, uint32_t *src, uint32_t 
 		*src = k ? k->src : AL_RPMSG_CHAR_ADDR_ANY;
 	if (dst)
 		*dst = k ? k->dst : AL_RPMSG_CHAR_ADDR_ANY;
-}
-
-const char *al_rpmsg_char_error(const struct al_rpmsg_char *k)
-{
-	return k ? k->err : "";
 }
 
 void al_rpmsg_char_counts(const struct al_rpmsg_char *k, uint64_t *rx, uint64_t *tx)
@@ -837,24 +784,4 @@ bool al_rpmsg_char_is_kernel_link(const char *link, const char **ctrl)
 	if (ctrl && link[6] == ':' && link[7])
 		*ctrl = link + 7;
 	return true;
-}
-
-int al_rpmsg_char_al_err(int err)
-{
-	switch (err) {
-	case 0: return AL_OK;
-	case -ENOENT:
-	case -ETIMEDOUT: return AL_ETIMEDOUT;
-	case -EAGAIN: return AL_EAGAIN;
-	case -ENOBUFS: return AL_ENOBUFS;
-	case -EMSGSIZE: return AL_EMSGSIZE;
-	case -EPIPE: return AL_ENOLINK;
-	case -EACCES:
-	case -EPERM: return AL_EPERM;
-	case -EADDRNOTAVAIL:
-	case -EBUSY: return AL_EADDR;
-	case -EINVAL: return AL_EINVAL;
-	case -ENOMEM: return AL_ENOMEM;
-	default: return AL_EINIT;
-	}
 }

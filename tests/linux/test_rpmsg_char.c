@@ -23,7 +23,20 @@
 
 #include "amplink/error.h"
 #include "amplink/linux/channel.h"
+#include "amplink/linux/diag.h"
 #include "amplink/linux/rpmsg_char.h"
+
+/* The diagnostics hook: the last sentence and its level, and how many. */
+static char last[600];
+static int last_level, ndiag;
+
+static void capture(int level, const char *msg, void *arg)
+{
+	(void)arg;
+	snprintf(last, sizeof(last), "%s", msg);
+	last_level = level;
+	ndiag++;
+}
 
 static char root[256];
 static char sysfs[300], devdir[300];
@@ -100,6 +113,9 @@ static void chan(const char *dev, const char *name, const char *src, const char 
 static int setup(void **state)
 {
 	(void)state;
+	al_diag_set_handler(capture, NULL);
+	last[0] = '\0';
+	ndiag = 0;
 	snprintf(root, sizeof(root), "/tmp/al_rpc.XXXXXX");
 	assert_non_null(mkdtemp(root));
 	chmod(root, 0755); /* the unprivileged case must reach the files */
@@ -146,8 +162,7 @@ static void test_list(void **state)
 {
 	(void)state;
 	struct al_rpmsg_chan_info c[16];
-	char err[256];
-	int n = al_rpmsg_char_list(&cfg, c, 16, err, sizeof(err));
+	int n = al_rpmsg_char_list(&cfg, c, 16);
 	assert_int_equal(n, 5); /* the two broken entries skipped */
 	/* name order of the directories */
 	assert_string_equal(c[0].dev, "virtio0.long.-1.54");
@@ -173,64 +188,60 @@ static void test_list(void **state)
 	assert_int_equal(c[4].ctrl, 0);
 	assert_int_equal(c[4].node, -1);
 	/* fewer slots than channels: the count says how many there are */
-	assert_int_equal(al_rpmsg_char_list(&cfg, c, 2, NULL, 0), 5);
-	assert_int_equal(al_rpmsg_char_list(&cfg, NULL, 0, NULL, 0), 5);
+	assert_int_equal(al_rpmsg_char_list(&cfg, c, 2), 5);
+	assert_int_equal(al_rpmsg_char_list(&cfg, NULL, 0), 5);
 }
 
 static void test_list_no_bus(void **state)
 {
 	(void)state;
-	char other[400], err[256];
+	char other[400];
 	snprintf(other, sizeof(other), "%s/bare", root);
 	mkdir(other, 0755);
 	struct al_rpmsg_char_cfg c = {.sysfs_root = other};
-	assert_int_equal(al_rpmsg_char_list(&c, NULL, 0, err, sizeof(err)), -ENODEV);
-	assert_non_null(strstr(err, "no rpmsg bus"));
-	assert_non_null(strstr(err, "CONFIG_RPMSG"));
+	assert_int_equal(al_rpmsg_char_list(&c, NULL, 0), AL_ENOLINK);
+	assert_non_null(strstr(last, "no rpmsg bus"));
+	assert_non_null(strstr(last, "CONFIG_RPMSG"));
 }
 
 static void test_find_ctrl(void **state)
 {
 	(void)state;
-	char path[400], err[256], want[400];
+	char path[400], want[400];
 	snprintf(want, sizeof(want), "%s/rpmsg_ctrl0", devdir);
 	static const char *const ok[] = {NULL, "", "rpmsg_ctrl0", "0", "/dev/rpmsg_ctrl0"};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		path[0] = '\0';
-		assert_int_equal(
-		    al_rpmsg_char_find_ctrl(&cfg, ok[i], path, sizeof(path), err, sizeof(err)), 0);
+		assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, ok[i], path, sizeof(path)), 0);
 		assert_string_equal(path, want);
 	}
-	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, "rpmsg_ctrl7", NULL, 0, err, sizeof(err)),
-			 -ENODEV);
-	assert_non_null(strstr(err, "there is rpmsg_ctrl0"));
-	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, "bogus", NULL, 0, err, sizeof(err)),
-			 -EINVAL);
-	assert_non_null(strstr(err, "names no rpmsg_ctrl"));
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, "rpmsg_ctrl7", NULL, 0), AL_EADDR);
+	assert_non_null(strstr(last, "there is rpmsg_ctrl0"));
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, "bogus", NULL, 0), AL_EINVAL);
+	assert_non_null(strstr(last, "names no rpmsg_ctrl"));
 	/* sysfs has it, /dev does not */
 	char p[400];
 	snprintf(p, sizeof(p), "%s/rpmsg_ctrl0", devdir);
 	unlink(p);
-	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0, err, sizeof(err)), -ENODEV);
-	assert_non_null(strstr(err, "devtmpfs"));
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0), AL_ENOLINK);
+	assert_non_null(strstr(last, "devtmpfs"));
 	/* the bus without the ctrl driver */
 	snprintf(p, sizeof(p), "%s/sys/class/rpmsg", root);
 	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0, err, sizeof(err)), -ENODEV);
-	assert_non_null(strstr(err, "CONFIG_RPMSG_CTRL"));
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0), AL_ENOLINK);
+	assert_non_null(strstr(last, "CONFIG_RPMSG_CTRL"));
 	/* no bus at all */
 	snprintf(p, sizeof(p), "%s/sys/bus", root);
 	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0, err, sizeof(err)), -ENODEV);
-	assert_non_null(strstr(err, "no rpmsg bus"));
+	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0), AL_ENOLINK);
+	assert_non_null(strstr(last, "no rpmsg bus"));
 }
 
 static void test_list_epts(void **state)
 {
 	(void)state;
 	struct al_rpmsg_ept_info e[8];
-	char err[256];
-	assert_int_equal(al_rpmsg_char_list_epts(&cfg, 0, e, 8, err, sizeof(err)), 2);
+	assert_int_equal(al_rpmsg_char_list_epts(&cfg, 0, e, 8), 2);
 	assert_int_equal(e[0].node, 2); /* numeric order, not 10 before 2 */
 	assert_string_equal(e[0].name, "svc-a");
 	assert_int_equal(e[0].src, 2000);
@@ -238,32 +249,30 @@ static void test_list_epts(void **state)
 	assert_int_equal(e[1].node, 10);
 	assert_int_equal(e[1].src, AL_RPMSG_CHAR_ADDR_ANY);
 	assert_int_equal(e[1].dst, 1026);
-	assert_int_equal(al_rpmsg_char_list_epts(&cfg, 4, e, 8, err, sizeof(err)), -ENODEV);
-	assert_non_null(strstr(err, "rpmsg_ctrl4"));
+	assert_int_equal(al_rpmsg_char_list_epts(&cfg, 4, e, 8), AL_ENOLINK);
+	assert_non_null(strstr(last, "rpmsg_ctrl4"));
 }
 
 static void test_create_errors(void **state)
 {
 	(void)state;
 	struct al_rpmsg_char *k = (struct al_rpmsg_char *)&k;
-	char err[256];
 	/* 32 bytes do not fit RPMSG_NAME_SIZE with its NUL */
-	assert_int_equal(al_rpmsg_char_create(&cfg, NULL, "abcdefghijabcdefghijabcdefghij12", 1, 2,
-					      &k, err, sizeof(err)),
-			 -EINVAL);
-	assert_null(k);
-	assert_non_null(strstr(err, "at most 31"));
-	/* by address the name may be empty: it reaches the (fake) ioctl */
-	assert_int_equal(al_rpmsg_char_create(&cfg, NULL, "", 1, 2, &k, err, sizeof(err)), -ENODEV);
-	assert_non_null(strstr(err, "not an rpmsg_ctrl device"));
-	/* the fake ctrl is a plain file: the ioctl is refused with ENOTTY */
-	assert_int_equal(al_rpmsg_char_create(&cfg, "kernel-ignored/rpmsg_ctrl0", "svc", 1, 2, &k,
-					      err, sizeof(err)),
-			 -ENODEV);
-	assert_non_null(strstr(err, "not an rpmsg_ctrl device"));
-	assert_non_null(strstr(err, "'svc'"));
 	assert_int_equal(
-	    al_rpmsg_char_create(&cfg, "rpmsg_ctrl5", "svc", 1, 2, &k, err, sizeof(err)), -ENODEV);
+	    al_rpmsg_char_create(&cfg, NULL, "abcdefghijabcdefghijabcdefghij12", 1, 2, &k),
+	    AL_EINVAL);
+	assert_null(k);
+	assert_non_null(strstr(last, "at most 31"));
+	/* by address the name may be empty: it reaches the (fake) ioctl */
+	assert_int_equal(al_rpmsg_char_create(&cfg, NULL, "", 1, 2, &k), AL_ENOLINK);
+	assert_non_null(strstr(last, "not an rpmsg_ctrl device"));
+	/* the fake ctrl is a plain file: the ioctl is refused with ENOTTY */
+	assert_int_equal(al_rpmsg_char_create(&cfg, "kernel-ignored/rpmsg_ctrl0", "svc", 1, 2, &k),
+			 AL_ENOLINK);
+	assert_non_null(strstr(last, "not an rpmsg_ctrl device"));
+	assert_non_null(strstr(last, "'svc'"));
+	assert_int_equal(al_rpmsg_char_create(&cfg, "rpmsg_ctrl5", "svc", 1, 2, &k), AL_EADDR);
+	assert_non_null(strstr(last, "no rpmsg_ctrl5"));
 }
 
 static uint64_t now_ms(void)
@@ -277,10 +286,9 @@ static void test_open_service_io(void **state)
 {
 	(void)state;
 	struct al_rpmsg_char *k;
-	char err[256], b[16];
-	assert_int_equal(al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0,
-						    &k, err, sizeof(err)),
-			 0);
+	char b[16];
+	assert_int_equal(
+	    al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0, &k), 0);
 	char want[400];
 	snprintf(want, sizeof(want), "%s/rpmsg3", devdir);
 	assert_string_equal(al_rpmsg_char_path(k), want);
@@ -289,8 +297,9 @@ static void test_open_service_io(void **state)
 	assert_int_equal(dst, 0x400);
 	assert_true(al_rpmsg_char_fd(k) >= 0);
 	/* a buffer too small: an error, the message stays */
-	assert_int_equal(al_rpmsg_char_read(k, b, 2, 0), -EMSGSIZE);
-	assert_non_null(strstr(al_rpmsg_char_error(k), "5 bytes"));
+	assert_int_equal(al_rpmsg_char_read(k, b, 2, 0), AL_EMSGSIZE);
+	assert_non_null(strstr(last, "5 bytes"));
+	assert_int_equal(last_level, AL_DIAG_DEBUG); /* a normal outcome */
 	assert_int_equal(al_rpmsg_char_next_len(k), 5);
 	assert_int_equal(al_rpmsg_char_read(k, b, sizeof(b), 0), 5);
 	assert_memory_equal(b, "hello", 5);
@@ -300,18 +309,19 @@ static void test_open_service_io(void **state)
 	assert_int_equal(rx, 1);
 	assert_int_equal(tx, 1);
 	char big[8];
-	assert_int_equal(al_rpmsg_char_write(k, big, AL_RPMSG_CHAR_MSG_MAX + 1u, 0), -EMSGSIZE);
+	assert_int_equal(al_rpmsg_char_write(k, big, AL_RPMSG_CHAR_MSG_MAX + 1u, 0), AL_EMSGSIZE);
+	assert_non_null(strstr(last, "at most 65536"));
+	assert_int_equal(last_level, AL_DIAG_ERR);
 	al_rpmsg_char_close(k);
 	get("dev/rpmsg3", b, sizeof(b));
 	assert_string_equal(b, "helloabc");
 	al_rpmsg_char_close(NULL);
 	/* by destination address */
-	assert_int_equal(al_rpmsg_char_open_service(&cfg, "rpmsg-raw", 0x400, 0, &k, NULL, 0), 0);
+	assert_int_equal(al_rpmsg_char_open_service(&cfg, "rpmsg-raw", 0x400, 0, &k), 0);
 	al_rpmsg_char_close(k);
 	/* through the channel-level entry: a channel with a node is opened as is */
 	assert_int_equal(al_rpmsg_char_open_channel(&cfg, NULL, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY,
-						    AL_RPMSG_CHAR_ADDR_ANY, 0, &k, err,
-						    sizeof(err)),
+						    AL_RPMSG_CHAR_ADDR_ANY, 0, &k),
 			 0);
 	al_rpmsg_char_close(k);
 }
@@ -320,54 +330,51 @@ static void test_open_service_errors(void **state)
 {
 	(void)state;
 	struct al_rpmsg_char *k;
-	char err[300];
 	uint64_t t0 = now_ms();
-	assert_int_equal(al_rpmsg_char_open_service(&cfg, "motor", AL_RPMSG_CHAR_ADDR_ANY, 60, &k,
-						    err, sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(al_rpmsg_char_open_service(&cfg, "motor", AL_RPMSG_CHAR_ADDR_ANY, 60, &k),
+			 AL_ETIMEDOUT);
 	assert_true(now_ms() - t0 >= 60);
 	assert_null(k);
-	assert_non_null(strstr(err, "service 'motor' is absent"));
-	assert_non_null(strstr(err, "rpmsg-raw")); /* the channels there are */
+	assert_non_null(strstr(last, "service 'motor' is absent"));
+	assert_non_null(strstr(last, "rpmsg-raw")); /* the channels there are */
 	/* there, but no node: not bound to rpmsg_chrdev */
-	assert_int_equal(al_rpmsg_char_open_service(&cfg, "my.dotted name", AL_RPMSG_CHAR_ADDR_ANY,
-						    0, &k, err, sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, "not bound to rpmsg_chrdev"));
-	/* wrong address */
 	assert_int_equal(
-	    al_rpmsg_char_open_service(&cfg, "rpmsg-raw", 0x999, 0, &k, err, sizeof(err)), -ENOENT);
+	    al_rpmsg_char_open_service(&cfg, "my.dotted name", AL_RPMSG_CHAR_ADDR_ANY, 0, &k),
+	    AL_ETIMEDOUT);
+	assert_non_null(strstr(last, "not bound to rpmsg_chrdev"));
+	/* wrong address */
+	assert_int_equal(al_rpmsg_char_open_service(&cfg, "rpmsg-raw", 0x999, 0, &k), AL_ETIMEDOUT);
 	/* a truncated name never matches its 31-byte prefix */
 	assert_int_equal(al_rpmsg_char_open_channel(&cfg, NULL, "abcdefghijabcdefghijabcdefghija",
 						    AL_RPMSG_CHAR_ADDR_ANY, AL_RPMSG_CHAR_ADDR_ANY,
-						    0, &k, err, sizeof(err)),
-			 -ENOENT);
+						    0, &k),
+			 AL_ETIMEDOUT);
 	/* sysfs knows the node, /dev does not */
 	char p[400];
 	snprintf(p, sizeof(p), "%s/rpmsg3", devdir);
 	unlink(p);
-	assert_int_equal(al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0,
-						    &k, err, sizeof(err)),
-			 -ENODEV);
-	assert_non_null(strstr(err, "rpmsg3"));
+	assert_int_equal(
+	    al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0, &k),
+	    AL_ENOLINK);
+	assert_non_null(strstr(last, "rpmsg3"));
 	/* permission denied, as an unprivileged user */
 	put("dev/rpmsg3", "x");
 	chmod(p, 0600);
 	if (geteuid() == 0) {
 		assert_int_equal(seteuid(65534), 0);
-		int rc = al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0,
-						    &k, err, sizeof(err));
+		int rc =
+		    al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0, &k);
 		assert_int_equal(seteuid(0), 0);
-		assert_int_equal(rc, -EACCES);
-		assert_non_null(strstr(err, "run as root"));
+		assert_int_equal(rc, AL_EPERM);
+		assert_non_null(strstr(last, "run as root"));
 	}
 	/* the channel of another driver: with dst explicit an endpoint is
 	 * created through the ctrl, which the fake cannot do */
 	assert_int_equal(al_rpmsg_char_open_channel(&cfg, NULL, "rpmsg-client-sample",
 						    AL_RPMSG_CHAR_ADDR_ANY, AL_RPMSG_CHAR_ADDR_ANY,
-						    0, &k, err, sizeof(err)),
-			 -ENODEV);
-	assert_non_null(strstr(err, "dst 0x401"));
+						    0, &k),
+			 AL_ENOLINK);
+	assert_non_null(strstr(last, "dst 0x401"));
 }
 
 static void test_link_names_and_codes(void **state)
@@ -383,27 +390,85 @@ static void test_link_names_and_codes(void **state)
 	assert_false(al_rpmsg_char_is_kernel_link("kernelx", &ctrl));
 	assert_false(al_rpmsg_char_is_kernel_link("amplink", NULL));
 	assert_false(al_rpmsg_char_is_kernel_link(NULL, NULL));
-	assert_int_equal(al_rpmsg_char_al_err(0), AL_OK);
-	assert_int_equal(al_rpmsg_char_al_err(-ENOENT), AL_ETIMEDOUT);
-	assert_int_equal(al_rpmsg_char_al_err(-EPIPE), AL_ENOLINK);
-	assert_int_equal(al_rpmsg_char_al_err(-EACCES), AL_EPERM);
-	assert_int_equal(al_rpmsg_char_al_err(-EADDRNOTAVAIL), AL_EADDR);
-	assert_int_equal(al_rpmsg_char_al_err(-EMSGSIZE), AL_EMSGSIZE);
-	assert_int_equal(al_rpmsg_char_al_err(-ENOBUFS), AL_ENOBUFS);
-	assert_int_equal(al_rpmsg_char_al_err(-ENODEV), AL_EINIT);
 	/* the channel API: a non-kernel link name is not this entry's */
 	struct al_channel *ch;
 	assert_int_equal(al_channel_open_kernel("amplink", "x", AL_RPMSG_CHAR_ADDR_ANY,
-						AL_RPMSG_CHAR_ADDR_ANY, 0, &ch, NULL, 0),
+						AL_RPMSG_CHAR_ADDR_ANY, 0, &ch),
 			 AL_EINVAL);
 	/* on a machine without rpmsg (this one): a sentence, not a hang */
 	if (access("/sys/bus/rpmsg", F_OK) != 0) {
-		char why[256] = "";
-		assert_int_equal(
-		    al_channel_open_kernel("kernel", "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY,
-					   AL_RPMSG_CHAR_ADDR_ANY, 0, &ch, why, sizeof(why)),
-		    AL_EINIT);
-		assert_non_null(strstr(why, "no rpmsg bus"));
+		last[0] = '\0';
+		assert_int_equal(al_channel_open_kernel("kernel", "rpmsg-raw",
+							AL_RPMSG_CHAR_ADDR_ANY,
+							AL_RPMSG_CHAR_ADDR_ANY, 0, &ch),
+				 AL_ENOLINK);
+		assert_non_null(strstr(last, "no rpmsg bus"));
+		assert_int_equal(last_level, AL_DIAG_ERR);
+	}
+}
+
+/* The channel API over the fake tree: the codes a program written against
+ * channel.h sees, the same as on a POSIX link where the meaning is. */
+static void test_channel_codes(void **state)
+{
+	(void)state;
+	struct al_channel *ch;
+	const uint32_t any = AL_RPMSG_CHAR_ADDR_ANY;
+	assert_int_equal(al_channel_open_kernel_at(&cfg, "kernel", "rpmsg-raw", any, any, 0, &ch),
+			 0);
+	struct rpmsg_endpoint *ept = al_channel_ept(ch);
+	assert_int_equal(ept->dest_addr, 0x400);
+	assert_null(ept->rdev);
+	char b[16];
+	uint32_t src = 0;
+	assert_int_equal(al_channel_next_len(ch), 5);
+	assert_int_equal(al_channel_read(ch, b, 2, &src, 0), AL_EMSGSIZE);
+	assert_int_equal(al_channel_read(ch, b, sizeof(b), &src, 0), 5);
+	assert_int_equal(src, 0x400); /* rpmsg_char does not tell the sender */
+	assert_int_equal(al_channel_write(ch, "abc", 3, 100), 3);
+	struct al_channel_stats st;
+	al_channel_get_stats(ch, &st);
+	assert_int_equal(st.rx, 1);
+	assert_int_equal(st.tx, 1);
+	assert_true(al_channel_fd(ch) >= 0);
+	al_channel_close(ch);
+	/* kernel:CTRL with a ctrl that does not exist: the service has its own
+	 * node, so the ctrl is not needed */
+	assert_int_equal(
+	    al_channel_open_kernel_at(&cfg, "kernel:rpmsg_ctrl9", "rpmsg-raw", any, any, 0, &ch),
+	    0);
+	al_channel_close(ch);
+	/* absent: AL_ETIMEDOUT, as al_channel_open() */
+	last[0] = '\0';
+	assert_int_equal(al_channel_open_kernel_at(&cfg, "kernel", "motor", any, any, 0, &ch),
+			 AL_ETIMEDOUT);
+	assert_null(ch);
+	assert_non_null(strstr(last, "service 'motor' is absent"));
+	/* the name does not fit rpmsg's 32 bytes */
+	assert_int_equal(al_channel_open_kernel_at(
+			     &cfg, "kernel", "abcdefghijabcdefghijabcdefghij12", any, any, 0, &ch),
+			 AL_EINVAL);
+	/* a channel that needs an endpoint through a ctrl that is none */
+	assert_int_equal(
+	    al_channel_open_kernel_at(&cfg, "kernel", "rpmsg-client-sample", any, any, 0, &ch),
+	    AL_ENOLINK);
+	/* kernel without an rpmsg bus */
+	char other[400];
+	snprintf(other, sizeof(other), "%s/bare", root);
+	mkdir(other, 0755);
+	struct al_rpmsg_char_cfg bare = {.sysfs_root = other, .dev_root = other};
+	assert_int_equal(al_channel_open_kernel_at(&bare, "kernel", "rpmsg-raw", any, any, 0, &ch),
+			 AL_ENOLINK);
+	assert_non_null(strstr(last, "CONFIG_RPMSG"));
+	/* permission denied, as an unprivileged user */
+	if (geteuid() == 0) {
+		char p[400];
+		snprintf(p, sizeof(p), "%s/rpmsg3", devdir);
+		chmod(p, 0600);
+		assert_int_equal(seteuid(65534), 0);
+		int rc = al_channel_open_kernel_at(&cfg, "kernel", "rpmsg-raw", any, any, 0, &ch);
+		assert_int_equal(seteuid(0), 0);
+		assert_int_equal(rc, AL_EPERM);
 	}
 }
 
@@ -418,6 +483,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_open_service_io, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_service_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_link_names_and_codes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_channel_codes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

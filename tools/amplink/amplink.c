@@ -30,6 +30,30 @@ static void diag_to_stderr(int level, const char *msg, void *arg)
 	fprintf(stderr, "amplink: %s\n", msg);
 }
 
+struct diag_buf {
+	char *buf;
+	size_t cap;
+};
+
+static void diag_to_buf(int level, const char *msg, void *arg)
+{
+	(void)level;
+	struct diag_buf *b = arg;
+	snprintf(b->buf, b->cap, "%s", msg);
+}
+
+void diag_capture(char *buf, size_t cap)
+{
+	static struct diag_buf b;
+	if (!buf || !cap) {
+		al_diag_set_handler(diag_to_stderr, NULL);
+		return;
+	}
+	b = (struct diag_buf){buf, cap};
+	buf[0] = '\0';
+	al_diag_set_handler(diag_to_buf, &b);
+}
+
 void install_signals(void)
 {
 	al_diag_set_handler(diag_to_stderr, NULL);
@@ -174,8 +198,12 @@ static void usage(FILE *f)
 			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n"
 		   "`amplink help COMMAND` (or `amplink COMMAND --help`) describes each.\n"
-		   "Exit codes: 0 ok, 1 failure, 2 usage, 3 link (no peer, refused, lost,\n"
-		   "broken), 4 data mismatch.\n");
+		   "--link kernel (or kernel:/dev/rpmsg_ctrlN) makes echo, send, recv, ls, log\n"
+		   "and motor use the Linux kernel's rpmsg_char instead.\n"
+		   "Exit codes: 0 ok, 1 failure, 2 usage, 3 link (no peer, service absent,\n"
+		   "not found, refused, lost, broken), 4 data mismatch, 5 the kernel lacks the\n"
+		   "interface (rpmsg bus, rpmsg_ctrl, /dev node, remoteproc), 6 permission\n"
+		   "denied.\n");
 }
 
 static const struct command *find_command(const char *name)

@@ -5,18 +5,24 @@
 #define AMPLINK_TOOL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "amplink/linux/posix.h"
 
 struct al_channel;
+struct al_rpmsg_char_cfg;
 
 /* Exit codes scripts can rely on. */
 #define EXIT_OK	      0
 #define EXIT_FAIL     1 /* runtime failure */
 #define EXIT_USAGE    2 /* bad command line */
-#define EXIT_LINK     3 /* no peer, refused, link lost or broken */
+#define EXIT_LINK     3 /* no peer, service absent, not found, refused, link lost or broken */
 #define EXIT_MISMATCH 4 /* data came back wrong */
+#define EXIT_NOKERNEL                                                                              \
+	5	    /* the kernel lacks the interface (no rpmsg bus, rpmsg_ctrl or                 \
+		     * /dev node; no remoteproc class; debugfs not mounted) */
+#define EXIT_PERM 6 /* permission denied (run as root, or a udev rule) */
 
 #define DEFAULT_SERVICE "rpmsg-openamp-demo-channel"
 
@@ -53,22 +59,54 @@ enum {
 
 /* link_opts.c */
 void link_opts_init(struct link_opts *o, unsigned role);
+/* --link kernel or kernel:CTRL: the kernel's rpmsg_char instead of a link
+ * of amplink's own. */
+bool link_is_kernel(const struct link_opts *o);
+/* Where the kernel's trees are: NULL (/sys, /dev), or for tests
+ * $AMPLINK_KERNEL_ROOT/sys and $AMPLINK_KERNEL_ROOT/dev. */
+const struct al_rpmsg_char_cfg *kernel_cfg(void);
+/* Exit code for an error of the kernel's interfaces (rpmsg_char, and the
+ * remoteproc of `rproc --sysfs`): AL_EINVAL usage, AL_ENOLINK no kernel
+ * interface, AL_EPERM permission, AL_ETIMEDOUT / AL_EADDR / AL_ESTATE
+ * absent, not found or refused (EXIT_LINK), others EXIT_FAIL. */
+int kernel_exit_code(int err);
+/* Exit code for a failure to open a link or a channel: kernel_exit_code()
+ * on the kernel, exit_code_for() on amplink's own link. */
+int open_exit_code(const struct link_opts *o, int err);
+/* The largest message a channel sends (rx false) or receives (rx true):
+ * the link's buffers less the header; on the kernel 496 bytes to send
+ * (virtio rpmsg's 512-byte buffers: the kernel does not tell user space)
+ * and AL_RPMSG_CHAR_MSG_MAX to receive. */
+int channel_payload_max(struct al_channel *ch, bool rx);
 /* Handle one link option; returns false if `c` is not one (or is bad). */
 bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd);
 const char *link_usage(void);
-/* Attach to the link as host (the virtio driver), services tracked. */
+/* Attach to the link as host (the virtio driver), services tracked. On
+ * the kernel there is nothing to attach to: 0 and *link NULL. */
 int host_open(struct link_opts *o, struct al_posix_link **link);
 void host_close(struct al_posix_link *link);
-/* host_open() and open SERVICE's channel; on failure says why on stderr
- * (as `amplink CMD: ...`) and leaves nothing open. */
+/* Open SERVICE's channel by name on what host_open() gave: the link's
+ * (al_channel_open) or the kernel's (al_channel_open_kernel), waiting up
+ * to timeout_ms for the remote to announce it. Says nothing. */
+int host_channel(const struct link_opts *o, struct al_posix_link *link, const char *service,
+		 uint32_t timeout_ms, struct al_channel **ch);
+/* host_open() and host_channel() (--timeout, default 5000 ms); on
+ * failure says why on stderr (as `amplink CMD: ...`) and leaves nothing
+ * open. Exit with open_exit_code(). */
 int host_open_channel(struct link_opts *o, const char *service, const char *cmd,
 		      struct al_posix_link **link, struct al_channel **ch);
+/* Say on stderr why opening SERVICE failed (the kernel's distinctions
+ * included). */
+void host_channel_failed(const struct link_opts *o, const char *service, const char *cmd, int err);
 
 /* amplink.c */
 /* Parse an unsigned number (decimal or 0x..); false if not a number. */
 bool parse_u32(const char *s, uint32_t *out);
 /* Exit code for an amplink error. */
 int exit_code_for(int err);
+/* Diagnostics (amplink/linux/diag.h) into buf (the last one, cap bytes)
+ * instead of stderr; buf NULL: back to stderr. */
+void diag_capture(char *buf, size_t cap);
 /* Set by SIGINT/SIGTERM. */
 extern volatile int g_stop;
 void install_signals(void);

@@ -226,7 +226,11 @@ static void usage(FILE *f)
 		   "  --count N        round trips per latency figure (default 20000);\n"
 		   "                   throughput runs use 10 x N messages\n"
 		   "  --quick          fewer messages (a smoke run)\n"
-		   "  --dump DIR       write the latency samples (sorted, µs) to DIR/*.dat\n");
+		   "  --dump DIR       write the latency samples (sorted, µs) to DIR/*.dat\n"
+		   "bench measures amplink's own link to a remote process it starts itself\n"
+		   "(endpoint callbacks, zero-copy buffers, its sink service), so it takes no\n"
+		   "--link. Over the kernel's rpmsg_char, time an echo instead:\n"
+		   "  amplink echo --link kernel -n 1000 --size 496 --json\n");
 }
 
 struct fig {

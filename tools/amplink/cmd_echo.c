@@ -119,10 +119,11 @@ int cmd_echo(int argc, char **argv)
 	int rc = host_open_channel(&o, service, "echo", &link, &ch);
 	if (rc) {
 		if (json)
-			summary_json(service, 0, 0, 0, 0.0, exit_code_for(rc), al_strerror(rc));
-		return exit_code_for(rc);
+			summary_json(service, 0, 0, 0, 0.0, open_exit_code(&o, rc),
+				     al_strerror(rc));
+		return open_exit_code(&o, rc);
 	}
-	int maxp = rpmsg_get_tx_buffer_size(al_channel_ept(ch));
+	int maxp = channel_payload_max(ch, false);
 	if (smax > (uint32_t)maxp) {
 		fprintf(stderr, "amplink echo: --size %u exceeds the link's payload limit %d\n",
 			smax, maxp);

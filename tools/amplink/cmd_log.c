@@ -167,9 +167,8 @@ int cmd_log(int argc, char **argv)
 			strerror(errno));
 		return EXIT_FAIL;
 	}
-	o.cfg.ns_bind_cb = al_services_ns_bind;
 	struct al_posix_link *link;
-	rc = al_posix_open(&o.cfg, &link);
+	rc = host_open(&o, &link);
 	if (rc) {
 		fprintf(stderr, "amplink log: no remote on link '%s': %s\n", o.cfg.name,
 			al_strerror(rc));
@@ -177,12 +176,17 @@ int cmd_log(int argc, char **argv)
 		free(lj);
 		return exit_code_for(rc);
 	}
-	struct rpmsg_device *rdev = al_posix_rdev(link);
 	struct al_channel *ch;
-	rc = al_channel_open(rdev, service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch);
+	uint32_t wait =
+	    link_is_kernel(&o) && o.cfg.connect_timeout_ms ? o.cfg.connect_timeout_ms : 5000;
+	rc = host_channel(&o, link, service, wait, &ch);
 	if (rc) {
-		fprintf(stderr, "amplink log: the remote has no log service '%s': %s\n", service,
-			al_strerror(rc));
+		if (link_is_kernel(&o))
+			host_channel_failed(&o, service, "log", rc);
+		else
+			fprintf(stderr, "amplink log: the remote has no log service '%s': %s\n",
+				service, al_strerror(rc));
+		rc = open_exit_code(&o, rc);
 		goto out_link;
 	}
 	uint8_t sub[2] = {AL_LOG_OP_SUBSCRIBE, (uint8_t)level};
@@ -192,7 +196,7 @@ int cmd_log(int argc, char **argv)
 		fprintf(stderr, "amplink log: cannot subscribe: %s\n", al_strerror(rc));
 		goto out_ch;
 	}
-	int maxp = rpmsg_get_rx_buffer_size(al_channel_ept(ch));
+	int maxp = channel_payload_max(ch, true);
 	uint8_t *buf = malloc(maxp > 0 ? (size_t)maxp : 512u);
 	uint64_t t_end = duration ? mono_ms() + duration : 0, lines = 0;
 	rc = 0;
@@ -234,10 +238,10 @@ int cmd_log(int argc, char **argv)
 		(unsigned long long)st.remote_dropped);
 out_ch:
 	al_channel_close(ch);
+	rc = rc == AL_EINIT ? EXIT_FAIL : exit_code_for(rc);
 out_link:
-	al_posix_close(link);
-	al_services_clear(rdev);
+	host_close(link);
 	al_log_sink_close(sink);
 	free(lj);
-	return rc == AL_EINIT ? EXIT_FAIL : exit_code_for(rc);
+	return rc;
 }

@@ -1,5 +1,6 @@
 /* `amplink ls`: attach to the remote as host, list the services it
- * announced and the link's counters. */
+ * announced and the link's counters; with --link kernel, the channels of
+ * the kernel's rpmsg bus (/sys/bus/rpmsg/devices). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "amplink/linux/rpmsg_char.h"
 #include "json_writer.h"
 #include "term_safe.h"
 
@@ -17,8 +19,15 @@ static void ls_usage(FILE *f)
 		"usage: amplink ls [--json] [link options]\n\n"
 		"Attach to the remote as host, list the services it announced (name,\n"
 		"remote address) and the link's counters.\n"
+		"With --link kernel: the channels of the kernel's rpmsg bus\n"
+		"(/sys/bus/rpmsg/devices): name, local address (src), remote address\n"
+		"(dst) and the /dev node (its own /dev/rpmsgM, the /dev/rpmsg_ctrlN, or\n"
+		"the kernel driver bound to it). Exit 5 without an rpmsg bus, 6 when\n"
+		"sysfs refuses the listing.\n"
 		"  --json   one JSON object on stdout: link, state, ring_entries,\n"
-		"           payload_bytes, features, services [{name, addr}], counters\n\n%s",
+		"           payload_bytes, features, services [{name, addr}], counters;\n"
+		"           with --link kernel: link, services [{name, addr (= dst), src,\n"
+		"           dev, driver, node, ctrl}] (node, ctrl: -1 if none)\n\n%s",
 		link_usage());
 }
 
@@ -36,6 +45,67 @@ static void json_svc(const char *name, uint32_t addr, void *arg)
 	json_string(j, "name", name);
 	json_uint(j, "addr", addr);
 	json_object_end(j);
+}
+
+#define MAX_KCHAN 256
+
+/* --link kernel: the kernel's channels. */
+static int ls_kernel(const struct link_opts *o, bool json)
+{
+	static struct al_rpmsg_chan_info c[MAX_KCHAN];
+	int n = al_rpmsg_char_list(kernel_cfg(), c, MAX_KCHAN);
+	if (n < 0) {
+		fprintf(stderr, "amplink ls: cannot list the kernel's rpmsg channels: %s\n",
+			n == AL_ENOLINK ? "no rpmsg bus (a kernel without CONFIG_RPMSG_VIRTIO, or "
+					  "no remote running)"
+					: al_strerror(n));
+		return kernel_exit_code(n);
+	}
+	if (n > MAX_KCHAN)
+		n = MAX_KCHAN;
+	if (json) {
+		struct json_writer j;
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "link", o->cfg.name);
+		json_array_begin(&j, "services");
+		for (int i = 0; i < n; i++) {
+			json_object_begin(&j, NULL);
+			json_string(&j, "name", c[i].name);
+			json_uint(&j, "addr", c[i].dst);
+			json_uint(&j, "src", c[i].src);
+			json_string(&j, "dev", c[i].dev);
+			json_string(&j, "driver", c[i].driver);
+			json_int(&j, "node", c[i].node);
+			json_int(&j, "ctrl", c[i].ctrl);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_object_end(&j);
+		return EXIT_OK;
+	}
+	printf("%-32s %-10s %-10s %s\n", "SERVICE", "SRC", "DST", "DEVICE");
+	for (int i = 0; i < n; i++) {
+		char safe[256], dev[96];
+		if (c[i].node >= 0)
+			snprintf(dev, sizeof(dev), "/dev/rpmsg%d", c[i].node);
+		else if (c[i].ctrl >= 0)
+			snprintf(dev, sizeof(dev), "/dev/rpmsg_ctrl%d", c[i].ctrl);
+		else
+			snprintf(dev, sizeof(dev), "(%s)",
+				 c[i].driver[0] ? c[i].driver : "no driver");
+		char src[16] = "any", dst[16] = "any";
+		if (c[i].src != AL_RPMSG_CHAR_ADDR_ANY)
+			snprintf(src, sizeof(src), "0x%x", (unsigned)c[i].src);
+		if (c[i].dst != AL_RPMSG_CHAR_ADDR_ANY)
+			snprintf(dst, sizeof(dst), "0x%x", (unsigned)c[i].dst);
+		/* names come from the remote: escaped */
+		printf("%-32s %-10s %-10s %s\n", term_str(safe, sizeof(safe), c[i].name), src, dst,
+		       dev);
+	}
+	printf("\nlink '%s': the kernel's rpmsg bus, %d channel%s\n", o->cfg.name, n,
+	       n == 1 ? "" : "s");
+	return EXIT_OK;
 }
 
 int cmd_ls(int argc, char **argv)
@@ -58,6 +128,8 @@ int cmd_ls(int argc, char **argv)
 		else if (!link_opt(&o, c, optarg, "ls"))
 			return EXIT_USAGE;
 	}
+	if (link_is_kernel(&o))
+		return ls_kernel(&o, json);
 	struct al_posix_link *link;
 	int rc = host_open(&o, &link);
 	if (rc)

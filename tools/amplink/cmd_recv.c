@@ -63,7 +63,7 @@ int cmd_recv(int argc, char **argv)
 	struct al_channel *ch;
 	int rc = host_open_channel(&o, argv[optind], "recv", &link, &ch);
 	if (rc)
-		return exit_code_for(rc);
+		return open_exit_code(&o, rc);
 	/* A service that pushes data binds to its first sender (rpmsg's rule):
 	 * say hello with an empty message so it knows where to send. */
 	(void)al_channel_write(ch, "", 0, 1000);

@@ -14,11 +14,6 @@
 #include "amplink/linux/rpmsg_char.h"
 #include "amplink/linux/rproc_sysfs.h"
 
-/* The exit codes of this command (its help text lists them). */
-#define RS_OK	     0
-#define RS_USAGE     1
-#define RS_NOTFOUND  2 /* no remoteproc class, no such remoteproc, no firmware, no trace */
-#define RS_REFUSED   3 /* permission denied, transition refused, kernel error */
 #define TRACE_BUF_SZ (256 * 1024)
 
 static void usage(FILE *f)
@@ -45,27 +40,18 @@ static void usage(FILE *f)
 		"status: state, firmware, recovery, coredump, trace buffer, and the kernel's\n"
 		"rpmsg channels (/sys/bus/rpmsg/devices); --json for scripts.\n"
 		"trace: the firmware's trace buffer (debugfs trace0; root only).\n\n"
-		"exit codes: 0 ok, 1 usage (bad option or firmware name), 2 not found or\n"
-		"absent (no remoteproc class, no such remoteproc, firmware file missing, no\n"
-		"trace buffer), 3 refused or failed (permission denied, already running, not\n"
-		"offline, the kernel's error).\n");
+		"exit codes, as for every amplink command: 0 ok; 1 failure (the kernel's\n"
+		"error, an I/O error); 2 usage (bad option, bad firmware name); 3 not found or\n"
+		"refused (no such remoteproc, firmware file missing, no trace buffer, already\n"
+		"running, not offline, still running after stop); 5 the kernel lacks the\n"
+		"interface (no /sys/class/remoteproc, debugfs not mounted); 6 permission\n"
+		"denied (not root, or the driver made the files read-only).\n");
 }
 
-static int code_for(int err)
+/* The library said why on stderr (the diagnostics hook): the exit code. */
+static int fail(int rc)
 {
-	switch (err) {
-	case 0: return RS_OK;
-	case -EINVAL: return RS_USAGE;
-	case -ENODEV:
-	case -ENOENT: return RS_NOTFOUND;
-	default: return RS_REFUSED;
-	}
-}
-
-static int fail(const struct al_rproc_sysfs *rp, int rc)
-{
-	fprintf(stderr, "amplink rproc: %s\n", rp->err[0] ? rp->err : strerror(-rc));
-	return code_for(rc);
+	return kernel_exit_code(rc);
 }
 
 static void json_str(const char *s)
@@ -103,8 +89,11 @@ struct status_ctx {
 static void channels(const struct status_ctx *sc)
 {
 	struct al_rpmsg_chan_info ci[64];
-	char why[256] = "";
-	int n = al_rpmsg_char_list(sc->rc, ci, 64, why, sizeof(why));
+	char why[512] = "";
+	/* channels are extra here: their absence is a line of status, not an error */
+	diag_capture(why, sizeof(why));
+	int n = al_rpmsg_char_list(sc->rc, ci, 64);
+	diag_capture(NULL, 0);
 	if (sc->json) {
 		printf(",\"channels\":[");
 		for (int i = 0; i < n && i < 64; i++) {
@@ -146,8 +135,7 @@ static void show(const struct al_rproc_sysfs *crp, void *arg)
 	int rc = al_rproc_sysfs_get_status(rp, &st);
 	if (rc) {
 		if (!sc->err)
-			sc->err = rc;
-		fprintf(stderr, "amplink rproc: %s\n", rp->err);
+			sc->err = rc; /* the library said why */
 		return;
 	}
 	if (sc->json) {
@@ -186,12 +174,12 @@ int cmd_rproc_sysfs(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
-			return RS_OK;
+			return EXIT_OK;
 		}
 	}
 	if (argc < 2 || argv[1][0] == '-') {
 		usage(stderr);
-		return RS_USAGE;
+		return EXIT_USAGE;
 	}
 	const char *sub = argv[1];
 	struct al_rproc_sysfs_cfg cfg = {0};
@@ -216,7 +204,7 @@ int cmd_rproc_sysfs(int argc, char **argv)
 		case 's':
 			if (optarg && !optarg[0]) {
 				fprintf(stderr, "amplink rproc: empty --sysfs root\n");
-				return RS_USAGE;
+				return EXIT_USAGE;
 			}
 			cfg.sysfs_root = rcfg.sysfs_root = optarg;
 			break;
@@ -227,7 +215,7 @@ int cmd_rproc_sysfs(int argc, char **argv)
 		case 'r':
 			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
 				fprintf(stderr, "amplink rproc: --recovery takes on or off\n");
-				return RS_USAGE;
+				return EXIT_USAGE;
 			}
 			recovery = optarg;
 			break;
@@ -236,20 +224,20 @@ int cmd_rproc_sysfs(int argc, char **argv)
 			long v = strtol(optarg, &end, 10);
 			if (!optarg[0] || *end || v < 0 || v > 999999) {
 				fprintf(stderr, "amplink rproc: bad index '%s'\n", optarg);
-				return RS_USAGE;
+				return EXIT_USAGE;
 			}
 			index = (int)v;
 			break;
 		}
-		case 'h': usage(stdout); return RS_OK;
-		default: usage(stderr); return RS_USAGE;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
 	int nargs = argc - 1 - optind;
 	const char *fw = nargs >= 1 ? argv[1 + optind] : NULL;
 	if (index >= 0 && name) {
 		fprintf(stderr, "amplink rproc: --index or --name, not both\n");
-		return RS_USAGE;
+		return EXIT_USAGE;
 	}
 	bool is_start = !strcmp(sub, "start");
 	if (!is_start && strcmp(sub, "stop") && strcmp(sub, "status") && strcmp(sub, "trace")) {
@@ -257,29 +245,28 @@ int cmd_rproc_sysfs(int argc, char **argv)
 			"amplink rproc: unknown subcommand '%s' with --sysfs (start, stop, "
 			"status, trace)\n",
 			sub);
-		return RS_USAGE;
+		return EXIT_USAGE;
 	}
 	if (nargs > (is_start ? 1 : 0)) {
 		fprintf(stderr, "amplink rproc %s: unexpected argument '%s'\n", sub,
 			argv[1 + optind + (is_start ? 1 : 0)]);
-		return RS_USAGE;
+		return EXIT_USAGE;
 	}
 	if (json && strcmp(sub, "status")) {
 		fprintf(stderr, "amplink rproc: --json goes with status\n");
-		return RS_USAGE;
+		return EXIT_USAGE;
 	}
 	if (recovery && (!strcmp(sub, "stop") || !strcmp(sub, "trace"))) {
 		fprintf(stderr, "amplink rproc: --recovery goes with start or status\n");
-		return RS_USAGE;
+		return EXIT_USAGE;
 	}
 
 	static struct al_rproc_sysfs rp;
 	if (!strcmp(sub, "status") && index < 0 && !name && !recovery) {
 		struct status_ctx sc = {.rc = &rcfg, .json = json};
-		char why[AL_RPROC_SYSFS_ERR_MAX];
 		if (json)
 			printf("{\"remoteprocs\":[");
-		int n = al_rproc_sysfs_foreach(&cfg, show, &sc, why, sizeof(why));
+		int n = al_rproc_sysfs_foreach(&cfg, show, &sc);
 		if (json) {
 			printf("]");
 			channels(&sc);
@@ -289,19 +276,17 @@ int cmd_rproc_sysfs(int argc, char **argv)
 				printf("no remoteproc registered (the class exists)\n");
 			channels(&sc);
 		}
-		if (n < 0) {
-			fprintf(stderr, "amplink rproc: %s\n", why);
-			return code_for(n);
-		}
-		return n == 0 ? RS_NOTFOUND : code_for(sc.err);
+		if (n < 0)
+			return fail(n);
+		return n == 0 ? EXIT_LINK : kernel_exit_code(sc.err);
 	}
 	int rc = al_rproc_sysfs_open(&rp, &cfg, index, name);
 	if (rc)
-		return fail(&rp, rc);
+		return fail(rc);
 	if (recovery) {
 		rc = al_rproc_sysfs_set_recovery(&rp, !strcmp(recovery, "on"));
 		if (rc)
-			return fail(&rp, rc);
+			return fail(rc);
 	}
 	if (!strcmp(sub, "status")) {
 		struct status_ctx sc = {.rc = &rcfg, .json = json};
@@ -314,34 +299,34 @@ int cmd_rproc_sysfs(int argc, char **argv)
 			channels(&sc);
 		if (json)
 			printf("}\n");
-		return code_for(sc.err);
+		return kernel_exit_code(sc.err);
 	}
 	if (is_start) {
 		if (fw) {
 			rc = al_rproc_sysfs_set_firmware(&rp, fw);
 			if (rc)
-				return fail(&rp, rc);
+				return fail(rc);
 		}
 		rc = al_rproc_sysfs_start(&rp);
 		if (rc)
-			return fail(&rp, rc);
+			return fail(rc);
 		enum al_rproc_sysfs_state st;
 		char raw[32];
 		al_rproc_sysfs_state(&rp, &st, raw, sizeof(raw));
 		printf("%s (%s): started, state %s\n", rp.dev, rp.name, raw);
-		return RS_OK;
+		return EXIT_OK;
 	}
 	if (!strcmp(sub, "stop")) {
 		rc = al_rproc_sysfs_stop(&rp);
 		if (rc)
-			return fail(&rp, rc);
+			return fail(rc);
 		printf("%s (%s): stopped\n", rp.dev, rp.name);
-		return RS_OK;
+		return EXIT_OK;
 	}
 	char *buf = malloc(TRACE_BUF_SZ);
 	if (!buf) {
 		fprintf(stderr, "amplink rproc: out of memory\n");
-		return RS_REFUSED;
+		return EXIT_FAIL;
 	}
 	long n = al_rproc_sysfs_read_trace(&rp, 0, buf, TRACE_BUF_SZ);
 	if (n >= 0) {
@@ -350,5 +335,5 @@ int cmd_rproc_sysfs(int argc, char **argv)
 			putchar('\n');
 	}
 	free(buf);
-	return n < 0 ? fail(&rp, (int)n) : RS_OK;
+	return n < 0 ? fail((int)n) : EXIT_OK;
 }

@@ -41,7 +41,7 @@ int cmd_send(int argc, char **argv)
 	struct al_channel *ch;
 	int rc = host_open_channel(&o, argv[optind], "send", &link, &ch);
 	if (rc)
-		return exit_code_for(rc);
+		return open_exit_code(&o, rc);
 	long w = al_channel_write(ch, argv[optind + 1], strlen(argv[optind + 1]), 5000);
 	if (w < 0)
 		fprintf(stderr, "amplink send: %s\n", al_strerror((int)w));

@@ -1,6 +1,9 @@
 /* The link options every command takes (--link, --doorbell, ...) and the
  * host side's way onto a link: attach as the virtio driver, open a
- * service's channel, detach. */
+ * service's channel, detach. With --link kernel[:CTRL] the channels come
+ * from the Linux kernel's rpmsg_char instead (amplink/linux/rpmsg_char.h),
+ * through the same channel API: this file is the one place that tells
+ * the two apart. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,11 @@
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "amplink/linux/rpmsg_char.h"
+
+/* What virtio rpmsg carries per message: 512-byte buffers less the 16-byte
+ * header. The kernel does not tell user space. */
+#define KERNEL_TX_MAX 496
 
 void link_opts_init(struct link_opts *o, unsigned role)
 {
@@ -68,7 +76,11 @@ bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
 const char *link_usage(void)
 {
 	return "link options:\n"
-	       "  --link NAME        link name (default amplink); both sides must agree\n"
+	       "  --link NAME        link name (default amplink); both sides must agree;\n"
+	       "                     kernel or kernel:/dev/rpmsg_ctrlN: the Linux kernel's\n"
+	       "                     rpmsg_char (channels by service name; --timeout\n"
+	       "                     bounds the wait for the service, the other link\n"
+	       "                     options do not apply)\n"
 	       "  --doorbell KIND    eventfd | futex | poll | adaptive (remote: offered,\n"
 	       "                     default eventfd; host: required, default any)\n"
 	       "  --num N            vring entries (remote: default 256; host: expected)\n"
@@ -80,8 +92,56 @@ const char *link_usage(void)
 	       "  --event PATH       openamp profile: doorbell socket (/tmp/openamp.event.0)\n";
 }
 
+bool link_is_kernel(const struct link_opts *o)
+{
+	return al_rpmsg_char_is_kernel_link(o->cfg.name, NULL);
+}
+
+const struct al_rpmsg_char_cfg *kernel_cfg(void)
+{
+	static char sys[512], dev[512];
+	static struct al_rpmsg_char_cfg c;
+	const char *root = getenv("AMPLINK_KERNEL_ROOT");
+	if (!root || !root[0])
+		return NULL;
+	snprintf(sys, sizeof(sys), "%s/sys", root);
+	snprintf(dev, sizeof(dev), "%s/dev", root);
+	c = (struct al_rpmsg_char_cfg){.sysfs_root = sys, .dev_root = dev};
+	return &c;
+}
+
+int kernel_exit_code(int err)
+{
+	switch (err) {
+	case AL_OK: return EXIT_OK;
+	case AL_EINVAL: return EXIT_USAGE;
+	case AL_ENOLINK: return EXIT_NOKERNEL;
+	case AL_EPERM: return EXIT_PERM;
+	case AL_ETIMEDOUT:
+	case AL_EADDR:
+	case AL_ESTATE: return EXIT_LINK;
+	default: return EXIT_FAIL;
+	}
+}
+
+int open_exit_code(const struct link_opts *o, int err)
+{
+	return link_is_kernel(o) ? kernel_exit_code(err) : exit_code_for(err);
+}
+
+int channel_payload_max(struct al_channel *ch, bool rx)
+{
+	struct rpmsg_endpoint *ept = al_channel_ept(ch);
+	if (!ept || !ept->rdev)
+		return rx ? (int)AL_RPMSG_CHAR_MSG_MAX : KERNEL_TX_MAX;
+	return rx ? rpmsg_get_rx_buffer_size(ept) : rpmsg_get_tx_buffer_size(ept);
+}
+
 int host_open(struct link_opts *o, struct al_posix_link **link)
 {
+	*link = NULL;
+	if (link_is_kernel(o))
+		return 0; /* the kernel is the host: channels are opened one by one */
 	o->cfg.ns_bind_cb = al_services_ns_bind;
 	return al_posix_open(&o->cfg, link);
 }
@@ -95,17 +155,53 @@ void host_close(struct al_posix_link *link)
 	al_services_clear(rdev);
 }
 
+int host_channel(const struct link_opts *o, struct al_posix_link *link, const char *service,
+		 uint32_t timeout_ms, struct al_channel **ch)
+{
+	if (link_is_kernel(o))
+		return al_channel_open_kernel_at(kernel_cfg(), o->cfg.name, service, RPMSG_ADDR_ANY,
+						 RPMSG_ADDR_ANY, timeout_ms, ch);
+	return al_channel_open(al_posix_rdev(link), service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+			       timeout_ms, ch);
+}
+
+void host_channel_failed(const struct link_opts *o, const char *service, const char *cmd, int err)
+{
+	if (!link_is_kernel(o)) {
+		fprintf(stderr, "amplink %s: service '%s' not available: %s\n", cmd, service,
+			al_strerror(err));
+		return;
+	}
+	/* the kernel's sentence went to stderr already; say what it means */
+	const char *what;
+	switch (kernel_exit_code(err)) {
+	case EXIT_NOKERNEL:
+		what = "no way there through the kernel (the line above says what is "
+		       "missing: rpmsg bus, rpmsg_ctrl or /dev node)";
+		break;
+	case EXIT_PERM: what = "permission denied: run as root, or add a udev rule"; break;
+	case EXIT_USAGE: what = "bad service or rpmsg_ctrl name (the line above says which)"; break;
+	default:
+		what = err == AL_ETIMEDOUT ? "absent: the remote did not announce it"
+		       : err == AL_EADDR   ? "refused: the kernel would not make the endpoint, or "
+					     "there is no such rpmsg_ctrl (the line above says which)"
+		       : err == AL_ESTATE  ? "its /dev/rpmsgM is open in another process"
+					   : al_strerror(err);
+	}
+	fprintf(stderr, "amplink %s: service '%s' on %s: %s\n", cmd, service, o->cfg.name, what);
+}
+
 int host_open_channel(struct link_opts *o, const char *service, const char *cmd,
 		      struct al_posix_link **link, struct al_channel **ch)
 {
 	int rc = host_open(o, link);
 	if (rc)
 		return rc;
-	rc = al_channel_open(al_posix_rdev(*link), service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000,
-			     ch);
+	uint32_t wait =
+	    link_is_kernel(o) && o->cfg.connect_timeout_ms ? o->cfg.connect_timeout_ms : 5000;
+	rc = host_channel(o, *link, service, wait, ch);
 	if (rc) {
-		fprintf(stderr, "amplink %s: service '%s' not available: %s\n", cmd, service,
-			al_strerror(rc));
+		host_channel_failed(o, service, cmd, rc);
 		host_close(*link);
 		*link = NULL;
 	}

@@ -72,12 +72,23 @@ int al_channel_open(struct rpmsg_device *rdev, const char *name, uint32_t src, u
  *  read/write/fd/next_len/stats/close then work as for any channel (link
  *  gone: AL_ENOLINK); al_channel_ept() gives addr and dest_addr only
  *  (rdev NULL), and a read's *src is dest_addr (rpmsg_char does not tell
- *  the sender). why (if not NULL) gets the kernel-side sentence on
- *  failure. Thread context. Returns 0, AL_EINVAL, AL_ETIMEDOUT (never
- *  announced), AL_EADDR (the kernel refused the endpoint, or it is open
- *  elsewhere), AL_EPERM, AL_EINIT (no rpmsg_ctrl), AL_ENOMEM. */
+ *  the sender). On failure the kernel-side sentence goes to the
+ *  diagnostics hook (amplink/linux/diag.h). Thread context. Returns 0,
+ *  AL_EINVAL (not a kernel link name, bad service name), AL_ETIMEDOUT
+ *  (never announced, as al_channel_open()), AL_ENOLINK (the kernel has no
+ *  rpmsg bus, no rpmsg_ctrl or no /dev node), AL_EPERM (permission
+ *  denied), AL_EADDR (the kernel refused the endpoint), AL_ESTATE (the
+ *  device is open elsewhere), AL_ENOMEM, AL_EINIT (another error). */
 int al_channel_open_kernel(const char *link, const char *name, uint32_t src, uint32_t dst,
-			   uint32_t timeout_ms, struct al_channel **out, char *why, size_t whylen);
+			   uint32_t timeout_ms, struct al_channel **out);
+
+struct al_rpmsg_char_cfg;
+/** al_channel_open_kernel() with the kernel's trees somewhere else (cfg
+ *  as for al_rpmsg_char_*: a directory laid out like /sys and /dev, for
+ *  tests; NULL: /sys and /dev). */
+int al_channel_open_kernel_at(const struct al_rpmsg_char_cfg *cfg, const char *link,
+			      const char *name, uint32_t src, uint32_t dst, uint32_t timeout_ms,
+			      struct al_channel **out);
 
 /** Read the next message into buf (cap bytes), waiting up to timeout_ms
  *  (0: never wait; AL_WAIT_FOREVER). *src (if not NULL) gets the sender.

@@ -1,7 +1,8 @@
 /* Driving a kernel remoteproc through sysfs and debugfs (see
  * include/amplink/linux/rproc_sysfs.h): find it, read its state, set the
  * firmware, start, stop, read the trace buffer, switch recovery. Plain
- * file I/O on the kernel's attribute files; no malloc, no output. */
+ * file I/O on the kernel's attribute files; no malloc. Failures are
+ * amplink codes, their sentences go to the diagnostics hook. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -14,131 +15,76 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "amplink/error.h"
+#include "amplink/linux/diag.h"
 #include "amplink/linux/rproc_sysfs.h"
+#include "sysfs_util.h"
 
 #define MAX_PROCS 64
 
-static int fail(struct al_rproc_sysfs *rp, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct al_rproc_sysfs *rp, int code, const char *fmt, ...)
-{
-	if (rp) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(rp->err, sizeof(rp->err), fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
-/* snprintf into a path buffer; -ENAMETOOLONG if it does not fit. */
-static int mkpath(char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int mkpath(char *out, size_t cap, const char *fmt, ...)
+/* Report a failure through the diagnostics hook; returns code. */
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(out, cap, fmt, ap);
+	al_vdiagf(AL_DIAG_ERR, fmt, ap);
 	va_end(ap);
-	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+	return code;
 }
 
-/* Read a small file whole, trailing newlines removed. Length or -errno. */
-static long read_text(const char *path, char *buf, size_t cap)
+/* The amplink code for an errno of the kernel's files (see the header). */
+static int kernel_code(int e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t n = 0;
-	while (n + 1 < cap) {
-		ssize_t k = read(fd, buf + n, cap - 1 - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
+	switch (e) {
+	case -EACCES:
+	case -EPERM: return AL_EPERM;
+	case -ENOENT:
+	case -ENODEV: return AL_EADDR;
+	case -EBUSY: return AL_ESTATE;
+	case -ETIMEDOUT: return AL_ETIMEDOUT;
+	case -ENOMEM: return AL_ENOMEM;
+	default: return AL_EINIT;
 	}
-	close(fd);
-	buf[n] = '\0';
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	return (long)n;
 }
 
-/* Write a word to an attribute file (no newline: sysfs and debugfs both
- * accept that). 0 or -errno, the kernel's refusal included. */
-static int write_text(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(s);
-	ssize_t k;
-	do {
-		k = write(fd, s, len);
-	} while (k < 0 && errno == EINTR);
-	int e = k < 0 ? errno : (size_t)k != len ? EIO : 0;
-	if (close(fd) < 0 && !e)
-		e = errno;
-	return -e;
-}
-
-static int perm_fail(struct al_rproc_sysfs *rp, const char *what, const char *path)
+static int perm_fail(const char *what, const char *path)
 {
 	if (geteuid() != 0)
-		return fail(rp, -EACCES, "permission denied %s %s: run as root", what, path);
-	return fail(rp, -EACCES,
+		return fail(AL_EPERM, "permission denied %s %s: run as root", what, path);
+	return fail(AL_EPERM,
 		    "permission denied %s %s even as root: the driver made it read-only (the "
 		    "remote is controlled elsewhere) or a security module refused",
 		    what, path);
 }
 
-static int io_fail(struct al_rproc_sysfs *rp, int e, const char *what, const char *path)
+static int io_fail(int e, const char *what, const char *path)
 {
 	if (e == -EACCES || e == -EPERM)
-		return perm_fail(rp, what, path);
+		return perm_fail(what, path);
 	if (e == -ENOENT)
-		return fail(rp, -ENOENT, "%s %s: no such file (the remoteproc went away?)", what,
+		return fail(AL_EADDR, "%s %s: no such file (the remoteproc went away?)", what,
 			    path);
-	return fail(rp, e, "%s %s: %s", what, path, strerror(-e));
+	return fail(kernel_code(e), "%s %s: %s", what, path, strerror(-e));
 }
 
 static void init_roots(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_cfg *cfg)
 {
 	const char *sys = cfg && cfg->sysfs_root ? cfg->sysfs_root : "/sys";
-	mkpath(rp->sysfs, sizeof(rp->sysfs), "%s", sys);
+	al_sysfs_path(rp->sysfs, sizeof(rp->sysfs), "%s", sys);
 	if (cfg && cfg->debugfs_root)
-		mkpath(rp->debugfs, sizeof(rp->debugfs), "%s", cfg->debugfs_root);
+		al_sysfs_path(rp->debugfs, sizeof(rp->debugfs), "%s", cfg->debugfs_root);
 	else
-		mkpath(rp->debugfs, sizeof(rp->debugfs), "%s/kernel/debug", sys);
-	mkpath(rp->fw_root, sizeof(rp->fw_root), "%s",
-	       cfg && cfg->firmware_root ? cfg->firmware_root : "/lib/firmware");
+		al_sysfs_path(rp->debugfs, sizeof(rp->debugfs), "%s/kernel/debug", sys);
+	al_sysfs_path(rp->fw_root, sizeof(rp->fw_root), "%s",
+		      cfg && cfg->firmware_root ? cfg->firmware_root : "/lib/firmware");
 	if (cfg && cfg->release) {
-		mkpath(rp->release, sizeof(rp->release), "%s", cfg->release);
+		al_sysfs_path(rp->release, sizeof(rp->release), "%s", cfg->release);
 	} else {
 		struct utsname u;
-		mkpath(rp->release, sizeof(rp->release), "%s",
-		       uname(&u) == 0 ? u.release : "unknown");
+		al_sysfs_path(rp->release, sizeof(rp->release), "%s",
+			      uname(&u) == 0 ? u.release : "unknown");
 	}
-}
-
-/* "remoteproc<digits>" -> the index, else -1. */
-static int proc_index(const char *d)
-{
-	if (strncmp(d, "remoteproc", 10) != 0 || !d[10] || strlen(d + 10) > 6)
-		return -1;
-	int v = 0;
-	for (const char *p = d + 10; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (*p - '0');
-	}
-	return v;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -150,14 +96,14 @@ static int cmp_int(const void *a, const void *b)
 static int scan(struct al_rproc_sysfs *rp, int *idx, int max)
 {
 	char cls[AL_RPROC_SYSFS_PATH_MAX];
-	if (mkpath(cls, sizeof(cls), "%s/class/remoteproc", rp->sysfs))
-		return fail(rp, -ENAMETOOLONG, "sysfs root too long: %s", rp->sysfs);
+	if (al_sysfs_path(cls, sizeof(cls), "%s/class/remoteproc", rp->sysfs))
+		return fail(AL_EINVAL, "sysfs root too long: %s", rp->sysfs);
 	DIR *d = opendir(cls);
 	if (!d) {
 		int e = errno;
 		if (e == EACCES)
-			return perm_fail(rp, "listing", cls);
-		return fail(rp, -ENODEV,
+			return perm_fail("listing", cls);
+		return fail(AL_ENOLINK,
 			    "no remoteproc class at %s: the kernel was built without "
 			    "CONFIG_REMOTEPROC (or the remoteproc module is not loaded)",
 			    cls);
@@ -165,7 +111,7 @@ static int scan(struct al_rproc_sysfs *rp, int *idx, int max)
 	int n = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL && n < max) {
-		int i = proc_index(de->d_name);
+		int i = al_sysfs_numbered(de->d_name, "remoteproc");
 		if (i >= 0)
 			idx[n++] = i;
 	}
@@ -178,16 +124,16 @@ static int scan(struct al_rproc_sysfs *rp, int *idx, int max)
 static int bind_index(struct al_rproc_sysfs *rp, int i)
 {
 	rp->index = i;
-	mkpath(rp->dev, sizeof(rp->dev), "remoteproc%d", i);
-	if (mkpath(rp->dir, sizeof(rp->dir), "%s/class/remoteproc/%s", rp->sysfs, rp->dev) ||
-	    mkpath(rp->dbg, sizeof(rp->dbg), "%s/remoteproc/%s", rp->debugfs, rp->dev))
-		return fail(rp, -ENAMETOOLONG, "path too long under %s", rp->sysfs);
+	al_sysfs_path(rp->dev, sizeof(rp->dev), "remoteproc%d", i);
+	if (al_sysfs_path(rp->dir, sizeof(rp->dir), "%s/class/remoteproc/%s", rp->sysfs, rp->dev) ||
+	    al_sysfs_path(rp->dbg, sizeof(rp->dbg), "%s/remoteproc/%s", rp->debugfs, rp->dev))
+		return fail(AL_EINVAL, "path too long under %s", rp->sysfs);
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16], nm[256];
-	mkpath(p, sizeof(p), "%s/name", rp->dir);
-	long k = read_text(p, nm, sizeof(nm));
+	al_sysfs_path(p, sizeof(p), "%s/name", rp->dir);
+	long k = al_sysfs_read(p, nm, sizeof(nm));
 	if (k < 0 && k != -ENOENT)
-		return io_fail(rp, (int)k, "reading", p);
-	mkpath(rp->name, sizeof(rp->name), "%s", k < 0 ? "" : nm);
+		return io_fail((int)k, "reading", p);
+	al_sysfs_path(rp->name, sizeof(rp->name), "%s", k < 0 ? "" : nm);
 	return 0;
 }
 
@@ -195,20 +141,20 @@ int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_c
 			const char *name)
 {
 	if (!rp)
-		return -EINVAL;
+		return AL_EINVAL;
 	memset(rp, 0, sizeof(*rp));
 	rp->index = -1;
 	init_roots(rp, cfg);
 	if (name && (!name[0] || strlen(name) > 255))
-		return fail(rp, -EINVAL, "bad remoteproc name (1 to 255 bytes)");
+		return fail(AL_EINVAL, "bad remoteproc name (1 to 255 bytes)");
 	int idx[MAX_PROCS] = {0};
 	int n = scan(rp, idx, MAX_PROCS);
 	if (n < 0)
 		return n;
 	char cls[AL_RPROC_SYSFS_PATH_MAX + 32];
-	mkpath(cls, sizeof(cls), "%s/class/remoteproc", rp->sysfs);
+	al_sysfs_path(cls, sizeof(cls), "%s/class/remoteproc", rp->sysfs);
 	if (n == 0)
-		return fail(rp, -ENOENT,
+		return fail(AL_EADDR,
 			    "no remoteproc in %s: the class exists but no driver registered a "
 			    "processor (device tree node or driver module missing?)",
 			    cls);
@@ -216,7 +162,7 @@ int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_c
 		for (int j = 0; j < n; j++)
 			if (idx[j] == index)
 				return bind_index(rp, index);
-		return fail(rp, -ENOENT,
+		return fail(AL_EADDR,
 			    "no remoteproc%d in %s (there are %d, the first is "
 			    "remoteproc%d)",
 			    index, cls, n, idx[0]);
@@ -227,8 +173,8 @@ int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_c
 	size_t off = 0;
 	for (int j = 0; j < n; j++) {
 		char p[AL_RPROC_SYSFS_PATH_MAX + 48], nm[256];
-		mkpath(p, sizeof(p), "%s/remoteproc%d/name", cls, idx[j]);
-		long k = read_text(p, nm, sizeof(nm));
+		al_sysfs_path(p, sizeof(p), "%s/remoteproc%d/name", cls, idx[j]);
+		long k = al_sysfs_read(p, nm, sizeof(nm));
 		if (k < 0)
 			continue;
 		if (strcmp(nm, name) == 0)
@@ -239,24 +185,20 @@ int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_c
 			off += w > 0 ? (size_t)w : 0;
 		}
 	}
-	return fail(rp, -ENOENT, "no remoteproc named '%s' in %s (there are: %s)", name, cls,
+	return fail(AL_EADDR, "no remoteproc named '%s' in %s (there are: %s)", name, cls,
 		    seen[0] ? seen : "none with a readable name");
 }
 
 int al_rproc_sysfs_foreach(const struct al_rproc_sysfs_cfg *cfg,
-			   void (*fn)(const struct al_rproc_sysfs *rp, void *arg), void *arg,
-			   char *err, size_t errlen)
+			   void (*fn)(const struct al_rproc_sysfs *rp, void *arg), void *arg)
 {
 	struct al_rproc_sysfs rp;
 	memset(&rp, 0, sizeof(rp));
 	init_roots(&rp, cfg);
 	int idx[MAX_PROCS] = {0};
 	int n = scan(&rp, idx, MAX_PROCS);
-	if (n < 0) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s", rp.err);
+	if (n < 0)
 		return n;
-	}
 	int visited = 0;
 	for (int j = 0; j < n; j++) {
 		if (al_rproc_sysfs_open(&rp, cfg, idx[j], NULL) == 0 && fn) {
@@ -281,145 +223,173 @@ const char *al_rproc_sysfs_state_name(enum al_rproc_sysfs_state st)
 									   : "unknown";
 }
 
-int al_rproc_sysfs_state(struct al_rproc_sysfs *rp, enum al_rproc_sysfs_state *st, char *raw,
-			 size_t cap)
+/* Read `state`; an unknown word is AL_EPROTO, reported only if `say`. */
+static int read_state(struct al_rproc_sysfs *rp, enum al_rproc_sysfs_state *st, char *raw,
+		      size_t cap, bool say)
 {
-	if (!rp || !st)
-		return -EINVAL;
 	*st = AL_RPS_UNKNOWN;
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16], s[64];
-	mkpath(p, sizeof(p), "%s/state", rp->dir);
-	long k = read_text(p, s, sizeof(s));
+	al_sysfs_path(p, sizeof(p), "%s/state", rp->dir);
+	long k = al_sysfs_read(p, s, sizeof(s));
 	if (raw && cap)
 		snprintf(raw, cap, "%s", k < 0 ? "" : s);
 	if (k < 0)
-		return io_fail(rp, (int)k, "reading", p);
+		return io_fail((int)k, "reading", p);
 	for (unsigned i = 1; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
 		if (strcmp(s, state_names[i]) == 0) {
 			*st = (enum al_rproc_sysfs_state)i;
 			return 0;
 		}
 	}
-	return fail(rp, -EPROTO, "unknown state '%.40s' in %s (a newer kernel?)", s, p);
+	return say ? fail(AL_EPROTO, "unknown state '%.40s' in %s (a newer kernel?)", s, p)
+		   : AL_EPROTO;
 }
 
-static long read_attr(struct al_rproc_sysfs *rp, const char *base, const char *attr, char *buf,
-		      size_t cap)
+int al_rproc_sysfs_state(struct al_rproc_sysfs *rp, enum al_rproc_sysfs_state *st, char *raw,
+			 size_t cap)
+{
+	if (!rp || !st)
+		return AL_EINVAL;
+	return read_state(rp, st, raw, cap, true);
+}
+
+/* Read an optional attribute: its length, -ENOENT if absent (no
+ * sentence), or an amplink code (reported unless quiet). */
+static long read_attr(const char *base, const char *attr, char *buf, size_t cap, bool quiet)
 {
 	char p[AL_RPROC_SYSFS_PATH_MAX + 32];
-	if (mkpath(p, sizeof(p), "%s/%s", base, attr))
-		return fail(rp, -ENAMETOOLONG, "path too long: %s/%s", base, attr);
-	long k = read_text(p, buf, cap);
+	if (al_sysfs_path(p, sizeof(p), "%s/%s", base, attr))
+		return quiet ? AL_EINVAL : fail(AL_EINVAL, "path too long: %s/%s", base, attr);
+	long k = al_sysfs_read(p, buf, cap);
 	if (k < 0 && k != -ENOENT)
-		return io_fail(rp, (int)k, "reading", p);
+		return quiet ? kernel_code((int)k) : io_fail((int)k, "reading", p);
 	return k;
+}
+
+/* The recovery setting: 0 and *enabled, -ENOENT (not exposed), AL_EPROTO
+ * (a word this module does not know) or an amplink code; sentences only
+ * unless quiet. */
+static int read_recovery(struct al_rproc_sysfs *rp, bool *enabled, bool quiet)
+{
+	char s[32] = "";
+	long k = read_attr(rp->dir, "recovery", s, sizeof(s), quiet);
+	if (k == -ENOENT)
+		k = read_attr(rp->dbg, "recovery", s, sizeof(s), quiet);
+	if (k < 0)
+		return (int)k;
+	if (strcmp(s, "enabled") && strcmp(s, "disabled"))
+		return quiet
+			   ? AL_EPROTO
+			   : fail(AL_EPROTO, "unknown recovery setting '%.40s' of %s", s, rp->dev);
+	*enabled = s[0] == 'e';
+	return 0;
 }
 
 int al_rproc_sysfs_recovery(struct al_rproc_sysfs *rp, bool *enabled)
 {
 	if (!rp || !enabled)
-		return -EINVAL;
-	char s[32] = "";
-	long k = read_attr(rp, rp->dir, "recovery", s, sizeof(s));
-	if (k == -ENOENT)
-		k = read_attr(rp, rp->dbg, "recovery", s, sizeof(s));
-	if (k == -ENOENT)
-		return fail(rp, -ENOENT,
+		return AL_EINVAL;
+	int rc = read_recovery(rp, enabled, false);
+	if (rc == -ENOENT)
+		return fail(AL_EADDR,
 			    "%s has no recovery setting in sysfs, nor in debugfs (%s/recovery)",
 			    rp->dev, rp->dbg);
-	if (k < 0)
-		return (int)k;
-	if (strcmp(s, "enabled") && strcmp(s, "disabled"))
-		return fail(rp, -EPROTO, "unknown recovery setting '%.40s' of %s", s, rp->dev);
-	*enabled = s[0] == 'e';
-	return 0;
+	return rc;
 }
 
 int al_rproc_sysfs_set_recovery(struct al_rproc_sysfs *rp, bool enable)
 {
 	if (!rp)
-		return -EINVAL;
+		return AL_EINVAL;
 	const char *bases[2] = {rp->dir, rp->dbg};
 	for (int i = 0; i < 2; i++) {
 		char p[AL_RPROC_SYSFS_PATH_MAX + 16];
-		mkpath(p, sizeof(p), "%s/recovery", bases[i]);
-		int e = write_text(p, enable ? "enabled" : "disabled");
+		al_sysfs_path(p, sizeof(p), "%s/recovery", bases[i]);
+		int e = al_sysfs_write(p, enable ? "enabled" : "disabled");
 		if (e == 0)
 			return 0;
 		if (e != -ENOENT)
-			return io_fail(rp, e, "writing", p);
+			return io_fail(e, "writing", p);
 	}
-	return fail(rp, -ENOENT, "%s has no recovery setting in sysfs, nor in debugfs (%s)",
-		    rp->dev, rp->dbg);
+	return fail(AL_EADDR, "%s has no recovery setting in sysfs, nor in debugfs (%s)", rp->dev,
+		    rp->dbg);
 }
 
 int al_rproc_sysfs_get_status(struct al_rproc_sysfs *rp, struct al_rproc_sysfs_status *st)
 {
 	if (!rp || !st)
-		return -EINVAL;
+		return AL_EINVAL;
 	memset(st, 0, sizeof(*st));
-	int rc = al_rproc_sysfs_state(rp, &st->state, st->state_raw, sizeof(st->state_raw));
-	if (rc && rc != -EPROTO)
+	int rc = read_state(rp, &st->state, st->state_raw, sizeof(st->state_raw), false);
+	if (rc && rc != AL_EPROTO)
 		return rc;
-	if (read_attr(rp, rp->dir, "firmware", st->firmware, sizeof(st->firmware)) < 0)
+	if (read_attr(rp->dir, "firmware", st->firmware, sizeof(st->firmware), true) < 0)
 		st->firmware[0] = '\0';
-	if (read_attr(rp, rp->dir, "coredump", st->coredump, sizeof(st->coredump)) < 0)
+	if (read_attr(rp->dir, "coredump", st->coredump, sizeof(st->coredump), true) < 0)
 		st->coredump[0] = '\0';
 	bool en = false;
-	st->recovery = al_rproc_sysfs_recovery(rp, &en) == 0 ? (int)en : -1;
+	st->recovery = read_recovery(rp, &en, true) == 0 ? (int)en : -1;
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16];
-	mkpath(p, sizeof(p), "%s/trace0", rp->dbg);
+	al_sysfs_path(p, sizeof(p), "%s/trace0", rp->dbg);
 	st->trace = access(p, F_OK) == 0;
-	rp->err[0] = '\0';
 	return 0;
 }
 
-int al_rproc_sysfs_check_fw_name(struct al_rproc_sysfs *rp, const char *fw)
+/* The firmware-name rule: 0, or AL_EINVAL with the sentence (only if
+ * `say`). */
+static int check_name(const char *fw, bool say)
 {
-	if (!fw || !fw[0])
-		return fail(rp, -EINVAL, "empty firmware name");
-	size_t len = strlen(fw);
-	if (len > 255)
-		return fail(rp, -EINVAL, "firmware name too long (%zu bytes, at most 255)", len);
-	if (strchr(fw, '/'))
-		return fail(rp, -EINVAL,
-			    "firmware name '%.80s' contains '/': give a file name inside the "
-			    "firmware directory (/lib/firmware), not a path",
-			    fw);
-	if (strstr(fw, ".."))
-		return fail(rp, -EINVAL, "firmware name '%.80s' contains '..'", fw);
-	for (const unsigned char *c = (const unsigned char *)fw; *c; c++)
+	char why[200] = "";
+	size_t len = fw ? strlen(fw) : 0;
+	if (!len)
+		snprintf(why, sizeof(why), "empty firmware name");
+	else if (len > 255)
+		snprintf(why, sizeof(why), "firmware name too long (%zu bytes, at most 255)", len);
+	else if (strchr(fw, '/'))
+		snprintf(why, sizeof(why),
+			 "firmware name '%.80s' contains '/': give a file name inside the "
+			 "firmware directory (/lib/firmware), not a path",
+			 fw);
+	else if (strstr(fw, ".."))
+		snprintf(why, sizeof(why), "firmware name '%.80s' contains '..'", fw);
+	for (const unsigned char *c = (const unsigned char *)fw; !why[0] && *c; c++)
 		if (*c < 0x20 || *c == 0x7f)
-			return fail(rp, -EINVAL,
-				    "firmware name contains a control character (byte 0x%02x at "
-				    "%zu)",
-				    *c, (size_t)(c - (const unsigned char *)fw));
-	return 0;
+			snprintf(why, sizeof(why),
+				 "firmware name contains a control character (byte 0x%02x at %zu)",
+				 *c, (size_t)(c - (const unsigned char *)fw));
+	if (!why[0])
+		return 0;
+	return say ? fail(AL_EINVAL, "%s", why) : AL_EINVAL;
+}
+
+int al_rproc_sysfs_check_fw_name(const char *fw)
+{
+	return check_name(fw, true);
 }
 
 int al_rproc_sysfs_find_firmware(struct al_rproc_sysfs *rp, const char *fw, char *path, size_t cap)
 {
 	if (!rp)
-		return -EINVAL;
-	int rc = al_rproc_sysfs_check_fw_name(rp, fw);
+		return AL_EINVAL;
+	int rc = al_rproc_sysfs_check_fw_name(fw);
 	if (rc)
 		return rc;
 	char dirs[5][AL_RPROC_SYSFS_PATH_MAX];
 	int nd = 0;
 	char p[AL_RPROC_SYSFS_PATH_MAX + 64];
-	mkpath(p, sizeof(p), "%s/module/firmware_class/parameters/path", rp->sysfs);
-	if (read_text(p, dirs[nd], sizeof(dirs[nd])) > 0)
+	al_sysfs_path(p, sizeof(p), "%s/module/firmware_class/parameters/path", rp->sysfs);
+	if (al_sysfs_read(p, dirs[nd], sizeof(dirs[nd])) > 0)
 		nd++;
-	mkpath(dirs[nd++], sizeof(dirs[0]), "%s/updates/%s", rp->fw_root, rp->release);
-	mkpath(dirs[nd++], sizeof(dirs[0]), "%s/updates", rp->fw_root);
-	mkpath(dirs[nd++], sizeof(dirs[0]), "%s/%s", rp->fw_root, rp->release);
-	mkpath(dirs[nd++], sizeof(dirs[0]), "%s", rp->fw_root);
+	al_sysfs_path(dirs[nd++], sizeof(dirs[0]), "%s/updates/%s", rp->fw_root, rp->release);
+	al_sysfs_path(dirs[nd++], sizeof(dirs[0]), "%s/updates", rp->fw_root);
+	al_sysfs_path(dirs[nd++], sizeof(dirs[0]), "%s/%s", rp->fw_root, rp->release);
+	al_sysfs_path(dirs[nd++], sizeof(dirs[0]), "%s", rp->fw_root);
 	static const char *const sfx[] = {"", ".xz", ".zst"};
 	for (int i = 0; i < nd; i++) {
 		for (unsigned s = 0; s < 3; s++) {
 			char f[AL_RPROC_SYSFS_PATH_MAX * 2];
 			struct stat sb;
-			mkpath(f, sizeof(f), "%s/%s%s", dirs[i], fw, sfx[s]);
+			al_sysfs_path(f, sizeof(f), "%s/%s%s", dirs[i], fw, sfx[s]);
 			if (stat(f, &sb) == 0 && S_ISREG(sb.st_mode)) {
 				if (path && cap)
 					snprintf(path, cap, "%s", f);
@@ -427,20 +397,21 @@ int al_rproc_sysfs_find_firmware(struct al_rproc_sysfs *rp, const char *fw, char
 			}
 		}
 	}
-	return fail(rp, -ENOENT,
+	return fail(AL_EADDR,
 		    "firmware '%.80s' not found in the kernel's search path (%s, %s, %s, %s%s%s): "
 		    "install it there first",
 		    fw, dirs[nd - 4], dirs[nd - 3], dirs[nd - 2], dirs[nd - 1], nd == 5 ? ", " : "",
 		    nd == 5 ? dirs[0] : "");
 }
 
-/* Read the state for a transition, with the error already in rp->err. */
+/* Read the state for a transition: a word this module does not know is
+ * refused (AL_ESTATE), no write is attempted from it. */
 static int state_for(struct al_rproc_sysfs *rp, enum al_rproc_sysfs_state *st, char *raw,
 		     size_t cap)
 {
-	int rc = al_rproc_sysfs_state(rp, st, raw, cap);
-	if (rc == -EPROTO)
-		return fail(rp, -EBUSY,
+	int rc = read_state(rp, st, raw, cap, false);
+	if (rc == AL_EPROTO)
+		return fail(AL_ESTATE,
 			    "%s is in a state this tool does not know ('%s'): not "
 			    "changing it",
 			    rp->dev, raw);
@@ -450,7 +421,7 @@ static int state_for(struct al_rproc_sysfs *rp, enum al_rproc_sysfs_state *st, c
 int al_rproc_sysfs_set_firmware(struct al_rproc_sysfs *rp, const char *fw)
 {
 	if (!rp)
-		return -EINVAL;
+		return AL_EINVAL;
 	int rc = al_rproc_sysfs_find_firmware(rp, fw, NULL, 0);
 	if (rc)
 		return rc;
@@ -460,25 +431,25 @@ int al_rproc_sysfs_set_firmware(struct al_rproc_sysfs *rp, const char *fw)
 	if (rc)
 		return rc;
 	if (st != AL_RPS_OFFLINE)
-		return fail(rp, -EBUSY,
+		return fail(AL_ESTATE,
 			    "%s is %s: the kernel takes a new firmware name only while offline "
 			    "(stop it first)",
 			    rp->dev, raw);
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16];
-	mkpath(p, sizeof(p), "%s/firmware", rp->dir);
-	int e = write_text(p, fw);
+	al_sysfs_path(p, sizeof(p), "%s/firmware", rp->dir);
+	int e = al_sysfs_write(p, fw);
 	if (e == -EBUSY)
-		return fail(rp, -EBUSY,
+		return fail(AL_ESTATE,
 			    "the kernel refused the new firmware name: %s is no "
 			    "longer offline",
 			    rp->dev);
-	return e ? io_fail(rp, e, "writing", p) : 0;
+	return e ? io_fail(e, "writing", p) : 0;
 }
 
 int al_rproc_sysfs_start(struct al_rproc_sysfs *rp)
 {
 	if (!rp)
-		return -EINVAL;
+		return AL_EINVAL;
 	enum al_rproc_sysfs_state st;
 	char raw[64];
 	int rc = state_for(rp, &st, raw, sizeof(raw));
@@ -487,66 +458,66 @@ int al_rproc_sysfs_start(struct al_rproc_sysfs *rp)
 	char fw[256] = "";
 	switch (st) {
 	case AL_RPS_OFFLINE:
-		if (read_attr(rp, rp->dir, "firmware", fw, sizeof(fw)) < 0 || !fw[0])
-			return fail(rp, -ENOENT, "%s has no firmware name set (%s/firmware)",
-				    rp->dev, rp->dir);
-		rc = al_rproc_sysfs_find_firmware(rp, fw, NULL, 0);
-		if (rc == -EINVAL) /* a name set by someone else: let the kernel judge */
+		if (read_attr(rp->dir, "firmware", fw, sizeof(fw), false) < 0 || !fw[0])
+			return fail(AL_EADDR, "%s has no firmware name set (%s/firmware)", rp->dev,
+				    rp->dir);
+		if (check_name(fw, false)) /* a name set by someone else: let the kernel judge */
 			break;
+		rc = al_rproc_sysfs_find_firmware(rp, fw, NULL, 0);
 		if (rc)
 			return rc;
 		break;
 	case AL_RPS_DETACHED: break; /* the kernel attaches to the running remote */
 	case AL_RPS_RUNNING:
-	case AL_RPS_ATTACHED: return fail(rp, -EBUSY, "%s is already %s", rp->dev, raw);
+	case AL_RPS_ATTACHED: return fail(AL_ESTATE, "%s is already %s", rp->dev, raw);
 	case AL_RPS_CRASHED:
-		return fail(rp, -EBUSY,
+		return fail(AL_ESTATE,
 			    "%s crashed and was not recovered (recovery disabled?): stop it, then "
 			    "start it, or enable recovery",
 			    rp->dev);
-	default: return fail(rp, -EBUSY, "%s is %s: cannot start it from there", rp->dev, raw);
+	default: return fail(AL_ESTATE, "%s is %s: cannot start it from there", rp->dev, raw);
 	}
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16];
-	mkpath(p, sizeof(p), "%s/state", rp->dir);
-	int e = write_text(p, "start");
+	al_sysfs_path(p, sizeof(p), "%s/state", rp->dir);
+	int e = al_sysfs_write(p, "start");
 	if (e == 0)
 		return 0;
 	if (e == -EACCES || e == -EPERM)
-		return perm_fail(rp, "writing", p);
+		return perm_fail("writing", p);
 	if (e == -ENOENT && fw[0])
-		return fail(rp, -ENOENT,
+		return fail(AL_EADDR,
 			    "the kernel could not load firmware '%s' for %s (request_firmware: %s; "
 			    "see dmesg)",
 			    fw, rp->dev, strerror(-e));
-	return fail(rp, e, "the kernel refused to start %s: %s (see dmesg)", rp->dev, strerror(-e));
+	return fail(kernel_code(e), "the kernel refused to start %s: %s (see dmesg)", rp->dev,
+		    strerror(-e));
 }
 
 int al_rproc_sysfs_stop(struct al_rproc_sysfs *rp)
 {
 	if (!rp)
-		return -EINVAL;
+		return AL_EINVAL;
 	enum al_rproc_sysfs_state st;
 	char raw[64];
 	int rc = state_for(rp, &st, raw, sizeof(raw));
 	if (rc)
 		return rc;
 	if (st != AL_RPS_RUNNING && st != AL_RPS_ATTACHED && st != AL_RPS_CRASHED)
-		return fail(rp, -EBUSY, "%s is %s: nothing to stop", rp->dev, raw);
+		return fail(AL_ESTATE, "%s is %s: nothing to stop", rp->dev, raw);
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16];
-	mkpath(p, sizeof(p), "%s/state", rp->dir);
-	int e = write_text(p, "stop");
+	al_sysfs_path(p, sizeof(p), "%s/state", rp->dir);
+	int e = al_sysfs_write(p, "stop");
 	if (e == -EACCES || e == -EPERM)
-		return perm_fail(rp, "writing", p);
+		return perm_fail("writing", p);
 	if (e)
-		return fail(rp, e, "the kernel refused to stop %s: %s (see dmesg)", rp->dev,
-			    strerror(-e));
-	if (al_rproc_sysfs_state(rp, &st, raw, sizeof(raw)) == 0 &&
+		return fail(kernel_code(e), "the kernel refused to stop %s: %s (see dmesg)",
+			    rp->dev, strerror(-e));
+	if (read_state(rp, &st, raw, sizeof(raw), false) == 0 &&
 	    (st == AL_RPS_RUNNING || st == AL_RPS_ATTACHED))
-		return fail(rp, -EBUSY,
+		return fail(AL_ESTATE,
 			    "%s is still %s after stop: other users hold it (a kernel driver, "
 			    "or an earlier start of a running remote took a second reference)",
 			    rp->dev, raw);
-	rp->err[0] = '\0';
 	return 0;
 }
 
@@ -567,32 +538,32 @@ static bool empty_dir(const char *path)
 long al_rproc_sysfs_read_trace(struct al_rproc_sysfs *rp, unsigned n, char *buf, size_t cap)
 {
 	if (!rp || !buf || !cap)
-		return -EINVAL;
+		return AL_EINVAL;
 	buf[0] = '\0';
 	char p[AL_RPROC_SYSFS_PATH_MAX + 32];
-	mkpath(p, sizeof(p), "%s/trace%u", rp->dbg, n);
+	al_sysfs_path(p, sizeof(p), "%s/trace%u", rp->dbg, n);
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		char rd[AL_RPROC_SYSFS_PATH_MAX + 16];
-		mkpath(rd, sizeof(rd), "%s/remoteproc", rp->debugfs);
+		al_sysfs_path(rd, sizeof(rd), "%s/remoteproc", rp->debugfs);
 		if (e == EACCES || e == EPERM)
-			return perm_fail(rp, "reading", p);
+			return perm_fail("reading", p);
 		if (access(rp->dbg, F_OK) == 0)
-			return fail(rp, -ENOENT,
+			return fail(AL_EADDR,
 				    "no trace%u for %s: the remote is not running, or its resource "
 				    "table has no RSC_TRACE entry",
 				    n, rp->dev);
 		if (errno == EACCES && geteuid() != 0)
-			return perm_fail(rp, "reading", rp->debugfs);
+			return perm_fail("reading", rp->debugfs);
 		if (access(rd, F_OK) == 0)
-			return fail(rp, -ENOENT, "no %s in debugfs (%s)", rp->dev, rd);
+			return fail(AL_EADDR, "no %s in debugfs (%s)", rp->dev, rd);
 		if (empty_dir(rp->debugfs))
-			return fail(rp, -ENOENT,
+			return fail(AL_ENOLINK,
 				    "debugfs is not mounted at %s: mount -t debugfs "
 				    "none %s",
 				    rp->debugfs, rp->debugfs);
-		return fail(rp, -ENOENT,
+		return fail(AL_ENOLINK,
 			    "debugfs at %s has no remoteproc directory (kernel without "
 			    "CONFIG_DEBUG_FS?)",
 			    rp->debugfs);
