@@ -57,6 +57,12 @@ struct remote {
 	bool demo_motor;	  /* --demo motor */
 	bool bound[MAX_SERVICES]; /* a host has talked to echo service i */
 	bool print;		  /* --print: show every message echoed */
+	/* what the periodic work of a session (session_tick) keeps */
+	pthread_mutex_t session_mu; /* held by session_tick, taken by a session's end */
+	bool in_session;	    /* a host or driver is attached */
+	bool log_up;		    /* a host subscribed to the log */
+	uint32_t last_stats;
+	unsigned long tick;
 };
 
 /* The remote's clock for log timestamps: ms since the process started. */
@@ -256,6 +262,59 @@ static void drain_deferred(struct remote *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* A session began: the periodic work starts over. */
+static void session_begin(struct remote *r)
+{
+	pthread_mutex_lock(&r->session_mu);
+	r->log_up = false;
+	r->last_stats = remote_clock_ms(NULL);
+	r->tick = 0;
+	r->in_session = true;
+	pthread_mutex_unlock(&r->session_mu);
+}
+
+/* A session ends: once this returns no tick sends on its device. */
+static void session_finish(struct remote *r)
+{
+	pthread_mutex_lock(&r->session_mu);
+	r->in_session = false;
+	pthread_mutex_unlock(&r->session_mu);
+}
+
+/* The periodic work of a session, every tick (100 ms, or the ticker's
+ * period) on either transport: greet a host that subscribed to the log
+ * (and flood it, for tests), a stats line every --stats-ms, the ticker. */
+static void session_tick(struct remote *r, const char *where)
+{
+	pthread_mutex_lock(&r->session_mu);
+	if (!r->in_session) {
+		pthread_mutex_unlock(&r->session_mu);
+		return;
+	}
+	if (!r->log_up && is_rpmsg_ept_ready(&r->log.ept)) {
+		r->log_up = true;
+		rpmsg_log(AL_LOG_INFO, "log: host subscribed on %s (remote pid %d)", where,
+			  (int)getpid());
+		if (r->log_flood)
+			log_flood(r);
+	}
+	uint32_t now = remote_clock_ms(NULL);
+	if (r->stats_ms && now - r->last_stats >= r->stats_ms) {
+		r->last_stats = now;
+		struct al_log_stats ls;
+		al_log_get_stats(&r->log, &ls);
+		rpmsg_log(AL_LOG_INFO,
+			  "stats: echoed %lu (%lu deferred), failed %lu; log sent %u, dropped %u",
+			  r->echoed, r->deferred_total, r->failed, ls.sent, ls.dropped);
+	}
+	if (r->ticker && is_rpmsg_ept_ready(&r->tick_ept)) {
+		char msg[32];
+		int n = snprintf(msg, sizeof(msg), "tick %lu", r->tick++);
+		(void)rpmsg_trysend(&r->tick_ept, msg, n);
+	}
+	pthread_mutex_unlock(&r->session_mu);
+}
+
 /* Serve one host. Returns 0 when it left, or an error. */
 static int serve(struct remote *r, struct link_opts *o)
 {
@@ -272,36 +331,16 @@ static int serve(struct remote *r, struct link_opts *o)
 	fprintf(stderr, "amplink remote: host attached to link '%s'\n", o->cfg.name);
 	rpmsg_log(AL_LOG_INFO, "host attached to link '%s'",
 		  o->cfg.name); /* dropped until subscribed */
-	unsigned long tick = 0;
-	bool log_up = false;
-	uint32_t last_stats = remote_clock_ms(NULL);
+	char where[80];
+	snprintf(where, sizeof(where), "link '%s'", o->cfg.name);
+	session_begin(r);
 	for (;;) {
 		rc = al_posix_wait_down(r->link, r->ticker ? r->tick_ms : 100);
 		if (rc != AL_ETIMEDOUT || g_stop)
 			break;
-		if (!log_up && is_rpmsg_ept_ready(&r->log.ept)) {
-			log_up = true;
-			rpmsg_log(AL_LOG_INFO, "log: host subscribed on link '%s' (remote pid %d)",
-				  o->cfg.name, (int)getpid());
-			if (r->log_flood)
-				log_flood(r);
-		}
-		uint32_t now = remote_clock_ms(NULL);
-		if (r->stats_ms && now - last_stats >= r->stats_ms) {
-			last_stats = now;
-			struct al_log_stats ls;
-			al_log_get_stats(&r->log, &ls);
-			rpmsg_log(
-			    AL_LOG_INFO,
-			    "stats: echoed %lu (%lu deferred), failed %lu; log sent %u, dropped %u",
-			    r->echoed, r->deferred_total, r->failed, ls.sent, ls.dropped);
-		}
-		if (r->ticker && is_rpmsg_ept_ready(&r->tick_ept)) {
-			char msg[32];
-			int n = snprintf(msg, sizeof(msg), "tick %lu", tick++);
-			(void)rpmsg_trysend(&r->tick_ept, msg, n);
-		}
+		session_tick(r, where);
 	}
+	session_finish(r);
 	if (rc == AL_EBROKEN)
 		fprintf(stderr, "amplink remote: link broken: %s\n",
 			al_virtio_broken_reason(al_posix_rvdev(r->link)));
@@ -321,8 +360,10 @@ static int vhu_session_start(void *arg, struct rpmsg_device *rdev)
 {
 	struct remote *r = arg;
 	int rc = create_services(r, rdev);
-	if (rc == 0)
+	if (rc == 0) {
 		fprintf(stderr, "amplink remote: a driver came up: services announced\n");
+		session_begin(r);
+	}
 	return rc;
 }
 
@@ -330,6 +371,7 @@ static void vhu_session_end(void *arg, struct rpmsg_device *rdev, enum al_vhu_re
 {
 	struct remote *r = arg;
 	(void)rdev;
+	session_finish(r);
 	drain_deferred(r); /* the link is down: the worker's sends fail at once */
 	motor_remote_stop();
 	al_log_set_default(NULL);
@@ -351,9 +393,12 @@ static int serve_vhost_user(struct remote *r, const char *path)
 		return rc;
 	}
 	fprintf(stderr, "amplink remote: listening for a vhost-user front-end on %s\n", path);
+	char where[160];
+	snprintf(where, sizeof(where), "vhost-user socket %s", path);
 	while (!g_stop) {
 		struct timespec d = {0, 100000000L};
 		nanosleep(&d, NULL);
+		session_tick(r, where);
 	}
 	al_vhu_remote_stop(vr);
 	struct al_vhu_remote_stats st;
@@ -454,6 +499,7 @@ int cmd_remote(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pthread_mutex_init(&r.mu, NULL);
+	pthread_mutex_init(&r.session_mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
 	pthread_t worker;
 	if (pthread_create(&worker, NULL, defer_worker, &r) != 0)
