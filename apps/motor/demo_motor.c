@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "amplink/linux/posix_port.h"
 #include "motor_demo.h"
 
 static struct {
@@ -23,13 +24,7 @@ static struct {
 
 static uint32_t clock_ms(void)
 {
-	static uint64_t t0; /* the remote's "boot": its first reading */
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	uint64_t ms = (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-	if (!t0)
-		t0 = ms;
-	return (uint32_t)(ms - t0);
+	return al_posix_process_ms();
 }
 
 /* Receive context: apply, ACK with a non-blocking send (the motor tutorial's

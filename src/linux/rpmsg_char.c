@@ -57,17 +57,6 @@ struct roots {
 	char dev[PATH_CAP];
 };
 
-/* Report a failure through the diagnostics hook; returns code. */
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	al_vdiagf(AL_DIAG_ERR, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 static void get_roots(const struct al_rpmsg_char_cfg *cfg, struct roots *r)
 {
 	al_sysfs_path(r->sys, sizeof(r->sys), "%s",
@@ -119,20 +108,21 @@ static int lowest(const char *dir, const char *prefix)
 
 static int no_bus(const struct roots *r)
 {
-	return fail(AL_ENOLINK,
-		    "no rpmsg bus at %s/bus/rpmsg: the kernel lacks CONFIG_RPMSG (and "
-		    "CONFIG_RPMSG_VIRTIO), or the modules are not loaded",
-		    r->sys);
+	return al_diag_fail(AL_ENOLINK,
+			    "no rpmsg bus at %s/bus/rpmsg: the kernel lacks CONFIG_RPMSG (and "
+			    "CONFIG_RPMSG_VIRTIO), or the modules are not loaded",
+			    r->sys);
 }
 
 static int perm(const char *what, const char *path)
 {
 	if (geteuid() != 0)
-		return fail(AL_EPERM,
-			    "permission denied %s %s: run as root, or give your group access "
-			    "with a udev rule",
-			    what, path);
-	return fail(AL_EPERM, "permission denied %s %s even as root", what, path);
+		return al_diag_fail(
+		    AL_EPERM,
+		    "permission denied %s %s: run as root, or give your group access "
+		    "with a udev rule",
+		    what, path);
+	return al_diag_fail(AL_EPERM, "permission denied %s %s even as root", what, path);
 }
 
 int al_rpmsg_char_list(const struct al_rpmsg_char_cfg *cfg, struct al_rpmsg_chan_info *out, int max)
@@ -209,17 +199,18 @@ int al_rpmsg_char_find_ctrl(const struct al_rpmsg_char_cfg *cfg, const char *ctr
 	if (ctrl && ctrl[0]) {
 		n = ctrl_number(ctrl);
 		if (n < 0)
-			return fail(AL_EINVAL,
-				    "'%.100s' names no rpmsg_ctrl device (rpmsg_ctrlN, N or "
-				    "/dev/rpmsg_ctrlN)",
-				    ctrl);
+			return al_diag_fail(
+			    AL_EINVAL,
+			    "'%.100s' names no rpmsg_ctrl device (rpmsg_ctrlN, N or "
+			    "/dev/rpmsg_ctrlN)",
+			    ctrl);
 		al_sysfs_path(p, sizeof(p), "%s/rpmsg_ctrl%d", cls, n);
 		if (!al_sysfs_is_dir(p)) {
 			int any = lowest(cls, "rpmsg_ctrl");
 			if (any >= 0)
-				return fail(AL_EADDR,
-					    "no rpmsg_ctrl%d in %s (there is rpmsg_ctrl%d)", n, cls,
-					    any);
+				return al_diag_fail(AL_EADDR,
+						    "no rpmsg_ctrl%d in %s (there is rpmsg_ctrl%d)",
+						    n, cls, any);
 			n = -1;
 		}
 	} else {
@@ -229,21 +220,23 @@ int al_rpmsg_char_find_ctrl(const struct al_rpmsg_char_cfg *cfg, const char *ctr
 		al_sysfs_path(p, sizeof(p), "%s/bus/rpmsg", r.sys);
 		if (!al_sysfs_is_dir(p))
 			return no_bus(&r);
-		return fail(AL_ENOLINK,
-			    "no rpmsg_ctrl device in %s: the kernel lacks CONFIG_RPMSG_CTRL (Linux "
-			    "5.18+; CONFIG_RPMSG_CHAR before), or no remote with a virtio rpmsg "
-			    "device is running",
-			    cls);
+		return al_diag_fail(
+		    AL_ENOLINK,
+		    "no rpmsg_ctrl device in %s: the kernel lacks CONFIG_RPMSG_CTRL (Linux "
+		    "5.18+; CONFIG_RPMSG_CHAR before), or no remote with a virtio rpmsg "
+		    "device is running",
+		    cls);
 	}
 	char node[PATH_CAP + 32];
 	al_sysfs_path(node, sizeof(node), "%s/rpmsg_ctrl%d", r.dev, n);
 	if (access(node, F_OK) != 0)
-		return fail(AL_ENOLINK,
-			    "sysfs has rpmsg_ctrl%d but %s is missing (devtmpfs not mounted, or "
-			    "udev renamed it)",
-			    n, node);
+		return al_diag_fail(
+		    AL_ENOLINK,
+		    "sysfs has rpmsg_ctrl%d but %s is missing (devtmpfs not mounted, or "
+		    "udev renamed it)",
+		    n, node);
 	if (path && cap && al_sysfs_path(path, cap, "%s", node))
-		return fail(AL_EINVAL, "path too long: %s", node);
+		return al_diag_fail(AL_EINVAL, "path too long: %s", node);
 	return n;
 }
 
@@ -270,8 +263,9 @@ static int list_epts(const struct al_rpmsg_char_cfg *cfg, int ctrl, struct al_rp
 		int e = errno;
 		if (!say)
 			return e == EACCES ? AL_EPERM : AL_ENOLINK;
-		return e == EACCES ? perm("listing", dir)
-				   : fail(AL_ENOLINK, "cannot list %s: %s", dir, strerror(e));
+		return e == EACCES
+			   ? perm("listing", dir)
+			   : al_diag_fail(AL_ENOLINK, "cannot list %s: %s", dir, strerror(e));
 	}
 	int count = 0;
 	struct dirent *de;
@@ -307,12 +301,13 @@ int al_rpmsg_char_list_epts(const struct al_rpmsg_char_cfg *cfg, int ctrl,
 static int check_name(const char *name)
 {
 	if (!name || !name[0])
-		return fail(AL_EINVAL, "empty service name");
+		return al_diag_fail(AL_EINVAL, "empty service name");
 	if (strlen(name) >= AL_RPMSG_CHAR_NAME_SIZE)
-		return fail(AL_EINVAL,
-			    "service name '%.40s...' too long (%zu bytes; rpmsg names hold at most "
-			    "31)",
-			    name, strlen(name));
+		return al_diag_fail(
+		    AL_EINVAL,
+		    "service name '%.40s...' too long (%zu bytes; rpmsg names hold at most "
+		    "31)",
+		    name, strlen(name));
 	return 0;
 }
 
@@ -327,7 +322,7 @@ static int open_node(const char *path, uint32_t src, uint32_t dst, bool created,
 {
 	struct al_rpmsg_char *k = malloc(sizeof(*k) + AL_RPMSG_CHAR_MSG_MAX);
 	if (!k)
-		return fail(AL_ENOMEM, "out of memory");
+		return al_diag_fail(AL_ENOMEM, "out of memory");
 	*k = (struct al_rpmsg_char){.fd = -1,
 				    .efd = -1,
 				    .epfd = -1,
@@ -342,17 +337,18 @@ static int open_node(const char *path, uint32_t src, uint32_t dst, bool created,
 		if (e == EACCES || e == EPERM)
 			rc = perm("opening", path);
 		else if (e == EINVAL)
-			rc = fail(AL_EADDR,
-				  "the kernel refused the endpoint when opening %s: %s (source "
-				  "address 0x%x taken?)",
-				  path, strerror(e), (unsigned)src);
+			rc = al_diag_fail(
+			    AL_EADDR,
+			    "the kernel refused the endpoint when opening %s: %s (source "
+			    "address 0x%x taken?)",
+			    path, strerror(e), (unsigned)src);
 		else if (e == EBUSY)
-			rc = fail(AL_ESTATE, "%s is open in another process", path);
+			rc = al_diag_fail(AL_ESTATE, "%s is open in another process", path);
 		else if (vanished_errno(e) || e == ENOENT)
-			rc = fail(AL_ENOLINK, "%s vanished before it could be opened: %s", path,
-				  strerror(e));
+			rc = al_diag_fail(AL_ENOLINK, "%s vanished before it could be opened: %s",
+					  path, strerror(e));
 		else
-			rc = fail(AL_EINIT, "cannot open %s: %s", path, strerror(e));
+			rc = al_diag_fail(AL_EINIT, "cannot open %s: %s", path, strerror(e));
 		free(k);
 		return rc;
 	}
@@ -361,7 +357,7 @@ static int open_node(const char *path, uint32_t src, uint32_t dst, bool created,
 	struct epoll_event ev = {.events = EPOLLIN};
 	if (k->efd < 0 || k->epfd < 0 || epoll_ctl(k->epfd, EPOLL_CTL_ADD, k->efd, &ev) < 0) {
 		al_rpmsg_char_close(k);
-		return fail(AL_ENOMEM, "out of descriptors");
+		return al_diag_fail(AL_ENOMEM, "out of descriptors");
 	}
 	if (epoll_ctl(k->epfd, EPOLL_CTL_ADD, k->fd, &ev) < 0) {
 		/* a plain file (a test tree) cannot be watched: hand out the file */
@@ -401,7 +397,7 @@ int al_rpmsg_char_create(const struct al_rpmsg_char_cfg *cfg, const char *ctrl, 
 			 uint32_t src, uint32_t dst, struct al_rpmsg_char **out)
 {
 	if (!out)
-		return fail(AL_EINVAL, "no handle to fill");
+		return al_diag_fail(AL_EINVAL, "no handle to fill");
 	*out = NULL;
 	if (!name)
 		name = ""; /* by address: the kernel takes an empty name */
@@ -414,7 +410,7 @@ int al_rpmsg_char_create(const struct al_rpmsg_char_cfg *cfg, const char *ctrl, 
 		return n;
 	struct al_rpmsg_ept_info *before = calloc(2 * MAX_LIST, sizeof(*before));
 	if (!before)
-		return fail(AL_ENOMEM, "out of memory");
+		return al_diag_fail(AL_ENOMEM, "out of memory");
 	struct al_rpmsg_ept_info *after = before + MAX_LIST;
 	rc = create_in(cfg, n, cpath, name, src, dst, before, after, out);
 	free(before);
@@ -434,7 +430,7 @@ static int create_in(const struct al_rpmsg_char_cfg *cfg, int n, const char *cpa
 		int e = errno;
 		if (e == EACCES || e == EPERM)
 			return perm("opening", cpath);
-		return fail(AL_ENOLINK, "cannot open %s: %s", cpath, strerror(e));
+		return al_diag_fail(AL_ENOLINK, "cannot open %s: %s", cpath, strerror(e));
 	}
 	struct rpmsg_endpoint_info ei;
 	memset(&ei, 0, sizeof(ei));
@@ -445,7 +441,7 @@ static int create_in(const struct al_rpmsg_char_cfg *cfg, int n, const char *cpa
 	int e = errno;
 	close(fd);
 	if (r < 0)
-		return fail(
+		return al_diag_fail(
 		    e == ENOTTY	  ? AL_ENOLINK
 		    : e == ENOMEM ? AL_ENOMEM
 				  : AL_EADDR,
@@ -472,12 +468,13 @@ static int create_in(const struct al_rpmsg_char_cfg *cfg, int n, const char *cpa
 		}
 	}
 	if (found < 0)
-		return fail(AL_ENOLINK,
-			    "the kernel accepted endpoint '%s' but no new rpmsgM appeared under "
-			    "%s/class/rpmsg/rpmsg_ctrl%d",
-			    name, rt.sys, n);
+		return al_diag_fail(
+		    AL_ENOLINK,
+		    "the kernel accepted endpoint '%s' but no new rpmsgM appeared under "
+		    "%s/class/rpmsg/rpmsg_ctrl%d",
+		    name, rt.sys, n);
 	if (access(node, F_OK) != 0)
-		return fail(AL_ENOLINK, "%s did not appear within 1 s (udev?)", node);
+		return al_diag_fail(AL_ENOLINK, "%s did not appear within 1 s (udev?)", node);
 	rc = open_node(node, src, dst, true, out);
 	if (rc == AL_EADDR)
 		al_diagf(AL_DIAG_WARNING, "%s stays until the remote restarts", node);
@@ -521,7 +518,7 @@ static int wait_chan(const struct al_rpmsg_char_cfg *cfg, const char *name, uint
 {
 	struct al_rpmsg_chan_info *c = calloc(MAX_LIST, sizeof(*c));
 	if (!c)
-		return fail(AL_ENOMEM, "out of memory");
+		return al_diag_fail(AL_ENOMEM, "out of memory");
 	int rc = wait_chan_in(cfg, name, dst, timeout_ms, need_node, ci, c);
 	free(c);
 	return rc;
@@ -548,16 +545,17 @@ static int wait_chan_in(const struct al_rpmsg_char_cfg *cfg, const char *name, u
 			char names[200];
 			list_names(c, n, names, sizeof(names));
 			if (i >= 0)
-				return fail(
+				return al_diag_fail(
 				    AL_ETIMEDOUT,
 				    "channel '%s' (%s) has no /dev/rpmsgM: it is not bound to "
 				    "rpmsg_chrdev (call the service rpmsg-raw on the remote, "
 				    "or create an endpoint through rpmsg_ctrl)",
 				    name, c[i].dev);
-			return fail(AL_ETIMEDOUT,
-				    "service '%s' is absent: the remote did not announce it within "
-				    "%u ms (channels: %s)",
-				    name, (unsigned)timeout_ms, names);
+			return al_diag_fail(
+			    AL_ETIMEDOUT,
+			    "service '%s' is absent: the remote did not announce it within "
+			    "%u ms (channels: %s)",
+			    name, (unsigned)timeout_ms, names);
 		}
 		sleep_ms(20);
 	}
@@ -567,7 +565,7 @@ int al_rpmsg_char_open_service(const struct al_rpmsg_char_cfg *cfg, const char *
 			       uint32_t timeout_ms, struct al_rpmsg_char **out)
 {
 	if (!out)
-		return fail(AL_EINVAL, "no handle to fill");
+		return al_diag_fail(AL_EINVAL, "no handle to fill");
 	*out = NULL;
 	int rc = check_name(name);
 	if (rc)
@@ -581,9 +579,10 @@ int al_rpmsg_char_open_service(const struct al_rpmsg_char_cfg *cfg, const char *
 	char node[PATH_CAP + 32];
 	al_sysfs_path(node, sizeof(node), "%s/rpmsg%d", r.dev, ci.node);
 	if (access(node, F_OK) != 0)
-		return fail(AL_ENOLINK,
-			    "sysfs has rpmsg%d for '%s' but %s is missing (devtmpfs not mounted?)",
-			    ci.node, name, node);
+		return al_diag_fail(
+		    AL_ENOLINK,
+		    "sysfs has rpmsg%d for '%s' but %s is missing (devtmpfs not mounted?)", ci.node,
+		    name, node);
 	return open_node(node, ci.src, ci.dst, false, out);
 }
 
@@ -592,7 +591,7 @@ int al_rpmsg_char_open_channel(const struct al_rpmsg_char_cfg *cfg, const char *
 			       struct al_rpmsg_char **out)
 {
 	if (!out)
-		return fail(AL_EINVAL, "no handle to fill");
+		return al_diag_fail(AL_EINVAL, "no handle to fill");
 	*out = NULL;
 	if (dst == AL_RPMSG_CHAR_ADDR_ANY) {
 		int rc = check_name(name);
@@ -604,8 +603,9 @@ int al_rpmsg_char_open_channel(const struct al_rpmsg_char_cfg *cfg, const char *
 		if (ci.node >= 0 && src == AL_RPMSG_CHAR_ADDR_ANY)
 			return al_rpmsg_char_open_service(cfg, name, ci.dst, 0, out);
 		if (ci.dst == AL_RPMSG_CHAR_ADDR_ANY)
-			return fail(AL_EADDR, "channel '%s' (%s) has no remote address to send to",
-				    name, ci.dev);
+			return al_diag_fail(AL_EADDR,
+					    "channel '%s' (%s) has no remote address to send to",
+					    name, ci.dev);
 		dst = ci.dst;
 	}
 	return al_rpmsg_char_create(cfg, ctrl, name, src, dst, out);
@@ -618,8 +618,8 @@ static int vanished(struct al_rpmsg_char *k, int e)
 	if (k->gone_said)
 		return AL_ENOLINK;
 	k->gone_said = true;
-	return fail(AL_ENOLINK, "%s vanished: the remote died or was stopped (%s)", k->path,
-		    strerror(e));
+	return al_diag_fail(AL_ENOLINK, "%s vanished: the remote died or was stopped (%s)", k->path,
+			    strerror(e));
 }
 
 static void efd_set(struct al_rpmsg_char *k, bool on)
@@ -646,7 +646,7 @@ static int fetch(struct al_rpmsg_char *k, uint32_t timeout_ms)
 		if (vanished_errno(e))
 			return vanished(k, e);
 		if (e != EAGAIN)
-			return fail(AL_EINIT, "read %s: %s", k->path, strerror(e));
+			return al_diag_fail(AL_EINIT, "read %s: %s", k->path, strerror(e));
 		if (timeout_ms == 0)
 			return AL_EAGAIN;
 		uint64_t el = mono_ms() - t0;
@@ -701,8 +701,8 @@ long al_rpmsg_char_write(struct al_rpmsg_char *k, const void *buf, size_t len, u
 	if (!k || (!buf && len))
 		return AL_EINVAL;
 	if (len > AL_RPMSG_CHAR_MSG_MAX)
-		return fail(AL_EMSGSIZE, "message of %zu bytes, at most %u", len,
-			    AL_RPMSG_CHAR_MSG_MAX);
+		return al_diag_fail(AL_EMSGSIZE, "message of %zu bytes, at most %u", len,
+				    AL_RPMSG_CHAR_MSG_MAX);
 	uint64_t t0 = mono_ms();
 	for (;;) {
 		ssize_t n = write(k->fd, buf, len);
@@ -716,12 +716,13 @@ long al_rpmsg_char_write(struct al_rpmsg_char *k, const void *buf, size_t len, u
 		if (vanished_errno(e))
 			return vanished(k, e);
 		if (e == EMSGSIZE)
-			return fail(AL_EMSGSIZE,
-				    "message of %zu bytes larger than the kernel's buffer (virtio "
-				    "rpmsg: 496 bytes of payload)",
-				    len);
+			return al_diag_fail(
+			    AL_EMSGSIZE,
+			    "message of %zu bytes larger than the kernel's buffer (virtio "
+			    "rpmsg: 496 bytes of payload)",
+			    len);
 		if (e != EAGAIN && e != ENOMEM)
-			return fail(AL_EINIT, "write %s: %s", k->path, strerror(e));
+			return al_diag_fail(AL_EINIT, "write %s: %s", k->path, strerror(e));
 		uint64_t el = mono_ms() - t0;
 		if (timeout_ms != AL_RPMSG_CHAR_FOREVER && el >= timeout_ms)
 			return AL_ENOBUFS;

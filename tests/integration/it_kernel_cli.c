@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "fake_tree.h"
+
 static const char *amplink_bin;
 static char root[256];
 static char out_path[300], err_path[300];
@@ -29,21 +31,7 @@ static char out[8192], err[8192];
 
 static void put(const char *rel, const char *text)
 {
-	char p[700];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	if (text) {
-		FILE *f = fopen(p, "w");
-		assert_non_null(f);
-		fputs(text, f);
-		fclose(f);
-	} else {
-		mkdir(p, 0755);
-	}
+	ft_put(root, rel, text);
 }
 
 static void slurp(const char *path, char *buf, size_t cap)
@@ -55,12 +43,6 @@ static void slurp(const char *path, char *buf, size_t cap)
 	size_t n = fread(buf, 1, cap - 1, f);
 	buf[n] = '\0';
 	fclose(f);
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(p);
 }
 
 /* Run amplink with args (NULL-terminated, without argv[0]) as uid (0: as
@@ -138,7 +120,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ft_rm_tree(root);
 	unsetenv("AMPLINK_KERNEL_ROOT");
 	return 0;
 }

@@ -21,22 +21,12 @@
 
 #include <cmocka.h>
 
+#include "fake_tree.h"
+
 #include "amplink/error.h"
 #include "amplink/linux/channel.h"
 #include "amplink/linux/diag.h"
 #include "amplink/linux/rpmsg_char.h"
-
-/* The diagnostics hook: the last sentence and its level, and how many. */
-static char last[600];
-static int last_level, ndiag;
-
-static void capture(int level, const char *msg, void *arg)
-{
-	(void)arg;
-	snprintf(last, sizeof(last), "%s", msg);
-	last_level = level;
-	ndiag++;
-}
 
 static char root[256];
 static char sysfs[300], devdir[300];
@@ -44,21 +34,7 @@ static struct al_rpmsg_char_cfg cfg;
 
 static void put(const char *rel, const char *text)
 {
-	char p[700];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	if (text) {
-		FILE *f = fopen(p, "w");
-		assert_non_null(f);
-		fputs(text, f);
-		fclose(f);
-	} else {
-		mkdir(p, 0755);
-	}
+	ft_put(root, rel, text);
 }
 
 static void get(const char *rel, char *buf, size_t cap)
@@ -77,12 +53,6 @@ static void link_to(const char *rel, const char *target)
 	char p[700];
 	snprintf(p, sizeof(p), "%s/%s", root, rel);
 	assert_int_equal(symlink(target, p), 0);
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(p);
 }
 
 #define BUS "sys/bus/rpmsg/devices/"
@@ -113,9 +83,9 @@ static void chan(const char *dev, const char *name, const char *src, const char 
 static int setup(void **state)
 {
 	(void)state;
-	al_diag_set_handler(capture, NULL);
-	last[0] = '\0';
-	ndiag = 0;
+	al_diag_set_handler(ft_capture, NULL);
+	ft_last[0] = '\0';
+	ft_ndiag = 0;
 	snprintf(root, sizeof(root), "/tmp/al_rpc.XXXXXX");
 	assert_non_null(mkdtemp(root));
 	chmod(root, 0755); /* the unprivileged case must reach the files */
@@ -154,7 +124,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ft_rm_tree(root);
 	return 0;
 }
 
@@ -200,8 +170,8 @@ static void test_list_no_bus(void **state)
 	mkdir(other, 0755);
 	struct al_rpmsg_char_cfg c = {.sysfs_root = other};
 	assert_int_equal(al_rpmsg_char_list(&c, NULL, 0), AL_ENOLINK);
-	assert_non_null(strstr(last, "no rpmsg bus"));
-	assert_non_null(strstr(last, "CONFIG_RPMSG"));
+	assert_non_null(strstr(ft_last, "no rpmsg bus"));
+	assert_non_null(strstr(ft_last, "CONFIG_RPMSG"));
 }
 
 static void test_find_ctrl(void **state)
@@ -216,25 +186,25 @@ static void test_find_ctrl(void **state)
 		assert_string_equal(path, want);
 	}
 	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, "rpmsg_ctrl7", NULL, 0), AL_EADDR);
-	assert_non_null(strstr(last, "there is rpmsg_ctrl0"));
+	assert_non_null(strstr(ft_last, "there is rpmsg_ctrl0"));
 	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, "bogus", NULL, 0), AL_EINVAL);
-	assert_non_null(strstr(last, "names no rpmsg_ctrl"));
+	assert_non_null(strstr(ft_last, "names no rpmsg_ctrl"));
 	/* sysfs has it, /dev does not */
 	char p[400];
 	snprintf(p, sizeof(p), "%s/rpmsg_ctrl0", devdir);
 	unlink(p);
 	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0), AL_ENOLINK);
-	assert_non_null(strstr(last, "devtmpfs"));
+	assert_non_null(strstr(ft_last, "devtmpfs"));
 	/* the bus without the ctrl driver */
 	snprintf(p, sizeof(p), "%s/sys/class/rpmsg", root);
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ft_rm_tree(p);
 	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0), AL_ENOLINK);
-	assert_non_null(strstr(last, "CONFIG_RPMSG_CTRL"));
+	assert_non_null(strstr(ft_last, "CONFIG_RPMSG_CTRL"));
 	/* no bus at all */
 	snprintf(p, sizeof(p), "%s/sys/bus", root);
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ft_rm_tree(p);
 	assert_int_equal(al_rpmsg_char_find_ctrl(&cfg, NULL, NULL, 0), AL_ENOLINK);
-	assert_non_null(strstr(last, "no rpmsg bus"));
+	assert_non_null(strstr(ft_last, "no rpmsg bus"));
 }
 
 static void test_list_epts(void **state)
@@ -250,7 +220,7 @@ static void test_list_epts(void **state)
 	assert_int_equal(e[1].src, AL_RPMSG_CHAR_ADDR_ANY);
 	assert_int_equal(e[1].dst, 1026);
 	assert_int_equal(al_rpmsg_char_list_epts(&cfg, 4, e, 8), AL_ENOLINK);
-	assert_non_null(strstr(last, "rpmsg_ctrl4"));
+	assert_non_null(strstr(ft_last, "rpmsg_ctrl4"));
 }
 
 static void test_create_errors(void **state)
@@ -262,17 +232,17 @@ static void test_create_errors(void **state)
 	    al_rpmsg_char_create(&cfg, NULL, "abcdefghijabcdefghijabcdefghij12", 1, 2, &k),
 	    AL_EINVAL);
 	assert_null(k);
-	assert_non_null(strstr(last, "at most 31"));
+	assert_non_null(strstr(ft_last, "at most 31"));
 	/* by address the name may be empty: it reaches the (fake) ioctl */
 	assert_int_equal(al_rpmsg_char_create(&cfg, NULL, "", 1, 2, &k), AL_ENOLINK);
-	assert_non_null(strstr(last, "not an rpmsg_ctrl device"));
+	assert_non_null(strstr(ft_last, "not an rpmsg_ctrl device"));
 	/* the fake ctrl is a plain file: the ioctl is refused with ENOTTY */
 	assert_int_equal(al_rpmsg_char_create(&cfg, "kernel-ignored/rpmsg_ctrl0", "svc", 1, 2, &k),
 			 AL_ENOLINK);
-	assert_non_null(strstr(last, "not an rpmsg_ctrl device"));
-	assert_non_null(strstr(last, "'svc'"));
+	assert_non_null(strstr(ft_last, "not an rpmsg_ctrl device"));
+	assert_non_null(strstr(ft_last, "'svc'"));
 	assert_int_equal(al_rpmsg_char_create(&cfg, "rpmsg_ctrl5", "svc", 1, 2, &k), AL_EADDR);
-	assert_non_null(strstr(last, "no rpmsg_ctrl5"));
+	assert_non_null(strstr(ft_last, "no rpmsg_ctrl5"));
 }
 
 static uint64_t now_ms(void)
@@ -298,8 +268,8 @@ static void test_open_service_io(void **state)
 	assert_true(al_rpmsg_char_fd(k) >= 0);
 	/* a buffer too small: an error, the message stays */
 	assert_int_equal(al_rpmsg_char_read(k, b, 2, 0), AL_EMSGSIZE);
-	assert_non_null(strstr(last, "5 bytes"));
-	assert_int_equal(last_level, AL_DIAG_DEBUG); /* a normal outcome */
+	assert_non_null(strstr(ft_last, "5 bytes"));
+	assert_int_equal(ft_last_level, AL_DIAG_DEBUG); /* a normal outcome */
 	assert_int_equal(al_rpmsg_char_next_len(k), 5);
 	assert_int_equal(al_rpmsg_char_read(k, b, sizeof(b), 0), 5);
 	assert_memory_equal(b, "hello", 5);
@@ -310,8 +280,8 @@ static void test_open_service_io(void **state)
 	assert_int_equal(tx, 1);
 	char big[8];
 	assert_int_equal(al_rpmsg_char_write(k, big, AL_RPMSG_CHAR_MSG_MAX + 1u, 0), AL_EMSGSIZE);
-	assert_non_null(strstr(last, "at most 65536"));
-	assert_int_equal(last_level, AL_DIAG_ERR);
+	assert_non_null(strstr(ft_last, "at most 65536"));
+	assert_int_equal(ft_last_level, AL_DIAG_ERR);
 	al_rpmsg_char_close(k);
 	get("dev/rpmsg3", b, sizeof(b));
 	assert_string_equal(b, "helloabc");
@@ -335,13 +305,13 @@ static void test_open_service_errors(void **state)
 			 AL_ETIMEDOUT);
 	assert_true(now_ms() - t0 >= 60);
 	assert_null(k);
-	assert_non_null(strstr(last, "service 'motor' is absent"));
-	assert_non_null(strstr(last, "rpmsg-raw")); /* the channels there are */
+	assert_non_null(strstr(ft_last, "service 'motor' is absent"));
+	assert_non_null(strstr(ft_last, "rpmsg-raw")); /* the channels there are */
 	/* there, but no node: not bound to rpmsg_chrdev */
 	assert_int_equal(
 	    al_rpmsg_char_open_service(&cfg, "my.dotted name", AL_RPMSG_CHAR_ADDR_ANY, 0, &k),
 	    AL_ETIMEDOUT);
-	assert_non_null(strstr(last, "not bound to rpmsg_chrdev"));
+	assert_non_null(strstr(ft_last, "not bound to rpmsg_chrdev"));
 	/* wrong address */
 	assert_int_equal(al_rpmsg_char_open_service(&cfg, "rpmsg-raw", 0x999, 0, &k), AL_ETIMEDOUT);
 	/* a truncated name never matches its 31-byte prefix */
@@ -356,7 +326,7 @@ static void test_open_service_errors(void **state)
 	assert_int_equal(
 	    al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0, &k),
 	    AL_ENOLINK);
-	assert_non_null(strstr(last, "rpmsg3"));
+	assert_non_null(strstr(ft_last, "rpmsg3"));
 	/* permission denied, as an unprivileged user */
 	put("dev/rpmsg3", "x");
 	chmod(p, 0600);
@@ -366,7 +336,7 @@ static void test_open_service_errors(void **state)
 		    al_rpmsg_char_open_service(&cfg, "rpmsg-raw", AL_RPMSG_CHAR_ADDR_ANY, 0, &k);
 		assert_int_equal(seteuid(0), 0);
 		assert_int_equal(rc, AL_EPERM);
-		assert_non_null(strstr(last, "run as root"));
+		assert_non_null(strstr(ft_last, "run as root"));
 	}
 	/* the channel of another driver: with dst explicit an endpoint is
 	 * created through the ctrl, which the fake cannot do */
@@ -374,7 +344,7 @@ static void test_open_service_errors(void **state)
 						    AL_RPMSG_CHAR_ADDR_ANY, AL_RPMSG_CHAR_ADDR_ANY,
 						    0, &k),
 			 AL_ENOLINK);
-	assert_non_null(strstr(last, "dst 0x401"));
+	assert_non_null(strstr(ft_last, "dst 0x401"));
 }
 
 static void test_link_names_and_codes(void **state)
@@ -397,13 +367,13 @@ static void test_link_names_and_codes(void **state)
 			 AL_EINVAL);
 	/* on a machine without rpmsg (this one): a sentence, not a hang */
 	if (access("/sys/bus/rpmsg", F_OK) != 0) {
-		last[0] = '\0';
+		ft_last[0] = '\0';
 		assert_int_equal(al_channel_open_kernel("kernel", "rpmsg-raw",
 							AL_RPMSG_CHAR_ADDR_ANY,
 							AL_RPMSG_CHAR_ADDR_ANY, 0, &ch),
 				 AL_ENOLINK);
-		assert_non_null(strstr(last, "no rpmsg bus"));
-		assert_int_equal(last_level, AL_DIAG_ERR);
+		assert_non_null(strstr(ft_last, "no rpmsg bus"));
+		assert_int_equal(ft_last_level, AL_DIAG_ERR);
 	}
 }
 
@@ -439,11 +409,11 @@ static void test_channel_codes(void **state)
 	    0);
 	al_channel_close(ch);
 	/* absent: AL_ETIMEDOUT, as al_channel_open() */
-	last[0] = '\0';
+	ft_last[0] = '\0';
 	assert_int_equal(al_channel_open_kernel_at(&cfg, "kernel", "motor", any, any, 0, &ch),
 			 AL_ETIMEDOUT);
 	assert_null(ch);
-	assert_non_null(strstr(last, "service 'motor' is absent"));
+	assert_non_null(strstr(ft_last, "service 'motor' is absent"));
 	/* the name does not fit rpmsg's 32 bytes */
 	assert_int_equal(al_channel_open_kernel_at(
 			     &cfg, "kernel", "abcdefghijabcdefghijabcdefghij12", any, any, 0, &ch),
@@ -459,7 +429,7 @@ static void test_channel_codes(void **state)
 	struct al_rpmsg_char_cfg bare = {.sysfs_root = other, .dev_root = other};
 	assert_int_equal(al_channel_open_kernel_at(&bare, "kernel", "rpmsg-raw", any, any, 0, &ch),
 			 AL_ENOLINK);
-	assert_non_null(strstr(last, "CONFIG_RPMSG"));
+	assert_non_null(strstr(ft_last, "CONFIG_RPMSG"));
 	/* permission denied, as an unprivileged user */
 	if (geteuid() == 0) {
 		char p[400];

@@ -18,21 +18,11 @@
 
 #include <cmocka.h>
 
+#include "fake_tree.h"
+
 #include "amplink/error.h"
 #include "amplink/linux/diag.h"
 #include "amplink/linux/rproc_sysfs.h"
-
-/* The diagnostics hook: the last sentence and its level, and how many. */
-static char last[600];
-static int last_level, ndiag;
-
-static void capture(int level, const char *msg, void *arg)
-{
-	(void)arg;
-	snprintf(last, sizeof(last), "%s", msg);
-	last_level = level;
-	ndiag++;
-}
 
 static char root[256];
 static struct al_rproc_sysfs_cfg cfg;
@@ -40,21 +30,7 @@ static char sysfs[300], debugfs[300], fwdir[300];
 
 static void put(const char *rel, const char *text)
 {
-	char p[600];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	if (text) {
-		FILE *f = fopen(p, "w");
-		assert_non_null(f);
-		fputs(text, f);
-		fclose(f);
-	} else {
-		mkdir(p, 0755);
-	}
+	ft_put(root, rel, text);
 }
 
 static void get(const char *rel, char *buf, size_t cap)
@@ -66,12 +42,6 @@ static void get(const char *rel, char *buf, size_t cap)
 	size_t n = fread(buf, 1, cap - 1, f);
 	buf[n] = '\0';
 	fclose(f);
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(p);
 }
 
 #define RP0  "sys/class/remoteproc/remoteproc0/"
@@ -87,9 +57,9 @@ static int setup(void **state)
 	snprintf(sysfs, sizeof(sysfs), "%s/sys", root);
 	snprintf(debugfs, sizeof(debugfs), "%s/sys/kernel/debug", root);
 	snprintf(fwdir, sizeof(fwdir), "%s/fw", root);
-	al_diag_set_handler(capture, NULL);
-	last[0] = '\0';
-	ndiag = 0;
+	al_diag_set_handler(ft_capture, NULL);
+	ft_last[0] = '\0';
+	ft_ndiag = 0;
 	cfg = (struct al_rproc_sysfs_cfg){
 	    .sysfs_root = sysfs, .firmware_root = fwdir, .release = "6.1.0-test"};
 	put(RP0 "name", "imx-rproc\n");
@@ -111,7 +81,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ft_rm_tree(root);
 	return 0;
 }
 
@@ -156,15 +126,15 @@ static void test_missing_class(void **state)
 	mkdir(other, 0755);
 	struct al_rproc_sysfs_cfg c = {.sysfs_root = other};
 	assert_int_equal(al_rproc_sysfs_open(&rp, &c, -1, NULL), AL_ENOLINK);
-	assert_non_null(strstr(last, "CONFIG_REMOTEPROC"));
-	last[0] = '\0';
+	assert_non_null(strstr(ft_last, "CONFIG_REMOTEPROC"));
+	ft_last[0] = '\0';
 	assert_int_equal(al_rproc_sysfs_foreach(&c, count_cb, NULL), AL_ENOLINK);
-	assert_non_null(strstr(last, "no remoteproc class"));
-	assert_int_equal(last_level, AL_DIAG_ERR);
+	assert_non_null(strstr(ft_last, "no remoteproc class"));
+	assert_int_equal(ft_last_level, AL_DIAG_ERR);
 	/* the class without processors */
 	put("empty/class/remoteproc", NULL);
 	assert_int_equal(al_rproc_sysfs_open(&rp, &c, -1, NULL), AL_EADDR);
-	assert_non_null(strstr(last, "no driver registered"));
+	assert_non_null(strstr(ft_last, "no driver registered"));
 }
 
 static void test_unknown_name_and_index(void **state)
@@ -172,11 +142,11 @@ static void test_unknown_name_and_index(void **state)
 	(void)state;
 	struct al_rproc_sysfs rp;
 	assert_int_equal(al_rproc_sysfs_open(&rp, &cfg, -1, "m7"), AL_EADDR);
-	assert_non_null(strstr(last, "no remoteproc named 'm7'"));
-	assert_non_null(strstr(last, "remoteproc0 'imx-rproc'"));
-	assert_non_null(strstr(last, "remoteproc3 'dsp'"));
+	assert_non_null(strstr(ft_last, "no remoteproc named 'm7'"));
+	assert_non_null(strstr(ft_last, "remoteproc0 'imx-rproc'"));
+	assert_non_null(strstr(ft_last, "remoteproc3 'dsp'"));
 	assert_int_equal(al_rproc_sysfs_open(&rp, &cfg, 1, NULL), AL_EADDR);
-	assert_non_null(strstr(last, "no remoteproc1"));
+	assert_non_null(strstr(ft_last, "no remoteproc1"));
 	assert_int_equal(al_rproc_sysfs_open(&rp, &cfg, -1, ""), AL_EINVAL);
 	char big[300];
 	memset(big, 'a', sizeof(big) - 1);
@@ -219,16 +189,16 @@ static void test_unknown_state(void **state)
 	assert_int_equal(al_rproc_sysfs_state(&rp, &st, raw, sizeof(raw)), AL_EPROTO);
 	assert_int_equal(st, AL_RPS_UNKNOWN);
 	assert_string_equal(raw, "warming-up");
-	assert_non_null(strstr(last, "unknown state 'warming-up'"));
+	assert_non_null(strstr(ft_last, "unknown state 'warming-up'"));
 	/* status still works and shows the kernel's word, without a diagnostic */
 	struct al_rproc_sysfs_status s;
-	int nd = ndiag;
+	int nd = ft_ndiag;
 	assert_int_equal(al_rproc_sysfs_get_status(&rp, &s), 0);
-	assert_int_equal(ndiag, nd);
+	assert_int_equal(ft_ndiag, nd);
 	assert_string_equal(s.state_raw, "warming-up");
 	/* and no transition is attempted from it */
 	assert_int_equal(al_rproc_sysfs_start(&rp), AL_ESTATE);
-	assert_non_null(strstr(last, "does not know ('warming-up')"));
+	assert_non_null(strstr(ft_last, "does not know ('warming-up')"));
 	char b[32];
 	get(RP0 "state", b, sizeof(b));
 	assert_string_equal(b, "warming-up\n");
@@ -246,11 +216,11 @@ static void test_unreadable_state(void **state)
 	unlink(p);
 	mkdir(p, 0755);
 	assert_int_equal(al_rproc_sysfs_state(&rp, &st, NULL, 0), AL_EINIT);
-	assert_non_null(strstr(last, "reading"));
+	assert_non_null(strstr(ft_last, "reading"));
 	rmdir(p);
 	/* gone: the remoteproc was unregistered */
 	assert_int_equal(al_rproc_sysfs_state(&rp, &st, NULL, 0), AL_EADDR);
-	assert_non_null(strstr(last, "went away"));
+	assert_non_null(strstr(ft_last, "went away"));
 	/* permission denied: as an unprivileged user (root reads anything) */
 	put(RP0 "state", "offline\n");
 	chmod(p, 0600);
@@ -259,7 +229,7 @@ static void test_unreadable_state(void **state)
 		int rc = al_rproc_sysfs_state(&rp, &st, NULL, 0);
 		assert_int_equal(seteuid(0), 0);
 		assert_int_equal(rc, AL_EPERM);
-		assert_non_null(strstr(last, "run as root"));
+		assert_non_null(strstr(ft_last, "run as root"));
 	}
 }
 
@@ -271,19 +241,19 @@ static void test_firmware_names(void **state)
 	static const char *const bad[] = {"",	  "../etc/passwd", "sub/fw.elf", "/lib/firmware/x",
 					  "a..b", "fw\nstart",	   "fw\tx"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		last[0] = '\0';
+		ft_last[0] = '\0';
 		assert_int_equal(al_rproc_sysfs_set_firmware(&rp, bad[i]), AL_EINVAL);
-		assert_true(last[0]);
+		assert_true(ft_last[0]);
 	}
 	assert_int_equal(al_rproc_sysfs_check_fw_name("a/b"), AL_EINVAL);
 	assert_int_equal(al_rproc_sysfs_check_fw_name("m4.elf"), 0);
 	assert_int_equal(al_rproc_sysfs_check_fw_name("sub/fw.elf"), AL_EINVAL);
-	assert_non_null(strstr(last, "contains '/'"));
+	assert_non_null(strstr(ft_last, "contains '/'"));
 	char big[300];
 	memset(big, 'f', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(al_rproc_sysfs_set_firmware(&rp, big), AL_EINVAL);
-	assert_non_null(strstr(last, "too long"));
+	assert_non_null(strstr(ft_last, "too long"));
 	char b[64];
 	get(RP0 "firmware", b, sizeof(b));
 	assert_string_equal(b, "rproc-imx-rproc-fw\n"); /* nothing written */
@@ -297,8 +267,8 @@ static void test_set_firmware(void **state)
 	char b[64];
 	/* missing in every directory of the search path */
 	assert_int_equal(al_rproc_sysfs_set_firmware(&rp, "nope.elf"), AL_EADDR);
-	assert_non_null(strstr(last, "not found"));
-	assert_non_null(strstr(last, "updates/6.1.0-test"));
+	assert_non_null(strstr(ft_last, "not found"));
+	assert_non_null(strstr(ft_last, "updates/6.1.0-test"));
 	get(RP0 "firmware", b, sizeof(b));
 	assert_string_equal(b, "rproc-imx-rproc-fw\n");
 	/* present: the kernel gets the bare name */
@@ -308,7 +278,7 @@ static void test_set_firmware(void **state)
 	/* not while running: the kernel would say EBUSY */
 	put(RP0 "state", "running\n");
 	assert_int_equal(al_rproc_sysfs_set_firmware(&rp, "rproc-imx-rproc-fw"), AL_ESTATE);
-	assert_non_null(strstr(last, "only while offline"));
+	assert_non_null(strstr(ft_last, "only while offline"));
 	get(RP0 "firmware", b, sizeof(b));
 	assert_string_equal(b, "m4_echo.elf");
 }
@@ -352,14 +322,14 @@ static void test_start(void **state)
 	/* running: refused without writing (6.1 would take a second reference) */
 	put(RP0 "state", "running\n");
 	assert_int_equal(al_rproc_sysfs_start(&rp), AL_ESTATE);
-	assert_non_null(strstr(last, "already running"));
+	assert_non_null(strstr(ft_last, "already running"));
 	get(RP0 "state", b, sizeof(b));
 	assert_string_equal(b, "running\n");
 	put(RP0 "state", "attached\n");
 	assert_int_equal(al_rproc_sysfs_start(&rp), AL_ESTATE);
 	put(RP0 "state", "crashed\n");
 	assert_int_equal(al_rproc_sysfs_start(&rp), AL_ESTATE);
-	assert_non_null(strstr(last, "stop it"));
+	assert_non_null(strstr(ft_last, "stop it"));
 	/* detached: the kernel attaches to what the boot loader started */
 	put(RP0 "state", "detached\n");
 	assert_int_equal(al_rproc_sysfs_start(&rp), 0);
@@ -369,7 +339,7 @@ static void test_start(void **state)
 	put(RP0 "state", "offline\n");
 	put(RP0 "firmware", "gone.elf\n");
 	assert_int_equal(al_rproc_sysfs_start(&rp), AL_EADDR);
-	assert_non_null(strstr(last, "'gone.elf' not found"));
+	assert_non_null(strstr(ft_last, "'gone.elf' not found"));
 	get(RP0 "state", b, sizeof(b));
 	assert_string_equal(b, "offline\n");
 }
@@ -381,7 +351,7 @@ static void test_stop(void **state)
 	char b[64];
 	assert_int_equal(al_rproc_sysfs_open(&rp, &cfg, 0, NULL), 0);
 	assert_int_equal(al_rproc_sysfs_stop(&rp), AL_ESTATE); /* offline */
-	assert_non_null(strstr(last, "nothing to stop"));
+	assert_non_null(strstr(ft_last, "nothing to stop"));
 	get(RP0 "state", b, sizeof(b));
 	assert_string_equal(b, "offline\n");
 	put(RP0 "state", "crashed\n");
@@ -398,8 +368,8 @@ static void test_stop(void **state)
 		int rc = al_rproc_sysfs_stop(&rp);
 		assert_int_equal(seteuid(0), 0);
 		assert_int_equal(rc, AL_EPERM);
-		assert_non_null(strstr(last, "writing"));
-		assert_non_null(strstr(last, "run as root"));
+		assert_non_null(strstr(ft_last, "writing"));
+		assert_non_null(strstr(ft_last, "run as root"));
 	}
 }
 
@@ -410,7 +380,7 @@ static void test_trace(void **state)
 	char b[64];
 	assert_int_equal(al_rproc_sysfs_open(&rp, &cfg, 0, NULL), 0);
 	assert_int_equal(al_rproc_sysfs_read_trace(&rp, 0, b, sizeof(b)), AL_EADDR);
-	assert_non_null(strstr(last, "not running"));
+	assert_non_null(strstr(ft_last, "not running"));
 	put(DBG0 "trace0", "boot ok\nm4: echo up\n");
 	assert_int_equal(al_rproc_sysfs_read_trace(&rp, 0, b, sizeof(b)), 20);
 	assert_string_equal(b, "boot ok\nm4: echo up\n");
@@ -424,11 +394,11 @@ static void test_trace(void **state)
 	c.debugfs_root = dbg;
 	assert_int_equal(al_rproc_sysfs_open(&rp, &c, 0, NULL), 0);
 	assert_int_equal(al_rproc_sysfs_read_trace(&rp, 0, b, sizeof(b)), AL_ENOLINK);
-	assert_non_null(strstr(last, "mount -t debugfs none"));
+	assert_non_null(strstr(ft_last, "mount -t debugfs none"));
 	/* mounted, without remoteproc */
 	put("nodebug/tracing/x", "");
 	assert_int_equal(al_rproc_sysfs_read_trace(&rp, 0, b, sizeof(b)), AL_ENOLINK);
-	assert_non_null(strstr(last, "no remoteproc directory"));
+	assert_non_null(strstr(ft_last, "no remoteproc directory"));
 }
 
 static void test_recovery_and_status(void **state)
@@ -466,9 +436,9 @@ static void test_recovery_and_status(void **state)
 	assert_true(s.trace);
 	/* the DSP has none of the optional files: not an error, no sentence */
 	assert_int_equal(al_rproc_sysfs_open(&rp, &cfg, 3, NULL), 0);
-	int nd = ndiag;
+	int nd = ft_ndiag;
 	assert_int_equal(al_rproc_sysfs_get_status(&rp, &s), 0);
-	assert_int_equal(ndiag, nd);
+	assert_int_equal(ft_ndiag, nd);
 	assert_int_equal(s.state, AL_RPS_RUNNING);
 	assert_int_equal(s.recovery, -1);
 	assert_string_equal(s.firmware, "");

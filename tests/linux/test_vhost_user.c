@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "vhu_frontend.h"
+
 #include "amplink/linux/vhost_user.h"
 
 #define NEED_REPLY 0x8u
@@ -116,31 +118,7 @@ static int teardown(void **state)
 static void send_raw(struct ctx *c, uint32_t req, uint32_t flags, const void *payload,
 		     uint32_t size, const int *fds, unsigned int nfds)
 {
-	uint8_t buf[12 + 512];
-	union {
-		char b[CMSG_SPACE(sizeof(int) * 16)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = buf, .iov_len = 12 + size};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	assert_true(size <= 512);
-	memcpy(buf, &req, 4);
-	flags |= 1; /* version */
-	memcpy(buf + 4, &flags, 4);
-	memcpy(buf + 8, &size, 4);
-	if (size)
-		memcpy(buf + 12, payload, size);
-	if (nfds) {
-		mh.msg_control = ctl.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
-	assert_int_equal(sendmsg(c->fe, &mh, MSG_NOSIGNAL), (ssize_t)(12 + size));
+	vhu_fe_send(c->fe, req, flags, payload, size, fds, nfds);
 }
 
 /* Send, let the server handle it, return its result. */

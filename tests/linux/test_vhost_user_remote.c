@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "vhu_frontend.h"
+
 #include "amplink/linux/diag.h"
 #include "amplink/linux/vhost_user.h"
 #include "amplink/linux/vhost_user_remote.h"
@@ -136,29 +138,7 @@ static int count_fds(void)
 static void sendmsg_fds(struct ctx *c, uint32_t req, const void *payload, uint32_t size,
 			const int *fds, unsigned nfds)
 {
-	uint8_t buf[12 + 512];
-	union {
-		char b[CMSG_SPACE(sizeof(int) * 8)];
-		struct cmsghdr align;
-	} ctl;
-	uint32_t flags = 1;
-	memcpy(buf, &req, 4);
-	memcpy(buf + 4, &flags, 4);
-	memcpy(buf + 8, &size, 4);
-	if (size)
-		memcpy(buf + 12, payload, size);
-	struct iovec iov = {.iov_base = buf, .iov_len = 12 + size};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds) {
-		mh.msg_control = ctl.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
-	assert_int_equal(sendmsg(c->fe, &mh, MSG_NOSIGNAL), (ssize_t)(12 + size));
+	vhu_fe_send(c->fe, req, 0, payload, size, fds, nfds);
 }
 
 static void wait_for(bool (*cond)(struct ctx *), struct ctx *c, const char *what)

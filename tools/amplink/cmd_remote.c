@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "amplink.h"
+#include "amplink/linux/posix_port.h"
 #include "amplink/linux/vhost_user_remote.h"
 #include "amplink/log.h"
 #include "amplink/rpmsg.h"
@@ -68,14 +69,8 @@ struct remote {
 /* The remote's clock for log timestamps: ms since the process started. */
 static uint32_t remote_clock_ms(void *arg)
 {
-	static uint64_t t0;
 	(void)arg;
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	uint64_t ms = (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-	if (!t0)
-		t0 = ms;
-	return (uint32_t)(ms - t0);
+	return al_posix_process_ms();
 }
 
 /* Flood the log (--log-flood N): every line is offered without waiting;
@@ -412,6 +407,18 @@ static int serve_vhost_user(struct remote *r, const char *path)
 	return 0;
 }
 
+/* Stop the deferred-echo worker and say what it did. */
+static void stop_worker(struct remote *r, pthread_t worker)
+{
+	pthread_mutex_lock(&r->mu);
+	r->quit = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(worker, NULL);
+	fprintf(stderr, "amplink remote: echoed %lu (%lu deferred), failed %lu\n", r->echoed,
+		r->deferred_total, r->failed);
+}
+
 int cmd_remote(int argc, char **argv)
 {
 	static struct remote r;
@@ -511,13 +518,7 @@ int cmd_remote(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		int vrc = serve_vhost_user(&r, vhost_user);
-		pthread_mutex_lock(&r.mu);
-		r.quit = true;
-		pthread_cond_signal(&r.cv);
-		pthread_mutex_unlock(&r.mu);
-		pthread_join(worker, NULL);
-		fprintf(stderr, "amplink remote: echoed %lu (%lu deferred), failed %lu\n", r.echoed,
-			r.deferred_total, r.failed);
+		stop_worker(&r, worker);
 		return exit_code_for(vrc);
 	}
 	uint32_t wait_ms = o.cfg.connect_timeout_ms;
@@ -543,12 +544,6 @@ int cmd_remote(int argc, char **argv)
 		if (rc || once)
 			break;
 	}
-	pthread_mutex_lock(&r.mu);
-	r.quit = true;
-	pthread_cond_signal(&r.cv);
-	pthread_mutex_unlock(&r.mu);
-	pthread_join(worker, NULL);
-	fprintf(stderr, "amplink remote: echoed %lu (%lu deferred), failed %lu\n", r.echoed,
-		r.deferred_total, r.failed);
+	stop_worker(&r, worker);
 	return exit_code_for(rc);
 }

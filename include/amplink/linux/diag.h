@@ -39,6 +39,10 @@ void al_diag_set_handler(al_diag_fn fn, void *arg);
 void al_diagf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void al_vdiagf(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/** Report a failure (level AL_DIAG_ERR) and return `rc`, for a library's
+ *  `return al_diag_fail(AL_EINIT, "...", ...);`. Any thread. */
+int al_diag_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #ifdef __cplusplus
 }
 #endif

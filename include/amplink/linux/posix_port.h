@@ -49,6 +49,10 @@ struct timespec al_posix_deadline(uint32_t ms);
 /** Monotonic milliseconds (the port's time_ms). */
 uint64_t al_posix_now_ms(void);
 
+/** Milliseconds since the first call in this process: the clock of a
+ *  remote run as a process (log and telemetry timestamps). Any thread. */
+uint32_t al_posix_process_ms(void);
+
 /** What is left of a wait that began at `start` (an al_posix_now_ms()
  *  reading) with `timeout_ms`: milliseconds, AL_WAIT_FOREVER when it has no
  *  end, 0 when it is over. The POSIX side's counterpart of the core's wait

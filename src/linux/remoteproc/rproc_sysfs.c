@@ -22,17 +22,6 @@
 
 #define MAX_PROCS 64
 
-/* Report a failure through the diagnostics hook; returns code. */
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	al_vdiagf(AL_DIAG_ERR, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 /* The amplink code for an errno of the kernel's files (see the header). */
 static int kernel_code(int e)
 {
@@ -51,11 +40,12 @@ static int kernel_code(int e)
 static int perm_fail(const char *what, const char *path)
 {
 	if (geteuid() != 0)
-		return fail(AL_EPERM, "permission denied %s %s: run as root", what, path);
-	return fail(AL_EPERM,
-		    "permission denied %s %s even as root: the driver made it read-only (the "
-		    "remote is controlled elsewhere) or a security module refused",
-		    what, path);
+		return al_diag_fail(AL_EPERM, "permission denied %s %s: run as root", what, path);
+	return al_diag_fail(
+	    AL_EPERM,
+	    "permission denied %s %s even as root: the driver made it read-only (the "
+	    "remote is controlled elsewhere) or a security module refused",
+	    what, path);
 }
 
 static int io_fail(int e, const char *what, const char *path)
@@ -63,9 +53,9 @@ static int io_fail(int e, const char *what, const char *path)
 	if (e == -EACCES || e == -EPERM)
 		return perm_fail(what, path);
 	if (e == -ENOENT)
-		return fail(AL_EADDR, "%s %s: no such file (the remoteproc went away?)", what,
-			    path);
-	return fail(kernel_code(e), "%s %s: %s", what, path, strerror(-e));
+		return al_diag_fail(AL_EADDR, "%s %s: no such file (the remoteproc went away?)",
+				    what, path);
+	return al_diag_fail(kernel_code(e), "%s %s: %s", what, path, strerror(-e));
 }
 
 static void init_roots(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_cfg *cfg)
@@ -97,16 +87,16 @@ static int scan(struct al_rproc_sysfs *rp, int *idx, int max)
 {
 	char cls[AL_RPROC_SYSFS_PATH_MAX];
 	if (al_sysfs_path(cls, sizeof(cls), "%s/class/remoteproc", rp->sysfs))
-		return fail(AL_EINVAL, "sysfs root too long: %s", rp->sysfs);
+		return al_diag_fail(AL_EINVAL, "sysfs root too long: %s", rp->sysfs);
 	DIR *d = opendir(cls);
 	if (!d) {
 		int e = errno;
 		if (e == EACCES)
 			return perm_fail("listing", cls);
-		return fail(AL_ENOLINK,
-			    "no remoteproc class at %s: the kernel was built without "
-			    "CONFIG_REMOTEPROC (or the remoteproc module is not loaded)",
-			    cls);
+		return al_diag_fail(AL_ENOLINK,
+				    "no remoteproc class at %s: the kernel was built without "
+				    "CONFIG_REMOTEPROC (or the remoteproc module is not loaded)",
+				    cls);
 	}
 	int n = 0;
 	struct dirent *de;
@@ -127,7 +117,7 @@ static int bind_index(struct al_rproc_sysfs *rp, int i)
 	al_sysfs_path(rp->dev, sizeof(rp->dev), "remoteproc%d", i);
 	if (al_sysfs_path(rp->dir, sizeof(rp->dir), "%s/class/remoteproc/%s", rp->sysfs, rp->dev) ||
 	    al_sysfs_path(rp->dbg, sizeof(rp->dbg), "%s/remoteproc/%s", rp->debugfs, rp->dev))
-		return fail(AL_EINVAL, "path too long under %s", rp->sysfs);
+		return al_diag_fail(AL_EINVAL, "path too long under %s", rp->sysfs);
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16], nm[256];
 	al_sysfs_path(p, sizeof(p), "%s/name", rp->dir);
 	long k = al_sysfs_read(p, nm, sizeof(nm));
@@ -146,7 +136,7 @@ int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_c
 	rp->index = -1;
 	init_roots(rp, cfg);
 	if (name && (!name[0] || strlen(name) > 255))
-		return fail(AL_EINVAL, "bad remoteproc name (1 to 255 bytes)");
+		return al_diag_fail(AL_EINVAL, "bad remoteproc name (1 to 255 bytes)");
 	int idx[MAX_PROCS] = {0};
 	int n = scan(rp, idx, MAX_PROCS);
 	if (n < 0)
@@ -154,18 +144,19 @@ int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_c
 	char cls[AL_RPROC_SYSFS_PATH_MAX + 32];
 	al_sysfs_path(cls, sizeof(cls), "%s/class/remoteproc", rp->sysfs);
 	if (n == 0)
-		return fail(AL_EADDR,
-			    "no remoteproc in %s: the class exists but no driver registered a "
-			    "processor (device tree node or driver module missing?)",
-			    cls);
+		return al_diag_fail(
+		    AL_EADDR,
+		    "no remoteproc in %s: the class exists but no driver registered a "
+		    "processor (device tree node or driver module missing?)",
+		    cls);
 	if (index >= 0) {
 		for (int j = 0; j < n; j++)
 			if (idx[j] == index)
 				return bind_index(rp, index);
-		return fail(AL_EADDR,
-			    "no remoteproc%d in %s (there are %d, the first is "
-			    "remoteproc%d)",
-			    index, cls, n, idx[0]);
+		return al_diag_fail(AL_EADDR,
+				    "no remoteproc%d in %s (there are %d, the first is "
+				    "remoteproc%d)",
+				    index, cls, n, idx[0]);
 	}
 	if (!name)
 		return bind_index(rp, idx[0]);
@@ -185,8 +176,8 @@ int al_rproc_sysfs_open(struct al_rproc_sysfs *rp, const struct al_rproc_sysfs_c
 			off += w > 0 ? (size_t)w : 0;
 		}
 	}
-	return fail(AL_EADDR, "no remoteproc named '%s' in %s (there are: %s)", name, cls,
-		    seen[0] ? seen : "none with a readable name");
+	return al_diag_fail(AL_EADDR, "no remoteproc named '%s' in %s (there are: %s)", name, cls,
+			    seen[0] ? seen : "none with a readable name");
 }
 
 int al_rproc_sysfs_foreach(const struct al_rproc_sysfs_cfg *cfg,
@@ -241,7 +232,7 @@ static int read_state(struct al_rproc_sysfs *rp, enum al_rproc_sysfs_state *st, 
 			return 0;
 		}
 	}
-	return say ? fail(AL_EPROTO, "unknown state '%.40s' in %s (a newer kernel?)", s, p)
+	return say ? al_diag_fail(AL_EPROTO, "unknown state '%.40s' in %s (a newer kernel?)", s, p)
 		   : AL_EPROTO;
 }
 
@@ -259,7 +250,8 @@ static long read_attr(const char *base, const char *attr, char *buf, size_t cap,
 {
 	char p[AL_RPROC_SYSFS_PATH_MAX + 32];
 	if (al_sysfs_path(p, sizeof(p), "%s/%s", base, attr))
-		return quiet ? AL_EINVAL : fail(AL_EINVAL, "path too long: %s/%s", base, attr);
+		return quiet ? AL_EINVAL
+			     : al_diag_fail(AL_EINVAL, "path too long: %s/%s", base, attr);
 	long k = al_sysfs_read(p, buf, cap);
 	if (k < 0 && k != -ENOENT)
 		return quiet ? kernel_code((int)k) : io_fail((int)k, "reading", p);
@@ -278,9 +270,9 @@ static int read_recovery(struct al_rproc_sysfs *rp, bool *enabled, bool quiet)
 	if (k < 0)
 		return (int)k;
 	if (strcmp(s, "enabled") && strcmp(s, "disabled"))
-		return quiet
-			   ? AL_EPROTO
-			   : fail(AL_EPROTO, "unknown recovery setting '%.40s' of %s", s, rp->dev);
+		return quiet ? AL_EPROTO
+			     : al_diag_fail(AL_EPROTO, "unknown recovery setting '%.40s' of %s", s,
+					    rp->dev);
 	*enabled = s[0] == 'e';
 	return 0;
 }
@@ -291,9 +283,9 @@ int al_rproc_sysfs_recovery(struct al_rproc_sysfs *rp, bool *enabled)
 		return AL_EINVAL;
 	int rc = read_recovery(rp, enabled, false);
 	if (rc == -ENOENT)
-		return fail(AL_EADDR,
-			    "%s has no recovery setting in sysfs, nor in debugfs (%s/recovery)",
-			    rp->dev, rp->dbg);
+		return al_diag_fail(
+		    AL_EADDR, "%s has no recovery setting in sysfs, nor in debugfs (%s/recovery)",
+		    rp->dev, rp->dbg);
 	return rc;
 }
 
@@ -311,8 +303,8 @@ int al_rproc_sysfs_set_recovery(struct al_rproc_sysfs *rp, bool enable)
 		if (e != -ENOENT)
 			return io_fail(e, "writing", p);
 	}
-	return fail(AL_EADDR, "%s has no recovery setting in sysfs, nor in debugfs (%s)", rp->dev,
-		    rp->dbg);
+	return al_diag_fail(AL_EADDR, "%s has no recovery setting in sysfs, nor in debugfs (%s)",
+			    rp->dev, rp->dbg);
 }
 
 int al_rproc_sysfs_get_status(struct al_rproc_sysfs *rp, struct al_rproc_sysfs_status *st)
@@ -359,7 +351,7 @@ static int check_name(const char *fw, bool say)
 				 *c, (size_t)(c - (const unsigned char *)fw));
 	if (!why[0])
 		return 0;
-	return say ? fail(AL_EINVAL, "%s", why) : AL_EINVAL;
+	return say ? al_diag_fail(AL_EINVAL, "%s", why) : AL_EINVAL;
 }
 
 int al_rproc_sysfs_check_fw_name(const char *fw)
@@ -397,11 +389,12 @@ int al_rproc_sysfs_find_firmware(struct al_rproc_sysfs *rp, const char *fw, char
 			}
 		}
 	}
-	return fail(AL_EADDR,
-		    "firmware '%.80s' not found in the kernel's search path (%s, %s, %s, %s%s%s): "
-		    "install it there first",
-		    fw, dirs[nd - 4], dirs[nd - 3], dirs[nd - 2], dirs[nd - 1], nd == 5 ? ", " : "",
-		    nd == 5 ? dirs[0] : "");
+	return al_diag_fail(
+	    AL_EADDR,
+	    "firmware '%.80s' not found in the kernel's search path (%s, %s, %s, %s%s%s): "
+	    "install it there first",
+	    fw, dirs[nd - 4], dirs[nd - 3], dirs[nd - 2], dirs[nd - 1], nd == 5 ? ", " : "",
+	    nd == 5 ? dirs[0] : "");
 }
 
 /* Read the state for a transition: a word this module does not know is
@@ -411,10 +404,10 @@ static int state_for(struct al_rproc_sysfs *rp, enum al_rproc_sysfs_state *st, c
 {
 	int rc = read_state(rp, st, raw, cap, false);
 	if (rc == AL_EPROTO)
-		return fail(AL_ESTATE,
-			    "%s is in a state this tool does not know ('%s'): not "
-			    "changing it",
-			    rp->dev, raw);
+		return al_diag_fail(AL_ESTATE,
+				    "%s is in a state this tool does not know ('%s'): not "
+				    "changing it",
+				    rp->dev, raw);
 	return rc;
 }
 
@@ -431,18 +424,19 @@ int al_rproc_sysfs_set_firmware(struct al_rproc_sysfs *rp, const char *fw)
 	if (rc)
 		return rc;
 	if (st != AL_RPS_OFFLINE)
-		return fail(AL_ESTATE,
-			    "%s is %s: the kernel takes a new firmware name only while offline "
-			    "(stop it first)",
-			    rp->dev, raw);
+		return al_diag_fail(
+		    AL_ESTATE,
+		    "%s is %s: the kernel takes a new firmware name only while offline "
+		    "(stop it first)",
+		    rp->dev, raw);
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16];
 	al_sysfs_path(p, sizeof(p), "%s/firmware", rp->dir);
 	int e = al_sysfs_write(p, fw);
 	if (e == -EBUSY)
-		return fail(AL_ESTATE,
-			    "the kernel refused the new firmware name: %s is no "
-			    "longer offline",
-			    rp->dev);
+		return al_diag_fail(AL_ESTATE,
+				    "the kernel refused the new firmware name: %s is no "
+				    "longer offline",
+				    rp->dev);
 	return e ? io_fail(e, "writing", p) : 0;
 }
 
@@ -459,8 +453,8 @@ int al_rproc_sysfs_start(struct al_rproc_sysfs *rp)
 	switch (st) {
 	case AL_RPS_OFFLINE:
 		if (read_attr(rp->dir, "firmware", fw, sizeof(fw), false) < 0 || !fw[0])
-			return fail(AL_EADDR, "%s has no firmware name set (%s/firmware)", rp->dev,
-				    rp->dir);
+			return al_diag_fail(AL_EADDR, "%s has no firmware name set (%s/firmware)",
+					    rp->dev, rp->dir);
 		if (check_name(fw, false)) /* a name set by someone else: let the kernel judge */
 			break;
 		rc = al_rproc_sysfs_find_firmware(rp, fw, NULL, 0);
@@ -469,13 +463,16 @@ int al_rproc_sysfs_start(struct al_rproc_sysfs *rp)
 		break;
 	case AL_RPS_DETACHED: break; /* the kernel attaches to the running remote */
 	case AL_RPS_RUNNING:
-	case AL_RPS_ATTACHED: return fail(AL_ESTATE, "%s is already %s", rp->dev, raw);
+	case AL_RPS_ATTACHED: return al_diag_fail(AL_ESTATE, "%s is already %s", rp->dev, raw);
 	case AL_RPS_CRASHED:
-		return fail(AL_ESTATE,
-			    "%s crashed and was not recovered (recovery disabled?): stop it, then "
-			    "start it, or enable recovery",
-			    rp->dev);
-	default: return fail(AL_ESTATE, "%s is %s: cannot start it from there", rp->dev, raw);
+		return al_diag_fail(
+		    AL_ESTATE,
+		    "%s crashed and was not recovered (recovery disabled?): stop it, then "
+		    "start it, or enable recovery",
+		    rp->dev);
+	default:
+		return al_diag_fail(AL_ESTATE, "%s is %s: cannot start it from there", rp->dev,
+				    raw);
 	}
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16];
 	al_sysfs_path(p, sizeof(p), "%s/state", rp->dir);
@@ -485,12 +482,13 @@ int al_rproc_sysfs_start(struct al_rproc_sysfs *rp)
 	if (e == -EACCES || e == -EPERM)
 		return perm_fail("writing", p);
 	if (e == -ENOENT && fw[0])
-		return fail(AL_EADDR,
-			    "the kernel could not load firmware '%s' for %s (request_firmware: %s; "
-			    "see dmesg)",
-			    fw, rp->dev, strerror(-e));
-	return fail(kernel_code(e), "the kernel refused to start %s: %s (see dmesg)", rp->dev,
-		    strerror(-e));
+		return al_diag_fail(
+		    AL_EADDR,
+		    "the kernel could not load firmware '%s' for %s (request_firmware: %s; "
+		    "see dmesg)",
+		    fw, rp->dev, strerror(-e));
+	return al_diag_fail(kernel_code(e), "the kernel refused to start %s: %s (see dmesg)",
+			    rp->dev, strerror(-e));
 }
 
 int al_rproc_sysfs_stop(struct al_rproc_sysfs *rp)
@@ -503,21 +501,22 @@ int al_rproc_sysfs_stop(struct al_rproc_sysfs *rp)
 	if (rc)
 		return rc;
 	if (st != AL_RPS_RUNNING && st != AL_RPS_ATTACHED && st != AL_RPS_CRASHED)
-		return fail(AL_ESTATE, "%s is %s: nothing to stop", rp->dev, raw);
+		return al_diag_fail(AL_ESTATE, "%s is %s: nothing to stop", rp->dev, raw);
 	char p[AL_RPROC_SYSFS_PATH_MAX + 16];
 	al_sysfs_path(p, sizeof(p), "%s/state", rp->dir);
 	int e = al_sysfs_write(p, "stop");
 	if (e == -EACCES || e == -EPERM)
 		return perm_fail("writing", p);
 	if (e)
-		return fail(kernel_code(e), "the kernel refused to stop %s: %s (see dmesg)",
-			    rp->dev, strerror(-e));
+		return al_diag_fail(kernel_code(e), "the kernel refused to stop %s: %s (see dmesg)",
+				    rp->dev, strerror(-e));
 	if (read_state(rp, &st, raw, sizeof(raw), false) == 0 &&
 	    (st == AL_RPS_RUNNING || st == AL_RPS_ATTACHED))
-		return fail(AL_ESTATE,
-			    "%s is still %s after stop: other users hold it (a kernel driver, "
-			    "or an earlier start of a running remote took a second reference)",
-			    rp->dev, raw);
+		return al_diag_fail(
+		    AL_ESTATE,
+		    "%s is still %s after stop: other users hold it (a kernel driver, "
+		    "or an earlier start of a running remote took a second reference)",
+		    rp->dev, raw);
 	return 0;
 }
 
@@ -550,23 +549,24 @@ long al_rproc_sysfs_read_trace(struct al_rproc_sysfs *rp, unsigned n, char *buf,
 		if (e == EACCES || e == EPERM)
 			return perm_fail("reading", p);
 		if (access(rp->dbg, F_OK) == 0)
-			return fail(AL_EADDR,
-				    "no trace%u for %s: the remote is not running, or its resource "
-				    "table has no RSC_TRACE entry",
-				    n, rp->dev);
+			return al_diag_fail(
+			    AL_EADDR,
+			    "no trace%u for %s: the remote is not running, or its resource "
+			    "table has no RSC_TRACE entry",
+			    n, rp->dev);
 		if (errno == EACCES && geteuid() != 0)
 			return perm_fail("reading", rp->debugfs);
 		if (access(rd, F_OK) == 0)
-			return fail(AL_EADDR, "no %s in debugfs (%s)", rp->dev, rd);
+			return al_diag_fail(AL_EADDR, "no %s in debugfs (%s)", rp->dev, rd);
 		if (empty_dir(rp->debugfs))
-			return fail(AL_ENOLINK,
-				    "debugfs is not mounted at %s: mount -t debugfs "
-				    "none %s",
-				    rp->debugfs, rp->debugfs);
-		return fail(AL_ENOLINK,
-			    "debugfs at %s has no remoteproc directory (kernel without "
-			    "CONFIG_DEBUG_FS?)",
-			    rp->debugfs);
+			return al_diag_fail(AL_ENOLINK,
+					    "debugfs is not mounted at %s: mount -t debugfs "
+					    "none %s",
+					    rp->debugfs, rp->debugfs);
+		return al_diag_fail(AL_ENOLINK,
+				    "debugfs at %s has no remoteproc directory (kernel without "
+				    "CONFIG_DEBUG_FS?)",
+				    rp->debugfs);
 	}
 	size_t len = 0;
 	while (len + 1 < cap) {

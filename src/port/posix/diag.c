@@ -31,6 +31,15 @@ void al_vdiagf(int level, const char *fmt, va_list ap)
 	fn(level, msg, arg);
 }
 
+int al_diag_fail(int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	al_vdiagf(AL_DIAG_ERR, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 void al_diagf(int level, const char *fmt, ...)
 {
 	va_list ap;

@@ -65,6 +65,15 @@ uint64_t al_posix_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint32_t al_posix_process_ms(void)
+{
+	static uint64_t t0; /* the first reading: the remote's "boot" */
+	uint64_t now = al_posix_now_ms();
+	uint64_t z = 0;
+	__atomic_compare_exchange_n(&t0, &z, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	return (uint32_t)(now - __atomic_load_n(&t0, __ATOMIC_RELAXED));
+}
+
 uint32_t al_posix_left_ms(uint64_t start, uint32_t timeout_ms)
 {
 	if (timeout_ms == AL_WAIT_FOREVER)
