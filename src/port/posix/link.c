@@ -106,6 +106,11 @@ static void *rx_main(void *arg)
 		if (l->stop)
 			break;
 		if (sock && peer_gone(l->cfd)) {
+			/* What the peer published before it went is still in
+			 * the region (its doorbell may be pending with the
+			 * close, or suppressed): deliver all of it first. */
+			if (!l->down)
+				handle_rc(l, al_virtio_notified(&l->rvdev));
 			al_virtio_peer_lost(&l->rvdev);
 			l->down = AL_ENOLINK;
 			event(l, AL_EV_PEER_LOST, "peer closed the link (process exited or died)");
