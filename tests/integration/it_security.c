@@ -7,6 +7,16 @@
  *                       lost (the host is stopped while the remote sends
  *                       and exits, so both events wait for it together).
  *
+ *   region_sealed       the region a remote hands out cannot be resized by
+ *                       the host (nor by anyone it passes it to).
+ *   refuse_unsealed     a host refuses a region that is not sealed, with a
+ *                       sentence (a fake remote hands one out).
+ *   fw_refuses_unsealed a firmware started by the rproc manager refuses an
+ *                       unsealed region.
+ *   openamp_cut_short   the OpenAMP profile's file, which cannot be sealed,
+ *                       cut to nothing under a running link: both sides
+ *                       live on and call the link lost.
+ *
  * Each test forks its peer; the remote part runs in the child. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,8 +42,12 @@
 
 #include "amplink/linux/diag.h"
 #include "amplink/linux/posix.h"
+#include "amplink/linux/rproc.h"
+#include "amplink/linux/rproc_fw.h"
 #include "amplink/rpmsg.h"
+#include "doorbell.h"
 #include "it_common.h"
+#include "rendezvous.h"
 
 #define REMOTE_ADDR 0x600u
 #define HOST_ADDR   0x601u
@@ -60,7 +75,7 @@ static void diag_hook(int level, const char *msg, void *arg)
 	fprintf(stderr, "  diag: %s\n", msg);
 }
 
-static __attribute__((unused)) bool diag_has(const char *s)
+static bool diag_has(const char *s)
 {
 	pthread_mutex_lock(&diag_mu);
 	bool r = strstr(diag_log, s) != NULL;
@@ -191,9 +206,13 @@ static void drain_before_lost(void **state)
 	assert_int_equal(rpmsg_create_ept(&ept, al_posix_rdev(l), NULL, HOST_ADDR, REMOTE_ADDR,
 					  drain_host_cb, NULL),
 			 0);
+	/* "go" until the remote has it (its endpoint may not exist yet) */
 	uint32_t go = 0;
-	assert_true(rpmsg_sendto(&ept, &go, sizeof(go), REMOTE_ADDR) >= 0);
-	int rc = al_posix_wait_down(l, 20000);
+	int rc;
+	uint64_t t0 = it_now_ms();
+	while ((rc = al_posix_wait_down(l, 50)) == AL_ETIMEDOUT && it_now_ms() - t0 < 20000)
+		if (!drain_got)
+			(void)rpmsg_sendto(&ept, &go, sizeof(go), REMOTE_ADDR);
 	fprintf(stderr, "  drain: the host received %u of %u before the link was lost (%s)\n",
 		drain_got, DRAIN_N, al_strerror(rc));
 	assert_int_equal(rc, AL_ENOLINK);
@@ -204,11 +223,215 @@ static void drain_before_lost(void **state)
 	al_posix_close(l);
 }
 
+/* ---- sealed regions ------------------------------------------------------- */
+
+static void idle_remote(void)
+{
+	struct al_posix_link *l = it_open_link(link_name, VIRTIO_DEV_DEVICE, "it_security");
+	int rc = al_posix_wait_down(l, 20000);
+	al_posix_close(l);
+	_exit(rc == AL_ENOLINK ? 0 : 10);
+}
+
+/* The descriptor of this process whose target starts with `prefix`. */
+static int find_fd(const char *prefix)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		char p[64], t[256];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(p, t, sizeof(t) - 1);
+		if (n <= 0)
+			continue;
+		t[n] = '\0';
+		if (strncmp(t, prefix, strlen(prefix)) == 0)
+			return fd;
+	}
+	return -1;
+}
+
+static void region_sealed(void **state)
+{
+	(void)state;
+	new_link_name("seal");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		idle_remote();
+	struct al_posix_link *l = it_open_link(link_name, VIRTIO_DEV_DRIVER, "it_security");
+	int fd = find_fd("/memfd:amplink-shm");
+	assert_true(fd >= 0);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	errno = 0;
+	int shrink = ftruncate(fd, 4096);
+	fprintf(stderr, "  seal: shrinking the region from the host: %s\n",
+		shrink ? strerror(errno) : "it worked");
+	assert_int_equal(shrink, -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ftruncate(fd, st.st_size * 2), -1);
+	al_posix_close(l);
+	assert_int_equal(reap(pid), 0);
+}
+
+/* A remote that answers with an unsealed region, otherwise well-formed. */
+static void unsealed_remote(int ready)
+{
+	int lfd = al_rv_listen(link_name);
+	if (lfd < 0)
+		_exit(20);
+	if (write(ready, "r", 1) != 1)
+		_exit(21);
+	int fd = al_rv_accept(lfd, 10000);
+	if (fd < 0)
+		_exit(22);
+	struct al_hello h;
+	int fds[AL_RV_MAX_FDS], nfds;
+	(void)al_rv_recv(fd, &h, sizeof(h), fds, &nfds, 5000);
+	size_t size = 64 * 1024;
+	int mfd = memfd_create("not-sealed", MFD_CLOEXEC);
+	if (mfd < 0 || ftruncate(mfd, (off_t)size) < 0)
+		_exit(23);
+	struct al_db_ctl ctl = {.magic = AL_CTL_MAGIC, .version = AL_CTL_VERSION};
+	ctl.rsc_offset = AL_CTL_PAGE;
+	ctl.region_size = (uint32_t)size;
+	if (pwrite(mfd, &ctl, sizeof(ctl), 0) != (ssize_t)sizeof(ctl))
+		_exit(24);
+	struct al_welcome w = {.version = AL_RV_VERSION, .doorbell = AL_DB_FUTEX};
+	memcpy(w.magic, AL_RV_MAGIC, 8);
+	w.num = 256;
+	w.buf_size = 512;
+	w.region_size = (uint32_t)size;
+	if (al_rv_send(fd, &w, sizeof(w), &mfd, 1) < 0)
+		_exit(25);
+	char c;
+	(void)al_rv_recv(fd, &c, 1, fds, &nfds, 5000); /* until the host hangs up */
+	_exit(0);
+}
+
+static void refuse_unsealed(void **state)
+{
+	(void)state;
+	new_link_name("unsealed");
+	diag_log[0] = '\0';
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		unsealed_remote(p[1]);
+	char c;
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	struct al_posix_cfg cfg = {.name = link_name,
+				   .role = VIRTIO_DEV_DRIVER,
+				   .doorbell_any = true,
+				   .connect_timeout_ms = 5000};
+	struct al_posix_link *l = NULL;
+	int rc = al_posix_open(&cfg, &l);
+	assert_int_equal(rc, AL_EINIT);
+	assert_null(l);
+	assert_true(diag_has("not sealed"));
+	assert_int_equal(reap(pid), 0);
+}
+
+static void fw_refuses_unsealed(void **state)
+{
+	(void)state;
+	diag_log[0] = '\0';
+	int mfd = memfd_create("not-sealed", MFD_CLOEXEC);
+	assert_true(mfd >= 0);
+	assert_int_equal(ftruncate(mfd, 64 * 1024), 0);
+	int e1 = eventfd(0, EFD_CLOEXEC), e2 = eventfd(0, EFD_CLOEXEC);
+	char env[64];
+	snprintf(env, sizeof(env), "%d,%d,%d", mfd, e1, e2);
+	setenv(AL_RPROC_ENV, env, 1);
+	struct al_rproc_fw *fw = NULL;
+	assert_int_equal(al_rproc_fw_open(&fw), AL_EINIT);
+	unsetenv(AL_RPROC_ENV);
+	assert_true(diag_has("not sealed"));
+}
+
+/* ---- the OpenAMP profile's file cut short ---------------------------------- */
+
+static char oa_dir[64], oa_shm[128], oa_ev[128];
+
+static struct al_posix_link *oa_open(unsigned role)
+{
+	struct al_posix_cfg c = {.name = link_name,
+				 .role = role,
+				 .profile = AL_PROFILE_OPENAMP,
+				 .shm_path = oa_shm,
+				 .event_path = oa_ev,
+				 .connect_timeout_ms = 10000};
+	struct al_posix_link *l = NULL;
+	if (al_posix_open(&c, &l))
+		_exit(30);
+	return l;
+}
+
+static int oa_echo_cb(struct rpmsg_endpoint *e, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)priv;
+	(void)rpmsg_sendto(e, data, (int)len, src);
+	return 0;
+}
+
+static void openamp_cut_short(void **state)
+{
+	(void)state;
+	new_link_name("oa");
+	snprintf(oa_dir, sizeof(oa_dir), "/tmp/itsec-oa-XXXXXX");
+	assert_non_null(mkdtemp(oa_dir));
+	snprintf(oa_shm, sizeof(oa_shm), "%s/openamp.shm", oa_dir);
+	snprintf(oa_ev, sizeof(oa_ev), "%s/openamp.event", oa_dir);
+	pid_t remote = fork();
+	assert_true(remote >= 0);
+	if (remote == 0) {
+		struct al_posix_link *l = oa_open(VIRTIO_DEV_DEVICE);
+		struct rpmsg_endpoint e;
+		if (rpmsg_create_ept(&e, al_posix_rdev(l), NULL, REMOTE_ADDR, HOST_ADDR, oa_echo_cb,
+				     NULL))
+			_exit(31);
+		int rc = al_posix_wait_down(l, 20000);
+		fprintf(stderr, "  openamp remote: %s\n", al_strerror(rc));
+		_exit(rc == AL_ENOLINK ? 0 : 32);
+	}
+	pid_t host = fork();
+	assert_true(host >= 0);
+	if (host == 0) {
+		struct al_posix_link *l = oa_open(VIRTIO_DEV_DRIVER);
+		struct rpmsg_endpoint e;
+		if (rpmsg_create_ept(&e, al_posix_rdev(l), NULL, HOST_ADDR, REMOTE_ADDR, oa_echo_cb,
+				     NULL))
+			_exit(33);
+		/* anyone who may open the file cuts it to nothing */
+		if (truncate(oa_shm, 0))
+			_exit(34);
+		char msg[64] = "after the cut";
+		(void)rpmsg_sendto(&e, msg, sizeof(msg), REMOTE_ADDR);
+		int rc = al_posix_wait_down(l, 10000);
+		fprintf(stderr, "  openamp host: %s\n", al_strerror(rc));
+		al_posix_close(l);
+		_exit(rc == AL_ENOLINK ? 0 : 35);
+	}
+	int hs = reap(host), rs = reap(remote);
+	fprintf(stderr, "  openamp: host exit %d, remote exit %d (128+%d is SIGBUS)\n", hs, rs,
+		SIGBUS);
+	unlink(oa_shm);
+	unlink(oa_ev);
+	rmdir(oa_dir);
+	assert_int_equal(hs, 0);
+	assert_int_equal(rs, 0);
+}
+
 int main(void)
 {
 	al_diag_set_handler(diag_hook, NULL);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(drain_before_lost),
+	    cmocka_unit_test(drain_before_lost), cmocka_unit_test(region_sealed),
+	    cmocka_unit_test(refuse_unsealed),	 cmocka_unit_test(fw_refuses_unsealed),
+	    cmocka_unit_test(openamp_cut_short),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,7 @@ struct al_posix_link {
 	pthread_t rx_thread, acc_thread;
 	bool rx_started, acc_started, up_reported;
 	bool unlink_files; /* OpenAMP profile remote: remove what we created */
+	int guard;	   /* OpenAMP profile: the SIGBUS guard of the mapping, or -1 */
 	volatile int stop;
 	volatile int down; /* 0, AL_ENOLINK or AL_EBROKEN */
 };
@@ -95,6 +96,27 @@ static bool peer_gone(int fd)
 
 static void handle_rc(struct al_posix_link *l, int rc);
 
+/* The OpenAMP profile's file cannot be sealed: anyone who may open it can
+ * cut it short. Its size is checked on every wake-up of the receive thread
+ * (doorbell or tick) before the rings are touched, and an access that
+ * still faults (a cut between the check and the access, or on a sending
+ * thread) lands in the guard (al_posix_guard_add) instead of killing us. */
+static bool region_lost(struct al_posix_link *l)
+{
+	if (l->cfg.profile != AL_PROFILE_OPENAMP || l->guard < 0)
+		return false;
+	struct stat st;
+	if (!al_posix_guard_hit(l->guard) && fstat(l->memfd, &st) == 0 &&
+	    (uint64_t)st.st_size >= l->size)
+		return false;
+	al_virtio_peer_lost(&l->rvdev);
+	l->down = AL_ENOLINK;
+	al_diagf(AL_DIAG_ERR, "link '%s': the shared file %s was cut short under the link", l->name,
+		 l->cfg.shm_path);
+	event(l, AL_EV_PEER_LOST, "the shared file was cut short (by the peer or another process)");
+	return true;
+}
+
 static void *rx_main(void *arg)
 {
 	struct al_posix_link *l = arg;
@@ -104,6 +126,8 @@ static void *rx_main(void *arg)
 		int tick = device && !l->up_reported ? 1 : RX_TICK_MS;
 		int rang = al_db_wait(&l->db, l->cfd, tick, &sock);
 		if (l->stop)
+			break;
+		if (!l->down && region_lost(l))
 			break;
 		if (sock && peer_gone(l->cfd)) {
 			/* What the peer published before it went is still in
@@ -203,7 +227,7 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 		l->cfg.event_path = "/tmp/openamp.event.0";
 	if (l->cfg.profile == AL_PROFILE_OPENAMP)
 		l->cfg.doorbell = AL_DB_SOCKET;
-	l->memfd = l->lfd = l->cfd = l->stop_efd = l->efd[0] = l->efd[1] = -1;
+	l->memfd = l->lfd = l->cfd = l->stop_efd = l->efd[0] = l->efd[1] = l->guard = -1;
 	al_posix_port_init(&l->port, link_ring);
 	return l;
 }
@@ -258,9 +282,11 @@ static int open_remote(struct al_posix_link *l)
 	if (rc)
 		return fail(l, AL_EINVAL, "%s", "bad ring size or buffer size");
 	l->size = (AL_CTL_PAGE + lay.total + 4095u) & ~(size_t)4095u;
-	l->memfd = memfd_create("amplink-shm", MFD_CLOEXEC);
-	if (l->memfd < 0 || ftruncate(l->memfd, (off_t)l->size) < 0)
-		return fail(l, AL_ENOMEM, "cannot create the shared region: %s", strerror(errno));
+	/* sealed: the host cannot cut it short under us, nor we under it */
+	l->memfd = al_posix_sealed_memfd("amplink-shm", l->size);
+	if (l->memfd < 0)
+		return fail(l, AL_ENOMEM, "cannot create the shared region: %s",
+			    strerror(-l->memfd));
 	l->mem = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, l->memfd, 0);
 	if (l->mem == MAP_FAILED) {
 		l->mem = NULL;
@@ -456,6 +482,10 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 	if (fstat(l->memfd, &st) < 0 || (uint64_t)st.st_size != w.region_size ||
 	    w.region_size < 2 * AL_CTL_PAGE)
 		return fail(l, AL_EINIT, "%s", "shared region size does not match the welcome");
+	if (!al_posix_region_sealed(l->memfd))
+		return fail(l, AL_EINIT, "%s",
+			    "the remote's shared region is not sealed against resizing (it could "
+			    "be cut short under us); refused");
 	l->size = w.region_size;
 	l->mem = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, l->memfd, 0);
 	if (l->mem == MAP_FAILED) {
@@ -527,7 +557,8 @@ static int map_file(struct al_posix_link *l, int flags)
 		return -errno;
 	}
 	l->shm = (struct al_shm){l->mem, 0, l->size}; /* offsets are device addresses */
-	return 0;
+	l->guard = al_posix_guard_add(l->mem, l->size);
+	return l->guard < 0 ? l->guard : 0;
 }
 
 static int open_remote_openamp(struct al_posix_link *l)
@@ -686,6 +717,8 @@ void al_posix_close(struct al_posix_link *l)
 	}
 	if (l->rvdev.ops)
 		rpmsg_deinit_vdev(&l->rvdev);
+	if (l->guard >= 0)
+		al_posix_guard_remove(l->guard);
 	if (l->mem)
 		munmap(l->mem, l->size);
 	int fds[] = {l->memfd, l->lfd, l->cfd, l->stop_efd, l->efd[0], l->efd[1]};
