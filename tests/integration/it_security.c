@@ -16,11 +16,20 @@
  *   openamp_cut_short   the OpenAMP profile's file, which cannot be sealed,
  *                       cut to nothing under a running link: both sides
  *                       live on and call the link lost.
+ *   other_user_refused  a remote refuses a host run by another user (created
+ *                       with useradd for the test), says who, and serves
+ *                       its own user's host next.
+ *   allow_uid_admits    an explicit allow list admits that user.
+ *   posing_listener     a host refuses a listener of another user that took
+ *                       the link's name first.
+ *   long_link_name      a link name over 63 characters is refused.
  *
  * Each test forks its peer; the remote part runs in the child. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -425,13 +434,199 @@ static void openamp_cut_short(void **state)
 	assert_int_equal(rs, 0);
 }
 
+/* ---- peer credentials ------------------------------------------------------ */
+
+static char other_name[32];
+static uid_t other_uid;
+static gid_t other_gid;
+
+static void make_other_user(void)
+{
+	if (getuid() != 0)
+		return;
+	snprintf(other_name, sizeof(other_name), "alsec%d", (int)getpid() % 100000);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "useradd -M -U -s /usr/sbin/nologin %s >/dev/null 2>&1",
+		 other_name);
+	struct passwd *pw = system(cmd) == 0 ? getpwnam(other_name) : NULL;
+	if (!pw) {
+		other_name[0] = '\0';
+		return;
+	}
+	other_uid = pw->pw_uid;
+	other_gid = pw->pw_gid;
+}
+
+static void drop_other_user(void)
+{
+	if (!other_name[0])
+		return;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "userdel %s >/dev/null 2>&1; groupdel %s >/dev/null 2>&1",
+		 other_name, other_name);
+	if (system(cmd)) {
+	}
+	other_name[0] = '\0';
+}
+
+static void become_other(void)
+{
+	if (setgroups(0, NULL) || setgid(other_gid) || setuid(other_uid))
+		_exit(40);
+}
+
+/* A host in a child, as the other user or as us, after `wait_fd` reads EOF
+ * (-1: at once); exits 0 when al_posix_open returned `want`. */
+static _Noreturn void host_body(bool other, const uint32_t *allow_uid, int want, int wait_fd)
+{
+	char ch;
+	while (wait_fd >= 0 && read(wait_fd, &ch, 1) > 0)
+		;
+	if (other)
+		become_other();
+	struct al_posix_cfg c = {.name = link_name,
+				 .role = VIRTIO_DEV_DRIVER,
+				 .doorbell_any = true,
+				 .connect_timeout_ms = 10000};
+	if (allow_uid) {
+		c.allow.uids = allow_uid;
+		c.allow.n_uids = 1;
+	}
+	struct al_posix_link *l = NULL;
+	int rc = al_posix_open(&c, &l);
+	fprintf(stderr, "  host (%s): %s\n", other ? other_name : "us", al_strerror(rc));
+	al_posix_close(l);
+	_exit(rc == want ? 0 : 41);
+}
+
+static pid_t host_child(bool other, const uint32_t *allow_uid, int want, int wait_fd)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		host_body(other, allow_uid, want, wait_fd);
+	return pid;
+}
+
+/* The remote here, a host of the other user first (it admits our uid, so
+ * only the remote's check can turn it away), then ours once it is gone. */
+static void remote_vs_other(const uint32_t *allow_uid, int other_want, int ours_want)
+{
+	new_link_name("peer");
+	diag_log[0] = '\0';
+	uint32_t me = (uint32_t)getuid();
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t other = fork();
+	if (other == 0) {
+		close(p[0]);
+		host_body(true, &me, other_want, -1);
+	}
+	close(p[1]);
+	pid_t ours = ours_want == 1 ? -1 : host_child(false, NULL, ours_want, p[0]);
+	close(p[0]);
+	struct al_posix_cfg c = {
+	    .name = link_name, .role = VIRTIO_DEV_DEVICE, .connect_timeout_ms = 15000};
+	if (allow_uid) {
+		c.allow.uids = allow_uid;
+		c.allow.n_uids = 1;
+	}
+	struct al_posix_link *l = NULL;
+	int rc = al_posix_open(&c, &l);
+	assert_int_equal(rc, 0);
+	if (ours_want == 1) /* the other user's host is ours: let it finish */
+		(void)al_posix_wait_up(l, 5000);
+	al_posix_close(l);
+	assert_int_equal(reap(other), 0);
+	if (ours > 0)
+		assert_int_equal(reap(ours), 0);
+}
+
+static void other_user_refused(void **state)
+{
+	(void)state;
+	if (!other_name[0])
+		skip();
+	remote_vs_other(NULL, AL_EPERM, 0);
+	char want[64];
+	snprintf(want, sizeof(want), "refused a host run by uid %u (%s)", (unsigned)other_uid,
+		 other_name);
+	assert_true(diag_has(want));
+}
+
+static void allow_uid_admits(void **state)
+{
+	(void)state;
+	if (!other_name[0])
+		skip();
+	uint32_t u = (uint32_t)other_uid;
+	remote_vs_other(&u, 0, 1);
+	assert_false(diag_has("refused a host"));
+}
+
+static void posing_listener(void **state)
+{
+	(void)state;
+	if (!other_name[0])
+		skip();
+	new_link_name("pose");
+	diag_log[0] = '\0';
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		become_other();
+		int lfd = al_rv_listen(link_name);
+		if (lfd < 0 || write(p[1], "r", 1) != 1)
+			_exit(50);
+		int fd = al_rv_accept(lfd, 10000);
+		char buf[256];
+		int fds[AL_RV_MAX_FDS], nfds;
+		(void)al_rv_recv(fd, buf, sizeof(buf), fds, &nfds, 5000);
+		_exit(0);
+	}
+	char ch;
+	assert_int_equal(read(p[0], &ch, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	struct al_posix_cfg c = {.name = link_name,
+				 .role = VIRTIO_DEV_DRIVER,
+				 .doorbell_any = true,
+				 .connect_timeout_ms = 3000};
+	struct al_posix_link *l = NULL;
+	int rc = al_posix_open(&c, &l);
+	kill(pid, SIGKILL);
+	reap(pid);
+	assert_int_equal(rc, AL_EPERM);
+	char want[64];
+	snprintf(want, sizeof(want), "runs as uid %u (%s)", (unsigned)other_uid, other_name);
+	assert_true(diag_has(want));
+}
+
+static void long_link_name(void **state)
+{
+	(void)state;
+	diag_log[0] = '\0';
+	char name[80];
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	struct al_posix_cfg c = {.name = name, .role = VIRTIO_DEV_DEVICE, .connect_timeout_ms = 10};
+	struct al_posix_link *l = NULL;
+	assert_int_equal(al_posix_open(&c, &l), AL_EINVAL);
+	assert_true(diag_has("at most 63"));
+}
+
 int main(void)
 {
 	al_diag_set_handler(diag_hook, NULL);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(drain_before_lost), cmocka_unit_test(region_sealed),
 	    cmocka_unit_test(refuse_unsealed),	 cmocka_unit_test(fw_refuses_unsealed),
-	    cmocka_unit_test(openamp_cut_short),
+	    cmocka_unit_test(openamp_cut_short), cmocka_unit_test(other_user_refused),
+	    cmocka_unit_test(allow_uid_admits),	 cmocka_unit_test(posing_listener),
+	    cmocka_unit_test(long_link_name),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	make_other_user();
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	drop_other_user();
+	return rc;
 }

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "amplink/linux/posix_port.h"
 #include "amplink/rpmsg_virtio.h"
 
 #ifdef __cplusplus
@@ -81,6 +82,11 @@ struct al_posix_cfg {
 	enum al_profile profile; /* default AL_PROFILE_AMPLINK */
 	const char *shm_path;	 /* OpenAMP profile: default /dev/shm/openamp.shm */
 	const char *event_path;	 /* OpenAMP profile: default /tmp/openamp.event.0 */
+	/* Who may be the peer besides our own user, checked on the
+	 * rendezvous socket (SO_PEERCRED) by both sides before anything is
+	 * exchanged: a remote refuses other users' hosts, a host refuses a
+	 * listener of another user posing as the remote. */
+	struct al_peer_policy allow;
 };
 
 /** Open one side of a link: remote (device) creates the region, listens

@@ -83,6 +83,23 @@ void al_posix_port_destroy(struct al_posix_port *port);
  *  never raises SIGPIPE. Any thread. */
 void al_posix_kick_fd(int fd, bool byte_stream);
 
+/** Who may be on the other end of a local socket besides our own user:
+ *  these uids, and processes whose primary or supplementary groups include
+ *  one of these gids. Zero-initialised: our own uid only. */
+struct al_peer_policy {
+	const uint32_t *uids;
+	unsigned n_uids;
+	const uint32_t *gids;
+	unsigned n_gids;
+};
+
+/** Check the process on the other end of a connected UNIX socket
+ *  (SO_PEERCRED, SO_PEERGROUPS) against `p` (NULL: our own uid only).
+ *  Returns 0 if admitted, AL_EPERM if not; `who` (if not NULL) gets
+ *  "uid U (name), gid G, pid P" for the sentence that says who was
+ *  refused. */
+int al_posix_peer_check(int fd, const struct al_peer_policy *p, char *who, size_t n);
+
 /** A shared region a peer cannot resize: a memfd of `size` bytes sealed
  *  against shrinking, growing and further sealing (what a region's creator
  *  hands out). Returns the descriptor (close-on-exec) or -errno. */

@@ -32,6 +32,7 @@
 struct al_posix_link {
 	struct al_posix_cfg cfg;
 	char name[64];
+	uint32_t allow_uids[16], allow_gids[16]; /* our copy of cfg.allow */
 	int memfd;
 	uint8_t *mem;
 	size_t size;
@@ -216,6 +217,15 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 	l->cfg = *cfg;
 	snprintf(l->name, sizeof(l->name), "%s", cfg->name ? cfg->name : "amplink");
 	l->cfg.name = l->name;
+	struct al_peer_policy *a = &l->cfg.allow;
+	a->n_uids = a->uids && a->n_uids < 16 ? a->n_uids : a->uids ? 16 : 0;
+	a->n_gids = a->gids && a->n_gids < 16 ? a->n_gids : a->gids ? 16 : 0;
+	if (a->n_uids)
+		memcpy(l->allow_uids, a->uids, a->n_uids * sizeof(uint32_t));
+	if (a->n_gids)
+		memcpy(l->allow_gids, a->gids, a->n_gids * sizeof(uint32_t));
+	a->uids = l->allow_uids;
+	a->gids = l->allow_gids;
 	if (!l->cfg.connect_timeout_ms)
 		l->cfg.connect_timeout_ms = 5000;
 	if (!l->cfg.spin_us)
@@ -234,7 +244,7 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 
 static int fail(struct al_posix_link *l, int rc, const char *fmt, const char *arg)
 {
-	char what[256];
+	char what[512];
 	snprintf(what, sizeof(what), fmt, arg);
 	al_diagf(AL_DIAG_ERR, "link '%s': %s", l->name, what);
 	al_posix_close(l);
@@ -342,6 +352,21 @@ static int open_remote(struct al_posix_link *l)
 			close(fds[i]);
 		struct al_welcome w = {.version = AL_RV_VERSION};
 		memcpy(w.magic, AL_RV_MAGIC, 8);
+		char who[160];
+		if (al_posix_peer_check(fd, &l->cfg.allow, who, sizeof(who))) {
+			al_diagf(AL_DIAG_WARNING,
+				 "link '%s': refused a host run by %s: not our user (admit it "
+				 "with --allow-uid or --allow-gid)",
+				 l->name, who);
+			w.status = AL_EPERM;
+			snprintf(w.reason, sizeof(w.reason),
+				 "this remote admits only its own user (uid %u) and those it "
+				 "names",
+				 (unsigned)getuid());
+			(void)al_rv_send(fd, &w, sizeof(w), NULL, 0);
+			close(fd);
+			continue;
+		}
 		w.doorbell = l->cfg.doorbell;
 		w.num = lc.num;
 		w.buf_size = lc.buf_size;
@@ -440,6 +465,14 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 		return fail(l, l->cfd == -ETIMEDOUT ? AL_ETIMEDOUT : AL_EINIT,
 			    "no remote answered (%s); start `amplink remote` first or together",
 			    strerror(-l->cfd));
+	/* the listener must be our user (or one we admit) before we trust
+	 * the region and doorbells it hands us: anyone can bind the name */
+	char who[160];
+	if (al_posix_peer_check(l->cfd, &l->cfg.allow, who, sizeof(who)))
+		return fail(l, AL_EPERM,
+			    "the process listening as the remote runs as %s, not as our user; "
+			    "refused (admit it with --allow-uid or --allow-gid)",
+			    who);
 	struct al_hello h = {.version = AL_RV_VERSION,
 			     .doorbell = l->cfg.doorbell,
 			     .doorbell_any = l->cfg.doorbell_any,
@@ -594,6 +627,12 @@ static int open_remote_openamp(struct al_posix_link *l)
 	l->cfd = al_rv_accept(l->lfd, (int)l->cfg.connect_timeout_ms);
 	if (l->cfd < 0)
 		return fail(l, AL_ETIMEDOUT, "%s", "no host connected in time");
+	char who[160];
+	if (al_posix_peer_check(l->cfd, &l->cfg.allow, who, sizeof(who)))
+		return fail(l, AL_EPERM,
+			    "refused a host run by %s: not our user (admit it with --allow-uid or "
+			    "--allow-gid)",
+			    who);
 	l->db.efd_in = l->db.efd_out = l->cfd;
 	return start_threads(l);
 }
@@ -615,6 +654,12 @@ static int open_host_openamp(struct al_posix_link *l)
 		struct timespec d = {0, 2 * 1000 * 1000};
 		nanosleep(&d, NULL);
 	}
+	char who[160];
+	if (al_posix_peer_check(l->cfd, &l->cfg.allow, who, sizeof(who)))
+		return fail(l, AL_EPERM,
+			    "the process listening as the remote runs as %s, not as our user; "
+			    "refused (admit it with --allow-uid or --allow-gid)",
+			    who);
 	int e = map_file(l, 0);
 	if (e)
 		return fail(l, AL_EINIT, "cannot map the shared file: %s", strerror(-e));
@@ -652,6 +697,12 @@ int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out)
 	    (unsigned)cfg->doorbell > AL_DB_ADAPTIVE || (unsigned)cfg->profile > AL_PROFILE_OPENAMP)
 		return AL_EINVAL;
 	*out = NULL;
+	if (cfg->name && strlen(cfg->name) >= sizeof(((struct al_posix_link *)0)->name)) {
+		al_diagf(AL_DIAG_ERR, "link name '%.20s...' is %zu characters long; at most %zu",
+			 cfg->name, strlen(cfg->name),
+			 sizeof(((struct al_posix_link *)0)->name) - 1);
+		return AL_EINVAL;
+	}
 	struct al_posix_link *l = link_new(cfg);
 	if (!l)
 		return AL_ENOMEM;
