@@ -22,6 +22,9 @@
  *   allow_uid_admits    an explicit allow list admits that user.
  *   posing_listener     a host refuses a listener of another user that took
  *                       the link's name first.
+ *   oa_refuses_symlink  the OpenAMP profile's files: a symbolic link in place
+ *   oa_refuses_foreign  of the shared file, a file another user owns, one
+ *   oa_refuses_wide_mode others may open: refused with a sentence.
  *   long_link_name      a link name over 63 characters is refused.
  *
  * Each test forks its peer; the remote part runs in the child. */
@@ -43,6 +46,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -363,7 +367,7 @@ static void fw_refuses_unsealed(void **state)
 
 /* ---- the OpenAMP profile's file cut short ---------------------------------- */
 
-static char oa_dir[64], oa_shm[128], oa_ev[128];
+static char oa_dir[40], oa_shm[64], oa_ev[64];
 
 static struct al_posix_link *oa_open(unsigned role)
 {
@@ -602,6 +606,96 @@ static void posing_listener(void **state)
 	assert_true(diag_has(want));
 }
 
+/* ---- the OpenAMP profile's files ------------------------------------------- */
+
+static void oa_paths(void)
+{
+	snprintf(oa_dir, sizeof(oa_dir), "/tmp/itsec-oa-XXXXXX");
+	assert_non_null(mkdtemp(oa_dir));
+	snprintf(oa_shm, sizeof(oa_shm), "%s/openamp.shm", oa_dir);
+	snprintf(oa_ev, sizeof(oa_ev), "%s/openamp.event", oa_dir);
+	diag_log[0] = '\0';
+}
+
+static int oa_try(unsigned role)
+{
+	struct al_posix_cfg c = {.name = "oa",
+				 .role = role,
+				 .profile = AL_PROFILE_OPENAMP,
+				 .shm_path = oa_shm,
+				 .event_path = oa_ev,
+				 .connect_timeout_ms = 300};
+	struct al_posix_link *l = NULL;
+	int rc = al_posix_open(&c, &l);
+	al_posix_close(l);
+	return rc;
+}
+
+static void oa_cleanup(const char *extra)
+{
+	unlink(oa_shm);
+	unlink(oa_ev);
+	if (extra)
+		unlink(extra);
+	rmdir(oa_dir);
+}
+
+static void oa_refuses_symlink(void **state)
+{
+	(void)state;
+	oa_paths();
+	char target[160];
+	snprintf(target, sizeof(target), "%s/victim", oa_dir);
+	assert_int_equal(symlink(target, oa_shm), 0);
+	assert_int_equal(oa_try(VIRTIO_DEV_DEVICE), AL_EINIT);
+	struct stat st;
+	bool created = stat(target, &st) == 0;
+	oa_cleanup(target);
+	assert_false(created);
+	assert_true(diag_has("is a symbolic link; refused"));
+}
+
+static void oa_refuses_foreign(void **state)
+{
+	(void)state;
+	if (!other_name[0])
+		skip();
+	oa_paths();
+	int fd = open(oa_shm, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 0x80000), 0);
+	assert_int_equal(fchown(fd, other_uid, other_gid), 0);
+	close(fd);
+	int rc = oa_try(VIRTIO_DEV_DEVICE);
+	oa_cleanup(NULL);
+	assert_int_equal(rc, AL_EINIT);
+	char want[80];
+	snprintf(want, sizeof(want), "is owned by uid %u, not by us", (unsigned)other_uid);
+	assert_true(diag_has(want));
+}
+
+static void oa_refuses_wide_mode(void **state)
+{
+	(void)state;
+	oa_paths();
+	int fd = open(oa_shm, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 0x80000), 0);
+	assert_int_equal(fchmod(fd, 0644), 0);
+	close(fd);
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", oa_ev);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(chmod(oa_ev, 0600), 0);
+	assert_int_equal(listen(lfd, 2), 0);
+	int rc = oa_try(VIRTIO_DEV_DRIVER);
+	close(lfd);
+	oa_cleanup(NULL);
+	assert_int_equal(rc, AL_EINIT);
+	assert_true(diag_has("has mode 0644"));
+}
+
 static void long_link_name(void **state)
 {
 	(void)state;
@@ -619,11 +713,12 @@ int main(void)
 {
 	al_diag_set_handler(diag_hook, NULL);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(drain_before_lost), cmocka_unit_test(region_sealed),
-	    cmocka_unit_test(refuse_unsealed),	 cmocka_unit_test(fw_refuses_unsealed),
-	    cmocka_unit_test(openamp_cut_short), cmocka_unit_test(other_user_refused),
-	    cmocka_unit_test(allow_uid_admits),	 cmocka_unit_test(posing_listener),
-	    cmocka_unit_test(long_link_name),
+	    cmocka_unit_test(drain_before_lost),    cmocka_unit_test(region_sealed),
+	    cmocka_unit_test(refuse_unsealed),	    cmocka_unit_test(fw_refuses_unsealed),
+	    cmocka_unit_test(openamp_cut_short),    cmocka_unit_test(other_user_refused),
+	    cmocka_unit_test(allow_uid_admits),	    cmocka_unit_test(posing_listener),
+	    cmocka_unit_test(oa_refuses_symlink),   cmocka_unit_test(oa_refuses_foreign),
+	    cmocka_unit_test(oa_refuses_wide_mode), cmocka_unit_test(long_link_name),
 	};
 	make_other_user();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

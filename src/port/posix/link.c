@@ -571,12 +571,56 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 #define OA_BUF_BASE    0x10000u
 #define OA_BUF_SIZE    0x40000u
 
-static int map_file(struct al_posix_link *l, int flags)
+/* Whether a file of the profile (what lstat/fstat said) may be trusted: a
+ * regular file or socket (not a symbolic link), owned by us or a user we
+ * admit, with no permission for anyone but its owner. Fills `why`. */
+static bool file_trusted(const struct al_posix_link *l, const char *path, const struct stat *st,
+			 mode_t type, char *why, size_t n)
 {
-	l->memfd = open(l->cfg.shm_path, O_RDWR | O_CLOEXEC | flags, 0600);
+	const struct al_peer_policy *a = &l->cfg.allow;
+	bool owner_ok = st->st_uid == getuid();
+	for (unsigned i = 0; i < a->n_uids && !owner_ok; i++)
+		owner_ok = st->st_uid == a->uids[i];
+	if (S_ISLNK(st->st_mode))
+		snprintf(why, n, "%s is a symbolic link; refused", path);
+	else if ((st->st_mode & S_IFMT) != type)
+		snprintf(why, n, "%s is not a %s; refused", path,
+			 type == S_IFSOCK ? "socket" : "regular file");
+	else if (!owner_ok)
+		snprintf(why, n, "%s is owned by uid %u, not by us (uid %u); refused", path,
+			 (unsigned)st->st_uid, (unsigned)getuid());
+	else if (type == S_IFREG && (st->st_mode & 077))
+		snprintf(why, n,
+			 "%s has mode 0%03o: others may read or write it, where only its owner "
+			 "should (chmod 600); refused",
+			 path, (unsigned)(st->st_mode & 0777));
+	else
+		return true;
+	return false;
+}
+
+/* The shared file: the remote makes it fresh (O_EXCL, after removing a
+ * stale one of its own), the host opens what is there; neither follows a
+ * symbolic link nor uses a file another user owns or may open. */
+static int map_file(struct al_posix_link *l, int flags, char *why, size_t n)
+{
+	struct stat st;
+	snprintf(why, n, "%s", "");
+	if ((flags & O_CREAT) && lstat(l->cfg.shm_path, &st) == 0) {
+		if (!file_trusted(l, l->cfg.shm_path, &st, S_IFREG, why, n))
+			return -EPERM;
+		unlink(l->cfg.shm_path); /* our own, left by a crashed run */
+	}
+	int ex = flags & O_CREAT ? O_EXCL : 0;
+	l->memfd = open(l->cfg.shm_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | flags | ex, 0600);
+	if (l->memfd < 0 && errno == ELOOP)
+		snprintf(why, n, "%s is a symbolic link; refused", l->cfg.shm_path);
 	if (l->memfd < 0)
 		return -errno;
-	struct stat st;
+	if (fstat(l->memfd, &st) < 0)
+		return -errno;
+	if (!file_trusted(l, l->cfg.shm_path, &st, S_IFREG, why, n))
+		return -EPERM;
 	if ((flags & O_CREAT) && ftruncate(l->memfd, OA_SHM_SIZE) < 0)
 		return -errno;
 	if (fstat(l->memfd, &st) < 0)
@@ -596,7 +640,10 @@ static int map_file(struct al_posix_link *l, int flags)
 
 static int open_remote_openamp(struct al_posix_link *l)
 {
-	int e = map_file(l, O_CREAT);
+	char why[400];
+	int e = map_file(l, O_CREAT, why, sizeof(why));
+	if (e && why[0])
+		return fail(l, AL_EINIT, "%s", why);
 	if (e)
 		return fail(l, AL_EINIT, "cannot create the shared file: %s", strerror(-e));
 	l->unlink_files = true;
@@ -616,12 +663,17 @@ static int open_remote_openamp(struct al_posix_link *l)
 	int rc = rpmsg_init_vdev(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, NULL);
 	if (rc)
 		return fail(l, rc, "device init failed: %s", al_strerror(rc));
-	unlink(l->cfg.event_path); /* a stale socket file from a crashed run */
+	struct stat st;
+	if (lstat(l->cfg.event_path, &st) == 0) { /* a stale one from a crashed run */
+		if (!file_trusted(l, l->cfg.event_path, &st, S_IFSOCK, why, sizeof(why)))
+			return fail(l, AL_EINIT, "%s", why);
+		unlink(l->cfg.event_path);
+	}
 	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
 	if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(l->lfd, 2) < 0)
+	    chmod(l->cfg.event_path, 0600) < 0 || listen(l->lfd, 2) < 0)
 		return fail(l, AL_EINIT, "cannot listen on the event socket: %s", strerror(errno));
 	l->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->cfd = al_rv_accept(l->lfd, (int)l->cfg.connect_timeout_ms);
@@ -643,6 +695,11 @@ static int open_host_openamp(struct al_posix_link *l)
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
 	for (;;) { /* the remote may not be there yet */
+		struct stat st;
+		char why[400];
+		if (lstat(l->cfg.event_path, &st) == 0 &&
+		    !file_trusted(l, l->cfg.event_path, &st, S_IFSOCK, why, sizeof(why)))
+			return fail(l, AL_EINIT, "%s", why);
 		l->cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (l->cfd >= 0 && connect(l->cfd, (struct sockaddr *)&a, sizeof(a)) == 0)
 			break;
@@ -660,7 +717,10 @@ static int open_host_openamp(struct al_posix_link *l)
 			    "the process listening as the remote runs as %s, not as our user; "
 			    "refused (admit it with --allow-uid or --allow-gid)",
 			    who);
-	int e = map_file(l, 0);
+	char fwhy[400];
+	int e = map_file(l, 0, fwhy, sizeof(fwhy));
+	if (e && fwhy[0])
+		return fail(l, AL_EINIT, "%s", fwhy);
 	if (e)
 		return fail(l, AL_EINIT, "cannot map the shared file: %s", strerror(-e));
 	size_t voff;
