@@ -25,6 +25,10 @@
  *   oa_refuses_symlink  the OpenAMP profile's files: a symbolic link in place
  *   oa_refuses_foreign  of the shared file, a file another user owns, one
  *   oa_refuses_wide_mode others may open: refused with a sentence.
+ *   ns_flood            a remote announces 80,000 distinct names, then
+ *                       withdraws 100: the host's directory stays bounded,
+ *                       says so once, honours the withdrawals, and the
+ *                       whole flood takes seconds, not minutes.
  *   long_link_name      a link name over 63 characters is refused.
  *
  * Each test forks its peer; the remote part runs in the child. */
@@ -53,6 +57,7 @@
 
 #include <cmocka.h>
 
+#include "amplink/linux/channel.h"
 #include "amplink/linux/diag.h"
 #include "amplink/linux/posix.h"
 #include "amplink/linux/rproc.h"
@@ -696,7 +701,121 @@ static void oa_refuses_wide_mode(void **state)
 	assert_true(diag_has("has mode 0644"));
 }
 
+/* ---- name-service flood ---------------------------------------------------- */
+
+#define FLOOD_N	       80000u
+#define FLOOD_DESTROYS 100u
+
+static volatile int flood_done;
+
+static int flood_host_cb(struct rpmsg_endpoint *e, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)e, (void)data, (void)len, (void)src, (void)priv;
+	flood_done = 1;
+	return 0;
+}
+
+static int ns_send(struct rpmsg_endpoint *e, uint32_t i, uint32_t flags)
+{
+	uint8_t m[40] = {0};
+	snprintf((char *)m, 32, "svc-%u", (unsigned)i);
+	uint32_t addr = 0x1000u + i;
+	memcpy(m + 32, &addr, 4); /* little-endian host */
+	memcpy(m + 36, &flags, 4);
+	return rpmsg_sendto(e, m, sizeof(m), 53);
+}
+
+static void flood_remote(void)
+{
+	struct al_posix_link *l = it_open_link(link_name, VIRTIO_DEV_DEVICE, "it_security");
+	struct rpmsg_endpoint e;
+	if (rpmsg_create_ept(&e, al_posix_rdev(l), NULL, REMOTE_ADDR, HOST_ADDR, drain_remote_cb,
+			     NULL) ||
+	    al_posix_wait_up(l, 10000))
+		_exit(60);
+	for (uint32_t i = 0; i < FLOOD_N; i++)
+		if (ns_send(&e, i, 0) < 0)
+			_exit(61);
+	for (uint32_t i = 0; i < FLOOD_DESTROYS; i++)
+		if (ns_send(&e, i, 1) < 0)
+			_exit(62);
+	for (int i = 0; i < 5000 && al_posix_wait_down(l, 20) == AL_ETIMEDOUT; i++)
+		(void)rpmsg_sendto(&e, "done", 4, HOST_ADDR);
+	_exit(0);
+}
+
+static void count_svc(const char *name, uint32_t addr, void *arg)
+{
+	(void)name, (void)addr;
+	(*(unsigned *)arg)++;
+}
+
+static int count_in_diag(const char *s)
+{
+	int n = 0;
+	pthread_mutex_lock(&diag_mu);
+	for (const char *p = diag_log; (p = strstr(p, s)) != NULL; p++)
+		n++;
+	pthread_mutex_unlock(&diag_mu);
+	return n;
+}
+
+static void ns_flood(void **state)
+{
+	(void)state;
+	new_link_name("flood");
+	diag_log[0] = '\0';
+	flood_done = 0;
+	long rss0 = it_rss_kb(0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		flood_remote();
+	struct al_posix_cfg c = {.name = link_name,
+				 .role = VIRTIO_DEV_DRIVER,
+				 .doorbell_any = true,
+				 .connect_timeout_ms = 10000,
+				 .ns_bind_cb = al_services_ns_bind,
+				 .ns_unbind_cb = al_services_ns_unbind};
+	struct al_posix_link *l = NULL;
+	assert_int_equal(al_posix_open(&c, &l), 0);
+	struct rpmsg_device *rdev = al_posix_rdev(l);
+	struct rpmsg_endpoint ept;
+	assert_int_equal(
+	    rpmsg_create_ept(&ept, rdev, NULL, HOST_ADDR, REMOTE_ADDR, flood_host_cb, NULL), 0);
+	uint64_t t0 = it_now_ms();
+	while (!flood_done && it_now_ms() - t0 < 100000)
+		usleep(1000);
+	uint64_t ms = it_now_ms() - t0;
+	unsigned n = 0;
+	al_services_foreach(rdev, count_svc, &n);
+	uint32_t addr = 0;
+	int gone = al_services_lookup(rdev, "svc-0", &addr);
+	int kept = al_services_lookup(rdev, "svc-100", &addr);
+	uint64_t dropped = al_services_dropped(rdev);
+	long rss1 = it_rss_kb(0);
+	fprintf(stderr,
+		"  flood: %u announcements + %u withdrawals in %llu ms; directory %u, dropped "
+		"%llu, resident +%ld kB\n",
+		FLOOD_N, FLOOD_DESTROYS, (unsigned long long)ms, n, (unsigned long long)dropped,
+		rss1 - rss0);
+	al_services_clear(rdev);
+	rpmsg_destroy_ept(&ept);
+	al_posix_close(l);
+	assert_int_equal(reap(pid), 0);
+	assert_true(flood_done);
+	assert_true(ms < 60000); /* generous: the machine is shared */
+	assert_int_equal(n, AL_SERVICES_MAX - FLOOD_DESTROYS);
+	assert_int_equal(dropped, FLOOD_N - AL_SERVICES_MAX);
+	assert_int_equal(gone, AL_EADDR);
+	assert_int_equal(kept, 0);
+	assert_int_equal(addr, 0x1000u + 100u);
+	assert_int_equal(count_in_diag("services; further announcements are dropped"), 1);
+	assert_true(rss1 - rss0 < 16 * 1024);
+}
+
 static void long_link_name(void **state)
+
 {
 	(void)state;
 	diag_log[0] = '\0';
@@ -718,7 +837,8 @@ int main(void)
 	    cmocka_unit_test(openamp_cut_short),    cmocka_unit_test(other_user_refused),
 	    cmocka_unit_test(allow_uid_admits),	    cmocka_unit_test(posing_listener),
 	    cmocka_unit_test(oa_refuses_symlink),   cmocka_unit_test(oa_refuses_foreign),
-	    cmocka_unit_test(oa_refuses_wide_mode), cmocka_unit_test(long_link_name),
+	    cmocka_unit_test(oa_refuses_wide_mode), cmocka_unit_test(ns_flood),
+	    cmocka_unit_test(long_link_name),
 	};
 	make_other_user();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

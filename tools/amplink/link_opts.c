@@ -126,6 +126,7 @@ const char *link_usage(void)
 int host_open(struct link_opts *o, struct al_posix_link **link)
 {
 	o->cfg.ns_bind_cb = al_services_ns_bind;
+	o->cfg.ns_unbind_cb = al_services_ns_unbind;
 	return al_posix_open(&o->cfg, link);
 }
 

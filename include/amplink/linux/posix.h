@@ -77,6 +77,7 @@ struct al_posix_cfg {
 	uint32_t connect_timeout_ms;	/* wait for the peer; 0 = 5000 */
 	uint32_t spin_us;		/* adaptive doorbell spin; 0 = 250 */
 	rpmsg_ns_bind_cb ns_bind_cb;	/* names the peer announced, unbound */
+	rpmsg_ns_bind_cb ns_unbind_cb;	/* names the peer withdrew, unbound */
 	al_link_event_cb event_cb;	/* may be NULL */
 	void *user;
 	enum al_profile profile; /* default AL_PROFILE_AMPLINK */

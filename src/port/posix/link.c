@@ -271,6 +271,7 @@ static void setup_port(struct al_posix_link *l, unsigned role)
 static int start_threads(struct al_posix_link *l)
 {
 	(void)al_set_addr_hash(&l->rvdev.rdev, l->buckets, 1024);
+	(void)al_set_ns_unbind_cb(&l->rvdev.rdev, l->cfg.ns_unbind_cb);
 	if (pthread_create(&l->rx_thread, NULL, rx_main, l) != 0)
 		return AL_ENOMEM;
 	l->rx_started = true;
