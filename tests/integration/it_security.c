@@ -29,7 +29,11 @@
  *                       withdraws 100: the host's directory stays bounded,
  *                       says so once, honours the withdrawals, and the
  *                       whole flood takes seconds, not minutes.
- *   long_link_name      a link name over 63 characters is refused.
+ *   broken_names_check  a remote that corrupts a ring index: the host's
+ *                       diagnostics name the check it failed.
+ *   long_link_name      a link name over 63 characters is refused (library
+ *                       and `amplink remote --link`), and so are --ticker
+ *                       and --sink names over 31.
  *
  * Each test forks its peer; the remote part runs in the child. */
 #define _GNU_SOURCE
@@ -71,6 +75,7 @@
 #define HOST_ADDR   0x601u
 
 static char link_name[64];
+static const char *amplink; /* the amplink tool */
 
 static void new_link_name(const char *what)
 {
@@ -814,6 +819,61 @@ static void ns_flood(void **state)
 	assert_true(rss1 - rss0 < 16 * 1024);
 }
 
+/* ---- a broken link names the check ----------------------------------------- */
+
+static void broken_remote(void)
+{
+	struct al_posix_link *l = it_open_link(link_name, VIRTIO_DEV_DEVICE, "it_security");
+	struct rpmsg_endpoint e;
+	if (rpmsg_create_ept(&e, al_posix_rdev(l), NULL, REMOTE_ADDR, HOST_ADDR, drain_remote_cb,
+			     NULL) ||
+	    al_posix_wait_up(l, 10000))
+		_exit(70);
+	uint64_t t0 = it_now_ms();
+	while (!drain_go && it_now_ms() - t0 < 10000)
+		usleep(1000);
+	struct rpmsg_virtio_device *rv = al_posix_rvdev(l);
+	struct al_vq *v0 = &rv->svq; /* device: vring0 sends */
+	rv->ops->lock(rv->port_ctx);
+	uint8_t *idx = v0->used + AL_VRING_USED_IDX;
+	uint16_t nv = (uint16_t)((idx[0] | idx[1] << 8) + v0->num + 7u);
+	__atomic_store_n((uint16_t *)(void *)idx, nv, __ATOMIC_RELEASE);
+	v0->pub_idx = nv;
+	rv->ops->unlock(rv->port_ctx);
+	(void)rpmsg_sendto(&e, "x", 1, HOST_ADDR); /* and ring */
+	(void)al_posix_wait_down(l, 10000);
+	_exit(0);
+}
+
+static void broken_names_check(void **state)
+{
+	(void)state;
+	new_link_name("broken");
+	diag_log[0] = '\0';
+	drain_go = 0;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		broken_remote();
+	struct al_posix_link *l = it_open_link(link_name, VIRTIO_DEV_DRIVER, "it_security");
+	struct rpmsg_endpoint ept;
+	assert_int_equal(rpmsg_create_ept(&ept, al_posix_rdev(l), NULL, HOST_ADDR, REMOTE_ADDR,
+					  drain_host_cb, NULL),
+			 0);
+	int rc;
+	uint32_t go = 0;
+	uint64_t t0 = it_now_ms();
+	while ((rc = al_posix_wait_down(l, 50)) == AL_ETIMEDOUT && it_now_ms() - t0 < 20000)
+		(void)rpmsg_sendto(&ept, &go, sizeof(go), REMOTE_ADDR);
+	rpmsg_destroy_ept(&ept);
+	al_posix_close(l);
+	kill(pid, SIGKILL);
+	reap(pid);
+	assert_int_equal(rc, AL_EBROKEN);
+	assert_true(diag_has("broken by the peer: "));
+	assert_true(diag_has("moved by more than the ring size"));
+}
+
 static void long_link_name(void **state)
 
 {
@@ -826,10 +886,30 @@ static void long_link_name(void **state)
 	struct al_posix_link *l = NULL;
 	assert_int_equal(al_posix_open(&c, &l), AL_EINVAL);
 	assert_true(diag_has("at most 63"));
+	static const char *const cases[][3] = {
+	    {"--link", "0123456789012345678901234567890123456789012345678901234567890123",
+	     "at most 63"},
+	    {"--ticker", "t123456789012345678901234567890123", "at most 31"},
+	    {"--sink", "s123456789012345678901234567890123", "at most 31"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char cmd[512], out[512] = "";
+		snprintf(cmd, sizeof(cmd), "%s remote %s %s --timeout 100 --once 2>&1", amplink,
+			 cases[i][0], cases[i][1]);
+		FILE *f = popen(cmd, "r");
+		assert_non_null(f);
+		size_t n = fread(out, 1, sizeof(out) - 1, f);
+		out[n] = '\0';
+		int st = pclose(f);
+		fprintf(stderr, "  %s: exit %d: %s", cases[i][0], WEXITSTATUS(st), out);
+		assert_int_not_equal(WEXITSTATUS(st), 0);
+		assert_non_null(strstr(out, cases[i][2]));
+	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	amplink = argc > 1 ? argv[1] : "amplink";
 	al_diag_set_handler(diag_hook, NULL);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(drain_before_lost),    cmocka_unit_test(region_sealed),
@@ -838,7 +918,7 @@ int main(void)
 	    cmocka_unit_test(allow_uid_admits),	    cmocka_unit_test(posing_listener),
 	    cmocka_unit_test(oa_refuses_symlink),   cmocka_unit_test(oa_refuses_foreign),
 	    cmocka_unit_test(oa_refuses_wide_mode), cmocka_unit_test(ns_flood),
-	    cmocka_unit_test(long_link_name),
+	    cmocka_unit_test(broken_names_check),   cmocka_unit_test(long_link_name),
 	};
 	make_other_user();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,7 +156,11 @@ static void handle_rc(struct al_posix_link *l, int rc)
 {
 	if (rc == AL_EBROKEN && !l->down) {
 		l->down = AL_EBROKEN;
-		event(l, AL_EV_BROKEN, al_virtio_broken_reason(&l->rvdev));
+		/* the check the peer failed, not only "it corrupted memory" */
+		const char *why = al_virtio_broken_reason(&l->rvdev);
+		al_diagf(AL_DIAG_ERR, "link '%s': broken by the peer: %s", l->name,
+			 why ? why : "the peer corrupted shared memory");
+		event(l, AL_EV_BROKEN, why);
 	} else if (!l->up_reported && al_virtio_link_state(&l->rvdev) == AL_LINK_UP) {
 		l->up_reported = true;
 		event(l, AL_EV_UP, NULL);
