@@ -31,6 +31,9 @@
  *                       whole flood takes seconds, not minutes.
  *   broken_names_check  a remote that corrupts a ring index: the host's
  *                       diagnostics name the check it failed.
+ *   rproc_ctl           the rproc manager's control socket: ten idle clients
+ *                       do not stall a status request, and another user's
+ *                       client is refused (and named in the log).
  *   long_link_name      a link name over 63 characters is refused (library
  *                       and `amplink remote --link`), and so are --ticker
  *                       and --sink names over 31.
@@ -75,7 +78,8 @@
 #define HOST_ADDR   0x601u
 
 static char link_name[64];
-static const char *amplink; /* the amplink tool */
+static const char *amplink;  /* the amplink tool */
+static const char *firmware; /* rproc_fw_demo, or NULL */
 
 static void new_link_name(const char *what)
 {
@@ -874,6 +878,103 @@ static void broken_names_check(void **state)
 	assert_true(diag_has("moved by more than the ring size"));
 }
 
+/* ---- the rproc manager's control socket ------------------------------------ */
+
+static int ctl_connect(const char *name)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "amplink-rproc.%s", name);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 &&
+	    connect(fd, (struct sockaddr *)&a,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int run_quiet(const char *fmt, const char *a, const char *b)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), fmt, a, b);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void rproc_ctl(void **state)
+{
+	(void)state;
+	if (!firmware)
+		skip();
+	char name[48], logp[80];
+	snprintf(name, sizeof(name), "itsec-rp-%d", (int)getpid());
+	snprintf(logp, sizeof(logp), "/tmp/itsec-rp-%d.log", (int)getpid());
+	pid_t mgr = fork();
+	assert_true(mgr >= 0);
+	if (mgr == 0) {
+		int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execl(amplink, amplink, "rproc", "start", firmware, "--name", name, (char *)NULL);
+		_exit(127);
+	}
+	int up = 1;
+	for (int i = 0; i < 100 && up; i++) {
+		up = run_quiet("%s rproc status --name %s >/dev/null 2>&1", amplink, name);
+		if (up)
+			usleep(100 * 1000);
+	}
+	assert_int_equal(up, 0);
+	int idle[10];
+	for (int i = 0; i < 10; i++)
+		idle[i] = ctl_connect(name); /* they never say anything */
+	uint64_t t0 = it_now_ms();
+	int st = run_quiet("%s rproc status --name %s >/dev/null", amplink, name);
+	uint64_t ms = it_now_ms() - t0;
+	fprintf(stderr, "  rproc: status behind 10 idle control clients took %llu ms\n",
+		(unsigned long long)ms);
+	int refused = -1;
+	if (other_name[0]) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			become_other();
+			int fd = ctl_connect(name);
+			if (fd < 0)
+				_exit(80);
+			if (send(fd, "status\n", 7, MSG_NOSIGNAL) != 7)
+				_exit(0); /* already turned away */
+			char buf[256];
+			ssize_t n = read(fd, buf, sizeof(buf));
+			_exit(n <= 0 ? 0 : 81); /* closed or reset: no answer */
+		}
+		refused = reap(pid);
+	}
+	for (int i = 0; i < 10; i++)
+		if (idle[i] >= 0)
+			close(idle[i]);
+	(void)run_quiet("%s rproc stop --name %s >/dev/null 2>&1", amplink, name);
+	int ms_rc = reap(mgr);
+	char log[8192] = "";
+	FILE *f = fopen(logp, "r");
+	if (f) {
+		size_t n = fread(log, 1, sizeof(log) - 1, f);
+		log[n] = '\0';
+		fclose(f);
+	}
+	unlink(logp);
+	fprintf(stderr, "  rproc manager exit %d; its log:\n%s", ms_rc, log);
+	assert_int_equal(st, 0);
+	assert_true(ms < 5000); /* one idle client used to cost everyone a second */
+	if (other_name[0]) {
+		char want[80];
+		snprintf(want, sizeof(want), "refused a control client run by uid %u",
+			 (unsigned)other_uid);
+		assert_int_equal(refused, 0);
+		assert_non_null(strstr(log, want));
+	}
+}
+
 static void long_link_name(void **state)
 
 {
@@ -910,6 +1011,7 @@ static void long_link_name(void **state)
 int main(int argc, char **argv)
 {
 	amplink = argc > 1 ? argv[1] : "amplink";
+	firmware = argc > 2 ? argv[2] : NULL;
 	al_diag_set_handler(diag_hook, NULL);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(drain_before_lost),    cmocka_unit_test(region_sealed),
@@ -918,7 +1020,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(allow_uid_admits),	    cmocka_unit_test(posing_listener),
 	    cmocka_unit_test(oa_refuses_symlink),   cmocka_unit_test(oa_refuses_foreign),
 	    cmocka_unit_test(oa_refuses_wide_mode), cmocka_unit_test(ns_flood),
-	    cmocka_unit_test(broken_names_check),   cmocka_unit_test(long_link_name),
+	    cmocka_unit_test(broken_names_check),   cmocka_unit_test(rproc_ctl),
+	    cmocka_unit_test(long_link_name),
 	};
 	make_other_user();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
