@@ -183,7 +183,8 @@ static void *acceptor_main(void *arg)
 		int fd = accept4(l->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (l->cfg.profile == AL_PROFILE_OPENAMP) { /* no protocol to say why */
+		if (l->cfg.profile == AL_PROFILE_OPENAMP ||	       /* no protocol to say why */
+		    al_posix_peer_check(fd, &l->cfg.allow, NULL, 0)) { /* nothing to say */
 			close(fd);
 			continue;
 		}
