@@ -34,6 +34,8 @@
  *   rproc_ctl           the rproc manager's control socket: ten idle clients
  *                       do not stall a status request, and another user's
  *                       client is refused (and named in the log).
+ *   rproc_posing_manager  `amplink rproc status` does not believe a process
+ *                       of another user that took the manager's name.
  *   long_link_name      a link name over 63 characters is refused (library
  *                       and `amplink remote --link`), and so are --ticker
  *                       and --sink names over 31.
@@ -975,6 +977,56 @@ static void rproc_ctl(void **state)
 	}
 }
 
+static void rproc_posing_manager(void **state)
+{
+	(void)state;
+	if (!other_name[0])
+		skip();
+	char name[48];
+	snprintf(name, sizeof(name), "itsec-pose-%d", (int)getpid());
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		become_other();
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+		int n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "amplink-rproc.%s", name);
+		int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (bind(lfd, (struct sockaddr *)&a,
+			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) ||
+		    listen(lfd, 4) || write(p[1], "r", 1) != 1)
+			_exit(90);
+		for (;;) { /* a manager that answers with a lie */
+			int fd = accept(lfd, NULL, NULL);
+			if (fd < 0)
+				_exit(0);
+			char buf[64];
+			(void)!read(fd, buf, sizeof(buf));
+			(void)!write(fd, "all is well\n", 12);
+			close(fd);
+		}
+	}
+	char ch;
+	assert_int_equal(read(p[0], &ch, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	char cmd[256], out[512] = "";
+	snprintf(cmd, sizeof(cmd), "%s rproc status --name %s 2>&1", amplink, name);
+	FILE *f = popen(cmd, "r");
+	size_t n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	int st = pclose(f);
+	kill(pid, SIGKILL);
+	reap(pid);
+	fprintf(stderr, "  rproc status against a posing manager: exit %d: %s", WEXITSTATUS(st),
+		out);
+	char want[64];
+	snprintf(want, sizeof(want), "runs as uid %u (%s)", (unsigned)other_uid, other_name);
+	assert_int_equal(WEXITSTATUS(st), 3);
+	assert_non_null(strstr(out, want));
+	assert_null(strstr(out, "all is well"));
+}
+
 static void long_link_name(void **state)
 
 {
@@ -1021,7 +1073,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(oa_refuses_symlink),   cmocka_unit_test(oa_refuses_foreign),
 	    cmocka_unit_test(oa_refuses_wide_mode), cmocka_unit_test(ns_flood),
 	    cmocka_unit_test(broken_names_check),   cmocka_unit_test(rproc_ctl),
-	    cmocka_unit_test(long_link_name),
+	    cmocka_unit_test(rproc_posing_manager), cmocka_unit_test(long_link_name),
 	};
 	make_other_user();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -345,9 +345,9 @@ static void usage(FILE *f)
 	    "                          [--echo N [--size N|MIN-MAX] [--quiet]] [--bench]\n"
 	    "                          [--serve LINK [--doorbell KIND] [--num N] [--buf-size B]]\n"
 	    "                          [--allow-uid USER] [--allow-gid GROUP]\n"
-	    "       amplink rproc status [--json] [--name NAME]\n"
-	    "       amplink rproc trace [--last-crash] [--name NAME]\n"
-	    "       amplink rproc stop [--name NAME]\n"
+	    "       amplink rproc status [--json] [--name NAME] [--allow-uid USER]\n"
+	    "       amplink rproc trace [--last-crash] [--name NAME] [--allow-uid USER]\n"
+	    "       amplink rproc stop [--name NAME] [--allow-uid USER]\n"
 	    "       amplink rproc start|stop|status|trace --sysfs ...: the kernel's remoteproc\n"
 	    "                          (`amplink rproc --sysfs --help`)\n\n"
 	    "start: parse FIRMWARE (an ELF host executable built with amplink, e.g.\n"
@@ -647,12 +647,23 @@ static int cmd_start(int argc, char **argv, const char *name)
 /* Send the manager NAME one command and print its answer: the text one
  * through term_safe (it carries the firmware's strings), JSON as it is
  * (the writer escaped them). */
-static int ask(const char *name, const char *cmd, bool json)
+static int ask(const char *name, const char *cmd, bool json, const struct al_peer_policy *allow)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a;
 	socklen_t al = ctl_addr(name, &a);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, al) < 0) {
+	char who[160];
+	bool connected = fd >= 0 && connect(fd, (struct sockaddr *)&a, al) == 0;
+	if (connected && al_posix_peer_check(fd, allow, who, sizeof(who))) {
+		/* anyone may bind the name first: ask only our own manager */
+		fprintf(stderr,
+			"amplink rproc: the process answering as manager '%s' runs as %s, not as "
+			"us; not asking it (--allow-uid or --allow-gid to trust it)\n",
+			name, who);
+		close(fd);
+		return EXIT_LINK;
+	}
+	if (!connected) {
 		if (fd >= 0)
 			close(fd);
 		if (!strcmp(cmd, "status") || json) {
@@ -733,12 +744,18 @@ int cmd_rproc(int argc, char **argv)
 	static const struct option lo[] = {{"name", required_argument, 0, 'N'},
 					   {"last-crash", no_argument, 0, 'c'},
 					   {"json", no_argument, 0, OPT_JSON},
+					   {"allow-uid", required_argument, 0, OPT_ALLOW_UID},
+					   {"allow-gid", required_argument, 0, OPT_ALLOW_GID},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
+	struct link_opts trust; /* whose manager we believe: --allow-uid/gid */
+	link_opts_init(&trust, VIRTIO_DEV_DRIVER);
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc - 1, argv + 1, "h", lo, NULL)) != -1) {
-		if (c == 'N')
+		if (c == OPT_ALLOW_UID || c == OPT_ALLOW_GID)
+			(void)link_opt(&trust, c, optarg, "rproc");
+		else if (c == 'N')
 			name = optarg;
 		else if (c == 'c')
 			last_crash = true;
@@ -762,11 +779,11 @@ int cmd_rproc(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(sub, "status"))
-		return ask(name, json ? "status-json" : "status", json);
+		return ask(name, json ? "status-json" : "status", json, &trust.cfg.allow);
 	if (!strcmp(sub, "stop"))
-		return ask(name, "stop", false);
+		return ask(name, "stop", false, &trust.cfg.allow);
 	if (!strcmp(sub, "trace"))
-		return ask(name, last_crash ? "trace-crash" : "trace", false);
+		return ask(name, last_crash ? "trace-crash" : "trace", false, &trust.cfg.allow);
 	fprintf(stderr, "amplink rproc: unknown subcommand '%s' (start, status, trace, stop)\n",
 		sub);
 	return EXIT_USAGE;
