@@ -457,6 +457,8 @@ static void openamp_cut_short(void **state)
 /* ---- peer credentials ------------------------------------------------------ */
 
 static char other_name[32];
+static pid_t user_owner; /* the process that made the user removes it */
+static void drop_other_user(void);
 static uid_t other_uid;
 static gid_t other_gid;
 
@@ -475,11 +477,13 @@ static void make_other_user(void)
 	}
 	other_uid = pw->pw_uid;
 	other_gid = pw->pw_gid;
+	user_owner = getpid();
+	atexit(drop_other_user); /* also when a test aborts the run */
 }
 
 static void drop_other_user(void)
 {
-	if (!other_name[0])
+	if (!other_name[0] || getpid() != user_owner)
 		return;
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "userdel %s >/dev/null 2>&1; groupdel %s >/dev/null 2>&1",
