@@ -93,10 +93,12 @@ struct al_posix_cfg {
 /** Open one side of a link: remote (device) creates the region, listens
  *  and waits for a host; host (driver) connects, checks, maps and starts
  *  the link. Blocks up to cfg->connect_timeout_ms. Thread context.
- *  Returns 0 and *out, or AL_EINVAL, AL_ETIMEDOUT (no peer), AL_EPERM
- *  (the remote already serves a host), AL_EINIT (layout or doorbell
- *  mismatch, bad resource table; the message is printed to stderr), or
- *  AL_ENOMEM. On the remote the link comes up when the host's DRIVER_OK
+ *  Returns 0 and *out, or AL_EINVAL (also: a name over 63 characters),
+ *  AL_ETIMEDOUT (no peer), AL_EPERM (the remote already serves a host, or
+ *  the peer runs as a user `allow` does not admit), AL_EINIT (layout or
+ *  doorbell mismatch, bad resource table, a region that is not sealed, an
+ *  OpenAMP profile file that is a link, another user's or open to others;
+ *  the sentence goes to the diagnostics hook), or AL_ENOMEM. On the remote the link comes up when the host's DRIVER_OK
  *  arrives (al_posix_wait_up()). */
 int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out);
 
