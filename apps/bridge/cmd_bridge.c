@@ -7,7 +7,15 @@
  * back-off (100 ms doubling to 5 s). Built as its own executable,
  * amplink-bridge, which `amplink bridge` runs: libmosquitto (Debian
  * libmosquitto-dev) pulls in OpenSSL, which the other subcommands should
- * not pay for at start-up. See docs/bridge.md. */
+ * not pay for at start-up. See docs/bridge.md.
+ *
+ * The remote chooses its service names, and a name becomes part of a
+ * topic: each name is escaped (every byte but A-Z a-z 0-9 - _ . as %XX),
+ * so that no name can reach another service's topic ('a/cmd' is not 'a'
+ * followed by /cmd), carry a wildcard, or make a topic that is not UTF-8.
+ * A message the broker library refuses for good (a topic it will never
+ * take, a payload too large) is dropped and counted by cause instead of
+ * holding up every message behind it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +49,7 @@ struct bchan {
 	const char *greet; /* send this when attached (NULL: nothing) */
 	size_t greet_len;
 	uint64_t rx, published, dropped, cmds, cmd_failed;
+	bool refused_said; /* the broker library refused its topic: said once */
 };
 
 /* A message waiting for the broker. */
@@ -70,7 +79,8 @@ struct bridge {
 	uint32_t backoff_ms;
 	unsigned failed_attempts;
 	uint64_t connects, disconnects, dropped, delivered, handed;
-	int link_err; /* set when the link to the remote goes */
+	uint64_t drop_full, drop_topic, drop_size; /* dropped, by cause */
+	int link_err;				   /* set when the link to the remote goes */
 };
 
 static uint64_t mono_ms(void)
@@ -120,6 +130,7 @@ static void ring_drop_oldest(struct bridge *b)
 	struct pending *p = &b->ring[b->head];
 	b->ch[p->chan].dropped++;
 	b->dropped++;
+	b->drop_full++;
 	free(p->data);
 	p->data = NULL;
 	b->head = (b->head + 1) % b->cap;
@@ -131,6 +142,7 @@ static void ring_push(struct bridge *b, int chan, const void *data, uint32_t len
 	if (b->cap == 0) { /* --buffer 0: nothing is kept */
 		b->ch[chan].dropped++;
 		b->dropped++;
+		b->drop_full++;
 		return;
 	}
 	if (b->count == b->cap)
@@ -139,6 +151,7 @@ static void ring_push(struct bridge *b, int chan, const void *data, uint32_t len
 	if (!copy) {
 		b->ch[chan].dropped++;
 		b->dropped++;
+		b->drop_full++;
 		return;
 	}
 	memcpy(copy, data, len);
@@ -150,21 +163,39 @@ static void ring_push(struct bridge *b, int chan, const void *data, uint32_t len
 
 /* ---- MQTT ------------------------------------------------------------------ */
 
-/* Hand one message to libmosquitto; false if the broker is not there. */
+/* Hand one message to libmosquitto: true if it is dealt with (handed
+ * over, or refused for good: dropped and counted by cause), false if the
+ * broker is not there (kept and retried). */
 static bool publish(struct bridge *b, int chan, const void *data, uint32_t len)
 {
-	int rc = mosquitto_publish(b->mosq, NULL, b->ch[chan].topic, (int)len, data, b->qos, false);
+	struct bchan *c = &b->ch[chan];
+	int rc = mosquitto_publish(b->mosq, NULL, c->topic, (int)len, data, b->qos, false);
 	if (rc == MOSQ_ERR_SUCCESS) {
-		b->ch[chan].published++;
+		c->published++;
 		b->handed++;
 		return true;
 	}
-	if (rc == MOSQ_ERR_PAYLOAD_SIZE) { /* cannot happen below 256 MB; never retry */
-		b->ch[chan].dropped++;
-		b->dropped++;
-		return true;
+	bool size = rc == MOSQ_ERR_PAYLOAD_SIZE || rc == MOSQ_ERR_OVERSIZE_PACKET;
+	bool topic = rc == MOSQ_ERR_MALFORMED_UTF8 || rc == MOSQ_ERR_INVAL ||
+		     rc == MOSQ_ERR_QOS_NOT_SUPPORTED || rc == MOSQ_ERR_TOPIC_ALIAS_INVALID;
+	if (!size && !topic)
+		return false; /* not connected, connection lost, no memory: retry */
+	c->dropped++;
+	b->dropped++;
+	if (size) {
+		b->drop_size++;
+	} else {
+		b->drop_topic++;
+		if (!c->refused_said) {
+			c->refused_said = true;
+			char t[TOPIC_MAX * 4];
+			fprintf(stderr,
+				"amplink bridge: the MQTT library refuses to publish on %s: %s; "
+				"messages of '%s' are dropped and counted\n",
+				term_str(t, sizeof(t), c->topic), mosquitto_strerror(rc), c->shown);
+		}
 	}
-	return false;
+	return true;
 }
 
 static void flush_ring(struct bridge *b)
@@ -330,6 +361,12 @@ static void print_stats(struct bridge *b, const char *when)
 		(unsigned long long)b->dropped, (unsigned long long)cmds,
 		(unsigned long long)cmd_failed, (unsigned long long)b->connects,
 		(unsigned long long)b->disconnects);
+	if (b->dropped)
+		fprintf(stderr,
+			"amplink bridge:   dropped by cause: buffer full %llu, topic refused %llu, "
+			"too large %llu\n",
+			(unsigned long long)b->drop_full, (unsigned long long)b->drop_topic,
+			(unsigned long long)b->drop_size);
 	for (int i = 0; i < b->nch; i++) {
 		struct bchan *c = &b->ch[i];
 		fprintf(stderr,
@@ -503,11 +540,32 @@ static void drain_and_disconnect(struct bridge *b)
 		mosquitto_loop_write(b->mosq, 1);
 }
 
+/* A service name as one topic level: A-Z a-z 0-9 - _ . as they are,
+ * every other byte as %XX. Injective, ASCII, no '/', '+' or '#'. */
+static void escape_name(char *out, size_t cap, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p && o + 4 <= cap; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
 static bool make_topics(struct bridge *b, struct bchan *c)
 {
 	term_str(c->shown, sizeof(c->shown), c->name);
-	int n1 = snprintf(c->topic, sizeof(c->topic), "%s%s", b->prefix, c->name);
-	int n2 = snprintf(c->cmd_topic, sizeof(c->cmd_topic), "%s%s/cmd", b->prefix, c->name);
+	char level[RPMSG_NAME_SIZE * 3 + 1];
+	escape_name(level, sizeof(level), c->name);
+	int n1 = snprintf(c->topic, sizeof(c->topic), "%s%s", b->prefix, level);
+	int n2 = snprintf(c->cmd_topic, sizeof(c->cmd_topic), "%s%s/cmd", b->prefix, level);
 	if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof(c->cmd_topic)) {
 		fprintf(stderr,
 			"amplink bridge: topic for '%s' is longer than %d characters: use a "
@@ -516,11 +574,13 @@ static bool make_topics(struct bridge *b, struct bchan *c)
 		return false;
 	}
 	char topic[TOPIC_MAX * 4];
-	if (mosquitto_pub_topic_check(c->topic) != MOSQ_ERR_SUCCESS ||
+	if (mosquitto_validate_utf8(c->cmd_topic, (int)strlen(c->cmd_topic)) != MOSQ_ERR_SUCCESS ||
+	    mosquitto_pub_topic_check(c->topic) != MOSQ_ERR_SUCCESS ||
 	    mosquitto_sub_topic_check(c->cmd_topic) != MOSQ_ERR_SUCCESS) {
 		fprintf(
 		    stderr,
-		    "amplink bridge: '%s' is not a valid MQTT topic (no '+' or '#' in --prefix "
+		    "amplink bridge: '%s' is not a valid MQTT topic (UTF-8, no '+' or '#' in "
+		    "--prefix "
 		    "or channel names): choose another --prefix, or leave this service out with "
 		    "--channel\n",
 		    term_str(topic, sizeof(topic), c->topic));
@@ -672,10 +732,16 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 			want[nwant++] = found.v[i];
 	}
 	int code = EXIT_OK;
+	bool discovered = found.n > 0; /* the remote's names: one bad one skips only itself */
 	for (int i = 0; i < nwant && rc == 0; i++) {
 		struct bchan *ch = &b.ch[b.nch];
-		ch->name = want[i];
+		*ch = (struct bchan){.name = want[i]};
 		if (!make_topics(&b, ch)) {
+			if (discovered) {
+				fprintf(stderr, "amplink bridge: skipping service '%s'\n",
+					ch->shown);
+				continue;
+			}
 			code = EXIT_USAGE;
 			rc = AL_EINVAL;
 			break;
@@ -684,11 +750,20 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 		if (rc) {
 			fprintf(stderr,
 				"amplink bridge: service '%s' not available: %s (`amplink ls "
-				"--link %s` lists what the remote announced)\n",
-				ch->shown, al_strerror(rc), o.cfg.name);
+				"--link %s` lists what the remote announced)%s\n",
+				ch->shown, al_strerror(rc), o.cfg.name,
+				discovered ? "; skipping it" : "");
+			if (discovered && rc != AL_ENOLINK && rc != AL_EBROKEN) {
+				rc = 0;
+				continue;
+			}
 			break;
 		}
 		b.nch++;
+	}
+	if (rc == 0 && b.nch == 0) {
+		fprintf(stderr, "amplink bridge: no service left to bridge\n");
+		rc = AL_EADDR;
 	}
 	for (int g = 0; g < ngreet && rc == 0; g++) {
 		char *eq = strchr(greets[g], '=');

@@ -10,7 +10,15 @@
  *   GET  /api/status            counters as JSON
  *   POST /api/report, GET /api/report   what the page's self-test saw
  * Bad requests get 400 (bad value), 404 (unknown path), 405 (method),
- * 413 (body too large); no ACK from the remote gives 504. */
+ * 413 (body too large); no ACK from the remote gives 504.
+ *
+ * Any web page the user visits can make the browser send requests to
+ * 127.0.0.1, and DNS rebinding can make them look same-origin: every
+ * request must name us in Host (127.0.0.1, localhost or [::1] with our
+ * port) and, if it has an Origin, come from one of those; every POST must
+ * carry the run's random token (X-Amplink-Token), which only the page we
+ * served knows (403 otherwise). Connections are bounded in number, per
+ * address, and in idle time. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <microhttpd.h>
@@ -19,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "amplink.h"
@@ -32,6 +41,13 @@
 #define EV_LEN	 192
 #define BODY_MAX 2048
 
+#define CONN_MAX    64 /* connections at once (a thread each) */
+#define CONN_PER_IP 48
+#define CONN_IDLE_S 10 /* a connection silent this long is closed */
+
+static char token[33];	   /* hex, per run */
+static char *page;	   /* dash_page with the token in it */
+static unsigned http_port; /* the port we listen on, for the Host check */
 static struct dash {
 	struct al_tstore *db;
 	struct motor_host *mh;
@@ -203,6 +219,43 @@ struct req {
 	bool too_big;
 };
 
+/* Whether `v` names us: 127.0.0.1, localhost or [::1], with our port,
+ * after `prefix` ("" for Host, "http://" for Origin). */
+static bool names_us(const char *v, const char *prefix)
+{
+	static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]"};
+	size_t pl = strlen(prefix);
+	if (!v || strncmp(v, prefix, pl) != 0)
+		return false;
+	v += pl;
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		char want[48];
+		snprintf(want, sizeof(want), "%s:%u", hosts[i], http_port);
+		if (strcmp(v, want) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Why a request is refused before anything is done for it, or NULL. */
+static const char *foreign(struct MHD_Connection *c, bool post)
+{
+	if (!names_us(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"), ""))
+		return "Host must be 127.0.0.1, localhost or [::1] with this port";
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	if (origin && !names_us(origin, "http://"))
+		return "cross-origin request refused";
+	if (post) {
+		const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amplink-Token");
+		unsigned diff = !t || strlen(t) != 32;
+		for (size_t i = 0; t && i < 32 && t[i]; i++)
+			diff |= (unsigned)(t[i] ^ token[i]);
+		if (diff)
+			return "missing or wrong X-Amplink-Token (the page served at / has it)";
+	}
+	return NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -227,13 +280,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		}
 	}
 	struct req *rq = *con_cls;
+	const char *why = foreign(c, post);
+	if (why) {
+		pthread_mutex_lock(&D.mu);
+		D.bad_requests++;
+		pthread_mutex_unlock(&D.mu);
+		return error(c, 403, why);
+	}
 	if (rq && rq->too_big)
 		return error(c, 413, "request body too large");
 
 	if (strcmp(url, "/") == 0) {
 		if (!get)
 			return error(c, 405, "use GET");
-		return reply(c, 200, "text/html; charset=utf-8", dash_page);
+		return reply(c, 200, "text/html; charset=utf-8", page);
 	}
 	if (strcmp(url, "/events") == 0) {
 		if (!get)
@@ -362,7 +422,10 @@ static void dash_usage(FILE *f)
 		"free one; the URL is printed on stdout): a live chart of the temperature\n"
 		"and ADC series (Server-Sent Events) and a form that sends set-duty\n"
 		"commands. API: GET /events, GET /api/samples?series=temp|adc&limit=N,\n"
-		"POST /api/duty?value=0..100, GET /api/status. Listens on 127.0.0.1 only.\n"
+		"POST /api/duty?value=0..100, GET /api/status. Listens on 127.0.0.1 only;\n"
+		"answers only requests addressed to 127.0.0.1, localhost or [::1] with its\n"
+		"port, and a POST only with the run's token (X-Amplink-Token), which the\n"
+		"page carries (docs/security.md).\n"
 		"Runs until SIGINT/SIGTERM (or --duration MS).\n\n%s",
 		link_usage());
 }
@@ -430,6 +493,22 @@ int cmd_dash(int argc, char **argv)
 		code = exit_code_for(rc);
 		goto out_link;
 	}
+	uint8_t rnd[16];
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		fprintf(stderr, "amplink dash: no random bytes for the request token\n");
+		code = EXIT_FAIL;
+		goto out_motor;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+	page = malloc(sizeof(dash_page) + sizeof(token));
+	const char *mark = strstr(dash_page, "@@TOKEN@@");
+	if (!page || !mark) {
+		code = EXIT_FAIL;
+		goto out_motor;
+	}
+	snprintf(page, sizeof(dash_page) + sizeof(token), "%.*s%s%s", (int)(mark - dash_page),
+		 dash_page, token, mark + strlen("@@TOKEN@@"));
 	struct sockaddr_in sin = {.sin_family = AF_INET,
 				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -437,7 +516,8 @@ int cmd_dash(int argc, char **argv)
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
 	    (uint16_t)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &sin,
 	    MHD_OPTION_NOTIFY_COMPLETED, req_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)120, MHD_OPTION_END);
+	    (unsigned)CONN_IDLE_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr,
 			"amplink dash: cannot listen on 127.0.0.1:%u (in use? try --port)\n", port);
@@ -445,6 +525,7 @@ int cmd_dash(int argc, char **argv)
 		goto out_motor;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	http_port = di ? di->port : (unsigned)port;
 	printf("amplink dash: http://127.0.0.1:%u/ (samples stored in %s)\n",
 	       di ? di->port : (unsigned)port, db);
 	fflush(stdout);
@@ -469,6 +550,7 @@ int cmd_dash(int argc, char **argv)
 	pthread_mutex_unlock(&D.mu);
 	MHD_stop_daemon(d);
 out_motor:
+	free(page);
 	motor_host_close(D.mh);
 out_link:
 	al_posix_close(link);

@@ -2,7 +2,8 @@
  * ADC series (Server-Sent Events from /events, drawn on canvases, no
  * external script) and a form that sends set-duty commands. With
  * ?autotest=1 it drives itself (the browser test): waits for points, sends
- * a duty, and reports what it saw to /api/report. */
+ * a duty, and reports what it saw to /api/report. @@TOKEN@@ is replaced
+ * with the run's token, which every POST carries (X-Amplink-Token). */
 #ifndef AMPLINK_DASH_PAGE_H
 #define AMPLINK_DASH_PAGE_H
 /* The page is laid out as HTML, not as C: */
@@ -30,12 +31,13 @@ static const char dash_page[] =
 "function add(n,v){S[n].push(v);if(S[n].length>300)S[n].shift();\n"
 " document.getElementById(n[0]+'v').textContent=v;\n"
 " document.getElementById(n[0]+'n').textContent=S[n].length;draw(n);}\n"
+"const TOKEN='@@TOKEN@@';\n"
 "const es=new EventSource('/events');\n"
 "es.addEventListener('sample',e=>{const m=JSON.parse(e.data);add(m.series,m.value)});\n"
 "es.addEventListener('ack',e=>{const m=JSON.parse(e.data);\n"
 " document.getElementById('ack').textContent='ACK: duty '+m.duty+'% ('+m.status+')'});\n"
 "async function setDuty(v){const r=await fetch('/api/duty?value='+encodeURIComponent(v),"
-"{method:'POST'});\n"
+"{method:'POST',headers:{'X-Amplink-Token':TOKEN}});\n"
 " const j=await r.json();document.getElementById('ack').textContent=r.ok?\n"
 "  'ACK: duty '+j.duty+'% ('+j.status+')':'error: '+j.error;return [r.ok,j]}\n"
 "document.getElementById('f').addEventListener('submit',e=>{e.preventDefault();\n"
@@ -46,7 +48,8 @@ static const char dash_page[] =
 " await new Promise(r=>setTimeout(r,300));\n"
 " const rep={points:S.temp.length+S.adc.length,temp_points:S.temp.length,acked:ok&&j.status=='ok',\n"
 "  duty:j.duty,ack_text:document.getElementById('ack').textContent};\n"
-" await fetch('/api/report',{method:'POST',body:JSON.stringify(rep)});\n"
+" await fetch('/api/report',{method:'POST',headers:{'X-Amplink-Token':TOKEN},\n"
+"  body:JSON.stringify(rep)});\n"
 " document.title='amplink-autotest-done';})()}\n"
 "</script></body></html>\n";
 /* clang-format on */

@@ -116,6 +116,7 @@ struct rpmsg_device {
 #endif
 	struct rpmsg_endpoint ns_ept; /* address 53 */
 	rpmsg_ns_bind_cb ns_bind_cb;
+	rpmsg_ns_bind_cb ns_unbind_name_cb; /* al_set_ns_unbind_cb */
 	bool support_ns;
 	uint32_t next_any_addr;
 	uint32_t send_timeout_ms;
@@ -276,6 +277,13 @@ void al_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms);
  *  endpoints are moved into it. Thread context, before traffic or under no
  *  load. Returns 0 or AL_EINVAL. */
 int al_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets, uint32_t n);
+
+/** Hear of the peer's NS destroy for a name no local endpoint is bound to
+ *  (the counterpart of the ns_bind_cb, which hears of the unbound names it
+ *  creates): `cb` gets the name and the address it withdrew. Call before
+ *  the link's receive path runs (NULL: not told). Receive context.
+ *  Returns 0 or AL_EINVAL. */
+int al_set_ns_unbind_cb(struct rpmsg_device *rdev, rpmsg_ns_bind_cb cb);
 
 /** Copy the device's counters into *out. Any context. */
 void al_get_stats(struct rpmsg_device *rdev, struct rpmsg_stats *out);

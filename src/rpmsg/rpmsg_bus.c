@@ -4,6 +4,14 @@
 
 #include "rpmsg_internal.h"
 
+int al_set_ns_unbind_cb(struct rpmsg_device *rdev, rpmsg_ns_bind_cb cb)
+{
+	if (!rdev)
+		return AL_EINVAL;
+	rdev->ns_unbind_name_cb = cb;
+	return 0;
+}
+
 #if AL_CFG_NO_ADDR_HASH
 struct rpmsg_endpoint *al_ept_by_addr(struct rpmsg_device *rdev, uint32_t addr)
 {

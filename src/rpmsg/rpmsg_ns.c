@@ -47,6 +47,8 @@ int al_ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, v
 	if (flags == RPMSG_NS_DESTROY) {
 		if (e && e->ns_unbind_cb)
 			e->ns_unbind_cb(e);
+		else if (!e && rdev->ns_unbind_name_cb)
+			rdev->ns_unbind_name_cb(rdev, name, addr);
 	} else if (!e && rdev->ns_bind_cb) {
 		rdev->ns_bind_cb(rdev, name, addr);
 	}

@@ -6,7 +6,10 @@
 # (ticks on the tick topic; a message on the echo channel's cmd topic comes
 # back on the echo topic), then restarts the broker in the middle and checks
 # that traffic resumes, that drops were counted and the buffer stayed
-# bounded. Exit 77 (skip) when mosquitto or its clients are missing.
+# bounded. Then a remote with hostile service names: 'a' and 'a/cmd' (which
+# must not reach a's command topic) and a ticker whose name is not UTF-8
+# (its topic is escaped, and it holds up nobody). Exit 77 (skip) when
+# mosquitto or its clients are missing.
 #   usage: it_bridge.sh AMPLINK_BIN [WORKDIR]
 set -u
 AMPLINK=${1:?usage: it_bridge.sh AMPLINK_BIN [WORKDIR]}
@@ -169,4 +172,48 @@ cmds=$(sed -n 's/.*commands \([0-9]*\) delivered.*/\1/p' <<<"$totals")
 [ -n "$cmds" ] && [ "$cmds" -ge 2 ] || fail "commands delivered: '$cmds'"
 grep -q "amplink bridge: stats:" "$WORK/bridge.log" || fail "--stats printed nothing"
 echo "ok: $dropped dropped while the broker was away, buffer peak $peak of $BUFFER"
+
+# 8. hostile names: 'a', 'a/cmd', and a ticker named t<0xff> (not UTF-8)
+wait "$REMOTE_PID" 2>/dev/null
+LINK2="itbridge2-$$"
+P2="amplink/$LINK2"
+BAD=$'t\xff'
+"$AMPLINK" remote --link "$LINK2" --service a --service a/cmd --ticker "$BAD:50" --once \
+	--timeout 10000 >"$WORK/remote2.log" 2>&1 &
+REMOTE_PID=$!
+"$AMPLINK" bridge mqtt --link "$LINK2" --port "$PORT" --greet "$BAD" \
+	>"$WORK/bridge2.log" 2>&1 &
+BRIDGE_PID=$!
+sub "$P2/t%FF" 3 8 >"$WORK/ticks3.out"
+[ "$(grep -c '^tick [0-9]*$' "$WORK/ticks3.out")" = 3 ] ||
+	{ cat "$WORK/bridge2.log"; fail "no ticks on the escaped topic $P2/t%FF"; }
+echo "ok: the ticker named t<0xff> publishes on $P2/t%FF"
+echo_on() { # SERVICE-TOPIC TEXT
+	rm -f "$WORK/echo2.out"
+	timeout 6 mosquitto_sub -h 127.0.0.1 -p "$PORT" -t "$1" -C 1 -W 5 >"$WORK/echo2.out" &
+	SUB_PID=$!
+	for _ in $(seq 25); do
+		mosquitto_pub -h 127.0.0.1 -p "$PORT" -t "$1/cmd" -m "$2" || true
+		sleep 0.2
+		[ -s "$WORK/echo2.out" ] && break
+	done
+	wait "$SUB_PID" 2>/dev/null
+	SUB_PID=""
+	[ "$(head -n 1 "$WORK/echo2.out")" = "$2" ] ||
+		{ cat "$WORK/bridge2.log"; fail "no echo of '$2' on $1"; }
+	echo "ok: '$2' on $1/cmd came back on $1"
+}
+echo_on "$P2/a" "to-a"
+# what service a/cmd sends must not land on a's command topic
+timeout 4 mosquitto_sub -h 127.0.0.1 -p "$PORT" -t "$P2/a/cmd" -C 1 -W 3 >"$WORK/leak.out" &
+SUB_PID=$!
+sleep 0.3
+echo_on "$P2/a%2Fcmd" "to-a-slash-cmd"
+wait "$SUB_PID" 2>/dev/null
+SUB_PID=""
+[ -s "$WORK/leak.out" ] && fail "service a/cmd reached a's command topic: $(cat "$WORK/leak.out")"
+echo "ok: service a/cmd lives on $P2/a%2Fcmd, nothing of it on $P2/a/cmd"
+kill -TERM "$BRIDGE_PID"
+wait "$BRIDGE_PID" 2>/dev/null
+BRIDGE_PID=""
 echo "PASS it_bridge"

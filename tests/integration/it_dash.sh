@@ -2,7 +2,11 @@
 # End-to-end test of `amplink dash` (apps/dash/cmd_dash.c): a remote running the
 # motor demo, the dash on 127.0.0.1 with a free port, then
 #   http     plain HTTP with curl: page, SSE stream, samples from SQLite,
-#            set-duty acknowledged, bad requests answered 4xx
+#            set-duty acknowledged, bad requests answered 4xx; and what a
+#            hostile web page or local client cannot do: a foreign Host or
+#            Origin, a POST without the page's token (403), raw escapes
+#            from /api/report on the terminal, more than 64 connections
+#            (threads) at once
 #   browser  headless Chromium loads the page in self-test mode: the chart
 #            gets points, a duty command from the page comes back
 #            acknowledged (the page reports both to /api/report), and a
@@ -31,7 +35,43 @@ sleep 1.2   # about 12 temperature samples and one ADC sample
 
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 if [ "$mode" = http ]; then
-  curl -sf "$url" | grep -q '<canvas id=temp' || fail "page has no chart"
+  curl -sf "$url" >"$tmp/page"
+  grep -q '<canvas id=temp' "$tmp/page" || fail "page has no chart"
+  token=$(sed -n "s/^const TOKEN='\([0-9a-f]*\)';$/\1/p" "$tmp/page")
+  [ ${#token} = 32 ] || fail "the page carries no token"
+  T=(-H "X-Amplink-Token: $token")
+  port=${url#http://127.0.0.1:}; port=${port%/}
+  [ "$(code -X POST "${url}api/duty?value=10")" = 403 ] || fail "duty without token not 403"
+  [ "$(code -X POST -H "X-Amplink-Token: 0123456789abcdef0123456789abcdef" "${url}api/duty?value=10")" = 403 ] ||
+    fail "duty with a wrong token not 403"
+  [ "$(code -H "Host: evil.example:$port" "$url")" = 403 ] || fail "foreign Host not 403"
+  [ "$(code -H "Host: 127.0.0.1" "$url")" = 403 ] || fail "Host without our port not 403"
+  [ "$(code -H "Host: localhost:$port" "$url")" = 200 ] || fail "Host localhost refused"
+  [ "$(code -X POST "${T[@]}" -H "Origin: http://evil.example" "${url}api/duty?value=10")" = 403 ] ||
+    fail "foreign Origin not 403"
+  [ "$(code "${T[@]}" -H "Origin: http://127.0.0.1:$port" "${url}api/status")" = 200 ] ||
+    fail "our own Origin refused"
+  printf '{"x":"\033]0;pwned\007\033[2J"}' >"$tmp/esc"
+  [ "$(code -X POST "${T[@]}" --data-binary @"$tmp/esc" "${url}api/report")" = 200 ] || fail "report refused"
+  sleep 0.1
+  if grep -q $'\033' "$tmp/dash.err"; then fail "raw escape from /api/report on the terminal"; fi
+  grep -q 'page report' "$tmp/dash.err" || fail "the report was not shown"
+  # 100 idle connections: at most 64 are held (a thread each), the rest are
+  # closed at once; the held ones go after 10 s of silence
+  python3 - "$port" "$dash" >"$tmp/conns" <<'PY' || fail "connection flood: $(cat "$tmp/conns")"
+import socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+socks = []
+for _ in range(100):
+    s = socket.create_connection(("127.0.0.1", port)); socks.append(s)
+time.sleep(0.5)
+threads = int([l for l in open(f"/proc/{pid}/status") if l.startswith("Threads:")][0].split()[1])
+print("threads with 100 idle connections:", threads)
+for s in socks: s.close()
+sys.exit(0 if threads <= 64 + 16 else 1)
+PY
+  cat "$tmp/conns"
+  sleep 0.3
   temp=$(curl -sf "${url}api/samples?series=temp&limit=1000")
   n=$(grep -o '"seq"' <<<"$temp" | wc -l)
   [ "$n" -ge 6 ] || fail "only $n temperature samples in SQLite after 1.2 s: $temp"
@@ -39,19 +79,19 @@ if [ "$mode" = http ]; then
   timeout 2 curl -sN "${url}events" >"$tmp/sse" || true
   grep -q '^event: sample$' "$tmp/sse" || fail "no SSE sample event"
   grep -q '^data: {"series":"temp"' "$tmp/sse" || fail "bad SSE data"
-  ack=$(curl -sf -X POST "${url}api/duty?value=60") || fail "duty request failed"
+  ack=$(curl -sf -X POST "${T[@]}" "${url}api/duty?value=60") || fail "duty request failed"
   echo "duty 60: $ack"
   grep -q '"status":"ok","duty":60' <<<"$ack" || fail "duty not acknowledged: $ack"
-  [ "$(code -X POST "${url}api/duty?value=abc")" = 400 ] || fail "bad duty value not 400"
-  [ "$(code -X POST "${url}api/duty?value=101")" = 400 ] || fail "duty 101 not 400"
-  [ "$(code -X POST "${url}api/duty")" = 400 ] || fail "missing value not 400"
+  [ "$(code -X POST "${T[@]}" "${url}api/duty?value=abc")" = 400 ] || fail "bad duty value not 400"
+  [ "$(code -X POST "${T[@]}" "${url}api/duty?value=101")" = 400 ] || fail "duty 101 not 400"
+  [ "$(code -X POST "${T[@]}" "${url}api/duty")" = 400 ] || fail "missing value not 400"
   [ "$(code "${url}api/duty?value=5")" = 405 ] || fail "GET duty not 405"
   [ "$(code "${url}api/samples?series=x")" = 400 ] || fail "bad series not 400"
   [ "$(code "${url}api/samples?series=temp&limit=-1")" = 400 ] || fail "bad limit not 400"
   [ "$(code "${url}no/such/page")" = 404 ] || fail "unknown page not 404"
   [ "$(code -X DELETE "$url")" = 405 ] || fail "DELETE not 405"
   head -c 5000 /dev/zero | tr '\0' x >"$tmp/big"
-  [ "$(code -X POST --data-binary @"$tmp/big" "${url}api/report")" = 413 ] || fail "big body not 413"
+  [ "$(code -X POST "${T[@]}" --data-binary @"$tmp/big" "${url}api/report")" = 413 ] || fail "big body not 413"
   status=$(curl -sf "${url}api/status")
   echo "status: $status"
   grep -q '"acks":1,' <<<"$status" || fail "ack not counted"

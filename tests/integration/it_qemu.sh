@@ -63,7 +63,8 @@ grep -q "'rpmsg-openamp-demo-channel' announced at 0x400" "$WORK/out" || fail "s
 grep -q "echo: 1000 messages echoed intact" "$WORK/out" || fail "not 1000 echoes"
 echo "ok 2 $(grep -o 'echo: 1000 messages.*' "$WORK/out") ($(elapsed) s)"
 
-# 3. recovery under traffic: SIGKILL, then SIGSTOP (heartbeat 100 ms)
+# 3. recovery under traffic: SIGKILL, then SIGSTOP (heartbeat 100 ms);
+#    QEMU's sockets private to the manager
 "$AMPLINK" rproc start --machine mps2-an386 "$FW" --name "$NAME" --fw-log "$WORK/console.log" \
 	--restart --heartbeat 100 --echo 60000 --size 1-496 >"$WORK/out" 2>&1 &
 MGR=$!
@@ -80,6 +81,13 @@ wait_for "announced at 0x400" 10 || { kill $MGR; fail "no announcement"; }
 sleep 0.3
 P1=$(qemu_pid)
 [ -n "$P1" ] || { kill $MGR; fail "no QEMU pid in rproc status"; }
+# QEMU's monitor and doorbell: no abstract names anyone could take or
+# connect to first; a private directory of the manager's, mode 0700
+grep -q "@amplink-qemu\.$MGR\." /proc/net/unix &&
+	{ kill $MGR; fail "QEMU's sockets are in the abstract namespace"; }
+QDIR=$(ls -d /tmp/amplink-qemu.$MGR.* 2>/dev/null | head -n 1)
+[ -n "$QDIR" ] && [ "$(stat -c %a "$QDIR")" = 700 ] ||
+	{ kill $MGR; fail "no private 0700 directory for QEMU's sockets"; }
 kill -KILL "$P1"
 wait_for "running (boot 2, restart 1" 10 || { kill $MGR; fail "no restart after SIGKILL"; }
 sleep 0.3
@@ -97,6 +105,7 @@ grep -q "echo: 60000 messages echoed intact.*with resends after a crash" "$WORK/
 echo "ok 3 recovery: $(grep -c 'crashed:' "$WORK/out") crashes, $(grep -o 'echo: 60000 messages[^(]*' "$WORK/out")($(elapsed) s)"
 pgrep -f "amplink-qemu\.$MGR\." >/dev/null && fail "a QEMU outlived its manager"
 [ -e "/dev/shm/amplink-$NAME" ] && fail "/dev/shm/amplink-$NAME left behind"
+ls -d /tmp/amplink-qemu.$MGR.* >/dev/null 2>&1 && fail "QEMU's socket directory left behind"
 
 # 4. refusals, each with a sentence
 expect_refusal() { # pattern, args...

@@ -30,6 +30,7 @@ struct al_rpmsg_char_cfg;
 struct link_opts {
 	struct al_posix_cfg cfg;
 	bool doorbell_set;
+	uint32_t allow_uid[8], allow_gid[8]; /* --allow-uid, --allow-gid */
 };
 
 /* getopt_long codes for the options several commands share (>= 256 so
@@ -43,6 +44,8 @@ enum {
 	OPT_PROFILE,
 	OPT_SHM,
 	OPT_EVENT,
+	OPT_ALLOW_UID,
+	OPT_ALLOW_GID,
 	OPT_JSON /* --json, for the commands with machine-readable output */
 };
 #define LINK_LONGOPTS                                                                              \
@@ -53,6 +56,8 @@ enum {
 	    {"timeout", required_argument, 0, OPT_TIMEOUT},                                        \
 	    {"profile", required_argument, 0, OPT_PROFILE},                                        \
 	    {"shm", required_argument, 0, OPT_SHM},                                                \
+	    {"allow-uid", required_argument, 0, OPT_ALLOW_UID},                                    \
+	    {"allow-gid", required_argument, 0, OPT_ALLOW_GID},                                    \
 	{                                                                                          \
 		"event", required_argument, 0, OPT_EVENT                                           \
 	}

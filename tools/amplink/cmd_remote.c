@@ -465,10 +465,24 @@ int cmd_remote(int argc, char **argv)
 					return EXIT_USAGE;
 				}
 			}
+			if (strlen(optarg) >= RPMSG_NAME_SIZE) {
+				fprintf(stderr,
+					"amplink remote: ticker name '%s' is %zu characters long; "
+					"at most %d\n",
+					optarg, strlen(optarg), RPMSG_NAME_SIZE - 1);
+				return EXIT_USAGE;
+			}
 			r.ticker = optarg;
 		} else if (c == '1') {
 			once = true;
 		} else if (c == 'k') {
+			if (strlen(optarg) >= RPMSG_NAME_SIZE) {
+				fprintf(stderr,
+					"amplink remote: sink name '%s' is %zu characters long; at "
+					"most %d\n",
+					optarg, strlen(optarg), RPMSG_NAME_SIZE - 1);
+				return EXIT_USAGE;
+			}
 			r.sink = optarg;
 		} else if (c == 'S' || c == 'F') {
 			if (!parse_u32(optarg, c == 'S' ? &r.stats_ms : &r.log_flood)) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,8 +48,14 @@ struct mgr {
 	const char *name;
 	int lfd;
 	volatile int stop_req;
-	char *reply;
+	char *reply;			    /* under mu */
+	pthread_mutex_t mu;		    /* one command at a time */
+	const struct al_peer_policy *allow; /* who may use the control socket */
+	int clients;			    /* control clients being served */
 };
+
+#define CTL_CLIENTS    16   /* at most this many control clients at once */
+#define CTL_TIMEOUT_MS 1000 /* to send the command line, and to take the reply */
 
 struct outbuf {
 	char *b;
@@ -184,13 +191,27 @@ static void status_json(struct mgr *m, struct outbuf *o)
 	free(text);
 }
 
+/* One control client, on its own thread: the command line must come
+ * within CTL_TIMEOUT_MS (a client that sends nothing stalls nobody else),
+ * the command runs under the manager's lock, and the reply is written
+ * from a copy after it. */
 static void serve_one(struct mgr *m, int fd)
 {
 	char cmd[64] = {0};
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	if (poll(&p, 1, 1000) <= 0 || read(fd, cmd, sizeof(cmd) - 1) <= 0)
+	size_t got = 0;
+	struct timeval tv = {CTL_TIMEOUT_MS / 1000, (CTL_TIMEOUT_MS % 1000) * 1000};
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (got < sizeof(cmd) - 1 && !memchr(cmd, '\n', got)) {
+		ssize_t k = read(fd, cmd + got, sizeof(cmd) - 1 - got);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (!got)
 		return;
 	cmd[strcspn(cmd, "\r\n")] = '\0';
+	pthread_mutex_lock(&m->mu);
 	struct outbuf o = {m->reply, 0, REPLY_MAX};
 	m->reply[0] = '\0';
 	if (!strcmp(cmd, "status")) {
@@ -209,14 +230,36 @@ static void serve_one(struct mgr *m, int fd)
 		m->stop_req = 1;
 		out(&o, "%s: stopping\n", m->name);
 	} else {
-		out(&o, "unknown command '%s'\n", cmd);
+		char safe[200];
+		out(&o, "unknown command '%s'\n", term_str(safe, sizeof(safe), cmd));
 	}
-	for (size_t off = 0; off < o.n;) {
-		ssize_t k = write(fd, o.b + off, o.n - off);
+	char *copy = malloc(o.n ? o.n : 1);
+	size_t len = copy ? o.n : 0;
+	if (copy)
+		memcpy(copy, o.b, o.n);
+	pthread_mutex_unlock(&m->mu);
+	for (size_t off = 0; off < len;) {
+		ssize_t k = write(fd, copy + off, len - off);
 		if (k <= 0)
 			break;
 		off += (size_t)k;
 	}
+	free(copy);
+}
+
+struct ctl_client {
+	struct mgr *m;
+	int fd;
+};
+
+static void *client_main(void *arg)
+{
+	struct ctl_client *c = arg;
+	serve_one(c->m, c->fd);
+	close(c->fd);
+	__atomic_fetch_sub(&c->m->clients, 1, __ATOMIC_RELEASE);
+	free(c);
+	return NULL;
 }
 
 static void *ctl_main(void *arg)
@@ -229,8 +272,39 @@ static void *ctl_main(void *arg)
 		int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		serve_one(m, fd);
-		close(fd);
+		char who[160];
+		if (al_posix_peer_check(fd, m->allow, who, sizeof(who))) {
+			fprintf(stderr,
+				"amplink rproc: %s: refused a control client run by %s: not our "
+				"user (admit it with --allow-uid or --allow-gid)\n",
+				m->name, who);
+			close(fd);
+			continue;
+		}
+		struct ctl_client *c = NULL;
+		pthread_t t;
+		pthread_attr_t at;
+		bool ok = false;
+		if (__atomic_load_n(&m->clients, __ATOMIC_ACQUIRE) < CTL_CLIENTS &&
+		    (c = malloc(sizeof(*c))) != NULL && pthread_attr_init(&at) == 0) {
+			*c = (struct ctl_client){m, fd};
+			(void)pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+			__atomic_fetch_add(&m->clients, 1, __ATOMIC_ACQ_REL);
+			ok = pthread_create(&t, &at, client_main, c) == 0;
+			if (!ok)
+				__atomic_fetch_sub(&m->clients, 1, __ATOMIC_RELEASE);
+			pthread_attr_destroy(&at);
+		}
+		if (!ok) { /* busy: this one goes away, the others are served */
+			free(c);
+			close(fd);
+		}
+	}
+	/* the clients use the manager: wait for them (each ends within its
+	 * timeouts) */
+	while (__atomic_load_n(&m->clients, __ATOMIC_ACQUIRE) > 0) {
+		struct timespec d = {0, 10 * 1000000L};
+		nanosleep(&d, NULL);
 	}
 	return NULL;
 }
@@ -270,9 +344,10 @@ static void usage(FILE *f)
 	    "                          [--machine mps2-an386 [--qemu PATH] [--pin CPU]]\n"
 	    "                          [--echo N [--size N|MIN-MAX] [--quiet]] [--bench]\n"
 	    "                          [--serve LINK [--doorbell KIND] [--num N] [--buf-size B]]\n"
-	    "       amplink rproc status [--json] [--name NAME]\n"
-	    "       amplink rproc trace [--last-crash] [--name NAME]\n"
-	    "       amplink rproc stop [--name NAME]\n"
+	    "                          [--allow-uid USER] [--allow-gid GROUP]\n"
+	    "       amplink rproc status [--json] [--name NAME] [--allow-uid USER]\n"
+	    "       amplink rproc trace [--last-crash] [--name NAME] [--allow-uid USER]\n"
+	    "       amplink rproc stop [--name NAME] [--allow-uid USER]\n"
 	    "       amplink rproc start|stop|status|trace --sysfs ...: the kernel's remoteproc\n"
 	    "                          (`amplink rproc --sysfs --help`)\n\n"
 	    "start: parse FIRMWARE (an ELF host executable built with amplink, e.g.\n"
@@ -307,7 +382,9 @@ static void usage(FILE *f)
 	    "trace: the remote's trace buffer (RSC_TRACE); --last-crash: the copy\n"
 	    "saved at the last crash.\n"
 	    "NAME (default rproc0) tells managers apart; the control socket is the\n"
-	    "abstract UNIX socket 'amplink-rproc.NAME'.\n");
+	    "abstract UNIX socket 'amplink-rproc.NAME', for our own user only;\n"
+	    "--allow-uid / --allow-gid admit another user or group to it (and to the\n"
+	    "--serve link); see docs/security.md.\n");
 }
 
 static int cmd_start(int argc, char **argv, const char *name)
@@ -448,7 +525,8 @@ static int cmd_start(int argc, char **argv, const char *name)
 		snprintf(raw_name, sizeof(raw_name), "amplink-qemu.%d.raw", (int)getpid());
 		qcfg.raw_socket = raw_name;
 	}
-	struct mgr m = {.name = name, .lfd = -1, .serve = serve};
+	struct mgr m = {.name = name, .lfd = -1, .serve = serve, .allow = &lo_relay.cfg.allow};
+	pthread_mutex_init(&m.mu, NULL);
 	m.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a;
 	socklen_t al = ctl_addr(name, &a);
@@ -569,12 +647,23 @@ static int cmd_start(int argc, char **argv, const char *name)
 /* Send the manager NAME one command and print its answer: the text one
  * through term_safe (it carries the firmware's strings), JSON as it is
  * (the writer escaped them). */
-static int ask(const char *name, const char *cmd, bool json)
+static int ask(const char *name, const char *cmd, bool json, const struct al_peer_policy *allow)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a;
 	socklen_t al = ctl_addr(name, &a);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, al) < 0) {
+	char who[160];
+	bool connected = fd >= 0 && connect(fd, (struct sockaddr *)&a, al) == 0;
+	if (connected && al_posix_peer_check(fd, allow, who, sizeof(who))) {
+		/* anyone may bind the name first: ask only our own manager */
+		fprintf(stderr,
+			"amplink rproc: the process answering as manager '%s' runs as %s, not as "
+			"us; not asking it (--allow-uid or --allow-gid to trust it)\n",
+			name, who);
+		close(fd);
+		return EXIT_LINK;
+	}
+	if (!connected) {
 		if (fd >= 0)
 			close(fd);
 		if (!strcmp(cmd, "status") || json) {
@@ -655,12 +744,18 @@ int cmd_rproc(int argc, char **argv)
 	static const struct option lo[] = {{"name", required_argument, 0, 'N'},
 					   {"last-crash", no_argument, 0, 'c'},
 					   {"json", no_argument, 0, OPT_JSON},
+					   {"allow-uid", required_argument, 0, OPT_ALLOW_UID},
+					   {"allow-gid", required_argument, 0, OPT_ALLOW_GID},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
+	struct link_opts trust; /* whose manager we believe: --allow-uid/gid */
+	link_opts_init(&trust, VIRTIO_DEV_DRIVER);
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc - 1, argv + 1, "h", lo, NULL)) != -1) {
-		if (c == 'N')
+		if (c == OPT_ALLOW_UID || c == OPT_ALLOW_GID)
+			(void)link_opt(&trust, c, optarg, "rproc");
+		else if (c == 'N')
 			name = optarg;
 		else if (c == 'c')
 			last_crash = true;
@@ -684,11 +779,11 @@ int cmd_rproc(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(sub, "status"))
-		return ask(name, json ? "status-json" : "status", json);
+		return ask(name, json ? "status-json" : "status", json, &trust.cfg.allow);
 	if (!strcmp(sub, "stop"))
-		return ask(name, "stop", false);
+		return ask(name, "stop", false, &trust.cfg.allow);
 	if (!strcmp(sub, "trace"))
-		return ask(name, last_crash ? "trace-crash" : "trace", false);
+		return ask(name, last_crash ? "trace-crash" : "trace", false, &trust.cfg.allow);
 	fprintf(stderr, "amplink rproc: unknown subcommand '%s' (start, status, trace, stop)\n",
 		sub);
 	return EXIT_USAGE;

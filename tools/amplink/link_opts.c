@@ -5,6 +5,8 @@
  * through the same channel API: this file is the one place that tells
  * the two apart. */
 #define _GNU_SOURCE
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +28,49 @@ void link_opts_init(struct link_opts *o, unsigned role)
 	o->cfg.doorbell_any = true;
 }
 
+/* --allow-uid USER / --allow-gid GROUP: a name or a number, up to 8 each. */
+static bool allow_opt(struct link_opts *o, bool user, const char *arg, const char *cmd)
+{
+	uint32_t v;
+	if (!parse_u32(arg, &v)) {
+		struct passwd *pw = user ? getpwnam(arg) : NULL;
+		struct group *gr = user ? NULL : getgrnam(arg);
+		if (!pw && !gr) {
+			fprintf(stderr, "amplink %s: no %s named '%s'\n", cmd,
+				user ? "user" : "group", arg);
+			exit(EXIT_USAGE);
+		}
+		v = pw ? (uint32_t)pw->pw_uid : (uint32_t)gr->gr_gid;
+	}
+	struct al_peer_policy *p = &o->cfg.allow;
+	unsigned *n = user ? &p->n_uids : &p->n_gids;
+	if (*n >= 8) {
+		fprintf(stderr, "amplink %s: at most 8 --allow-%s options\n", cmd,
+			user ? "uid" : "gid");
+		exit(EXIT_USAGE);
+	}
+	(user ? o->allow_uid : o->allow_gid)[(*n)++] = v;
+	p->uids = o->allow_uid;
+	p->gids = o->allow_gid;
+	return true;
+}
+
 bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
 {
 	uint32_t v;
 	switch (c) {
-	case OPT_LINK: o->cfg.name = arg; return true;
+	case OPT_LINK:
+		if (strlen(arg) > 63) {
+			fprintf(
+			    stderr,
+			    "amplink %s: link name '%.20s...' is %zu characters long; at most 63\n",
+			    cmd, arg, strlen(arg));
+			exit(EXIT_USAGE);
+		}
+		o->cfg.name = arg;
+		return true;
+	case OPT_ALLOW_UID:
+	case OPT_ALLOW_GID: return allow_opt(o, c == OPT_ALLOW_UID, arg, cmd);
 	case OPT_PROFILE:
 		if (strcmp(arg, "openamp") && strcmp(arg, "amplink")) {
 			fprintf(stderr, "amplink %s: unknown profile '%s' (amplink, openamp)\n",
@@ -89,7 +129,10 @@ const char *link_usage(void)
 	       "  --profile P        amplink (default) | openamp: OpenAMP's Linux reference\n"
 	       "                     machine layout and socket doorbell (docs/openamp-profile.md)\n"
 	       "  --shm PATH         openamp profile: shared file (/dev/shm/openamp.shm)\n"
-	       "  --event PATH       openamp profile: doorbell socket (/tmp/openamp.event.0)\n";
+	       "  --event PATH       openamp profile: doorbell socket (/tmp/openamp.event.0)\n"
+	       "  --allow-uid USER   admit this user as the peer too (default: only our own;\n"
+	       "                     docs/security.md); repeatable\n"
+	       "  --allow-gid GROUP  admit members of this group as the peer too; repeatable\n";
 }
 
 bool link_is_kernel(const struct link_opts *o)
@@ -143,6 +186,7 @@ int host_open(struct link_opts *o, struct al_posix_link **link)
 	if (link_is_kernel(o))
 		return 0; /* the kernel is the host: channels are opened one by one */
 	o->cfg.ns_bind_cb = al_services_ns_bind;
+	o->cfg.ns_unbind_cb = al_services_ns_unbind;
 	return al_posix_open(&o->cfg, link);
 }
 

@@ -36,10 +36,18 @@ struct al_channel_stats {
 };
 
 /** The service directory: pass al_services_ns_bind as the ns_bind_cb of a
- *  link so that channels can be opened by name. It records every name the
- *  peer announces (and forgets it on NS destroy of a bound channel).
- *  Receive context. */
+ *  link and al_services_ns_unbind as its ns_unbind_cb so that channels can
+ *  be opened by name. It records the names the peer announces and forgets
+ *  them when the peer withdraws them (NS destroy). Lookups are O(1); a
+ *  device holds at most AL_SERVICES_MAX names, further announcements are
+ *  dropped and counted (al_services_dropped) and said once through the
+ *  diagnostics hook. Receive context. */
+#define AL_SERVICES_MAX 4096u
 void al_services_ns_bind(struct rpmsg_device *rdev, const char *name, uint32_t dest);
+void al_services_ns_unbind(struct rpmsg_device *rdev, const char *name, uint32_t dest);
+
+/** Announcements of a device dropped because its directory was full. */
+uint64_t al_services_dropped(struct rpmsg_device *rdev);
 
 /** Look up the address the peer announced for `name`: 0 and *addr, or
  *  AL_EADDR. Any thread. */

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "amplink/linux/posix_port.h"
 #include "amplink/rpmsg_virtio.h"
 
 #ifdef __cplusplus
@@ -76,21 +77,29 @@ struct al_posix_cfg {
 	uint32_t connect_timeout_ms;	/* wait for the peer; 0 = 5000 */
 	uint32_t spin_us;		/* adaptive doorbell spin; 0 = 250 */
 	rpmsg_ns_bind_cb ns_bind_cb;	/* names the peer announced, unbound */
+	rpmsg_ns_bind_cb ns_unbind_cb;	/* names the peer withdrew, unbound */
 	al_link_event_cb event_cb;	/* may be NULL */
 	void *user;
 	enum al_profile profile; /* default AL_PROFILE_AMPLINK */
 	const char *shm_path;	 /* OpenAMP profile: default /dev/shm/openamp.shm */
 	const char *event_path;	 /* OpenAMP profile: default /tmp/openamp.event.0 */
+	/* Who may be the peer besides our own user, checked on the
+	 * rendezvous socket (SO_PEERCRED) by both sides before anything is
+	 * exchanged: a remote refuses other users' hosts, a host refuses a
+	 * listener of another user posing as the remote. */
+	struct al_peer_policy allow;
 };
 
 /** Open one side of a link: remote (device) creates the region, listens
  *  and waits for a host; host (driver) connects, checks, maps and starts
  *  the link. Blocks up to cfg->connect_timeout_ms. Thread context.
- *  Returns 0 and *out, or AL_EINVAL, AL_ETIMEDOUT (no peer), AL_EPERM
- *  (the remote already serves a host), AL_EINIT (layout or doorbell
- *  mismatch, bad resource table; the message is printed to stderr), or
- *  AL_ENOMEM. On the remote the link comes up when the host's DRIVER_OK
- *  arrives (al_posix_wait_up()). */
+ *  Returns 0 and *out, or AL_EINVAL (also: a name over 63 characters),
+ *  AL_ETIMEDOUT (no peer), AL_EPERM (the remote already serves a host, or
+ *  the peer runs as a user `allow` does not admit), AL_EINIT (layout or
+ *  doorbell mismatch, bad resource table, a region that is not sealed, an
+ *  OpenAMP profile file that is a link, another user's or open to others;
+ *  the sentence goes to the diagnostics hook), or AL_ENOMEM. On the remote the link comes up when
+ * the host's DRIVER_OK arrives (al_posix_wait_up()). */
 int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out);
 
 /** Wait until the link is up (remote side), up to timeout_ms. Returns 0,

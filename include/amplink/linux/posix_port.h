@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -85,6 +86,43 @@ void al_posix_port_destroy(struct al_posix_port *port);
  *  buffer means kicks are pending already: nothing is lost). Never blocks;
  *  never raises SIGPIPE. Any thread. */
 void al_posix_kick_fd(int fd, bool byte_stream);
+
+/** Who may be on the other end of a local socket besides our own user:
+ *  these uids, and processes whose primary or supplementary groups include
+ *  one of these gids. Zero-initialised: our own uid only. */
+struct al_peer_policy {
+	const uint32_t *uids;
+	unsigned n_uids;
+	const uint32_t *gids;
+	unsigned n_gids;
+};
+
+/** Check the process on the other end of a connected UNIX socket
+ *  (SO_PEERCRED, SO_PEERGROUPS) against `p` (NULL: our own uid only).
+ *  Returns 0 if admitted, AL_EPERM if not; `who` (if not NULL) gets
+ *  "uid U (name), gid G, pid P" for the sentence that says who was
+ *  refused. */
+int al_posix_peer_check(int fd, const struct al_peer_policy *p, char *who, size_t n);
+
+/** A shared region a peer cannot resize: a memfd of `size` bytes sealed
+ *  against shrinking, growing and further sealing (what a region's creator
+ *  hands out). Returns the descriptor (close-on-exec) or -errno. */
+int al_posix_sealed_memfd(const char *name, size_t size);
+
+/** Whether a region received from a peer is sealed against shrinking and
+ *  growing: an unsealed one may be cut short under our mapping, and any
+ *  access past its new end would kill the process (SIGBUS). */
+bool al_posix_region_sealed(int fd);
+
+/** Guard a shared mapping of a file that cannot be sealed (a named file
+ *  another process opened too): if the file is cut short, an access past
+ *  its end no longer kills the process; the whole mapping turns into
+ *  private zero pages instead and al_posix_guard_hit() says so, so the
+ *  owner can call the link lost. Returns a slot (>= 0) or -errno; remove
+ *  the guard before unmapping. Any thread. */
+int al_posix_guard_add(void *base, size_t len);
+bool al_posix_guard_hit(int slot);
+void al_posix_guard_remove(int slot);
 
 #ifdef __cplusplus
 }

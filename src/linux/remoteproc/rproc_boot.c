@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "amplink/elf.h"
+#include "amplink/linux/posix_port.h"
 #include "amplink/rsc_parse.h"
 
 #if defined(__x86_64__)
@@ -134,10 +135,11 @@ static int memfd_region(struct al_rproc *rp, const uint8_t *tbl, size_t rsc_size
 	rp->byte_kick = false;
 	*rsc_off = AL_RPROC_CTL_PAGE;
 	rp->size = (rp->cfg.region_size + 4095u) & ~(size_t)4095u;
-	rp->memfd = memfd_create("amplink-rproc", MFD_CLOEXEC);
-	if (rp->memfd < 0 || ftruncate(rp->memfd, (off_t)rp->size) < 0)
+	/* sealed: the firmware process cannot cut it short under us */
+	rp->memfd = al_posix_sealed_memfd("amplink-rproc", rp->size);
+	if (rp->memfd < 0)
 		return al_say(why, n, AL_ENOMEM, "cannot create the shared region: %s",
-			      strerror(errno));
+			      strerror(-rp->memfd));
 	rp->mem = mmap(NULL, rp->size, PROT_READ | PROT_WRITE, MAP_SHARED, rp->memfd, 0);
 	if (rp->mem == MAP_FAILED) {
 		rp->mem = NULL;

@@ -123,6 +123,11 @@ int al_rproc_fw_open(struct al_rproc_fw **out)
 	struct stat st;
 	if (fstat(fw->memfd, &st) < 0 || st.st_size < 4 * AL_RPROC_CTL_PAGE)
 		return fail(fw, AL_EINIT, "the shared region is missing or too small", NULL);
+	if (!al_posix_region_sealed(fw->memfd))
+		return fail(fw, AL_EINIT,
+			    "the shared region is not sealed against resizing (it could be cut "
+			    "short under us)",
+			    NULL);
 	fw->size = (size_t)st.st_size;
 	fw->mem = mmap(NULL, fw->size, PROT_READ | PROT_WRITE, MAP_SHARED, fw->memfd, 0);
 	if (fw->mem == MAP_FAILED) {

@@ -46,6 +46,8 @@ struct qemu {
 	int mon;	    /* monitor connection, -1: none */
 	int errfd;	    /* memfd with QEMU's stderr, -1: none */
 	char shm_path[128];
+	char dir[64]; /* private (0700) directory of QEMU's sockets, "" until made */
+	char mon_path[96], db_path[96];
 	unsigned seq; /* boots, for unique socket names */
 };
 
@@ -121,34 +123,39 @@ static void q_kill(void *ctx)
 	close_fd(&q->errfd);
 }
 
+/* Remove this boot's socket files (QEMU keeps the open connections). */
+static void unlink_sockets(struct qemu *q)
+{
+	if (q->mon_path[0])
+		unlink(q->mon_path);
+	if (q->db_path[0])
+		unlink(q->db_path);
+	q->mon_path[0] = q->db_path[0] = '\0';
+}
+
 static void q_destroy(void *ctx)
 {
 	struct qemu *q = ctx;
 	if (!q)
 		return;
 	q_kill(q);
+	unlink_sockets(q);
+	if (q->dir[0])
+		rmdir(q->dir);
 	if (q->shm_path[0])
 		unlink(q->shm_path);
 	free(q);
 }
 
-static socklen_t abstract_addr(struct sockaddr_un *a, const char *name)
+/* Connect to QEMU's listening socket at `path` (in our private directory,
+ * which no other user can enter), retrying while QEMU starts, and check
+ * that the process on the other end is the QEMU we started. Returns the
+ * fd, or -1 with why set. */
+static int connect_qemu(struct qemu *q, const char *path, const char *what, char *why, size_t n)
 {
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	size_t n = strlen(name);
-	if (n > sizeof(a->sun_path) - 2)
-		n = sizeof(a->sun_path) - 2;
-	memcpy(a->sun_path + 1, name, n);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
-}
-
-/* Connect to QEMU's listening socket `name`, retrying while QEMU starts.
- * Returns the fd, or -1 with why set. */
-static int connect_qemu(struct qemu *q, const char *name, const char *what, char *why, size_t n)
-{
-	struct sockaddr_un a;
-	socklen_t al = abstract_addr(&a, name);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	socklen_t al = sizeof(a);
 	uint64_t end = al_posix_now_ms() + CONNECT_TIMEOUT_MS;
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -156,8 +163,18 @@ static int connect_qemu(struct qemu *q, const char *name, const char *what, char
 			al_say(why, n, AL_ENOMEM, "socket: %s", strerror(errno));
 			return -1;
 		}
-		if (connect(fd, (struct sockaddr *)&a, al) == 0)
-			return fd;
+		if (connect(fd, (struct sockaddr *)&a, al) == 0) {
+			struct ucred cr;
+			socklen_t cl = sizeof(cr);
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 &&
+			    cr.pid == q->ch.pid && cr.uid == getuid())
+				return fd;
+			close(fd);
+			al_say(why, n, AL_EPERM,
+			       "the %s socket %s is not served by the QEMU we started; refused",
+			       what, path);
+			return -1;
+		}
 		close(fd);
 		al_child_reap(&q->ch, false);
 		if (q->ch.reaped) {
@@ -285,18 +302,32 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 		return al_say(why, n, AL_ENOMEM, "cannot map %s: %s", q->shm_path, strerror(errno));
 
 	/* 2. QEMU, held at reset */
-	char mon_name[108], db_name[108], a_machine[160], a_object[256], a_mon[200], a_db[200],
-	    a_con[160];
-	snprintf(mon_name, sizeof(mon_name), "amplink-qemu.%d.%u.mon", (int)getpid(), q->seq);
-	snprintf(db_name, sizeof(db_name), "amplink-qemu.%d.%u.db", (int)getpid(), q->seq);
+	/* QEMU's monitor (which can do anything to the machine) and doorbell
+	 * sockets live in a directory of ours, mode 0700: no other user can
+	 * connect to them first or bind their names before QEMU */
+	char a_machine[160], a_object[256], a_mon[200], a_db[200], a_con[160];
+	if (!q->dir[0]) {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(q->dir, sizeof(q->dir), "%s/amplink-qemu.%d.XXXXXX",
+			 tmp && *tmp && strlen(tmp) < 24 ? tmp : "/tmp", (int)getpid());
+		if (!mkdtemp(q->dir)) {
+			int e = errno;
+			q->dir[0] = '\0';
+			munmap(mem, m->ram_size);
+			return al_say(why, n, AL_EINIT,
+				      "cannot make a private directory for QEMU's sockets: %s",
+				      strerror(e));
+		}
+	}
+	unlink_sockets(q);
+	snprintf(q->mon_path, sizeof(q->mon_path), "%s/%u.mon", q->dir, q->seq);
+	snprintf(q->db_path, sizeof(q->db_path), "%s/%u.db", q->dir, q->seq);
 	snprintf(a_machine, sizeof(a_machine), "%s,memory-backend=shm", m->name);
 	snprintf(a_object, sizeof(a_object),
 		 "memory-backend-file,id=shm,size=%llu,mem-path=%s,share=on",
 		 (unsigned long long)m->ram_size, q->shm_path);
-	snprintf(a_mon, sizeof(a_mon), "socket,id=mon,path=%s,abstract=on,server=on,wait=off",
-		 mon_name);
-	snprintf(a_db, sizeof(a_db), "socket,id=db,path=%s,abstract=on,server=on,wait=off",
-		 db_name);
+	snprintf(a_mon, sizeof(a_mon), "socket,id=mon,path=%s,server=on,wait=off", q->mon_path);
+	snprintf(a_db, sizeof(a_db), "socket,id=db,path=%s,server=on,wait=off", q->db_path);
 	int con = console_fd(cfg);
 	/* in the child the console is fd 3; append: never truncate a log */
 	snprintf(a_con, sizeof(a_con), "file,id=con,path=%s,append=on",
@@ -381,7 +412,7 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 	/* 3. wait until QEMU holds the loaded machine, then take the doorbell */
 	int rc = AL_EINIT;
 	int db = -1;
-	q->mon = connect_qemu(q, mon_name, "monitor", why, n);
+	q->mon = connect_qemu(q, q->mon_path, "monitor", why, n);
 	if (q->mon >= 0 && monitor(q, "info status\n", "paused", CONNECT_TIMEOUT_MS) != 0) {
 		al_child_reap(&q->ch, false);
 		if (q->ch.reaped)
@@ -392,7 +423,8 @@ static int q_prepare(void *ctx, const struct al_rproc_cfg *cfg, struct al_rproc_
 		close_fd(&q->mon);
 	}
 	if (q->mon >= 0)
-		db = connect_qemu(q, db_name, "doorbell", why, n);
+		db = connect_qemu(q, q->db_path, "doorbell", why, n);
+	unlink_sockets(q); /* connected (or failed): nobody else needs the names */
 	if (db >= 0) {
 		fcntl(db, F_SETFL, fcntl(db, F_GETFL) | O_NONBLOCK);
 		rc = 0;

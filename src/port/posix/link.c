@@ -32,6 +32,7 @@
 struct al_posix_link {
 	struct al_posix_cfg cfg;
 	char name[64];
+	uint32_t allow_uids[16], allow_gids[16]; /* our copy of cfg.allow */
 	int memfd;
 	uint8_t *mem;
 	size_t size;
@@ -48,6 +49,7 @@ struct al_posix_link {
 	pthread_t rx_thread, acc_thread;
 	bool rx_started, acc_started, up_reported;
 	bool unlink_files; /* OpenAMP profile remote: remove what we created */
+	int guard;	   /* OpenAMP profile: the SIGBUS guard of the mapping, or -1 */
 	volatile int stop;
 	volatile int down; /* 0, AL_ENOLINK or AL_EBROKEN */
 };
@@ -95,6 +97,27 @@ static bool peer_gone(int fd)
 
 static void handle_rc(struct al_posix_link *l, int rc);
 
+/* The OpenAMP profile's file cannot be sealed: anyone who may open it can
+ * cut it short. Its size is checked on every wake-up of the receive thread
+ * (doorbell or tick) before the rings are touched, and an access that
+ * still faults (a cut between the check and the access, or on a sending
+ * thread) lands in the guard (al_posix_guard_add) instead of killing us. */
+static bool region_lost(struct al_posix_link *l)
+{
+	if (l->cfg.profile != AL_PROFILE_OPENAMP || l->guard < 0)
+		return false;
+	struct stat st;
+	if (!al_posix_guard_hit(l->guard) && fstat(l->memfd, &st) == 0 &&
+	    (uint64_t)st.st_size >= l->size)
+		return false;
+	al_virtio_peer_lost(&l->rvdev);
+	l->down = AL_ENOLINK;
+	al_diagf(AL_DIAG_ERR, "link '%s': the shared file %s was cut short under the link", l->name,
+		 l->cfg.shm_path);
+	event(l, AL_EV_PEER_LOST, "the shared file was cut short (by the peer or another process)");
+	return true;
+}
+
 static void *rx_main(void *arg)
 {
 	struct al_posix_link *l = arg;
@@ -105,7 +128,14 @@ static void *rx_main(void *arg)
 		int rang = al_db_wait(&l->db, l->cfd, tick, &sock);
 		if (l->stop)
 			break;
+		if (!l->down && region_lost(l))
+			break;
 		if (sock && peer_gone(l->cfd)) {
+			/* What the peer published before it went is still in
+			 * the region (its doorbell may be pending with the
+			 * close, or suppressed): deliver all of it first. */
+			if (!l->down)
+				handle_rc(l, al_virtio_notified(&l->rvdev));
 			al_virtio_peer_lost(&l->rvdev);
 			l->down = AL_ENOLINK;
 			event(l, AL_EV_PEER_LOST, "peer closed the link (process exited or died)");
@@ -126,7 +156,11 @@ static void handle_rc(struct al_posix_link *l, int rc)
 {
 	if (rc == AL_EBROKEN && !l->down) {
 		l->down = AL_EBROKEN;
-		event(l, AL_EV_BROKEN, al_virtio_broken_reason(&l->rvdev));
+		/* the check the peer failed, not only "it corrupted memory" */
+		const char *why = al_virtio_broken_reason(&l->rvdev);
+		al_diagf(AL_DIAG_ERR, "link '%s': broken by the peer: %s", l->name,
+			 why ? why : "the peer corrupted shared memory");
+		event(l, AL_EV_BROKEN, why);
 	} else if (!l->up_reported && al_virtio_link_state(&l->rvdev) == AL_LINK_UP) {
 		l->up_reported = true;
 		event(l, AL_EV_UP, NULL);
@@ -149,7 +183,8 @@ static void *acceptor_main(void *arg)
 		int fd = accept4(l->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (l->cfg.profile == AL_PROFILE_OPENAMP) { /* no protocol to say why */
+		if (l->cfg.profile == AL_PROFILE_OPENAMP ||	       /* no protocol to say why */
+		    al_posix_peer_check(fd, &l->cfg.allow, NULL, 0)) { /* nothing to say */
 			close(fd);
 			continue;
 		}
@@ -187,6 +222,15 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 	l->cfg = *cfg;
 	snprintf(l->name, sizeof(l->name), "%s", cfg->name ? cfg->name : "amplink");
 	l->cfg.name = l->name;
+	struct al_peer_policy *a = &l->cfg.allow;
+	a->n_uids = a->uids && a->n_uids < 16 ? a->n_uids : a->uids ? 16 : 0;
+	a->n_gids = a->gids && a->n_gids < 16 ? a->n_gids : a->gids ? 16 : 0;
+	if (a->n_uids)
+		memcpy(l->allow_uids, a->uids, a->n_uids * sizeof(uint32_t));
+	if (a->n_gids)
+		memcpy(l->allow_gids, a->gids, a->n_gids * sizeof(uint32_t));
+	a->uids = l->allow_uids;
+	a->gids = l->allow_gids;
 	if (!l->cfg.connect_timeout_ms)
 		l->cfg.connect_timeout_ms = 5000;
 	if (!l->cfg.spin_us)
@@ -198,14 +242,14 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 		l->cfg.event_path = "/tmp/openamp.event.0";
 	if (l->cfg.profile == AL_PROFILE_OPENAMP)
 		l->cfg.doorbell = AL_DB_SOCKET;
-	l->memfd = l->lfd = l->cfd = l->stop_efd = l->efd[0] = l->efd[1] = -1;
+	l->memfd = l->lfd = l->cfd = l->stop_efd = l->efd[0] = l->efd[1] = l->guard = -1;
 	al_posix_port_init(&l->port, link_ring);
 	return l;
 }
 
 static int fail(struct al_posix_link *l, int rc, const char *fmt, const char *arg)
 {
-	char what[256];
+	char what[512];
 	snprintf(what, sizeof(what), fmt, arg);
 	al_diagf(AL_DIAG_ERR, "link '%s': %s", l->name, what);
 	al_posix_close(l);
@@ -232,6 +276,7 @@ static void setup_port(struct al_posix_link *l, unsigned role)
 static int start_threads(struct al_posix_link *l)
 {
 	(void)al_set_addr_hash(&l->rvdev.rdev, l->buckets, 1024);
+	(void)al_set_ns_unbind_cb(&l->rvdev.rdev, l->cfg.ns_unbind_cb);
 	if (pthread_create(&l->rx_thread, NULL, rx_main, l) != 0)
 		return AL_ENOMEM;
 	l->rx_started = true;
@@ -253,9 +298,11 @@ static int open_remote(struct al_posix_link *l)
 	if (rc)
 		return fail(l, AL_EINVAL, "%s", "bad ring size or buffer size");
 	l->size = (AL_CTL_PAGE + lay.total + 4095u) & ~(size_t)4095u;
-	l->memfd = memfd_create("amplink-shm", MFD_CLOEXEC);
-	if (l->memfd < 0 || ftruncate(l->memfd, (off_t)l->size) < 0)
-		return fail(l, AL_ENOMEM, "cannot create the shared region: %s", strerror(errno));
+	/* sealed: the host cannot cut it short under us, nor we under it */
+	l->memfd = al_posix_sealed_memfd("amplink-shm", l->size);
+	if (l->memfd < 0)
+		return fail(l, AL_ENOMEM, "cannot create the shared region: %s",
+			    strerror(-l->memfd));
 	l->mem = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, l->memfd, 0);
 	if (l->mem == MAP_FAILED) {
 		l->mem = NULL;
@@ -311,6 +358,21 @@ static int open_remote(struct al_posix_link *l)
 			close(fds[i]);
 		struct al_welcome w = {.version = AL_RV_VERSION};
 		memcpy(w.magic, AL_RV_MAGIC, 8);
+		char who[160];
+		if (al_posix_peer_check(fd, &l->cfg.allow, who, sizeof(who))) {
+			al_diagf(AL_DIAG_WARNING,
+				 "link '%s': refused a host run by %s: not our user (admit it "
+				 "with --allow-uid or --allow-gid)",
+				 l->name, who);
+			w.status = AL_EPERM;
+			snprintf(w.reason, sizeof(w.reason),
+				 "this remote admits only its own user (uid %u) and those it "
+				 "names",
+				 (unsigned)getuid());
+			(void)al_rv_send(fd, &w, sizeof(w), NULL, 0);
+			close(fd);
+			continue;
+		}
 		w.doorbell = l->cfg.doorbell;
 		w.num = lc.num;
 		w.buf_size = lc.buf_size;
@@ -409,6 +471,14 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 		return fail(l, l->cfd == -ETIMEDOUT ? AL_ETIMEDOUT : AL_EINIT,
 			    "no remote answered (%s); start `amplink remote` first or together",
 			    strerror(-l->cfd));
+	/* the listener must be our user (or one we admit) before we trust
+	 * the region and doorbells it hands us: anyone can bind the name */
+	char who[160];
+	if (al_posix_peer_check(l->cfd, &l->cfg.allow, who, sizeof(who)))
+		return fail(l, AL_EPERM,
+			    "the process listening as the remote runs as %s, not as our user; "
+			    "refused (admit it with --allow-uid or --allow-gid)",
+			    who);
 	struct al_hello h = {.version = AL_RV_VERSION,
 			     .doorbell = l->cfg.doorbell,
 			     .doorbell_any = l->cfg.doorbell_any,
@@ -451,6 +521,10 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 	if (fstat(l->memfd, &st) < 0 || (uint64_t)st.st_size != w.region_size ||
 	    w.region_size < 2 * AL_CTL_PAGE)
 		return fail(l, AL_EINIT, "%s", "shared region size does not match the welcome");
+	if (!al_posix_region_sealed(l->memfd))
+		return fail(l, AL_EINIT, "%s",
+			    "the remote's shared region is not sealed against resizing (it could "
+			    "be cut short under us); refused");
 	l->size = w.region_size;
 	l->mem = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, l->memfd, 0);
 	if (l->mem == MAP_FAILED) {
@@ -503,12 +577,56 @@ static int open_host_once(struct al_posix_link *l, uint32_t timeout_ms)
 #define OA_BUF_BASE    0x10000u
 #define OA_BUF_SIZE    0x40000u
 
-static int map_file(struct al_posix_link *l, int flags)
+/* Whether a file of the profile (what lstat/fstat said) may be trusted: a
+ * regular file or socket (not a symbolic link), owned by us or a user we
+ * admit, with no permission for anyone but its owner. Fills `why`. */
+static bool file_trusted(const struct al_posix_link *l, const char *path, const struct stat *st,
+			 mode_t type, char *why, size_t n)
 {
-	l->memfd = open(l->cfg.shm_path, O_RDWR | O_CLOEXEC | flags, 0600);
+	const struct al_peer_policy *a = &l->cfg.allow;
+	bool owner_ok = st->st_uid == getuid();
+	for (unsigned i = 0; i < a->n_uids && !owner_ok; i++)
+		owner_ok = st->st_uid == a->uids[i];
+	if (S_ISLNK(st->st_mode))
+		snprintf(why, n, "%s is a symbolic link; refused", path);
+	else if ((st->st_mode & S_IFMT) != type)
+		snprintf(why, n, "%s is not a %s; refused", path,
+			 type == S_IFSOCK ? "socket" : "regular file");
+	else if (!owner_ok)
+		snprintf(why, n, "%s is owned by uid %u, not by us (uid %u); refused", path,
+			 (unsigned)st->st_uid, (unsigned)getuid());
+	else if (type == S_IFREG && (st->st_mode & 077))
+		snprintf(why, n,
+			 "%s has mode 0%03o: others may read or write it, where only its owner "
+			 "should (chmod 600); refused",
+			 path, (unsigned)(st->st_mode & 0777));
+	else
+		return true;
+	return false;
+}
+
+/* The shared file: the remote makes it fresh (O_EXCL, after removing a
+ * stale one of its own), the host opens what is there; neither follows a
+ * symbolic link nor uses a file another user owns or may open. */
+static int map_file(struct al_posix_link *l, int flags, char *why, size_t n)
+{
+	struct stat st;
+	snprintf(why, n, "%s", "");
+	if ((flags & O_CREAT) && lstat(l->cfg.shm_path, &st) == 0) {
+		if (!file_trusted(l, l->cfg.shm_path, &st, S_IFREG, why, n))
+			return -EPERM;
+		unlink(l->cfg.shm_path); /* our own, left by a crashed run */
+	}
+	int ex = flags & O_CREAT ? O_EXCL : 0;
+	l->memfd = open(l->cfg.shm_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | flags | ex, 0600);
+	if (l->memfd < 0 && errno == ELOOP)
+		snprintf(why, n, "%s is a symbolic link; refused", l->cfg.shm_path);
 	if (l->memfd < 0)
 		return -errno;
-	struct stat st;
+	if (fstat(l->memfd, &st) < 0)
+		return -errno;
+	if (!file_trusted(l, l->cfg.shm_path, &st, S_IFREG, why, n))
+		return -EPERM;
 	if ((flags & O_CREAT) && ftruncate(l->memfd, OA_SHM_SIZE) < 0)
 		return -errno;
 	if (fstat(l->memfd, &st) < 0)
@@ -522,12 +640,16 @@ static int map_file(struct al_posix_link *l, int flags)
 		return -errno;
 	}
 	l->shm = (struct al_shm){l->mem, 0, l->size}; /* offsets are device addresses */
-	return 0;
+	l->guard = al_posix_guard_add(l->mem, l->size);
+	return l->guard < 0 ? l->guard : 0;
 }
 
 static int open_remote_openamp(struct al_posix_link *l)
 {
-	int e = map_file(l, O_CREAT);
+	char why[400];
+	int e = map_file(l, O_CREAT, why, sizeof(why));
+	if (e && why[0])
+		return fail(l, AL_EINIT, "%s", why);
 	if (e)
 		return fail(l, AL_EINIT, "cannot create the shared file: %s", strerror(-e));
 	l->unlink_files = true;
@@ -547,17 +669,28 @@ static int open_remote_openamp(struct al_posix_link *l)
 	int rc = rpmsg_init_vdev(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, NULL);
 	if (rc)
 		return fail(l, rc, "device init failed: %s", al_strerror(rc));
-	unlink(l->cfg.event_path); /* a stale socket file from a crashed run */
+	struct stat st;
+	if (lstat(l->cfg.event_path, &st) == 0) { /* a stale one from a crashed run */
+		if (!file_trusted(l, l->cfg.event_path, &st, S_IFSOCK, why, sizeof(why)))
+			return fail(l, AL_EINIT, "%s", why);
+		unlink(l->cfg.event_path);
+	}
 	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
 	if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(l->lfd, 2) < 0)
+	    chmod(l->cfg.event_path, 0600) < 0 || listen(l->lfd, 2) < 0)
 		return fail(l, AL_EINIT, "cannot listen on the event socket: %s", strerror(errno));
 	l->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->cfd = al_rv_accept(l->lfd, (int)l->cfg.connect_timeout_ms);
 	if (l->cfd < 0)
 		return fail(l, AL_ETIMEDOUT, "%s", "no host connected in time");
+	char who[160];
+	if (al_posix_peer_check(l->cfd, &l->cfg.allow, who, sizeof(who)))
+		return fail(l, AL_EPERM,
+			    "refused a host run by %s: not our user (admit it with --allow-uid or "
+			    "--allow-gid)",
+			    who);
 	l->db.efd_in = l->db.efd_out = l->cfd;
 	return start_threads(l);
 }
@@ -568,6 +701,11 @@ static int open_host_openamp(struct al_posix_link *l)
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
 	for (;;) { /* the remote may not be there yet */
+		struct stat st;
+		char why[400];
+		if (lstat(l->cfg.event_path, &st) == 0 &&
+		    !file_trusted(l, l->cfg.event_path, &st, S_IFSOCK, why, sizeof(why)))
+			return fail(l, AL_EINIT, "%s", why);
 		l->cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (l->cfd >= 0 && connect(l->cfd, (struct sockaddr *)&a, sizeof(a)) == 0)
 			break;
@@ -579,7 +717,16 @@ static int open_host_openamp(struct al_posix_link *l)
 		struct timespec d = {0, 2 * 1000 * 1000};
 		nanosleep(&d, NULL);
 	}
-	int e = map_file(l, 0);
+	char who[160];
+	if (al_posix_peer_check(l->cfd, &l->cfg.allow, who, sizeof(who)))
+		return fail(l, AL_EPERM,
+			    "the process listening as the remote runs as %s, not as our user; "
+			    "refused (admit it with --allow-uid or --allow-gid)",
+			    who);
+	char fwhy[400];
+	int e = map_file(l, 0, fwhy, sizeof(fwhy));
+	if (e && fwhy[0])
+		return fail(l, AL_EINIT, "%s", fwhy);
 	if (e)
 		return fail(l, AL_EINIT, "cannot map the shared file: %s", strerror(-e));
 	size_t voff;
@@ -616,6 +763,12 @@ int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out)
 	    (unsigned)cfg->doorbell > AL_DB_ADAPTIVE || (unsigned)cfg->profile > AL_PROFILE_OPENAMP)
 		return AL_EINVAL;
 	*out = NULL;
+	if (cfg->name && strlen(cfg->name) >= sizeof(((struct al_posix_link *)0)->name)) {
+		al_diagf(AL_DIAG_ERR, "link name '%.20s...' is %zu characters long; at most %zu",
+			 cfg->name, strlen(cfg->name),
+			 sizeof(((struct al_posix_link *)0)->name) - 1);
+		return AL_EINVAL;
+	}
 	struct al_posix_link *l = link_new(cfg);
 	if (!l)
 		return AL_ENOMEM;
@@ -681,6 +834,8 @@ void al_posix_close(struct al_posix_link *l)
 	}
 	if (l->rvdev.ops)
 		rpmsg_deinit_vdev(&l->rvdev);
+	if (l->guard >= 0)
+		al_posix_guard_remove(l->guard);
 	if (l->mem)
 		munmap(l->mem, l->size);
 	int fds[] = {l->memfd, l->lfd, l->cfd, l->stop_efd, l->efd[0], l->efd[1]};
