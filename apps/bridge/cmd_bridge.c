@@ -30,6 +30,7 @@
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "amplink/linux/rpmsg_char.h"
 #include "term_safe.h"
 
 #define MAX_CHANNELS	     64
@@ -397,6 +398,23 @@ static void collect(const char *name, uint32_t addr, void *arg)
 	ns->v[ns->n++] = strdup(name);
 }
 
+/* --link kernel: the services the remote announced are the kernel's
+ * rpmsg channels no kernel driver took (rpmsg_ctrl, rpmsg_ns and the
+ * channels of rpmsg_chrdev or rpmsg_tty belong to the kernel). */
+static int kernel_services(struct names *found)
+{
+	static struct al_rpmsg_chan_info c[MAX_CHANNELS * 2];
+	int n = al_rpmsg_char_list(kernel_cfg(), c, (int)(sizeof(c) / sizeof(c[0])));
+	if (n < 0)
+		return n;
+	if (n > (int)(sizeof(c) / sizeof(c[0])))
+		n = (int)(sizeof(c) / sizeof(c[0]));
+	for (int i = 0; i < n; i++)
+		if (!c[i].driver[0] && !c[i].name_truncated && c[i].dst != RPMSG_ADDR_ANY)
+			collect(c[i].name, c[i].dst, found);
+	return 0;
+}
+
 /* Wait until the remote's announcements stop coming (as `amplink ls`). */
 static void wait_announcements(struct rpmsg_device *rdev)
 {
@@ -426,7 +444,8 @@ static int run(struct bridge *b, struct al_posix_link *link, uint32_t duration_m
 		uint64_t now = mono_ms();
 		if (duration_ms && now - start >= duration_ms)
 			break;
-		int ls = al_virtio_link_state(al_posix_rvdev(link));
+		/* on the kernel (no link), a vanished device shows in the reads */
+		int ls = link ? al_virtio_link_state(al_posix_rvdev(link)) : AL_LINK_UP;
 		if (ls == AL_LINK_LOST || ls == AL_LINK_BROKEN) {
 			b->link_err = ls == AL_LINK_LOST ? AL_ENOLINK : AL_EBROKEN;
 			break;
@@ -509,8 +528,9 @@ static int run(struct bridge *b, struct al_posix_link *link, uint32_t duration_m
 		    "amplink bridge: the link to the remote is %s: %s; restart `amplink remote` "
 		    "and then the bridge\n",
 		    b->link_err == AL_EBROKEN ? "broken" : "lost",
-		    b->link_err == AL_EBROKEN ? al_virtio_broken_reason(al_posix_rvdev(link))
-					      : "the remote process went away");
+		    b->link_err == AL_EBROKEN && link
+			? al_virtio_broken_reason(al_posix_rvdev(link))
+			: "the remote went away");
 		return exit_code_for(b->link_err);
 	}
 	return EXIT_OK;
@@ -702,9 +722,8 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 	}
 
 	/* the remote */
-	o.cfg.ns_bind_cb = al_services_ns_bind;
-	struct al_posix_link *link;
-	int rc = al_posix_open(&o.cfg, &link);
+	struct al_posix_link *link; /* NULL on the kernel */
+	int rc = host_open(&o, &link);
 	if (rc) {
 		fprintf(stderr,
 			"amplink bridge: cannot attach to the remote on link '%s': %s; start "
@@ -713,11 +732,16 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 		free(b.ring);
 		return exit_code_for(rc);
 	}
-	struct rpmsg_device *rdev = al_posix_rdev(link);
 	struct names found = {0};
-	if (nwant == 0) {
+	if (nwant == 0 && link) {
+		struct rpmsg_device *rdev = al_posix_rdev(link);
 		wait_announcements(rdev);
 		al_services_foreach(rdev, collect, &found);
+	} else if (nwant == 0 && (rc = kernel_services(&found)) != 0) {
+		fprintf(stderr, "amplink bridge: cannot list the kernel's rpmsg channels: %s\n",
+			al_strerror(rc));
+	}
+	if (nwant == 0 && rc == 0) {
 		if (found.overflow)
 			fprintf(stderr,
 				"amplink bridge: the remote announced more than %d services: "
@@ -746,7 +770,10 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 			rc = AL_EINVAL;
 			break;
 		}
-		rc = al_channel_open(rdev, want[i], RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch->ch);
+		uint32_t wait = link_is_kernel(&o) && o.cfg.connect_timeout_ms
+				    ? o.cfg.connect_timeout_ms
+				    : 5000;
+		rc = host_channel(&o, link, want[i], wait, &ch->ch);
 		if (rc) {
 			fprintf(stderr,
 				"amplink bridge: service '%s' not available: %s (`amplink ls "
@@ -821,8 +848,7 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 	}
 	for (int i = 0; i < b.nch; i++)
 		al_channel_close(b.ch[i].ch);
-	al_posix_close(link);
-	al_services_clear(rdev);
+	host_close(link);
 	while (b.count)
 		ring_drop_oldest(&b);
 	free(b.ring);

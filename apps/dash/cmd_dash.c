@@ -473,9 +473,8 @@ int cmd_dash(int argc, char **argv)
 	pthread_condattr_destroy(&ca);
 	if (al_tstore_open(db, &D.db) != 0)
 		return EXIT_FAIL;
-	o.cfg.ns_bind_cb = al_services_ns_bind;
-	struct al_posix_link *link;
-	int rc = al_posix_open(&o.cfg, &link);
+	struct al_posix_link *link; /* NULL on the kernel */
+	int rc = host_open(&o, &link);
 	int code = EXIT_OK;
 	if (rc) {
 		fprintf(stderr, "amplink dash: no remote on link '%s': %s\n", o.cfg.name,
@@ -483,14 +482,19 @@ int cmd_dash(int argc, char **argv)
 		al_tstore_close(D.db);
 		return exit_code_for(rc);
 	}
-	struct rpmsg_device *rdev = al_posix_rdev(link);
-	rc = motor_host_open(motor_open_on_rdev, rdev, 5000, on_sample, NULL, &D.mh);
+	struct host_via via = {.o = &o, .link = link};
+	uint32_t wait =
+	    link_is_kernel(&o) && o.cfg.connect_timeout_ms ? o.cfg.connect_timeout_ms : 5000;
+	rc = motor_host_open(host_via_open, &via, wait, on_sample, NULL, &D.mh);
 	if (rc) {
-		fprintf(stderr,
-			"amplink dash: the remote has no motor demo (start it with "
-			"`amplink remote --demo motor`): %s\n",
-			al_strerror(rc));
-		code = exit_code_for(rc);
+		if (link_is_kernel(&o) && via.failed)
+			host_channel_failed(&o, via.failed, "dash", rc);
+		else
+			fprintf(stderr,
+				"amplink dash: the remote has no motor demo (start it with "
+				"`amplink remote --demo motor`): %s\n",
+				al_strerror(rc));
+		code = via.failed ? open_exit_code(&o, rc) : exit_code_for(rc);
 		goto out_link;
 	}
 	uint8_t rnd[16];
@@ -553,8 +557,7 @@ out_motor:
 	free(page);
 	motor_host_close(D.mh);
 out_link:
-	al_posix_close(link);
-	al_services_clear(rdev);
+	host_close(link);
 	fprintf(stderr, "amplink dash: %ld samples stored in %s\n", al_tstore_count(D.db, NULL),
 		db);
 	al_tstore_close(D.db);

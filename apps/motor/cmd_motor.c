@@ -81,23 +81,6 @@ static void on_sample(void *user, int series, const struct sensor_sample *s)
 #endif
 }
 
-/* motor_host's way to a service: through the link or the kernel
- * (link_opts.c's host_channel). */
-struct motor_via {
-	const struct link_opts *o;
-	struct al_posix_link *link;
-	const char *failed; /* the service that could not be opened */
-};
-
-static int open_via(void *ctx, const char *service, uint32_t timeout_ms, struct al_channel **out)
-{
-	struct motor_via *v = ctx;
-	int rc = host_channel(v->o, v->link, service, timeout_ms, out);
-	if (rc && !v->failed)
-		v->failed = service;
-	return rc;
-}
-
 static void motor_usage(FILE *f)
 {
 	fprintf(f,
@@ -192,11 +175,11 @@ int cmd_motor(int argc, char **argv)
 		goto out_db;
 	}
 	struct motor_host *h;
-	struct motor_via via = {.o = &o, .link = link};
+	struct host_via via = {.o = &o, .link = link};
 	uint32_t wait =
 	    link_is_kernel(&o) && o.cfg.connect_timeout_ms ? o.cfg.connect_timeout_ms : 5000;
 	run.t0 = mono_ms();
-	rc = motor_host_open(open_via, &via, wait, on_sample, &run, &h);
+	rc = motor_host_open(host_via_open, &via, wait, on_sample, &run, &h);
 	if (rc) {
 		if (link_is_kernel(&o) && via.failed)
 			host_channel_failed(&o, via.failed, "motor", rc);

@@ -92,12 +92,6 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-int motor_open_on_rdev(void *rdev, const char *service, uint32_t timeout_ms,
-		       struct al_channel **out)
-{
-	return al_channel_open(rdev, service, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, timeout_ms, out);
-}
-
 int motor_host_open(motor_open_fn open, void *ctx, uint32_t timeout_ms, motor_sample_fn fn,
 		    void *user, struct motor_host **out)
 {

@@ -26,10 +26,6 @@ struct al_channel;
  * the remote to announce it: 0 or AL_E*. */
 typedef int (*motor_open_fn)(void *ctx, const char *service, uint32_t timeout_ms,
 			     struct al_channel **out);
-/* A motor_open_fn for a link of amplink's own: ctx is its struct
- * rpmsg_device (the link needs al_services_ns_bind as ns_bind_cb). */
-int motor_open_on_rdev(void *rdev, const char *service, uint32_t timeout_ms,
-		       struct al_channel **out);
 
 /* Open the services through `open` (waits up to timeout_ms for each),
  * start the telemetry and the reader thread. Thread context. Returns 0 or

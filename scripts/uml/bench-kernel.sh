@@ -4,7 +4,8 @@
 # guest, tests/kernel/guest_rpmsg_char.c measures write+read round trips of
 # 16 and 496 bytes through /dev/rpmsgN to the remote's echo service and
 # one-way throughput to its sink service, next to a round trip through a
-# pipe pair between two guest processes (the same guest, the same run).
+# pipe pair between two guest processes (the same guest, the same run),
+# and, for contrast, amplink's own POSIX link between two host processes.
 # Not a timed test: the figures depend on the machine's load.
 #
 # Usage: scripts/uml/bench-kernel.sh [BUILD_DIR [REPEATS]]   (default build, 7)
@@ -28,3 +29,6 @@ TIMEOUT_S=600 REMOTE_ARGS="--sink amplink-sink" \
 }
 echo "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 grep "guest: bench:" "$work.log"
+# For contrast, amplink's own POSIX link between two host processes, now.
+echo "host: amplink's own POSIX link, for contrast (amplink bench --quick):"
+"$build/amplink" bench --quick 2>&1 >/dev/null | grep -E "amplink RTT|one way 496 B" | sed 's/^ */host:   /'

@@ -100,6 +100,15 @@ int host_channel(const struct link_opts *o, struct al_posix_link *link, const ch
  * open. Exit with open_exit_code(). */
 int host_open_channel(struct link_opts *o, const char *service, const char *cmd,
 		      struct al_posix_link **link, struct al_channel **ch);
+/* For code that opens its channels through a callback (the motor demo's
+ * host, the dashboard): host_channel() on `o` and `link`, remembering the
+ * first service that could not be opened. */
+struct host_via {
+	const struct link_opts *o;
+	struct al_posix_link *link;
+	const char *failed;
+};
+int host_via_open(void *via, const char *service, uint32_t timeout_ms, struct al_channel **out);
 /* Say on stderr why opening SERVICE failed (the kernel's distinctions
  * included). */
 void host_channel_failed(const struct link_opts *o, const char *service, const char *cmd, int err);

@@ -209,6 +209,15 @@ int host_channel(const struct link_opts *o, struct al_posix_link *link, const ch
 			       timeout_ms, ch);
 }
 
+int host_via_open(void *via, const char *service, uint32_t timeout_ms, struct al_channel **out)
+{
+	struct host_via *v = via;
+	int rc = host_channel(v->o, v->link, service, timeout_ms, out);
+	if (rc && !v->failed)
+		v->failed = service;
+	return rc;
+}
+
 void host_channel_failed(const struct link_opts *o, const char *service, const char *cmd, int err)
 {
 	if (!link_is_kernel(o)) {
