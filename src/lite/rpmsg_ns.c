@@ -36,8 +36,9 @@ rpmsg_ns_handle rpmsg_ns_bind_static(struct rpmsg_lite_instance *rpmsg_lite_dev,
 				     rpmsg_ns_new_ept_cb app_cb, void *user_data,
 				     rpmsg_ns_static_context *ns_ept_ctxt)
 {
-	if (!rpmsg_lite_dev || !app_cb || !ns_ept_ctxt || rpmsg_lite_dev->ns)
-		return NULL;
+	if (!rpmsg_lite_dev || !rpmsg_lite_dev->rvdev.ops || !app_cb || !ns_ept_ctxt ||
+	    rpmsg_lite_dev->ns)
+		return NULL; /* not initialised, or deinitialised */
 	struct rpmsg_device *rdev = &rpmsg_lite_dev->rvdev.rdev;
 	ns_ept_ctxt->cb = app_cb;
 	ns_ept_ctxt->user_data = user_data;
@@ -75,7 +76,8 @@ rpmsg_ns_handle rpmsg_ns_bind(struct rpmsg_lite_instance *rpmsg_lite_dev,
 
 int32_t rpmsg_ns_unbind(struct rpmsg_lite_instance *rpmsg_lite_dev, rpmsg_ns_handle handle)
 {
-	if (!rpmsg_lite_dev || !handle || rpmsg_lite_dev->ns != handle)
+	if (!rpmsg_lite_dev || !rpmsg_lite_dev->rvdev.ops || !handle ||
+	    rpmsg_lite_dev->ns != handle)
 		return RL_ERR_PARAM;
 	if (handle->own_ept)
 		rpmsg_destroy_ept(&handle->ept);

@@ -58,7 +58,7 @@ rpmsg_queue_handle rpmsg_queue_create_static(struct rpmsg_lite_instance *rpmsg_l
 					     uint8_t *queue_storage,
 					     rpmsg_static_queue_ctxt *queue_ctxt)
 {
-	return q_init(rpmsg_lite_dev, queue_storage, RL_BUFFER_COUNT, queue_ctxt);
+	return q_init(rpmsg_lite_dev, queue_storage, 2U * RL_BUFFER_COUNT, queue_ctxt);
 }
 
 rpmsg_queue_handle al_rpmsg_queue_create_sized(struct rpmsg_lite_instance *rpmsg_lite_dev,
@@ -72,7 +72,7 @@ rpmsg_queue_handle al_rpmsg_queue_create_sized(struct rpmsg_lite_instance *rpmsg
 rpmsg_queue_handle rpmsg_queue_create(struct rpmsg_lite_instance *rpmsg_lite_dev)
 {
 	struct rpmsg_queue *q = malloc(sizeof(*q) + RL_ENV_QUEUE_STATIC_STORAGE_SIZE);
-	if (!q || !q_init(rpmsg_lite_dev, (uint8_t *)(q + 1), RL_BUFFER_COUNT, q)) {
+	if (!q || !q_init(rpmsg_lite_dev, (uint8_t *)(q + 1), 2U * RL_BUFFER_COUNT, q)) {
 		free(q);
 		return NULL;
 	}
@@ -105,6 +105,8 @@ static int32_t q_get(struct rpmsg_queue *q, rpmsg_queue_rx_cb_data_t *m, uintptr
 {
 	const struct al_port_ops *ops = q->rl->rvdev.ops;
 	void *ctx = q->rl->rvdev.port_ctx;
+	if (!ops) /* instance not initialised, or deinitialised */
+		return q_take(q, m) ? RL_SUCCESS : RL_ERR_NO_BUFF;
 	uint32_t t = ops->wait && ops->time_ms ? al_lite_tmo(timeout) : 0;
 	uint64_t start = t ? ops->time_ms(ctx) : 0;
 	for (;;) {
@@ -128,7 +130,7 @@ static int32_t q_release(struct rpmsg_lite_instance *rl, void *data)
 	const struct al_port_ops *ops = rl->rvdev.ops;
 	int32_t rc;
 	for (int i = 0; (rc = rpmsg_lite_release_rx_buffer(rl, data)) != RL_SUCCESS && data &&
-			i < RELEASE_RETRIES && ops->wait;
+			i < RELEASE_RETRIES && ops && ops->wait;
 	     i++)
 		ops->wait(rl->rvdev.port_ctx, 1);
 	return rc;
