@@ -257,13 +257,14 @@ rpmsg_lite_create_ept_static(struct rpmsg_lite_instance *rpmsg_lite_dev, uint32_
 	struct rpmsg_device *rdev = &rpmsg_lite_dev->rvdev.rdev;
 	struct rpmsg_lite_endpoint *e = &ept_context->ept;
 	for (;;) {
-		/* RPMsg-Lite's allocation: the lowest free address from 1024 up
-		 * (the core's own ANY allocator rotates). A taken address is
-		 * refused before the caller's storage is touched. */
+		/* RPMsg-Lite's allocation: the lowest free address from 1 (the
+		 * core's own ANY allocator rotates from 1024), never the name
+		 * service's 53. A taken address is refused before the caller's
+		 * storage is touched. */
 		uint32_t a = addr;
 		al_lock(&rpmsg_lite_dev->rvdev);
 		if (a == RL_ADDR_ANY)
-			for (a = RPMSG_RESERVED_ADDRESSES; al_ept_by_addr(rdev, a); a++)
+			for (a = 1; a == RPMSG_NS_EPT_ADDR || al_ept_by_addr(rdev, a); a++)
 				;
 		bool taken = al_ept_by_addr(rdev, a) != NULL;
 		al_unlock(&rpmsg_lite_dev->rvdev);
@@ -320,11 +321,11 @@ int32_t rpmsg_lite_send(struct rpmsg_lite_instance *rpmsg_lite_dev, struct rpmsg
 		return RL_ERR_PARAM;
 	if (size > RL_BUFFER_PAYLOAD_SIZE)
 		return RL_ERR_BUFF_SIZE;
-	if (!rpmsg_lite_dev)
+	if (!rpmsg_lite_dev || !data)
 		return RL_ERR_PARAM;
 	if (!rpmsg_lite_is_link_up(rpmsg_lite_dev))
 		return RL_NOT_READY; /* RPMsg-Lite's order: the link before the rest */
-	if (!data || ept->ept.rdev != &rpmsg_lite_dev->rvdev.rdev)
+	if (ept->ept.rdev != &rpmsg_lite_dev->rvdev.rdev)
 		return RL_ERR_PARAM;
 	return al_lite_err(
 	    al_send_timeout(&ept->ept, ept->ept.addr, dst, data, (int)size, al_lite_tmo(timeout)));
@@ -348,7 +349,7 @@ int32_t rpmsg_lite_send_nocopy(struct rpmsg_lite_instance *rpmsg_lite_dev,
 			       struct rpmsg_lite_endpoint *ept, uint32_t dst, void *data,
 			       uint32_t size)
 {
-	if (!ept)
+	if (!ept || !data)
 		return RL_ERR_PARAM;
 	if (size > RL_BUFFER_PAYLOAD_SIZE)
 		return RL_ERR_BUFF_SIZE;
@@ -356,7 +357,7 @@ int32_t rpmsg_lite_send_nocopy(struct rpmsg_lite_instance *rpmsg_lite_dev,
 		return RL_ERR_PARAM;
 	if (!rpmsg_lite_is_link_up(rpmsg_lite_dev))
 		return RL_NOT_READY;
-	if (!data || ept->ept.rdev != &rpmsg_lite_dev->rvdev.rdev)
+	if (ept->ept.rdev != &rpmsg_lite_dev->rvdev.rdev)
 		return RL_ERR_PARAM;
 	int rc = rpmsg_send_offchannel_nocopy(&ept->ept, ept->ept.addr, dst, data, (int)size);
 	return rc >= 0 ? RL_SUCCESS : al_lite_err(rc);
