@@ -1,8 +1,12 @@
-/* Tests OpenAMP's semantics where programs depend on them: one announcement
- * per endpoint even when it is created during link-up, a repeated CREATE,
- * services announced before the local endpoint exists, NS DESTROY for any
- * named endpoint, priv kept, OpenAMP's return codes, the getters, release_cb
- * and the reference count, the device's ns_unbind_cb and the wait hook. */
+/* Conformance of the OpenAMP-style API with OpenAMP's documented
+ * behaviour, call by call: link down and up (sends before link-up, one
+ * announcement per endpoint even when it is created during link-up),
+ * address allocation, announce/destroy order, a repeated CREATE, services
+ * announced before the local endpoint exists, NS DESTROY for any named
+ * endpoint, priv kept, after deinit, bad arguments and OpenAMP's return
+ * codes, the getters, release_cb and the reference count, the device's
+ * ns_unbind_cb, a full ring and the send timeout with the wait hook. Both
+ * sides on one loopback link. */
 #include <openamp/open_amp.h> /* OpenAMP's include names */
 
 #include "test_util.h"
@@ -306,9 +310,109 @@ static void wait_cb_called_when_no_buffer(void **state)
 	tu_check(&L);
 }
 
+/* ---- link down, addresses, order, deinit ---------------------------------------- */
+
+static void before_link_up(void **state)
+{
+	(void)state;
+	tu_start(&L, NULL, NULL, NULL); /* device still down */
+	static struct rpmsg_endpoint e;
+	assert_int_equal(
+	    rpmsg_create_ept(&e, tu_rdev(&L, TU_DEV), "early", RPMSG_ADDR_ANY, 0x400, rx_cb, NULL),
+	    0);
+	assert_int_equal(rpmsg_trysend(&e, "x", 1), RPMSG_ERR_DEV_STATE);
+	assert_int_equal(rpmsg_send(&e, "x", 1), RPMSG_ERR_DEV_STATE);
+	uint32_t len;
+	assert_null(rpmsg_get_tx_payload_buffer(&e, &len, 0));
+	assert_true(tu_pump(&L) >= 0);
+	assert_int_equal(rpmsg_trysend(&e, "x", 1), 1);
+	rpmsg_destroy_ept(&e);
+	tu_pump(&L);
+	tu_check(&L);
+}
+
+static void any_allocates_from_1024(void **state)
+{
+	(void)state;
+	tu_up(&L, NULL, NULL, NULL);
+	static struct rpmsg_endpoint e[3], x;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(rpmsg_create_ept(&e[i], tu_rdev(&L, TU_DEV), NULL, RPMSG_ADDR_ANY,
+						  RPMSG_ADDR_ANY, rx_cb, NULL),
+				 0);
+		assert_true(e[i].addr >= RPMSG_RESERVED_ADDRESSES && e[i].addr != RPMSG_ADDR_ANY);
+		for (int j = 0; j < i; j++)
+			assert_true(e[i].addr != e[j].addr);
+	}
+	assert_int_equal(
+	    rpmsg_create_ept(&x, tu_rdev(&L, TU_DEV), NULL, e[1].addr, RPMSG_ADDR_ANY, rx_cb, NULL),
+	    RPMSG_ERR_ADDR);
+	for (int i = 0; i < 3; i++)
+		rpmsg_destroy_ept(&e[i]);
+	tu_check(&L);
+}
+
+/* The peer sees the CREATE before the endpoint's first message, and the
+ * DESTROY after its last. */
+static uint32_t order[8];
+static int norder;
+static int order_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)ept, (void)data, (void)len, (void)priv;
+	if (norder < 8)
+		order[norder++] = src;
+	return RPMSG_SUCCESS;
+}
+
+static void announce_and_destroy_order(void **state)
+{
+	(void)state;
+	tu_up(&L, NULL, NULL, NULL);
+	norder = 0;
+	/* the host's name service and its data endpoint both log the source */
+	tu_rdev(&L, TU_DRV)->ns_ept.cb = order_cb;
+	static struct rpmsg_endpoint host, svc;
+	assert_int_equal(rpmsg_create_ept(&host, tu_rdev(&L, TU_DRV), NULL, 0x700, RPMSG_ADDR_ANY,
+					  order_cb, NULL),
+			 0);
+	assert_int_equal(rpmsg_create_ept(&svc, tu_rdev(&L, TU_DEV), "svc", RPMSG_ADDR_ANY,
+					  RPMSG_ADDR_ANY, rx_cb, NULL),
+			 0);
+	assert_int_equal(rpmsg_sendto(&svc, "d", 1, 0x700), 1);
+	rpmsg_destroy_ept(&svc);
+	assert_int_equal(tu_pump(&L), 3);
+	assert_int_equal(norder, 3); /* CREATE (to 53), data, DESTROY (to 53) */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(order[i], svc.addr);
+	tu_check(&L);
+}
+
+static void after_deinit(void **state)
+{
+	(void)state;
+	tu_up(&L, NULL, NULL, NULL);
+	static struct rpmsg_endpoint e;
+	assert_int_equal(rpmsg_create_ept(&e, tu_rdev(&L, TU_DEV), "gone", RPMSG_ADDR_ANY,
+					  RPMSG_ADDR_ANY, rx_cb, NULL),
+			 0);
+	tu_pump(&L);
+	uint32_t ann = stats(TU_DEV).ns_announced;
+	rpmsg_deinit_vdev(tu_rv(&L, TU_DEV));
+	assert_int_equal(stats(TU_DEV).ns_announced, ann + 1); /* NS DESTROY */
+	assert_false(is_rpmsg_ept_ready(&e));
+	assert_int_equal(rpmsg_send(&e, "x", 1), RPMSG_ERR_PARAM);
+	assert_int_equal(rpmsg_get_tx_buffer_size(&e), RPMSG_ERR_PARAM);
+	rpmsg_destroy_ept(&e); /* again: ignored */
+	tu_check(&L);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(before_link_up),
+	    cmocka_unit_test(any_allocates_from_1024),
+	    cmocka_unit_test(announce_and_destroy_order),
+	    cmocka_unit_test(after_deinit),
 	    cmocka_unit_test(endpoint_created_during_link_up_is_announced_once),
 	    cmocka_unit_test(repeated_create_is_harmless),
 	    cmocka_unit_test(announcement_before_endpoint_binds_later),
