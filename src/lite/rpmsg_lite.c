@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 #if !AMPLINK_NO_MALLOC
-#include <stdlib.h>
+#include "amplink/rpmsg_env.h"
 #endif
 
 #include "amplink/layout.h"
@@ -66,7 +66,7 @@ static bool lite_layout(struct rpmsg_lite_instance *rl, struct al_shm *shm,
 {
 	static const struct al_layout_cfg cfg = {.num = RL_BUFFER_COUNT,
 						 .align = RL_VRING_ALIGN,
-						 .buf_size = RL_BUFFER_SIZE,
+						 .buf_size = AL_LITE_BUF_SIZE,
 						 .features = RL_VDEV_FEATURES};
 	struct al_layout lay;
 	if (al_layout_plan(&cfg, shm->da, shm->size, &lay))
@@ -97,8 +97,8 @@ static bool lite_layout(struct rpmsg_lite_instance *rl, struct al_shm *shm,
 static struct rpmsg_lite_instance *lite_init(struct rpmsg_lite_instance *rl, void *shmem_addr,
 					     size_t len, uint32_t link_id, unsigned int role)
 {
-	static const struct rpmsg_virtio_config vcfg = {.h2r_buf_size = RL_BUFFER_SIZE,
-							.r2h_buf_size = RL_BUFFER_SIZE};
+	static const struct rpmsg_virtio_config vcfg = {.h2r_buf_size = AL_LITE_BUF_SIZE,
+							.r2h_buf_size = AL_LITE_BUF_SIZE};
 #if AL_CFG_DEVICE_ONLY
 	if (role != VIRTIO_DEV_DEVICE)
 		return NULL; /* a remote-only build: the master's path is not there */
@@ -164,12 +164,12 @@ rpmsg_lite_remote_init_static(void *shmem_addr, uint32_t link_id, uint32_t init_
 static struct rpmsg_lite_instance *alloc_init(void *shmem_addr, size_t len, uint32_t link_id,
 					      unsigned int role)
 {
-	struct rpmsg_lite_instance *rl = malloc(sizeof(*rl));
+	struct rpmsg_lite_instance *rl = env_allocate_memory(sizeof(*rl));
 	if (rl && lite_init(rl, shmem_addr, len, link_id, role)) {
 		rl->allocated = 1;
 		return rl;
 	}
-	free(rl);
+	env_free_memory(rl);
 	return NULL;
 }
 
@@ -207,7 +207,7 @@ int32_t rpmsg_lite_deinit(struct rpmsg_lite_instance *rpmsg_lite_dev)
 	rv->ops = NULL; /* a second deinit, and every call but init, is refused */
 #if !AMPLINK_NO_MALLOC
 	if (rpmsg_lite_dev->allocated)
-		free(rpmsg_lite_dev);
+		env_free_memory(rpmsg_lite_dev);
 #endif
 	return RL_SUCCESS;
 }
@@ -288,13 +288,13 @@ struct rpmsg_lite_endpoint *rpmsg_lite_create_ept(struct rpmsg_lite_instance *rp
 						  uint32_t addr, rl_ept_rx_cb_t rx_cb,
 						  void *rx_cb_data)
 {
-	struct rpmsg_lite_ept_static_context *c = malloc(sizeof(*c));
+	struct rpmsg_lite_ept_static_context *c = env_allocate_memory(sizeof(*c));
 	struct rpmsg_lite_endpoint *e =
 	    c ? rpmsg_lite_create_ept_static(rpmsg_lite_dev, addr, rx_cb, rx_cb_data, c) : NULL;
 	if (e)
 		e->allocated = 1;
 	else
-		free(c);
+		env_free_memory(c);
 	return e;
 }
 #endif
@@ -307,7 +307,7 @@ int32_t rpmsg_lite_destroy_ept(struct rpmsg_lite_instance *rpmsg_lite_dev,
 	rpmsg_destroy_ept(&rl_ept->ept);
 #if !AMPLINK_NO_MALLOC
 	if (rl_ept->allocated)
-		free(rl_ept);
+		env_free_memory(rl_ept);
 #endif
 	return RL_SUCCESS;
 }
@@ -342,6 +342,8 @@ void *rpmsg_lite_alloc_tx_buffer(struct rpmsg_lite_instance *rpmsg_lite_dev, uin
 		      : NULL;
 	if (!p)
 		*size = 0;
+	else if (*size > RL_BUFFER_PAYLOAD_SIZE)
+		*size = RL_BUFFER_PAYLOAD_SIZE; /* the buffer may be rounded up */
 	return p;
 }
 

@@ -6,7 +6,7 @@
 
 #include <string.h>
 #if !AMPLINK_NO_MALLOC
-#include <stdlib.h>
+#include "amplink/rpmsg_env.h"
 #endif
 
 #include "lite_internal.h"
@@ -71,9 +71,9 @@ rpmsg_queue_handle al_rpmsg_queue_create_sized(struct rpmsg_lite_instance *rpmsg
 #if !AMPLINK_NO_MALLOC
 rpmsg_queue_handle rpmsg_queue_create(struct rpmsg_lite_instance *rpmsg_lite_dev)
 {
-	struct rpmsg_queue *q = malloc(sizeof(*q) + RL_ENV_QUEUE_STATIC_STORAGE_SIZE);
+	struct rpmsg_queue *q = env_allocate_memory(sizeof(*q) + RL_ENV_QUEUE_STATIC_STORAGE_SIZE);
 	if (!q || !q_init(rpmsg_lite_dev, (uint8_t *)(q + 1), 2U * RL_BUFFER_COUNT, q)) {
-		free(q);
+		env_free_memory(q);
 		return NULL;
 	}
 	q->allocated = 1;
@@ -146,7 +146,7 @@ int32_t rpmsg_queue_destroy(struct rpmsg_lite_instance *rpmsg_lite_dev, rpmsg_qu
 		(void)q_release(rpmsg_lite_dev, m.data);
 #if !AMPLINK_NO_MALLOC
 	if (rq->allocated)
-		free(rq);
+		env_free_memory(rq);
 #endif
 	return RL_SUCCESS;
 }
