@@ -6,7 +6,7 @@
  * defaults (src/lite/rpmsg_env_alloc.c) use malloc and free; a port that
  * already implements RPMsg-Lite's environment defines both functions and
  * its definitions are linked instead. Not in an AMPLINK_NO_MALLOC build,
- * which allocates nothing.
+ * which allocates nothing. env_isr() exists with RL_PLATFORM_LAYER=1.
  */
 #ifndef AMPLINK_RPMSG_ENV_H
 #define AMPLINK_RPMSG_ENV_H
@@ -16,6 +16,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The doorbell interrupt of a board port written for RPMsg-Lite calls this
+ *  with the vector id of the queue that has work (RL_PLATFORM_LAYER=1):
+ *  runs rpmsg_lite_isr() on the instance of that link. */
+void env_isr(uint32_t vector);
 
 /** `size` bytes, or NULL. Thread context. */
 void *env_allocate_memory(uint32_t size);

@@ -77,6 +77,16 @@
 #define RL_PLATFORM_STATIC 0
 #endif
 
+/** 1: links that rpmsg_lite_set_platform() did not register use the
+ *  board's RPMsg-Lite platform layer (platform_notify,
+ *  platform_init_interrupt, platform_interrupt_enable/disable,
+ *  platform_time_delay, platform_vatopa, platform_init/deinit), and the
+ *  board's doorbell interrupt calls env_isr(vector): an RPMsg-Lite board
+ *  port links unchanged (src/lite/rpmsg_platform_layer.c). */
+#ifndef RL_PLATFORM_LAYER
+#define RL_PLATFORM_LAYER 0
+#endif
+
 /** VirtIO features the remote offers (dfeatures) and the master accepts:
  *  bit 0 name service, bit 29 event-index doorbell suppression. */
 #ifndef RL_VDEV_FEATURES
@@ -107,6 +117,9 @@
 #endif
 #if (RL_VRING_ALIGN < 16) || (RL_VRING_ALIGN & (RL_VRING_ALIGN - 1))
 #error "RL_VRING_ALIGN must be a power of two, at least 16"
+#endif
+#if RL_PLATFORM_LAYER && RL_PLATFORM_STATIC
+#error "RL_PLATFORM_LAYER and RL_PLATFORM_STATIC exclude each other"
 #endif
 #if RL_PLATFORM_HIGHEST_LINK_ID > 0x7FFF
 #error "RL_PLATFORM_HIGHEST_LINK_ID must be at most 0x7FFF"

@@ -103,7 +103,13 @@ static struct rpmsg_lite_instance *lite_init(struct rpmsg_lite_instance *rl, voi
 	if (role != VIRTIO_DEV_DEVICE)
 		return NULL; /* a remote-only build: the master's path is not there */
 #endif
-	if (!rl || !shmem_addr || link_id > RL_PLATFORM_HIGHEST_LINK_ID || !PLATFORM(link_id)->ops)
+	if (!rl || !shmem_addr || link_id > RL_PLATFORM_HIGHEST_LINK_ID)
+		return NULL;
+#if RL_PLATFORM_LAYER
+	if (!PLATFORM(link_id)->ops || PLATFORM(link_id)->ops == &al_lite_pl_ops)
+		al_lite_pl_attach(link_id, shmem_addr); /* the board's RPMsg-Lite port */
+#endif
+	if (!PLATFORM(link_id)->ops)
 		return NULL;
 	/* A base that is not aligned is rounded up, as RPMsg-Lite does, before
 	 * anything is written there: to the vring alignment, which the
@@ -141,7 +147,13 @@ static struct rpmsg_lite_instance *lite_init(struct rpmsg_lite_instance *rl, voi
 		return NULL;
 	rl->ns = NULL;
 	AL_LITE_MARK(rl, 0);
-	return rpmsg_init_vdev_with_config(&rl->rvdev, &vdev, NULL, &shm, pool, &vcfg) ? NULL : rl;
+	if (rpmsg_init_vdev_with_config(&rl->rvdev, &vdev, NULL, &shm, pool, &vcfg))
+		return NULL;
+#if RL_PLATFORM_LAYER
+	if (PLATFORM(link_id)->ops == &al_lite_pl_ops)
+		al_lite_pl_started(rl, link_id);
+#endif
+	return rl;
 }
 
 struct rpmsg_lite_instance *
@@ -193,6 +205,9 @@ int32_t rpmsg_lite_deinit(struct rpmsg_lite_instance *rpmsg_lite_dev)
 	if (!live(rpmsg_lite_dev))
 		return RL_ERR_PARAM; /* never initialised, or deinitialised already */
 	struct rpmsg_virtio_device *rv = &rpmsg_lite_dev->rvdev;
+#if RL_PLATFORM_LAYER
+	al_lite_pl_stopped(rpmsg_lite_dev); /* its doorbells off first */
+#endif
 	/* RPMsg-Lite's master tells the remote nothing when it stops: a
 	 * remote that has not yet looked still finds DRIVER_OK and comes up
 	 * (the core's driver clears it; put it back as it was). */
