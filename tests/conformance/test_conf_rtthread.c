@@ -327,6 +327,52 @@ static void device_api(void **state)
 	assert_int_equal(rt_device_close(dev), -RT_ERROR);
 }
 
+/* Messages wait for the reader; beyond AL_RT_QUEUE they are dropped (and
+ * their buffers go back at once); a read cuts a message to its buffer. */
+static void queue_full_and_short_read(void **state)
+{
+	(void)state;
+	rt_device_t dev = rt_device_find("rpmsg");
+	assert_int_equal(rt_device_open(dev, RT_DEVICE_OFLAG_RDWR), RT_EOK);
+	struct rt_rpmsg_ep_addr a = {"queue", 0x2100, 0x2200};
+	assert_int_equal(rt_device_control(dev, RT_DEVICE_CTRL_CONFIG, &a), RT_EOK);
+	static struct rpmsg_endpoint tx;
+	assert_int_equal(
+	    rpmsg_create_ept(&tx, &lb.drv.rvdev.rdev, NULL, 0x2200, 0x2100, host_cb, NULL), 0);
+	struct al_rt_ept *e = &rtdev.epts[0];
+	for (int i = 0; i <= AL_RT_QUEUE; i++) {
+		char m[16];
+		int n = snprintf(m, sizeof(m), "msg %d", i);
+		assert_int_equal(rpmsg_send(&tx, m, n), n);
+		uint64_t t0 = t_time(NULL);
+		while (__atomic_load_n(&e->tail, __ATOMIC_ACQUIRE) + e->dropped <
+			   (uint32_t)i + 1u &&
+		       t_time(NULL) - t0 < 5000)
+			t_wait(&lb.dev, 5);
+	}
+	assert_int_equal(e->tail - e->head, AL_RT_QUEUE);
+	assert_int_equal(e->dropped, 1);
+	char buf[4];
+	assert_int_equal(rt_device_read(dev, 0x2100, buf, 3), 3); /* "msg 0" cut to 3 */
+	assert_memory_equal(buf, "msg", 3);
+	char full[16] = {0};
+	for (int i = 1; i < AL_RT_QUEUE; i++)
+		assert_int_equal(rt_device_read(dev, 0x2100, full, sizeof(full)), 5);
+	assert_string_equal(full, "msg 7");
+	int before = echoes_now();
+	assert_int_equal(rt_device_write(dev, 0x2200, "back", 4), 4);
+	uint64_t t0 = t_time(NULL);
+	while (echoes_now() == before && t_time(NULL) - t0 < 5000)
+		t_wait(&lb.drv, 5);
+	assert_int_equal(echoes_now(), before + 1);
+	pthread_mutex_lock(&host_mu);
+	assert_string_equal(last, "back");
+	echoes = 0;
+	pthread_mutex_unlock(&host_mu);
+	rpmsg_destroy_ept(&tx);
+	assert_int_equal(rt_device_close(dev), RT_EOK);
+}
+
 /* ---- the example, unchanged ------------------------------------------------- */
 
 static void echo_example_runs_unchanged(void **state)
@@ -365,6 +411,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(device_api),
+	    cmocka_unit_test(queue_full_and_short_read),
 	    cmocka_unit_test(echo_example_runs_unchanged),
 	};
 	/* the example's thread reads for ever: the process ends with it blocked */
