@@ -30,6 +30,7 @@ struct rpmsg_queue {
 	uint32_t head;	  /* next entry to take; written by the consumer */
 	uint32_t tail;	  /* next entry to fill; written by rpmsg_queue_rx_cb() */
 	uint32_t dropped; /* messages that found the queue full */
+	uint32_t esize;	  /* bytes per entry (an environment queue's element size) */
 #if !AMPLINK_NO_MALLOC
 	uint8_t allocated; /* made by a dynamic variant: free it */
 #endif

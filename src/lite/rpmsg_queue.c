@@ -49,6 +49,7 @@ static rpmsg_queue_handle q_init(struct rpmsg_lite_instance *rl, uint8_t *storag
 	q->rl = rl;
 	q->ring = storage;
 	q->capacity = capacity;
+	q->esize = ENTRY;
 	q->head = q->tail = q->dropped = 0;
 	AL_LITE_MARK(q, 0);
 	return q;

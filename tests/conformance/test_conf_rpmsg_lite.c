@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "../lite/lite_harness.h"
+#include "rpmsg_env.h"
 #include "rpmsg_lite.h" /* RPMsg-Lite's include names (src/lite/compat) */
 #include "rpmsg_ns.h"
 #include "rpmsg_queue.h"
@@ -222,6 +223,61 @@ static void queue_size_and_timeout(void **state)
 	assert_int_equal(rpmsg_lite_deinit(r), RL_SUCCESS);
 }
 
+/* RPMsg-Lite's environment queue: fixed-size elements, FIFO, full and
+ * empty answered with 0; an rpmsg_queue is one. */
+static void env_queue(void **state)
+{
+	(void)state;
+	void *q = NULL;
+	assert_int_equal(env_create_queue(&q, 3, 8), 0);
+	assert_non_null(q);
+	assert_int_equal(env_create_queue(&q, 0, 8), -1);
+	char in[8] = "elem-0", out[8];
+	for (int i = 0; i < 3; i++) {
+		in[5] = (char)('0' + i);
+		assert_int_equal(env_put_queue(q, in, RL_DONT_BLOCK), 1);
+	}
+	assert_int_equal(env_put_queue(q, in, RL_DONT_BLOCK), 0); /* full */
+	assert_int_equal(env_get_current_queue_size(q), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(env_get_queue(q, out, RL_DONT_BLOCK), 1);
+		assert_int_equal(out[5], '0' + i);
+	}
+	assert_int_equal(env_get_queue(q, out, 10), 0); /* empty (no clock here) */
+	env_delete_queue(q);
+	static uint8_t storage[4 * 4];
+	static rpmsg_static_queue_ctxt ctx;
+	assert_int_equal(al_env_create_queue_static(&q, 4, 4, storage, &ctx), 0);
+	uint32_t v = 7, w = 0;
+	assert_int_equal(env_put_queue(q, &v, 0), 1);
+	assert_int_equal(env_get_queue(q, &w, 0), 1);
+	assert_int_equal(w, 7);
+	env_delete_queue(q);
+
+	/* an rpmsg_queue read as an environment queue */
+	struct rpmsg_lite_instance *m, *r;
+	link_at(0, &m, &r);
+	static uint8_t qs[RL_ENV_QUEUE_STATIC_STORAGE_SIZE];
+	static rpmsg_static_queue_ctxt qc;
+	static struct rpmsg_lite_ept_static_context rc, mc;
+	rpmsg_queue_handle rq = rpmsg_queue_create_static(r, qs, &qc);
+	struct rpmsg_lite_endpoint *re =
+	    rpmsg_lite_create_ept_static(r, 30, rpmsg_queue_rx_cb, rq, &rc);
+	struct rpmsg_lite_endpoint *me = rpmsg_lite_create_ept_static(m, 40, rx_cb, NULL, &mc);
+	assert_int_equal(rpmsg_lite_send(m, me, re->addr, "hi", 3, RL_DONT_BLOCK), RL_SUCCESS);
+	lh_pump(&H);
+	assert_int_equal(env_get_current_queue_size(rq), 1);
+	rpmsg_queue_rx_cb_data_t msg;
+	assert_int_equal(env_get_queue(rq, &msg, RL_DONT_BLOCK), 1);
+	assert_int_equal(msg.src, 40);
+	assert_int_equal(msg.len, 3);
+	assert_string_equal((char *)msg.data, "hi");
+	assert_int_equal(rpmsg_queue_nocopy_free(r, msg.data), RL_SUCCESS);
+	assert_int_equal(rpmsg_queue_destroy(r, rq), RL_SUCCESS);
+	assert_int_equal(rpmsg_lite_deinit(m), RL_SUCCESS);
+	assert_int_equal(rpmsg_lite_deinit(r), RL_SUCCESS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +288,7 @@ int main(void)
 	    cmocka_unit_test(link_up_after_master_stopped),
 	    cmocka_unit_test(unaligned_region_rounded_up),
 	    cmocka_unit_test(queue_size_and_timeout),
+	    cmocka_unit_test(env_queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
