@@ -7,7 +7,8 @@
  *     AL_RPROC_HB_ADDR (0x3C) that returns every ping from the doorbell
  *     interrupt (never blocks: a ping that finds no buffer is skipped and
  *     the next one answered);
- *   - "rpmsg-openamp-demo-channel" at the first free address (0x400),
+ *   - "rpmsg-openamp-demo-channel" at 0x400 (OpenAMP's echo address; RL_ADDR_ANY
+ *     would give the lowest free address, 1, as RPMsg-Lite does),
  *     announced through the name service; its messages go into an
  *     rpmsg_queue (zero-copy) and the main loop sends each one back to
  *     whoever sent it, unchanged;
@@ -240,10 +241,10 @@ int main(void)
 	if (q == RL_NULL)
 		fw_rproc_fail(WHO, "rpmsg_queue_create", 0);
 	struct rpmsg_lite_endpoint *ept =
-	    rpmsg_lite_create_ept(rl, RL_ADDR_ANY, rpmsg_queue_rx_cb, q, &echo_ept_storage);
+	    rpmsg_lite_create_ept(rl, 0x400U, rpmsg_queue_rx_cb, q, &echo_ept_storage);
 	if (ept == RL_NULL)
 		fw_rproc_fail(WHO, "rpmsg_lite_create_ept", 0);
-	bench_ept = rpmsg_lite_create_ept(rl, RL_ADDR_ANY, bench_cb, NULL, &bench_ept_storage);
+	bench_ept = rpmsg_lite_create_ept(rl, 0x401U, bench_cb, NULL, &bench_ept_storage);
 	if (bench_ept == RL_NULL)
 		fw_rproc_fail(WHO, "bench endpoint", 0);
 	fw_rproc_attach();

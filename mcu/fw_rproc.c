@@ -35,7 +35,7 @@
  * directions in their carveout half-way up the PSRAM. */
 #define FW_RING_REGION_SIZE 0x00100000u
 #define FW_BUF_DA	    (BOARD_SHM_BASE + 0x00800000u)
-#define FW_BUF_SIZE	    (2u * RL_BUFFER_COUNT * RL_BUFFER_SIZE)
+#define FW_BUF_SIZE	    (2u * RL_BUFFER_COUNT * AL_LITE_BUF_SIZE)
 
 struct fw_rsc_table {
 	AL_RSC_TABLE_HEADER(2);

@@ -42,6 +42,13 @@
  * |                      | region 0 holds the rings' resource table, the others    |
  * |                      | are further windows where the peer may put buffers or   |
  * |                      | rings (a buffer carveout, a vhost-user memory table).   |
+ * | AL_CFG_NO_BUS_EXTRAS | none of the OpenAMP bus extras a small remote does not  |
+ * |                      | use: the directory of services the peer announced       |
+ * |                      | before a local endpoint asked for them, the endpoint    |
+ * |                      | reference count and release_cb, the device's            |
+ * |                      | ns_unbind_cb, rpmsg_virtio_set_wait_cb().               |
+ * | AL_CFG_NS_DIR        | a count: entries of that directory (default 8; 0 with   |
+ * |                      | AL_CFG_NO_BUS_EXTRAS).                                  |
  * | AL_CFG_MIN           | the minimal remote profile: all of the above (an option |
  * |                      | given explicitly, even as 0, wins). What `make size`    |
  * |                      | measures.                                               |
@@ -85,6 +92,15 @@
 #endif
 #ifndef AL_CFG_MAX_REGIONS
 #define AL_CFG_MAX_REGIONS (AL_CFG_MIN ? 1 : 8)
+#endif
+#ifndef AL_CFG_NO_BUS_EXTRAS
+#define AL_CFG_NO_BUS_EXTRAS AL_CFG_MIN
+#endif
+#ifndef AL_CFG_NS_DIR
+#define AL_CFG_NS_DIR (AL_CFG_NO_BUS_EXTRAS ? 0 : 8)
+#endif
+#if AL_CFG_NS_DIR < 0 || AL_CFG_NS_DIR > 255 || (AL_CFG_NS_DIR && AL_CFG_NO_BUS_EXTRAS)
+#error "AL_CFG_NS_DIR must be 0..255, and 0 with AL_CFG_NO_BUS_EXTRAS"
 #endif
 #if AL_CFG_MAX_REGIONS < 1 || AL_CFG_MAX_REGIONS > 255
 #error "AL_CFG_MAX_REGIONS must be 1..255"

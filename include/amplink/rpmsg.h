@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* as OpenAMP's rpmsg.h: applications use strncpy etc. unincluded */
 
 #include "amplink/config.h"
 #include "amplink/error.h"
@@ -51,6 +52,7 @@ extern "C" {
 #define RPMSG_ERR_INIT	    AL_EINIT
 #define RPMSG_ERR_ADDR	    AL_EADDR
 #define RPMSG_ERR_PERM	    AL_EPERM
+#define RPMSG_EOPNOTSUPP    AL_EOPNOTSUPP
 
 /** Default timeout of the blocking send family (OpenAMP waits 15 s; amplink
  *  makes it a per-device setting, see al_set_send_timeout()). */
@@ -71,23 +73,41 @@ typedef void (*rpmsg_ns_unbind_cb)(struct rpmsg_endpoint *ept);
 /** Called when the peer announces a name no local endpoint waits for, in
  *  receive context. Typically creates an endpoint bound to `dest`. */
 typedef void (*rpmsg_ns_bind_cb)(struct rpmsg_device *rdev, const char *name, uint32_t dest);
+/** Called when the last reference to an endpoint goes: at
+ *  rpmsg_destroy_ept(), or, if its callback was running then, when the
+ *  callback returns (in receive context). */
+typedef void (*rpmsg_ept_release_cb)(struct rpmsg_endpoint *ept);
+
+/** A service the peer announced before any local endpoint asked for it
+ *  (private; see rpmsg_create_ept()). */
+struct al_ns_entry {
+	char name[RPMSG_NAME_SIZE];
+	uint32_t addr;
+};
 
 /** An endpoint. Caller-allocated; fields are read-only for the application
- *  except `priv`. */
+ *  except `priv` (rpmsg_create_ept() keeps what the caller set there, as
+ *  OpenAMP does) and `release_cb` (set it after rpmsg_create_ept()). */
 struct rpmsg_endpoint {
 	char name[RPMSG_NAME_SIZE];
 	struct rpmsg_device *rdev;
 	uint32_t addr;	    /* local address */
 	uint32_t dest_addr; /* default destination, RPMSG_ADDR_ANY until bound */
+#if !AL_CFG_NO_BUS_EXTRAS
+	uint32_t refcnt; /* 1 while created, +1 while its callback runs */
+#endif
 	rpmsg_ept_cb cb;
 	rpmsg_ns_unbind_cb ns_unbind_cb;
+#if !AL_CFG_NO_BUS_EXTRAS
+	rpmsg_ept_release_cb release_cb; /* optional, set by the application */
+#endif
 	void *priv;
 	/* private */
 	struct rpmsg_endpoint *next;
 #if !AL_CFG_NO_ADDR_HASH
 	struct rpmsg_endpoint *hnext; /* address hash chain (al_set_addr_hash) */
 #endif
-	bool announce; /* named and created unbound: announce at link-up */
+	bool announce; /* named, created unbound before link-up: announce then */
 #if !AL_CFG_NO_STATS
 	uint32_t rx_msgs;
 	uint32_t tx_msgs;
@@ -116,7 +136,14 @@ struct rpmsg_device {
 #endif
 	struct rpmsg_endpoint ns_ept; /* address 53 */
 	rpmsg_ns_bind_cb ns_bind_cb;
-	rpmsg_ns_bind_cb ns_unbind_name_cb; /* al_set_ns_unbind_cb */
+#if !AL_CFG_NO_BUS_EXTRAS
+	/* told (after the endpoint's own ns_unbind_cb) of every service the
+	 * peer destroys; set by the application, as in OpenAMP */
+	rpmsg_ns_bind_cb ns_unbind_cb;
+#endif
+#if AL_CFG_NS_DIR
+	struct al_ns_entry ns_dir[AL_CFG_NS_DIR]; /* announced, not yet bound (private) */
+#endif
 	bool support_ns;
 	uint32_t next_any_addr;
 	uint32_t send_timeout_ms;
@@ -129,18 +156,23 @@ struct rpmsg_device {
  *  or an explicit address (AL_EADDR if taken). `dest` may be
  *  RPMSG_ADDR_ANY: the endpoint then binds to the source of the first
  *  message it receives, or to the peer's name-service announcement of
- *  `name`. A named endpoint created unbound is announced (NS CREATE) when
- *  the link is up (at once, or at link-up) and the name service was
- *  negotiated; if announcing fails the endpoint is not created.
+ *  `name` (one that arrived before, kept in the device's directory of
+ *  AL_CFG_NS_DIR entries, or one that arrives later). A named endpoint
+ *  created unbound is announced (NS CREATE) exactly once: at once if the
+ *  link is up and the name service was negotiated, else when the link
+ *  comes up; if announcing at once fails the endpoint is not created.
+ *  `ept->priv` keeps what the caller set; `ept->release_cb` is cleared.
  *  Thread context (takes the device lock); may be called from a receive
  *  callback. Errors: AL_EINVAL (NULL ept/rdev/cb), AL_EADDR. */
 int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, const char *name,
 		     uint32_t src, uint32_t dest, rpmsg_ept_cb cb, rpmsg_ns_unbind_cb ns_unbind_cb);
 
-/** Destroy an endpoint: announce NS DESTROY for a named endpoint (if the
- *  link is up) and unlink it. Messages for its address arriving later are
- *  dropped and counted. Thread context; not from this endpoint's own
- *  callback. NULL is ignored. */
+/** Destroy an endpoint: announce NS DESTROY for a named endpoint at an
+ *  address of 1024 or more (if the link is up and the name service was
+ *  negotiated, as OpenAMP does), unlink it and drop its reference: its
+ *  release_cb runs now, or when its running callback returns. Messages for
+ *  its address arriving later are dropped and counted. Thread context; not
+ *  from this endpoint's own callback. NULL is ignored. */
 void rpmsg_destroy_ept(struct rpmsg_endpoint *ept);
 
 /** True once the endpoint has a local address and a destination. Any
@@ -154,10 +186,12 @@ static inline bool is_rpmsg_ept_ready(const struct rpmsg_endpoint *ept)
  *  `sendto`, `send_offchannel`) waits up to the device's send timeout for a
  *  free buffer; the `try` family never waits. One memcpy of the payload.
  *  Thread context for the blocking family; any context for `try`.
- *  Returns the number of bytes sent, or: AL_EINVAL (bad args),
- *  AL_EMSGSIZE (len > rpmsg_get_tx_buffer_size()), AL_EADDR (dst is
- *  RPMSG_ADDR_ANY), AL_ESTATE (link not up), AL_ENOBUFS (no buffer in
- *  time), AL_EBROKEN (link broken). Nothing is sent on error. */
+ *  Returns the number of bytes sent, or: AL_EINVAL (NULL endpoint or
+ *  data, even with len 0, len < 0, dst RPMSG_ADDR_ANY: OpenAMP's
+ *  RPMSG_ERR_PARAM), AL_EMSGSIZE (len > rpmsg_get_tx_buffer_size():
+ *  nothing is sent, where OpenAMP sends the first part and returns its
+ *  length), AL_ESTATE (link not up), AL_ENOBUFS (no buffer in time),
+ *  AL_EBROKEN (link broken). Nothing is sent on error. */
 int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
 			      const void *data, int len, int wait);
 
@@ -278,11 +312,12 @@ void al_set_send_timeout(struct rpmsg_device *rdev, uint32_t timeout_ms);
  *  load. Returns 0 or AL_EINVAL. */
 int al_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets, uint32_t n);
 
-/** Hear of the peer's NS destroy for a name no local endpoint is bound to
- *  (the counterpart of the ns_bind_cb, which hears of the unbound names it
- *  creates): `cb` gets the name and the address it withdrew. Call before
- *  the link's receive path runs (NULL: not told). Receive context.
- *  Returns 0 or AL_EINVAL. */
+/** Set the device's ns_unbind_cb (OpenAMP's field of struct rpmsg_device):
+ *  told of every service the peer destroys, with its name and address,
+ *  after the bound endpoint's own ns_unbind_cb (the counterpart of the
+ *  ns_bind_cb). Call before the link's receive path runs (NULL: not told).
+ *  The callback runs in receive context. Returns 0, or AL_EINVAL (NULL
+ *  rdev, or a build with AL_CFG_NO_BUS_EXTRAS). */
 int al_set_ns_unbind_cb(struct rpmsg_device *rdev, rpmsg_ns_bind_cb cb);
 
 /** Copy the device's counters into *out. Any context. */

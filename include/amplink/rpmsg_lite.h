@@ -80,7 +80,7 @@ extern "C" {
  *  rpmsg_lite_master_init(), and what rpmsg_lite_remote_init() uses. */
 #define AL_LITE_SHMEM_SIZE                                                                         \
 	(AL_LITE_ALIGN_UP(sizeof(struct al_rsc_table_rpmsg), RL_VRING_ALIGN) +                     \
-	 2U * AL_LITE_VRING_BYTES + 2U * RL_BUFFER_COUNT * RL_BUFFER_SIZE)
+	 2U * AL_LITE_VRING_BYTES + 2U * RL_BUFFER_COUNT * AL_LITE_BUF_SIZE)
 
 /** Receive callback: `payload`/`payload_len` is the message, `src` the
  *  sender's address, `priv` the rx_cb_data given at creation. Runs in

@@ -41,8 +41,7 @@
 #define RL_BUFFER_COUNT 2U
 #endif
 
-/** Payload bytes per buffer; the buffer (payload + 16-byte header) must be a
- *  power of two: 48, 112, 240, 496, 1008, ... */
+/** Payload bytes per buffer: any size from 1 to 65520, as RPMsg-Lite. */
 #ifndef RL_BUFFER_PAYLOAD_SIZE
 #define RL_BUFFER_PAYLOAD_SIZE 496U
 #endif
@@ -78,6 +77,16 @@
 #define RL_PLATFORM_STATIC 0
 #endif
 
+/** 1: links that rpmsg_lite_set_platform() did not register use the
+ *  board's RPMsg-Lite platform layer (platform_notify,
+ *  platform_init_interrupt, platform_interrupt_enable/disable,
+ *  platform_time_delay, platform_vatopa, platform_init/deinit), and the
+ *  board's doorbell interrupt calls env_isr(vector): an RPMsg-Lite board
+ *  port links unchanged (src/lite/rpmsg_platform_layer.c). */
+#ifndef RL_PLATFORM_LAYER
+#define RL_PLATFORM_LAYER 0
+#endif
+
 /** VirtIO features the remote offers (dfeatures) and the master accepts:
  *  bit 0 name service, bit 29 event-index doorbell suppression. */
 #ifndef RL_VDEV_FEATURES
@@ -89,8 +98,13 @@
 #define RL_API_HAS_ZEROCOPY 1
 #endif
 
-/* Whole buffer: payload plus the 16-byte rpmsg header. */
+/* Whole buffer: payload plus the 16-byte rpmsg header (RPMsg-Lite's). */
 #define RL_BUFFER_SIZE (RL_BUFFER_PAYLOAD_SIZE + 16U)
+
+/* The buffer amplink lays out for it: RL_BUFFER_SIZE rounded up to 8 bytes
+ * (every header stays aligned), and at least the core's 64. The façade
+ * still refuses payloads over RL_BUFFER_PAYLOAD_SIZE. */
+#define AL_LITE_BUF_SIZE (RL_BUFFER_SIZE < 64U ? 64U : ((RL_BUFFER_SIZE + 7U) & ~7U))
 
 #if AMPLINK_NO_MALLOC && !RL_USE_STATIC_API
 #error "AMPLINK_NO_MALLOC needs RL_USE_STATIC_API=1: only the static variants exist"
@@ -98,11 +112,14 @@
 #if (RL_BUFFER_COUNT == 0) || (RL_BUFFER_COUNT & (RL_BUFFER_COUNT - 1)) || (RL_BUFFER_COUNT > 32768)
 #error "RL_BUFFER_COUNT must be a power of two (2, 4, ...) and at most 32768"
 #endif
-#if (RL_BUFFER_SIZE & (RL_BUFFER_SIZE - 1)) || (RL_BUFFER_SIZE < 64) || (RL_BUFFER_SIZE > 65536)
-#error "RL_BUFFER_PAYLOAD_SIZE must be 2^n - 16 (48, 112, 240, 496, 1008, ...), at most 65520"
+#if (RL_BUFFER_PAYLOAD_SIZE < 1) || (RL_BUFFER_PAYLOAD_SIZE > 65520)
+#error "RL_BUFFER_PAYLOAD_SIZE must be 1..65520"
 #endif
 #if (RL_VRING_ALIGN < 16) || (RL_VRING_ALIGN & (RL_VRING_ALIGN - 1))
 #error "RL_VRING_ALIGN must be a power of two, at least 16"
+#endif
+#if RL_PLATFORM_LAYER && RL_PLATFORM_STATIC
+#error "RL_PLATFORM_LAYER and RL_PLATFORM_STATIC exclude each other"
 #endif
 #if RL_PLATFORM_HIGHEST_LINK_ID > 0x7FFF
 #error "RL_PLATFORM_HIGHEST_LINK_ID must be at most 0x7FFF"

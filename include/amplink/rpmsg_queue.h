@@ -30,6 +30,7 @@ struct rpmsg_queue {
 	uint32_t head;	  /* next entry to take; written by the consumer */
 	uint32_t tail;	  /* next entry to fill; written by rpmsg_queue_rx_cb() */
 	uint32_t dropped; /* messages that found the queue full */
+	uint32_t esize;	  /* bytes per entry (an environment queue's element size) */
 #if !AMPLINK_NO_MALLOC
 	uint8_t allocated; /* made by a dynamic variant: free it */
 #endif
@@ -38,16 +39,17 @@ typedef void *rpmsg_queue_handle;
 typedef struct rpmsg_queue rpmsg_static_queue_ctxt;
 typedef struct rpmsg_queue rpmsg_static_queue;
 
-/** Bytes of entry storage rpmsg_queue_create_static() needs: one entry per
- *  receive buffer, so a queue never fills from its own link's traffic. */
-#define RL_ENV_QUEUE_STATIC_STORAGE_SIZE (RL_BUFFER_COUNT * sizeof(rpmsg_queue_rx_cb_data_t))
+/** Bytes of entry storage rpmsg_queue_create_static() needs: two entries
+ *  per ring entry, as RPMsg-Lite's queue (a queue never fills from its own
+ *  link's traffic). */
+#define RL_ENV_QUEUE_STATIC_STORAGE_SIZE (2U * RL_BUFFER_COUNT * sizeof(rpmsg_queue_rx_cb_data_t))
 
 /** The endpoint callback that feeds a queue (`priv` = the queue handle
  *  given as rx_cb_data). Receive context. Returns RL_HOLD (queued), or
  *  RL_RELEASE (queue full: dropped and counted; or NULL queue). */
 int32_t rpmsg_queue_rx_cb(void *payload, uint32_t payload_len, uint32_t src, void *priv);
 
-/** Create a queue of RL_BUFFER_COUNT entries in caller storage
+/** Create a queue of 2 * RL_BUFFER_COUNT entries in caller storage
  *  (`queue_storage`: RL_ENV_QUEUE_STATIC_STORAGE_SIZE bytes, any alignment).
  *  Thread context. Returns the handle or RL_NULL (NULL argument). */
 rpmsg_queue_handle rpmsg_queue_create_static(struct rpmsg_lite_instance *rpmsg_lite_dev,

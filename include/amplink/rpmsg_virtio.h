@@ -81,6 +81,11 @@ enum al_link_state {
 };
 
 struct rpmsg_virtio_device;
+/** OpenAMP's wait hook for a sender that found no free buffer: wait for
+ *  the peer's doorbell on notify id `id` and return RPMSG_SUCCESS, or
+ *  return RPMSG_EOPNOTSUPP to let the port's wait sleep instead. Thread
+ *  context, lock not held. */
+typedef int (*rpmsg_virtio_notify_wait_cb)(struct rpmsg_device *rdev, uint32_t id);
 /** Called once when the link breaks, in the context that found the fault,
  *  with AL_EBROKEN and a sentence naming the violation. */
 typedef void (*al_link_error_cb)(struct rpmsg_virtio_device *rvdev, int err, const char *why);
@@ -112,6 +117,9 @@ struct rpmsg_virtio_device {
 	volatile int tx_waiters;
 #endif
 	al_link_error_cb error_cb;
+#if !AL_CFG_NO_BUS_EXTRAS
+	rpmsg_virtio_notify_wait_cb notify_wait_cb;
+#endif
 	const char *(*why)(const struct rpmsg_virtio_device *rvdev);
 	uint8_t fault; /* why set-up failed or the link broke: see the reason below */
 	bool broken_reported;
@@ -261,6 +269,28 @@ int al_virtio_progress(const struct rpmsg_virtio_device *rvdev, uint16_t *rx, ui
  *  blocked senders wake, the rings are left alone. A new peer means a new
  *  rpmsg_init_vdev(). Any context. */
 void al_virtio_peer_lost(struct rpmsg_virtio_device *rvdev);
+
+/* ---- OpenAMP's rpmsg_virtio getters and hooks ---------------------------- */
+
+/** This side's role: RPMSG_HOST (the driver) or RPMSG_REMOTE. Any context. */
+unsigned int rpmsg_virtio_get_role(struct rpmsg_virtio_device *rvdev);
+/** Payload bytes of a transmit (and receive) buffer of the link behind
+ *  `rdev` (buffer size minus the 16-byte header), or AL_EINVAL for NULL.
+ *  rpmsg_virtio_get_buffer_size() is the transmit size (OpenAMP's older
+ *  name). Any context. */
+int rpmsg_virtio_get_tx_buffer_size(struct rpmsg_device *rdev);
+int rpmsg_virtio_get_rx_buffer_size(struct rpmsg_device *rdev);
+int rpmsg_virtio_get_buffer_size(struct rpmsg_device *rdev);
+#if !AL_CFG_NO_BUS_EXTRAS
+/** Install the hook a sender calls instead of the port's wait when no
+ *  buffer is free (NULL: the port's wait). Thread context, before traffic. */
+static inline void rpmsg_virtio_set_wait_cb(struct rpmsg_virtio_device *rvdev,
+					    rpmsg_virtio_notify_wait_cb wait_cb)
+{
+	if (rvdev)
+		rvdev->notify_wait_cb = wait_cb;
+}
+#endif
 
 /** Current enum al_link_state. Any context. */
 static inline int al_virtio_link_state(const struct rpmsg_virtio_device *rvdev)

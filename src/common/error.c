@@ -13,6 +13,7 @@ const char *al_strerror(int err)
 	case AL_EINIT: return "bad link layout or configuration";
 	case AL_EADDR: return "address taken, reserved or out of range";
 	case AL_EPERM: return "operation not permitted";
+	case AL_EOPNOTSUPP: return "operation not supported";
 	case AL_ETIMEDOUT: return "timed out";
 	case AL_EBROKEN: return "link broken: the peer corrupted shared memory";
 	case AL_EAGAIN: return "try again";

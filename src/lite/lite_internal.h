@@ -33,6 +33,15 @@ static inline uint32_t al_lite_tmo(uintptr_t timeout)
 #define AL_LITE_MARK(obj, v) ((obj)->allocated = (v))
 #endif
 
+#if RL_PLATFORM_LAYER
+/* RPMsg-Lite's platform layer as a port (rpmsg_platform_layer.c): register
+ * it for a link, and tell it when an instance starts and stops there. */
+extern const struct al_port_ops al_lite_pl_ops;
+void al_lite_pl_attach(uint32_t link_id, void *shmem_addr);
+void al_lite_pl_started(struct rpmsg_lite_instance *rl, uint32_t link_id);
+void al_lite_pl_stopped(struct rpmsg_lite_instance *rl);
+#endif
+
 /* A core result (>= 0 success, AL_E* error) as an RPMsg-Lite status. */
 int32_t al_lite_err(int rc);
 

@@ -6,7 +6,7 @@
 
 #include <string.h>
 #if !AMPLINK_NO_MALLOC
-#include <stdlib.h>
+#include "amplink/rpmsg_env.h"
 #endif
 
 #include "lite_internal.h"
@@ -36,8 +36,9 @@ rpmsg_ns_handle rpmsg_ns_bind_static(struct rpmsg_lite_instance *rpmsg_lite_dev,
 				     rpmsg_ns_new_ept_cb app_cb, void *user_data,
 				     rpmsg_ns_static_context *ns_ept_ctxt)
 {
-	if (!rpmsg_lite_dev || !app_cb || !ns_ept_ctxt || rpmsg_lite_dev->ns)
-		return NULL;
+	if (!rpmsg_lite_dev || !rpmsg_lite_dev->rvdev.ops || !app_cb || !ns_ept_ctxt ||
+	    rpmsg_lite_dev->ns)
+		return NULL; /* not initialised, or deinitialised */
 	struct rpmsg_device *rdev = &rpmsg_lite_dev->rvdev.rdev;
 	ns_ept_ctxt->cb = app_cb;
 	ns_ept_ctxt->user_data = user_data;
@@ -63,19 +64,20 @@ rpmsg_ns_handle rpmsg_ns_bind_static(struct rpmsg_lite_instance *rpmsg_lite_dev,
 rpmsg_ns_handle rpmsg_ns_bind(struct rpmsg_lite_instance *rpmsg_lite_dev,
 			      rpmsg_ns_new_ept_cb app_cb, void *user_data)
 {
-	rpmsg_ns_static_context *c = malloc(sizeof(*c));
+	rpmsg_ns_static_context *c = env_allocate_memory(sizeof(*c));
 	rpmsg_ns_handle h = c ? rpmsg_ns_bind_static(rpmsg_lite_dev, app_cb, user_data, c) : NULL;
 	if (h)
 		h->allocated = 1;
 	else
-		free(c);
+		env_free_memory(c);
 	return h;
 }
 #endif
 
 int32_t rpmsg_ns_unbind(struct rpmsg_lite_instance *rpmsg_lite_dev, rpmsg_ns_handle handle)
 {
-	if (!rpmsg_lite_dev || !handle || rpmsg_lite_dev->ns != handle)
+	if (!rpmsg_lite_dev || !rpmsg_lite_dev->rvdev.ops || !handle ||
+	    rpmsg_lite_dev->ns != handle)
 		return RL_ERR_PARAM;
 	if (handle->own_ept)
 		rpmsg_destroy_ept(&handle->ept);
@@ -84,7 +86,7 @@ int32_t rpmsg_ns_unbind(struct rpmsg_lite_instance *rpmsg_lite_dev, rpmsg_ns_han
 	rpmsg_lite_dev->ns = NULL;
 #if !AMPLINK_NO_MALLOC
 	if (handle->allocated)
-		free(handle);
+		env_free_memory(handle);
 #endif
 	return RL_SUCCESS;
 }

@@ -6,7 +6,7 @@
 
 #include <string.h>
 #if !AMPLINK_NO_MALLOC
-#include <stdlib.h>
+#include "amplink/rpmsg_env.h"
 #endif
 
 #include "lite_internal.h"
@@ -49,6 +49,7 @@ static rpmsg_queue_handle q_init(struct rpmsg_lite_instance *rl, uint8_t *storag
 	q->rl = rl;
 	q->ring = storage;
 	q->capacity = capacity;
+	q->esize = ENTRY;
 	q->head = q->tail = q->dropped = 0;
 	AL_LITE_MARK(q, 0);
 	return q;
@@ -58,7 +59,7 @@ rpmsg_queue_handle rpmsg_queue_create_static(struct rpmsg_lite_instance *rpmsg_l
 					     uint8_t *queue_storage,
 					     rpmsg_static_queue_ctxt *queue_ctxt)
 {
-	return q_init(rpmsg_lite_dev, queue_storage, RL_BUFFER_COUNT, queue_ctxt);
+	return q_init(rpmsg_lite_dev, queue_storage, 2U * RL_BUFFER_COUNT, queue_ctxt);
 }
 
 rpmsg_queue_handle al_rpmsg_queue_create_sized(struct rpmsg_lite_instance *rpmsg_lite_dev,
@@ -71,9 +72,9 @@ rpmsg_queue_handle al_rpmsg_queue_create_sized(struct rpmsg_lite_instance *rpmsg
 #if !AMPLINK_NO_MALLOC
 rpmsg_queue_handle rpmsg_queue_create(struct rpmsg_lite_instance *rpmsg_lite_dev)
 {
-	struct rpmsg_queue *q = malloc(sizeof(*q) + RL_ENV_QUEUE_STATIC_STORAGE_SIZE);
-	if (!q || !q_init(rpmsg_lite_dev, (uint8_t *)(q + 1), RL_BUFFER_COUNT, q)) {
-		free(q);
+	struct rpmsg_queue *q = env_allocate_memory(sizeof(*q) + RL_ENV_QUEUE_STATIC_STORAGE_SIZE);
+	if (!q || !q_init(rpmsg_lite_dev, (uint8_t *)(q + 1), 2U * RL_BUFFER_COUNT, q)) {
+		env_free_memory(q);
 		return NULL;
 	}
 	q->allocated = 1;
@@ -105,6 +106,8 @@ static int32_t q_get(struct rpmsg_queue *q, rpmsg_queue_rx_cb_data_t *m, uintptr
 {
 	const struct al_port_ops *ops = q->rl->rvdev.ops;
 	void *ctx = q->rl->rvdev.port_ctx;
+	if (!ops) /* instance not initialised, or deinitialised */
+		return q_take(q, m) ? RL_SUCCESS : RL_ERR_NO_BUFF;
 	uint32_t t = ops->wait && ops->time_ms ? al_lite_tmo(timeout) : 0;
 	uint64_t start = t ? ops->time_ms(ctx) : 0;
 	for (;;) {
@@ -128,7 +131,7 @@ static int32_t q_release(struct rpmsg_lite_instance *rl, void *data)
 	const struct al_port_ops *ops = rl->rvdev.ops;
 	int32_t rc;
 	for (int i = 0; (rc = rpmsg_lite_release_rx_buffer(rl, data)) != RL_SUCCESS && data &&
-			i < RELEASE_RETRIES && ops->wait;
+			i < RELEASE_RETRIES && ops && ops->wait;
 	     i++)
 		ops->wait(rl->rvdev.port_ctx, 1);
 	return rc;
@@ -144,7 +147,7 @@ int32_t rpmsg_queue_destroy(struct rpmsg_lite_instance *rpmsg_lite_dev, rpmsg_qu
 		(void)q_release(rpmsg_lite_dev, m.data);
 #if !AMPLINK_NO_MALLOC
 	if (rq->allocated)
-		free(rq);
+		env_free_memory(rq);
 #endif
 	return RL_SUCCESS;
 }

@@ -6,10 +6,15 @@
 
 int al_set_ns_unbind_cb(struct rpmsg_device *rdev, rpmsg_ns_bind_cb cb)
 {
+#if AL_CFG_NO_BUS_EXTRAS
+	(void)rdev, (void)cb;
+	return AL_EINVAL; /* built without the device's unbind callback */
+#else
 	if (!rdev)
 		return AL_EINVAL;
-	rdev->ns_unbind_name_cb = cb;
+	rdev->ns_unbind_cb = cb;
 	return 0;
+#endif
 }
 
 #if AL_CFG_NO_ADDR_HASH
@@ -81,10 +86,13 @@ int al_set_addr_hash(struct rpmsg_device *rdev, struct rpmsg_endpoint **buckets,
 }
 #endif
 
-struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *name, uint32_t dest)
+struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *name, uint32_t dest,
+				      bool unbound)
 {
+	/* `name` is never empty (the name service drops such messages), so the
+	 * unnamed endpoints, the name service's own among them, never match */
 	for (struct rpmsg_endpoint *e = rdev->endpoints; e; e = e->next)
-		if (e->addr != RPMSG_NS_EPT_ADDR && e->dest_addr == dest &&
+		if ((e->dest_addr == dest || (unbound && e->dest_addr == RPMSG_ADDR_ANY)) &&
 		    strncmp(e->name, name, RPMSG_NAME_SIZE) == 0)
 			return e;
 	return NULL;
@@ -93,9 +101,21 @@ struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *nam
 void al_ept_link(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, const char *name,
 		 uint32_t src, uint32_t dest, rpmsg_ept_cb cb, rpmsg_ns_unbind_cb unbind)
 {
-	memset(ept, 0, sizeof(*ept));
-	if (name)
-		strncpy(ept->name, name, RPMSG_NAME_SIZE - 1);
+	/* Every field but priv, which keeps the caller's (as OpenAMP's does).
+	 * strncpy pads the name with NULs; the last byte is the terminator. */
+	strncpy(ept->name, name ? name : "", RPMSG_NAME_SIZE);
+	ept->name[RPMSG_NAME_SIZE - 1] = '\0';
+	ept->announce = false;
+#if !AL_CFG_NO_BUS_EXTRAS
+	ept->refcnt = 1;
+	ept->release_cb = NULL;
+#endif
+#if !AL_CFG_NO_STATS
+	ept->rx_msgs = ept->tx_msgs = 0;
+#endif
+#if !AL_CFG_NO_ADDR_HASH
+	ept->hnext = NULL;
+#endif
 	ept->rdev = rdev;
 	ept->addr = src;
 	ept->dest_addr = dest;
@@ -115,6 +135,47 @@ static void unlink_ept(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept)
 			return;
 		}
 }
+
+#if !AL_CFG_NO_BUS_EXTRAS
+bool al_ept_put(struct rpmsg_endpoint *ept)
+{
+	return ept->refcnt && --ept->refcnt == 0 && ept->release_cb;
+}
+#endif
+
+#if AL_CFG_NS_DIR
+/* The directory of services the peer announced while no local endpoint
+ * waited for them (lock held). */
+void al_ns_dir_add(struct rpmsg_device *rdev, const char *name, uint32_t addr)
+{
+	struct al_ns_entry *free_slot = NULL;
+	for (struct al_ns_entry *d = rdev->ns_dir; d < rdev->ns_dir + AL_CFG_NS_DIR; d++) {
+		if (d->name[0] && strncmp(d->name, name, RPMSG_NAME_SIZE) == 0) {
+			d->addr = addr; /* repeated, or the service moved */
+			return;
+		}
+		if (!d->name[0] && !free_slot)
+			free_slot = d;
+	}
+	if (free_slot) { /* full: the service is not remembered (ns_bind_cb saw it) */
+		memcpy(free_slot->name, name, RPMSG_NAME_SIZE);
+		free_slot->addr = addr;
+	}
+}
+
+/* Forget `name` at `addr` (RPMSG_ADDR_ANY: at any address); returns the
+ * address it had, or RPMSG_ADDR_ANY if it was not there (lock held). */
+uint32_t al_ns_dir_take(struct rpmsg_device *rdev, const char *name, uint32_t addr)
+{
+	for (struct al_ns_entry *d = rdev->ns_dir; d < rdev->ns_dir + AL_CFG_NS_DIR; d++)
+		if (d->name[0] && (addr == RPMSG_ADDR_ANY || d->addr == addr) &&
+		    strncmp(d->name, name, RPMSG_NAME_SIZE) == 0) {
+			d->name[0] = '\0';
+			return d->addr;
+		}
+	return RPMSG_ADDR_ANY;
+}
+#endif
 
 /* Next free address from 1024 up, wrapping before RPMSG_ADDR_ANY. */
 static uint32_t alloc_addr(struct rpmsg_device *rdev)
@@ -140,8 +201,22 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, cons
 		return AL_EADDR;
 	}
 	al_ept_link(rdev, ept, name, src, dest, cb, ns_unbind_cb);
-	ept->announce = ept->name[0] && dest == RPMSG_ADDR_ANY;
-	bool now = ept->announce && rdev->support_ns && rv->state == AL_LINK_UP;
+	bool now = false;
+	if (ept->name[0]) {
+#if AL_CFG_NS_DIR
+		/* the peer announced it already: bind to that */
+		uint32_t known = al_ns_dir_take(rdev, ept->name, dest);
+		if (dest == RPMSG_ADDR_ANY)
+			ept->dest_addr = known;
+#endif
+		/* Announced exactly once: now, by us, if the link is up (decided
+		 * under the lock that link-up sets the state under), else by
+		 * the link-up, which announces only those still marked. */
+		if (dest == RPMSG_ADDR_ANY) {
+			now = rdev->support_ns && rv->state == AL_LINK_UP;
+			ept->announce = !now;
+		}
+	}
 	al_unlock(rv);
 	if (now) {
 		int rc = al_ns_announce(ept, RPMSG_NS_CREATE, true);
@@ -162,12 +237,20 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 		return;
 	struct rpmsg_device *rdev = ept->rdev;
 	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
-	if (ept->announce && rdev->support_ns && rv->state == AL_LINK_UP)
+	if (ept->name[0] && ept->addr >= RPMSG_RESERVED_ADDRESSES && rdev->support_ns &&
+	    rv->state == AL_LINK_UP)
 		(void)al_ns_announce(ept, RPMSG_NS_DESTROY, true);
 	al_lock(rv);
 	unlink_ept(rdev, ept);
+#if !AL_CFG_NO_BUS_EXTRAS
+	bool release = al_ept_put(ept);
+#endif
 	al_unlock(rv);
 	ept->rdev = NULL;
+#if !AL_CFG_NO_BUS_EXTRAS
+	if (release)
+		ept->release_cb(ept);
+#endif
 }
 
 void al_bus_link_up(struct rpmsg_device *rdev)

@@ -33,6 +33,11 @@ static inline struct rpmsg_virtio_device *al_rvdev(struct rpmsg_device *rdev)
 {
 	return al_virtio_from_rdev(rdev);
 }
+#if AL_CFG_SMALL_CODE
+/* one copy for the whole core (rpmsg_virtio.c), not one per file */
+void al_lock(struct rpmsg_virtio_device *rv);
+void al_unlock(struct rpmsg_virtio_device *rv);
+#else
 AL_HOT void al_lock(struct rpmsg_virtio_device *rv)
 {
 	if (rv->ops->lock)
@@ -43,6 +48,7 @@ AL_HOT void al_unlock(struct rpmsg_virtio_device *rv)
 	if (rv->ops->unlock)
 		rv->ops->unlock(rv->port_ctx);
 }
+#endif
 
 /* A counter of struct rpmsg_stats (or an endpoint's): gone with
  * AL_CFG_NO_STATS, where the fields do not exist (the argument is never
@@ -55,9 +61,21 @@ AL_HOT void al_unlock(struct rpmsg_virtio_device *rv)
 
 /* bus (rpmsg_bus.c); caller holds the lock */
 struct rpmsg_endpoint *al_ept_by_addr(struct rpmsg_device *rdev, uint32_t addr);
-struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *name, uint32_t dest);
+/* the first endpoint named `name` bound to `dest` (or, if `unbound`, not
+ * bound yet) */
+struct rpmsg_endpoint *al_ept_by_name(struct rpmsg_device *rdev, const char *name, uint32_t dest,
+				      bool unbound);
 void al_ept_link(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, const char *name,
 		 uint32_t src, uint32_t dest, rpmsg_ept_cb cb, rpmsg_ns_unbind_cb unbind);
+#if !AL_CFG_NO_BUS_EXTRAS
+/* drop a reference: true if it was the last and release_cb is to run
+ * (after the lock is released) */
+bool al_ept_put(struct rpmsg_endpoint *ept);
+#endif
+#if AL_CFG_NS_DIR
+void al_ns_dir_add(struct rpmsg_device *rdev, const char *name, uint32_t addr);
+uint32_t al_ns_dir_take(struct rpmsg_device *rdev, const char *name, uint32_t addr);
+#endif
 /* link just came up: announce every endpoint that asked to be (no lock) */
 void al_bus_link_up(struct rpmsg_device *rdev);
 

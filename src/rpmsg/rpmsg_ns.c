@@ -38,17 +38,28 @@ int al_ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, v
 		AL_COUNT(rdev->stats.ns_malformed);
 		return AL_EINVAL;
 	}
+	bool destroy = flags == RPMSG_NS_DESTROY;
 	al_lock(rv);
-	struct rpmsg_endpoint *e =
-	    al_ept_by_name(rdev, name, flags == RPMSG_NS_DESTROY ? addr : RPMSG_ADDR_ANY);
+	/* CREATE binds the first endpoint of that name still unbound, unless
+	 * one is bound to that address already (a repeated CREATE: nothing to
+	 * do, as OpenAMP); DESTROY unbinds the one bound to it. */
+	struct rpmsg_endpoint *e = al_ept_by_name(rdev, name, addr, !destroy);
 	if (e)
-		e->dest_addr = flags == RPMSG_NS_DESTROY ? RPMSG_ADDR_ANY : addr;
+		e->dest_addr = destroy ? RPMSG_ADDR_ANY : addr;
+#if AL_CFG_NS_DIR
+	if (destroy)
+		(void)al_ns_dir_take(rdev, name, addr);
+	else if (!e)
+		al_ns_dir_add(rdev, name, addr);
+#endif
 	al_unlock(rv);
-	if (flags == RPMSG_NS_DESTROY) {
+	if (destroy) {
 		if (e && e->ns_unbind_cb)
 			e->ns_unbind_cb(e);
-		else if (!e && rdev->ns_unbind_name_cb)
-			rdev->ns_unbind_name_cb(rdev, name, addr);
+#if !AL_CFG_NO_BUS_EXTRAS
+		if (rdev->ns_unbind_cb)
+			rdev->ns_unbind_cb(rdev, name, addr);
+#endif
 	} else if (!e && rdev->ns_bind_cb) {
 		rdev->ns_bind_cb(rdev, name, addr);
 	}

@@ -13,6 +13,20 @@
  */
 #include "rpmsg_virtio_internal.h"
 
+#if AL_CFG_SMALL_CODE
+void al_lock(struct rpmsg_virtio_device *rv)
+{
+	if (rv->ops->lock)
+		rv->ops->lock(rv->port_ctx);
+}
+
+void al_unlock(struct rpmsg_virtio_device *rv)
+{
+	if (rv->ops->unlock)
+		rv->ops->unlock(rv->port_ctx);
+}
+#endif
+
 int al_rv_link_err(const struct rpmsg_virtio_device *rv)
 {
 	/* By link state: down (or up, for a caller that raced a link-up)
@@ -369,8 +383,14 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 		if (!left)
 			return al_rv_report_broken(rv, rc);
 		waiting = true;
+#if AL_CFG_NO_BUS_EXTRAS
 		if (!pending)
 			rv->ops->wait(rv->port_ctx, left);
+#else
+		if (!pending && !(rv->notify_wait_cb &&
+				  rv->notify_wait_cb(&rv->rdev, rv->svq.notifyid) == RPMSG_SUCCESS))
+			rv->ops->wait(rv->port_ctx, left);
+#endif
 	}
 }
 
@@ -394,15 +414,14 @@ AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src,
 	kick_if_needed(rv, &rv->svq);
 }
 
+/* OpenAMP's order: every argument (RPMSG_ERR_PARAM), then the size. */
 AL_HOT int check_send(struct rpmsg_endpoint *ept, uint32_t dst, int len)
 {
-	if (!ept || !ept->rdev || len < 0)
+	if (!ept || !ept->rdev || len < 0 || dst == RPMSG_ADDR_ANY)
 		return AL_EINVAL;
 	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
 	if ((uint32_t)len > tx_buf_size(rv) - HDR)
 		return AL_EMSGSIZE;
-	if (dst == RPMSG_ADDR_ANY)
-		return AL_EADDR;
 	return rv->state == AL_LINK_UP ? 0 : al_rv_link_err(rv);
 }
 
@@ -420,11 +439,9 @@ int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src, uint32_t
 int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const void *data,
 		    int len, uint32_t timeout_ms)
 {
-	int rc = check_send(ept, dst, len);
+	int rc = data ? check_send(ept, dst, len) : AL_EINVAL; /* NULL even with len 0 */
 	if (rc)
 		return rc;
-	if (!data && len)
-		return AL_EINVAL;
 	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
 	uint16_t id;
 	rc = tx_acquire_locked(rv, timeout_ms, &id);
@@ -739,10 +756,20 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 			rv->rx_cur_payload = data;
 			rv->rx_cur_id = id;
 			rv->rx_cur_held = false;
+#if !AL_CFG_NO_BUS_EXTRAS
+			ept->refcnt++; /* a destroy meanwhile releases it when we are done */
+#endif
 			al_unlock(rv);
 			ept->cb(ept, data, len, src, ept->priv);
 			al_lock(rv);
 			rv->rx_cur_payload = NULL;
+#if !AL_CFG_NO_BUS_EXTRAS
+			if (al_ept_put(ept)) {
+				al_unlock(rv);
+				ept->release_cb(ept);
+				al_lock(rv);
+			}
+#endif
 			if (rv->state != AL_LINK_UP) { /* it went down meanwhile: leave the ring */
 				rc = al_rv_link_err(rv);
 				break;
@@ -792,4 +819,29 @@ int al_virtio_wait_link_up(struct rpmsg_virtio_device *rvdev, uint32_t timeout_m
 		/* the driver may not ring after DRIVER_OK: look again every ms */
 		rv->ops->wait(rv->port_ctx, 1);
 	}
+}
+
+/* ---- OpenAMP's getters ------------------------------------------------------ */
+
+unsigned int rpmsg_virtio_get_role(struct rpmsg_virtio_device *rvdev)
+{
+	return rvdev && is_driver(rvdev) ? RPMSG_HOST : RPMSG_REMOTE;
+}
+
+int rpmsg_virtio_get_tx_buffer_size(struct rpmsg_device *rdev)
+{
+	return rdev ? (int)(tx_buf_size(al_rvdev(rdev)) - HDR) : AL_EINVAL;
+}
+
+int rpmsg_virtio_get_rx_buffer_size(struct rpmsg_device *rdev)
+{
+	if (!rdev)
+		return AL_EINVAL;
+	struct rpmsg_virtio_device *rv = al_rvdev(rdev);
+	return (int)((is_driver(rv) ? rv->r2h_buf_size : rv->h2r_buf_size) - HDR);
+}
+
+int rpmsg_virtio_get_buffer_size(struct rpmsg_device *rdev)
+{
+	return rpmsg_virtio_get_tx_buffer_size(rdev);
 }

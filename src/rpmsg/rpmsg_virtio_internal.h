@@ -147,7 +147,8 @@ static inline void al_rv_ns_setup(struct rpmsg_virtio_device *rv)
 {
 	rv->rdev.support_ns = (rv->features >> VIRTIO_RPMSG_F_NS) & 1u;
 	if (rv->rdev.support_ns && !al_ept_by_addr(&rv->rdev, RPMSG_NS_EPT_ADDR))
-		al_ept_link(&rv->rdev, &rv->rdev.ns_ept, "NS", RPMSG_NS_EPT_ADDR, RPMSG_NS_EPT_ADDR,
+		/* unnamed: no announcement can name it (an empty name is malformed) */
+		al_ept_link(&rv->rdev, &rv->rdev.ns_ept, NULL, RPMSG_NS_EPT_ADDR, RPMSG_NS_EPT_ADDR,
 			    al_ns_rx, NULL);
 }
 

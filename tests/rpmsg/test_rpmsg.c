@@ -151,9 +151,10 @@ static void ept_with_dest_any_binds_to_first_sender(void **state)
 	assert_int_equal(tu_ept(&c, tu_rdev(&L, TU_DRV), NULL, 0x3000, a.addr, &rc), 0);
 	assert_false(is_rpmsg_ept_ready(&a));
 	assert_true(is_rpmsg_ept_ready(&b));
-	/* an unbound endpoint cannot send to its default destination */
-	assert_int_equal(rpmsg_trysend(&a, "x", 1), AL_EADDR);
-	assert_int_equal(rpmsg_send(&a, "x", 1), AL_EADDR);
+	/* an unbound endpoint cannot send to its default destination
+	 * (OpenAMP's RPMSG_ERR_PARAM) */
+	assert_int_equal(rpmsg_trysend(&a, "x", 1), AL_EINVAL);
+	assert_int_equal(rpmsg_send(&a, "x", 1), AL_EINVAL);
 	assert_int_equal(rpmsg_trysend(&b, "hi", 2), 2);
 	assert_int_equal(tu_pump(&L), 1);
 	assert_true(is_rpmsg_ept_ready(&a));
@@ -252,7 +253,8 @@ static void payload_too_large_is_emsgsize(void **state)
 		assert_int_equal(tu_pump(&L), 1);
 		assert_int_equal(rx->len, (size_t)max);
 		assert_memory_equal(rx->data, big, (size_t)max);
-		assert_int_equal(rpmsg_trysend(tx, NULL, 0), 0);
+		assert_int_equal(rpmsg_trysend(tx, NULL, 0), AL_EINVAL); /* as OpenAMP */
+		assert_int_equal(rpmsg_trysend(tx, "", 0), 0);
 		assert_int_equal(tu_pump(&L), 1);
 		assert_int_equal(rx->n, 2);
 		assert_int_equal(rx->len, 0);
@@ -755,7 +757,7 @@ static void find_ept_by_name_and_null_args(void **state)
 	al_set_send_timeout(NULL, 5);
 	struct rpmsg_stats s;
 	al_get_stats(rd, &s);
-	assert_int_equal(s.tx_msgs, 0);
+	assert_int_equal(s.tx_msgs, 1); /* the NS DESTROY of "beta" (named, address >= 1024) */
 	assert_int_equal(rd->send_timeout_ms, RPMSG_SEND_TIMEOUT_MS_DEFAULT);
 	tu_check(&L);
 }

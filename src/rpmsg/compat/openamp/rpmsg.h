@@ -1,0 +1,2 @@
+/* Lets OpenAMP code include <openamp/rpmsg.h> unchanged. */
+#include "amplink/rpmsg.h"
