@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lite_internal.h"
+#include "wait.h"
 
 #if RL_PLATFORM_LAYER
 void platform_time_delay(uint32_t num_msec);
@@ -62,12 +63,12 @@ void env_delete_queue(void *queue)
 #endif
 }
 
-/* A wait in progress: the port's clock for an rpmsg_queue, else ms slept
- * through the board. */
+/* A wait in progress: the core's wait primitive on the port's clock for
+ * an rpmsg_queue, else ms slept through the board. */
 struct e_wait {
-	const struct al_port_ops *ops;
+	const struct al_port_ops *ops; /* NULL: no port clock */
 	void *ctx;
-	uint64_t start;
+	struct al_wait w;
 	uint32_t t, slept;
 };
 
@@ -78,7 +79,8 @@ static void wait_start(struct e_wait *w, struct rpmsg_queue *q, uintptr_t timeou
 	if (w->ops && (!w->ops->wait || !w->ops->time_ms))
 		w->ops = NULL;
 	w->t = al_lite_tmo(timeout);
-	w->start = w->ops ? w->ops->time_ms(w->ctx) : 0;
+	if (w->ops)
+		al_wait_start(&w->w, w->ops, w->t);
 	w->slept = 0;
 }
 
@@ -88,10 +90,10 @@ static bool wait_more(struct e_wait *w)
 	if (w->t == 0)
 		return false;
 	if (w->ops) {
-		uint64_t waited = w->ops->time_ms(w->ctx) - w->start;
-		if (w->t != AL_WAIT_FOREVER && waited >= w->t)
+		uint32_t left = al_wait_left(&w->w, w->ops, w->ctx);
+		if (!left)
 			return false;
-		w->ops->wait(w->ctx, w->t == AL_WAIT_FOREVER ? 10u : (uint32_t)(w->t - waited));
+		w->ops->wait(w->ctx, left == AL_WAIT_FOREVER ? 10u : left);
 		return true;
 	}
 #if RL_PLATFORM_LAYER
