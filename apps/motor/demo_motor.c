@@ -39,10 +39,15 @@ static int ctrl_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 	return RPMSG_SUCCESS;
 }
 
-/* The host's first message on a sensor service only binds it. */
+/* A host's message on a sensor service says where the samples go: the
+ * core binds the endpoint to the first sender, and a later host (one tool
+ * after another on a board's kernel, each with an endpoint of its own)
+ * takes the telemetry over by writing too. The sensor task reads the
+ * address as one aligned word. */
 static int sensor_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
-	(void)ept, (void)data, (void)len, (void)src, (void)priv;
+	(void)data, (void)len, (void)priv;
+	__atomic_store_n(&ept->dest_addr, src, __ATOMIC_RELAXED);
 	return RPMSG_SUCCESS;
 }
 

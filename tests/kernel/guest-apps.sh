@@ -3,14 +3,18 @@
 # and the MQTT bridge over the kernel's rpmsg_char (--link kernel), on the
 # guest's own loopback, against `amplink remote --vhost-user --demo motor`.
 # The lines the test expects are in guest-apps.txt.
-#   guest-apps.sh AMPLINK WORKDIR
-A=${1:?usage: guest-apps.sh AMPLINK WORKDIR}
-W=${2:?usage: guest-apps.sh AMPLINK WORKDIR}
+#   guest-apps.sh AMPLINK WORKDIR SEED_RNG
+# WORKDIR holds rng.seed, 64 bytes from the host's /dev/urandom: seed_rng
+# credits them, as a board's boot does from its saved seed.
+A=${1:?usage: guest-apps.sh AMPLINK WORKDIR SEED_RNG}
+W=${2:?usage: guest-apps.sh AMPLINK WORKDIR SEED_RNG}
+SEED=${3:?usage: guest-apps.sh AMPLINK WORKDIR SEED_RNG}
 set -e
-mkdir -p "$W"
 step() {
 	echo "guest-apps: $*"
 }
+step "random seed"
+"$SEED" "$W/rng.seed"
 step "loopback up"
 ip link set lo up
 
@@ -20,9 +24,10 @@ dash=$!
 i=0
 until grep -q http "$W/dash.out" 2>/dev/null; do
 	i=$((i + 1))
-	[ $i -lt 100 ] || { cat "$W/dash.err"; exit 1; }
+	[ $i -lt 600 ] || { echo "dash did not start within 30 s"; cat "$W/dash.err"; exit 1; }
 	sleep 0.05
 done
+echo "guest-apps: dash started after $i polls of 50 ms"
 url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$W/dash.out")
 sleep 1.5
 curl -sf "$url" | grep -c '<canvas' | sed 's/^/guest-apps: page charts: /'

@@ -75,6 +75,8 @@ done
 
 total_s=0
 for boot in $(seq "$boots"); do
+	# a seed for the guest's random number generator (tests/kernel/seed_rng.c)
+	head -c 64 /dev/urandom >"$work/rng.seed"
 	rm -f "$work/guest.txt" "$work/dmesg.txt" "$work/progress"
 	mkdir -p "$work/uml"
 	if [ "${KILL_REMOTE:-0}" != 0 ]; then
