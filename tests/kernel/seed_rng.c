@@ -10,34 +10,36 @@
 #include <fcntl.h>
 #include <linux/random.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
-	struct {
-		struct rand_pool_info info;
-		unsigned char buf[64];
-	} seed;
+	enum { SEED_BYTES = 64 };
+	struct rand_pool_info *seed = malloc(sizeof(*seed) + SEED_BYTES);
+	if (!seed)
+		return 1;
 	if (argc != 2) {
 		fprintf(stderr, "usage: seed_rng SEEDFILE\n");
 		return 2;
 	}
 	int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, seed.buf, sizeof(seed.buf)) : -1;
+	ssize_t n = fd >= 0 ? read(fd, seed->buf, SEED_BYTES) : -1;
 	if (fd >= 0)
 		close(fd);
-	if (n != (ssize_t)sizeof(seed.buf)) {
-		fprintf(stderr, "seed_rng: %s: need %zu bytes\n", argv[1], sizeof(seed.buf));
+	if (n != SEED_BYTES) {
+		fprintf(stderr, "seed_rng: %s: need %d bytes\n", argv[1], SEED_BYTES);
 		return 1;
 	}
-	seed.info.entropy_count = 8 * (int)sizeof(seed.buf);
-	seed.info.buf_size = (int)sizeof(seed.buf);
+	seed->entropy_count = 8 * SEED_BYTES;
+	seed->buf_size = SEED_BYTES;
 	int r = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
-	if (r < 0 || ioctl(r, RNDADDENTROPY, &seed) != 0) {
+	if (r < 0 || ioctl(r, RNDADDENTROPY, seed) != 0) {
 		perror("seed_rng: RNDADDENTROPY");
 		return 1;
 	}
 	close(r);
+	free(seed);
 	return 0;
 }
