@@ -130,6 +130,11 @@ struct rpmsg_virtio_device {
 	uint8_t *rx_cur_payload;
 	uint16_t rx_cur_id;
 	bool rx_cur_held;
+#if !AL_CFG_NO_BUS_EXTRAS
+	/* the endpoint whose callback runs, NULL once it was destroyed without
+	 * a release_cb meanwhile (then it is the application's again) */
+	struct rpmsg_endpoint *rx_cur_ept;
+#endif
 	uint8_t kick_hold;    /* al_virtio_kick_hold() depth */
 	uint8_t kick_pending; /* rings published while held: 1 send, 2 receive */
 };

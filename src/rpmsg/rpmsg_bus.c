@@ -244,6 +244,11 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 	unlink_ept(rdev, ept);
 #if !AL_CFG_NO_BUS_EXTRAS
 	bool release = al_ept_put(ept);
+	/* its callback runs in the receive path: without a release_cb the
+	 * endpoint is the application's again when this returns, so the
+	 * receive path must not touch it after the callback */
+	if (rv->rx_cur_ept == ept && !ept->release_cb)
+		rv->rx_cur_ept = NULL;
 #endif
 	al_unlock(rv);
 	ept->rdev = NULL;

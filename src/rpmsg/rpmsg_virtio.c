@@ -758,13 +758,19 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 			rv->rx_cur_held = false;
 #if !AL_CFG_NO_BUS_EXTRAS
 			ept->refcnt++; /* a destroy meanwhile releases it when we are done */
+			rv->rx_cur_ept = ept;
 #endif
 			al_unlock(rv);
 			ept->cb(ept, data, len, src, ept->priv);
 			al_lock(rv);
 			rv->rx_cur_payload = NULL;
 #if !AL_CFG_NO_BUS_EXTRAS
-			if (al_ept_put(ept)) {
+			/* A destroy during the callback handed an endpoint without a
+			 * release_cb back to the application (who may have freed it):
+			 * then it is not touched again. */
+			bool ours = rv->rx_cur_ept == ept;
+			rv->rx_cur_ept = NULL;
+			if (ours && al_ept_put(ept)) {
 				al_unlock(rv);
 				ept->release_cb(ept);
 				al_lock(rv);
