@@ -317,7 +317,10 @@ static int fz_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 	}
 	if (st->echo) {
 		int rc = rpmsg_trysendto(ept, data, (int)len, src);
-		FZ_CHECK(send_rc_ok(rc, (int)len, s) || rc == AL_EADDR || rc == AL_EMSGSIZE);
+		/* a peer-chosen source of RPMSG_ADDR_ANY is a bad destination
+		 * (AL_EINVAL, OpenAMP's RPMSG_ERR_PARAM) */
+		FZ_CHECK(send_rc_ok(rc, (int)len, s) || rc == AL_EADDR || rc == AL_EMSGSIZE ||
+			 (rc == AL_EINVAL && src == RPMSG_ADDR_ANY));
 	}
 	/* the peer writes while we drain the ring */
 	if (poke_in_cb && cur_in && fz_u8(cur_in) < 48)
