@@ -31,6 +31,18 @@ static inline void ft_put(const char *root, const char *rel, const char *text)
 	}
 }
 
+/* Read root/rel into buf (NUL-terminated, at most cap - 1 bytes). */
+static inline void ft_get(const char *root, const char *rel, char *buf, size_t cap)
+{
+	char p[700];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
 static inline int ft_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb, (void)flag, (void)ftw;

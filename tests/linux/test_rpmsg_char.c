@@ -39,13 +39,7 @@ static void put(const char *rel, const char *text)
 
 static void get(const char *rel, char *buf, size_t cap)
 {
-	char p[700];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	FILE *f = fopen(p, "r");
-	assert_non_null(f);
-	size_t n = fread(buf, 1, cap - 1, f);
-	buf[n] = '\0';
-	fclose(f);
+	ft_get(root, rel, buf, cap);
 }
 
 static void link_to(const char *rel, const char *target)
