@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -522,7 +523,16 @@ static int cmd_start(int argc, char **argv, const char *name)
 		return EXIT_USAGE;
 	}
 	if (bench) {
-		snprintf(raw_name, sizeof(raw_name), "amplink-qemu.%d.raw", (int)getpid());
+		/* A name nobody can guess: QEMU listens on it, and another local
+		 * user who bound it first would otherwise be the "UART" the bench
+		 * measures (rproc_bench.c also checks the listener's uid). */
+		uint64_t nonce = 0;
+		if (getrandom(&nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) {
+			fprintf(stderr, "amplink rproc: --bench: getrandom: %s\n", strerror(errno));
+			return EXIT_LINK;
+		}
+		snprintf(raw_name, sizeof(raw_name), "amplink-qemu.%d.%016llx.raw", (int)getpid(),
+			 (unsigned long long)nonce);
 		qcfg.raw_socket = raw_name;
 	}
 	struct mgr m = {.name = name, .lfd = -1, .serve = serve, .allow = &lo_relay.cfg.allow};

@@ -90,6 +90,14 @@ static int raw_connect(const char *name, char *why, size_t wl)
 			close(fd);
 		return -1;
 	}
+	/* Only the QEMU we started (same uid) may be the other end. */
+	struct ucred uc;
+	socklen_t ul = sizeof(uc);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) != 0 || uc.uid != geteuid()) {
+		snprintf(why, wl, "the raw doorbell socket (UART2) is held by another user");
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
