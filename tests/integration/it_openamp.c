@@ -168,15 +168,34 @@ static bool announced(const char *name)
 	return yes;
 }
 
+static char gone[32]; /* the last name the remote withdrew */
+static void record_unbind(struct rpmsg_device *rdev, const char *name, uint32_t dest)
+{
+	(void)rdev, (void)dest;
+	pthread_mutex_lock(&names_mu);
+	snprintf(gone, sizeof(gone), "%s", name);
+	pthread_mutex_unlock(&names_mu);
+}
+
+static bool withdrawn(const char *name)
+{
+	pthread_mutex_lock(&names_mu);
+	bool yes = strcmp(gone, name) == 0;
+	pthread_mutex_unlock(&names_mu);
+	return yes;
+}
+
 static struct al_posix_link *open_host(uint32_t timeout_ms)
 {
 	nnames = 0;
+	gone[0] = '\0';
 	struct al_posix_cfg c = {.role = VIRTIO_DEV_DRIVER,
 				 .profile = AL_PROFILE_OPENAMP,
 				 .shm_path = shm,
 				 .event_path = ev,
 				 .connect_timeout_ms = timeout_ms,
-				 .ns_bind_cb = record_bind};
+				 .ns_bind_cb = record_bind,
+				 .ns_unbind_cb = record_unbind};
 	struct al_posix_link *l = NULL;
 	assert_int_equal(al_posix_open(&c, &l), 0);
 	return l;
@@ -281,6 +300,42 @@ static void log_service_on_request(void **s)
 	assert_true(announced("amplink-log"));
 	close_host(l);
 	assert_int_equal(wait_exit_ms(r, 5000), 0);
+}
+
+/* As OpenAMP's ping: payloads {u64 num, u64 size, size bytes of 0xA5}
+ * echoed, then the 4-byte shutdown word, after which the ping waits for
+ * the remote's NS DESTROY of the echo service before it exits. */
+static void ping_shutdown_word(void **s)
+{
+	(void)s;
+	pid_t r = spawn_oa("remote", (const char *const[]){"--once", NULL});
+	cur_remote = r;
+	struct al_posix_link *l = open_host(0);
+	struct al_channel *ch = NULL;
+	assert_int_equal(
+	    al_channel_open(al_posix_rdev(l), ECHO_SVC, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch),
+	    0);
+	uint8_t out[496], in[512];
+	for (uint64_t size = 1; size <= 480; size += 53) {
+		uint64_t num = size / 53;
+		memcpy(out, &num, 8);
+		memcpy(out + 8, &size, 8);
+		memset(out + 16, 0xA5, size);
+		long len = (long)(16 + size);
+		assert_int_equal(al_channel_write(ch, out, (size_t)len, 5000), len);
+		assert_int_equal(al_channel_read(ch, in, sizeof(in), NULL, 5000), len);
+		assert_memory_equal(in, out, (size_t)len);
+	}
+	const uint8_t word[4] = {0x5A, 0xA5, 0x56, 0xEF}; /* 0xEF56A55A, little-endian */
+	assert_int_equal(al_channel_write(ch, word, 4, 5000), 4);
+	for (int i = 0; i < 300 && !withdrawn(ECHO_SVC); i++)
+		sleep_ms(10);
+	assert_true(withdrawn(ECHO_SVC));
+	assert_true(al_channel_read(ch, in, sizeof(in), NULL, 200) < 0); /* not echoed */
+	al_channel_close(ch);
+	close_host(l);
+	assert_int_equal(wait_exit_ms(r, 5000), 0);
+	assert_non_null(strstr(slurp(errf), "shutdown message on '" ECHO_SVC "'"));
 }
 
 /* This process is the remote, as OpenAMP's echo app: the host (`amplink
@@ -489,6 +544,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(remote_keeps_files_while_waiting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(remote_stops_while_waiting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(log_service_on_request, setup, teardown),
+	    cmocka_unit_test_setup_teardown(ping_shutdown_word, setup, teardown),
 	    cmocka_unit_test_setup_teardown(host_sends_ns_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(host_close_destroys_open_endpoints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(host_waits_like_openamp, setup, teardown),

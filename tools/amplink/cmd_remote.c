@@ -29,12 +29,19 @@
 /* An echo that could not be sent at once (no free buffer): the received
  * buffer is held and a worker thread sends it with a blocking send, so the
  * receive context never blocks and nothing is dropped. Once one echo of an
- * endpoint is deferred, the next ones queue behind it to keep their order. */
+ * endpoint is deferred, the next ones queue behind it to keep their order.
+ * data NULL: destroy the endpoint instead (OpenAMP's shutdown message; an
+ * endpoint is not destroyed from its own callback). */
 struct deferred {
 	struct rpmsg_endpoint *ept;
 	void *data;
 	uint32_t len, src;
 };
+
+/* The payload word with which OpenAMP's ping and matrix demos end: its echo
+ * app then destroys its endpoint (NS DESTROY), which is what they wait for
+ * before they exit. Honoured in the OpenAMP profile. */
+#define OPENAMP_SHUTDOWN_MSG 0xEF56A55Au
 
 struct remote {
 	struct al_posix_link *link;
@@ -59,6 +66,8 @@ struct remote {
 	uint32_t log_flood;	  /* test: log this many lines at once when a host subscribes */
 	bool demo_motor;	  /* --demo motor */
 	bool bound[MAX_SERVICES]; /* a host has talked to echo service i */
+	bool shut[MAX_SERVICES];  /* echo service i got the shutdown word */
+	bool shutdown_word;	  /* honour OPENAMP_SHUTDOWN_MSG (OpenAMP profile) */
 	bool print;		  /* --print: show every message echoed */
 	/* what the periodic work of a session (session_tick) keeps */
 	pthread_mutex_t session_mu; /* held by session_tick, taken by a session's end */
@@ -123,8 +132,29 @@ static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 		printf(" len:%zu\n", len);
 		fflush(stdout);
 	}
+	bool shutdown = false;
+	if (r->shutdown_word && len == 4 && idx >= 0 && idx < MAX_SERVICES) {
+		const uint8_t *b = data;
+		shutdown = ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+			    (uint32_t)b[3] << 24) == OPENAMP_SHUTDOWN_MSG;
+	}
 	pthread_mutex_lock(&r->mu);
 	bool behind = r->count > 0;
+	if (idx >= 0 && idx < MAX_SERVICES && r->shut[idx]) {
+		pthread_mutex_unlock(&r->mu); /* shut down: nothing more is echoed */
+		return RPMSG_SUCCESS;
+	}
+	if (shutdown) {
+		/* behind the echoes already queued for it, as they came */
+		r->shut[idx] = true;
+		if (r->count < DEFER_LEN) {
+			r->q[(r->head + r->count++) % DEFER_LEN] =
+			    (struct deferred){ept, NULL, 0, src};
+			pthread_cond_signal(&r->cv);
+		}
+		pthread_mutex_unlock(&r->mu);
+		return RPMSG_SUCCESS;
+	}
 	pthread_mutex_unlock(&r->mu);
 	if (!behind) {
 		int rc = rpmsg_trysendto(ept, data, (int)len, src);
@@ -161,6 +191,16 @@ static void *defer_worker(void *arg)
 			break;
 		struct deferred d = r->q[r->head];
 		pthread_mutex_unlock(&r->mu);
+		if (!d.data) {
+			fprintf(stderr,
+				"amplink remote: shutdown message on '%s': endpoint destroyed\n",
+				d.ept->name);
+			rpmsg_destroy_ept(d.ept); /* announces NS DESTROY */
+			pthread_mutex_lock(&r->mu);
+			r->head = (r->head + 1) % DEFER_LEN;
+			r->count--;
+			continue;
+		}
 		int rc = al_send_timeout(d.ept, d.ept->addr, d.src, d.data, (int)d.len, 5000);
 		al_rpmsg_release_rx_buffer(d.ept, d.data);
 		pthread_mutex_lock(&r->mu);
@@ -214,6 +254,9 @@ static void usage(FILE *f)
 	    "--ticker NAME[:MS] adds a service that sends \"tick N\" every MS ms\n"
 	    "(default 100) once a host has bound to it. --sink NAME adds a service\n"
 	    "that counts messages and answers an empty one with the count.\n"
+	    "In the openamp profile an echo service that receives OpenAMP's shutdown\n"
+	    "word (0xEF56A55A, 4 bytes) destroys its endpoint (NS DESTROY), as\n"
+	    "OpenAMP's echo app does for its ping.\n"
 	    "Logs go to the host through the '" AL_LOG_SERVICE "' service (`amplink log`):\n"
 	    "  --log-service      announce and serve it (default, but not in the openamp\n"
 	    "                     profile: OpenAMP's apps take it for a stranger)\n"
@@ -246,6 +289,7 @@ static int create_services(struct remote *r, struct rpmsg_device *rdev)
 		rc = rpmsg_create_ept(&r->tick_ept, rdev, r->ticker, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
 				      tick_cb, NULL);
 	memset(r->bound, 0, sizeof(r->bound));
+	memset(r->shut, 0, sizeof(r->shut));
 	if (rc == 0 && r->log_on)
 		rc = al_log_init(&r->log, rdev, AL_LOG_SERVICE, remote_clock_ms, NULL);
 	if (rc == 0 && r->log_on)
@@ -539,6 +583,7 @@ int cmd_remote(int argc, char **argv)
 	/* OpenAMP's ping and echo apps print "Unexpected name service" for a
 	 * name they do not know: the log service only when asked for there */
 	r.log_on = log_service >= 0 ? log_service == 1 : o.cfg.profile != AL_PROFILE_OPENAMP;
+	r.shutdown_word = o.cfg.profile == AL_PROFILE_OPENAMP;
 	if (r.log_flood && !r.log_on) {
 		fprintf(stderr, "amplink remote: --log-flood needs the log service "
 				"(--log-service)\n");
