@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "it_common.h"
 #include "it_spawn.h"
 
 #include "amplink/linux/channel.h"
@@ -36,19 +37,6 @@
 #define SHM_SIZE 0x80000
 
 static char dir[64], shm[96], ev[96], errf[96];
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&d, NULL);
-}
 
 /* Fresh paths for each test, in a directory of its own. */
 static int setup(void **s)
@@ -120,26 +108,26 @@ static int count(const char *hay, const char *needle)
 /* Exit code of a child, or -1 if it did not exit within ms. */
 static int wait_exit_ms(pid_t pid, unsigned ms)
 {
-	uint64_t t0 = now_ms();
+	uint64_t t0 = it_now_ms();
 	int st;
-	while (now_ms() - t0 < ms) {
+	while (it_now_ms() - t0 < ms) {
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			if (pid == cur_remote)
 				cur_remote = 0;
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		}
-		sleep_ms(10);
+		it_sleep_ms(10);
 	}
 	return -1;
 }
 
 static bool wait_file(const char *path, unsigned ms)
 {
-	uint64_t t0 = now_ms();
+	uint64_t t0 = it_now_ms();
 	while (access(path, F_OK) != 0) {
-		if (now_ms() - t0 > ms)
+		if (it_now_ms() - t0 > ms)
 			return false;
-		sleep_ms(10);
+		it_sleep_ms(10);
 	}
 	return true;
 }
@@ -208,16 +196,28 @@ static void close_host(struct al_posix_link *l)
 	al_services_clear(rdev);
 }
 
-static void echo_once(struct al_posix_link *l)
+static struct al_channel *open_echo(struct al_posix_link *l)
 {
 	struct al_channel *ch = NULL;
 	assert_int_equal(
 	    al_channel_open(al_posix_rdev(l), ECHO_SVC, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch),
 	    0);
-	char in[512];
-	assert_int_equal(al_channel_write(ch, "ping", 4, 5000), 4);
-	assert_int_equal(al_channel_read(ch, in, sizeof(in), NULL, 5000), 4);
-	assert_memory_equal(in, "ping", 4);
+	return ch;
+}
+
+/* Send msg and check that it comes back as it went. */
+static void echo_check(struct al_channel *ch, const void *msg, size_t len)
+{
+	uint8_t in[512];
+	assert_int_equal(al_channel_write(ch, msg, len, 5000), (long)len);
+	assert_int_equal(al_channel_read(ch, in, sizeof(in), NULL, 5000), (long)len);
+	assert_memory_equal(in, msg, len);
+}
+
+static void echo_once(struct al_posix_link *l)
+{
+	struct al_channel *ch = open_echo(l);
+	echo_check(ch, "ping", 4);
 	al_channel_close(ch);
 }
 
@@ -241,7 +241,7 @@ static void remote_keeps_files_while_waiting(void **s)
 	assert_true(wait_file(ev, 5000));
 	struct stat sock0;
 	assert_int_equal(lstat(ev, &sock0), 0);
-	sleep_ms(1600); /* the old remote re-made both every 500 ms */
+	it_sleep_ms(1600); /* the old remote re-made both every 500 ms */
 	assert_int_equal(lstat(shm, &st), 0);
 	assert_int_equal(st.st_ino, st0.st_ino);
 	assert_int_equal(lstat(ev, &st), 0);
@@ -255,7 +255,7 @@ static void remote_keeps_files_while_waiting(void **s)
 	assert_true(t->vdev.status & VIRTIO_CONFIG_STATUS_DRIVER_OK); /* seen in our early map */
 	echo_once(l);
 	/* the log service is not announced in this profile by default */
-	sleep_ms(100);
+	it_sleep_ms(100);
 	assert_true(announced(ECHO_SVC));
 	assert_false(announced("amplink-log"));
 	close_host(l);
@@ -281,7 +281,7 @@ static void remote_stops_while_waiting(void **s)
 	pid_t r = spawn_oa("remote", NULL);
 	cur_remote = r;
 	assert_true(wait_file(ev, 5000));
-	sleep_ms(200);
+	it_sleep_ms(200);
 	kill(r, SIGTERM);
 	assert_int_equal(wait_exit_ms(r, 2000), 0);
 	assert_int_equal(access(ev, F_OK), -1);
@@ -296,7 +296,7 @@ static void log_service_on_request(void **s)
 	struct al_posix_link *l = open_host(0);
 	echo_once(l);
 	for (int i = 0; i < 100 && !announced("amplink-log"); i++)
-		sleep_ms(10);
+		it_sleep_ms(10);
 	assert_true(announced("amplink-log"));
 	close_host(l);
 	assert_int_equal(wait_exit_ms(r, 5000), 0);
@@ -311,25 +311,19 @@ static void ping_shutdown_word(void **s)
 	pid_t r = spawn_oa("remote", (const char *const[]){"--once", NULL});
 	cur_remote = r;
 	struct al_posix_link *l = open_host(0);
-	struct al_channel *ch = NULL;
-	assert_int_equal(
-	    al_channel_open(al_posix_rdev(l), ECHO_SVC, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch),
-	    0);
+	struct al_channel *ch = open_echo(l);
 	uint8_t out[496], in[512];
 	for (uint64_t size = 1; size <= 480; size += 53) {
 		uint64_t num = size / 53;
 		memcpy(out, &num, 8);
 		memcpy(out + 8, &size, 8);
 		memset(out + 16, 0xA5, size);
-		long len = (long)(16 + size);
-		assert_int_equal(al_channel_write(ch, out, (size_t)len, 5000), len);
-		assert_int_equal(al_channel_read(ch, in, sizeof(in), NULL, 5000), len);
-		assert_memory_equal(in, out, (size_t)len);
+		echo_check(ch, out, 16 + size);
 	}
 	const uint8_t word[4] = {0x5A, 0xA5, 0x56, 0xEF}; /* 0xEF56A55A, little-endian */
 	assert_int_equal(al_channel_write(ch, word, 4, 5000), 4);
 	for (int i = 0; i < 300 && !withdrawn(ECHO_SVC); i++)
-		sleep_ms(10);
+		it_sleep_ms(10);
 	assert_true(withdrawn(ECHO_SVC));
 	assert_true(al_channel_read(ch, in, sizeof(in), NULL, 200) < 0); /* not echoed */
 	al_channel_close(ch);
@@ -361,7 +355,7 @@ static void host_sends_ns_destroy(void **s)
 	unbound = 0;
 	/* the host first: it waits for the remote (as OpenAMP's, ~50 s) */
 	pid_t h = spawn_oa("echo", (const char *const[]){"-n", "3", NULL});
-	sleep_ms(300);
+	it_sleep_ms(300);
 	struct al_posix_cfg c = {.role = VIRTIO_DEV_DEVICE,
 				 .profile = AL_PROFILE_OPENAMP,
 				 .shm_path = shm,
@@ -375,7 +369,7 @@ static void host_sends_ns_destroy(void **s)
 			 0);
 	assert_int_equal(wait_exit_ms(h, 10000), 0);
 	for (int i = 0; i < 200 && !unbound; i++)
-		sleep_ms(10);
+		it_sleep_ms(10);
 	assert_int_equal(unbound, 1);
 	assert_int_equal(ept.dest_addr, RPMSG_ADDR_ANY); /* free for the next host */
 	rpmsg_destroy_ept(&ept);
@@ -417,16 +411,11 @@ static void host_close_destroys_open_endpoints(void **s)
 	struct al_posix_link *l = open_host(0);
 	pthread_join(t, NULL);
 	assert_int_equal(r.rc, 0);
-	struct al_channel *ch = NULL;
-	assert_int_equal(
-	    al_channel_open(al_posix_rdev(l), ECHO_SVC, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, 5000, &ch),
-	    0);
-	char in[16];
-	assert_int_equal(al_channel_write(ch, "x", 1, 5000), 1);
-	assert_int_equal(al_channel_read(ch, in, sizeof(in), NULL, 5000), 1);
+	struct al_channel *ch = open_echo(l);
+	echo_check(ch, "x", 1);
 	close_host(l); /* the channel is still open */
 	for (int i = 0; i < 200 && !unbound; i++)
-		sleep_ms(10);
+		it_sleep_ms(10);
 	assert_int_equal(unbound, 1);
 	al_channel_close(ch);
 	rpmsg_destroy_ept(&r.ept);
@@ -439,17 +428,17 @@ static void host_waits_like_openamp(void **s)
 {
 	(void)s;
 	pid_t h = spawn_oa("echo", (const char *const[]){"-n", "2", NULL});
-	sleep_ms(1500);
+	it_sleep_ms(1500);
 	assert_int_equal(wait_exit_ms(h, 1), -1); /* still waiting */
 	pid_t r = spawn_oa("remote", (const char *const[]){"--once", NULL});
 	cur_remote = r;
 	assert_int_equal(wait_exit_ms(h, 10000), 0);
 	assert_int_equal(wait_exit_ms(r, 5000), 0);
 
-	uint64_t t0 = now_ms();
+	uint64_t t0 = it_now_ms();
 	h = spawn_oa("echo", (const char *const[]){"--timeout", "300", NULL});
 	assert_int_equal(wait_exit_ms(h, 5000), 3); /* EXIT_LINK */
-	assert_true(now_ms() - t0 < 3000);
+	assert_true(it_now_ms() - t0 < 3000);
 	assert_non_null(strstr(slurp(errf), "no remote listens on"));
 }
 
@@ -475,10 +464,10 @@ static void fixed_options_refused(void **s)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unlink(errf);
-		uint64_t t0 = now_ms();
+		uint64_t t0 = it_now_ms();
 		pid_t p = spawn_oa(cases[i].cmd, cases[i].args);
 		assert_int_equal(wait_exit_ms(p, 3000), 2); /* EXIT_USAGE */
-		assert_true(now_ms() - t0 < 3000);
+		assert_true(it_now_ms() - t0 < 3000);
 		const char *err = slurp(errf);
 		if (!strstr(err, cases[i].says))
 			fail_msg("%s %s %s: wanted \"%s\", got \"%s\"", cases[i].cmd,
@@ -523,7 +512,7 @@ static void second_host_waits_its_turn(void **s)
 	struct al_posix_link *l = open_host(0);
 	echo_once(l);
 	pid_t h = spawn_oa("echo", (const char *const[]){"-n", "2", NULL});
-	sleep_ms(700);
+	it_sleep_ms(700);
 	assert_int_equal(wait_exit_ms(h, 1), -1); /* waiting, not served, not failed */
 	echo_once(l);				  /* the first host's link is intact */
 	close_host(l);
