@@ -41,12 +41,12 @@ how_to_build() {
 	cat <<'EOF'
 OpenAMP is not packaged in Debian. To build its Linux apps (a network
 connection is needed to fetch the sources):
-  apt-get install cmake gcc libsysfs-dev
+  apt-get install cmake gcc git libsysfs-dev libhugetlbfs-dev
   git clone https://github.com/OpenAMP/libmetal
   git clone https://github.com/OpenAMP/open-amp
   cmake -S libmetal -B build-libmetal && cmake --build build-libmetal
   cmake --install build-libmetal --prefix "$PWD/oa"
-  cmake -S open-amp -B build-open-amp -DWITH_APPS=ON \
+  cmake -S open-amp -B build-open-amp -DWITH_APPS=ON -DWITH_PROXY=ON \
         -DCMAKE_INCLUDE_PATH="$PWD/oa/include" -DCMAKE_LIBRARY_PATH="$PWD/oa/lib"
   cmake --build build-open-amp && cmake --install build-open-amp --prefix "$PWD/oa"
   OPENAMP_APPS=$PWD/oa/bin OPENAMP_LIBS=$PWD/oa/lib scripts/openamp-interop.sh
@@ -185,8 +185,10 @@ check "baseline $(basename "$PING") -> $(basename "$ECHO"): error count 0" $?
 wait_for "$echo_pid" 10
 check "baseline: $(basename "$ECHO") exits after its ping" $?
 
-# 4. linux_rpc_demo: amplink has no counterpart of OpenAMP's rpc demo
-#    apps, so there is nothing of ours to put against them.
+# 4. linux_rpc_demo / linux_rpc_demod (remote procedure calls for file
+#    and stdio operations, interactive): amplink has the rpc API
+#    (src/openamp) but no
+#    counterpart of either demo app over the POSIX link to put against them.
 say "not run: linux_rpc_demo (amplink has no rpc demo app of its own)"
 
 say "$passed passed, $failed failed"
