@@ -332,6 +332,24 @@ static void ping_shutdown_word(void **s)
 	assert_non_null(strstr(slurp(errf), "shutdown message on '" ECHO_SVC "'"));
 }
 
+/* A remote that stops while a host is attached withdraws its services
+ * (NS DESTROY, kicked before its socket closes): an OpenAMP ping waiting
+ * for that ends instead of hanging. */
+static void remote_stop_withdraws_services(void **s)
+{
+	(void)s;
+	pid_t r = spawn_oa("remote", NULL);
+	cur_remote = r;
+	struct al_posix_link *l = open_host(0);
+	echo_once(l);
+	kill(r, SIGTERM);
+	for (int i = 0; i < 300 && !withdrawn(ECHO_SVC); i++)
+		it_sleep_ms(10);
+	assert_true(withdrawn(ECHO_SVC));
+	assert_int_equal(wait_exit_ms(r, 3000), 0);
+	close_host(l);
+}
+
 /* This process is the remote, as OpenAMP's echo app: the host (`amplink
  * echo`) must send NS DESTROY for its endpoint when it closes, which is
  * what makes OpenAMP's echo app exit. */
@@ -534,6 +552,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(remote_stops_while_waiting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(log_service_on_request, setup, teardown),
 	    cmocka_unit_test_setup_teardown(ping_shutdown_word, setup, teardown),
+	    cmocka_unit_test_setup_teardown(remote_stop_withdraws_services, setup, teardown),
 	    cmocka_unit_test_setup_teardown(host_sends_ns_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(host_close_destroys_open_endpoints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(host_waits_like_openamp, setup, teardown),
