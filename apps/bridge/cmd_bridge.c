@@ -725,10 +725,12 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 	struct al_posix_link *link; /* NULL on the kernel */
 	int rc = host_open(&o, &link);
 	if (rc) {
+		bool oa = o.cfg.profile == AL_PROFILE_OPENAMP;
 		fprintf(stderr,
-			"amplink bridge: cannot attach to the remote on link '%s': %s; start "
-			"`amplink remote --link %s` (or check --link)\n",
-			o.cfg.name, al_strerror(rc), o.cfg.name);
+			"amplink bridge: cannot attach to the remote on %s: %s; start "
+			"`amplink remote %s%s` (or check %s)\n",
+			link_where(&o), al_strerror(rc), oa ? "--profile openamp" : "--link ",
+			oa ? "" : o.cfg.name, oa ? "--event" : "--link");
 		free(b.ring);
 		return exit_code_for(rc);
 	}
@@ -834,9 +836,8 @@ static int cmd_bridge_mqtt(int argc, char **argv)
 			mosquitto_disconnect_callback_set(b.mosq, on_disconnect);
 			mosquitto_message_callback_set(b.mosq, on_message);
 			mosquitto_publish_callback_set(b.mosq, on_publish);
-			fprintf(stderr,
-				"amplink bridge: bridging %d channel%s of link '%s' to %s:%d\n",
-				b.nch, b.nch == 1 ? "" : "s", o.cfg.name, b.host, b.port);
+			fprintf(stderr, "amplink bridge: bridging %d channel%s of %s to %s:%d\n",
+				b.nch, b.nch == 1 ? "" : "s", link_where(&o), b.host, b.port);
 			code = run(&b, link, duration, stats);
 			drain_and_disconnect(&b);
 			print_stats(&b, "totals");

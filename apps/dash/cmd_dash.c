@@ -477,7 +477,7 @@ int cmd_dash(int argc, char **argv)
 	int rc = host_open(&o, &link);
 	int code = EXIT_OK;
 	if (rc) {
-		fprintf(stderr, "amplink dash: no remote on link '%s': %s\n", o.cfg.name,
+		fprintf(stderr, "amplink dash: no remote on %s: %s\n", link_where(&o),
 			al_strerror(rc));
 		al_tstore_close(D.db);
 		return exit_code_for(rc);

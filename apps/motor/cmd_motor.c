@@ -169,7 +169,7 @@ int cmd_motor(int argc, char **argv)
 	int rc = host_open(&o, &link);
 	int code = EXIT_OK;
 	if (rc) {
-		fprintf(stderr, "amplink motor: no remote on link '%s': %s\n", o.cfg.name,
+		fprintf(stderr, "amplink motor: no remote on %s: %s\n", link_where(&o),
 			al_strerror(rc));
 		code = exit_code_for(rc);
 		goto out_db;

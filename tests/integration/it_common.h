@@ -1,5 +1,5 @@
 /* Helpers shared by the multi-process tests (it_chaos: a hostile remote;
- * it_hostile_host: a hostile host; it_reliable; soak): the clock, opening
+ * it_hostile_host: a hostile host; it_reliable; soak; it_openamp): the clock, a sleep, opening
  * a POSIX link or giving up, a process's descriptor count and resident
  * memory (leak checks), the reliable-channel tests' message pattern and
  * restart-surviving memory, a small reproducible random generator, random
@@ -31,6 +31,12 @@ static inline uint64_t it_now_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+static inline void it_sleep_ms(unsigned ms)
+{
+	struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&d, NULL);
 }
 
 /* Open a POSIX link with eventfd doorbells, waiting up to 10 s for the

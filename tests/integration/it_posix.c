@@ -411,16 +411,19 @@ static void no_leaks(void **s)
 }
 
 /* The OpenAMP profile between two amplink processes: the exact layout of
- * OpenAMP's Linux reference machine, the socket doorbell, no stale files. */
+ * OpenAMP's Linux reference machine, the socket doorbell, no stale socket
+ * (more of the profile: it_openamp.c). */
 static void openamp_profile(void **s)
 {
 	(void)s;
 	char shm[96], ev[96];
 	snprintf(shm, sizeof(shm), "/dev/shm/it-oa-%d.shm", (int)getpid());
 	snprintf(ev, sizeof(ev), "/tmp/it-oa-%d.event", (int)getpid());
-	pid_t pid =
-	    spawn_remote("eventfd", (const char *const[]){"--once", "--profile", "openamp", "--shm",
-							  shm, "--event", ev, NULL});
+	/* no --link nor --doorbell: the profile has neither, and refuses them */
+	pid_t pid = it_spawn((const char *const[]){amplink_bin, "remote", "--once", "--profile",
+						   "openamp", "--shm", shm, "--event", ev, NULL},
+			     NULL);
+	cur_remote = pid;
 	struct al_posix_cfg c = {.role = VIRTIO_DEV_DRIVER,
 				 .profile = AL_PROFILE_OPENAMP,
 				 .shm_path = shm,
@@ -464,8 +467,10 @@ static void openamp_profile(void **s)
 	al_channel_close(ch);
 	close_host(l);
 	reap(pid, false);
-	assert_int_equal(access(shm, F_OK), -1);
+	/* the socket goes with its remote; the file stays, as with OpenAMP,
+	 * whose host and remote both open it with O_CREAT */
 	assert_int_equal(access(ev, F_OK), -1);
+	assert_int_equal(unlink(shm), 0);
 }
 
 int main(int argc, char **argv)

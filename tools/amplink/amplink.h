@@ -29,7 +29,8 @@ struct al_rpmsg_char_cfg;
 /* Options every subcommand takes (see link_usage()). */
 struct link_opts {
 	struct al_posix_cfg cfg;
-	bool doorbell_set;
+	bool link_set, doorbell_set, num_set, buf_size_set; /* given on the command line */
+	const char *cmd;		     /* the command that parsed them, for messages */
 	uint32_t allow_uid[8], allow_gid[8]; /* --allow-uid, --allow-gid */
 };
 
@@ -85,6 +86,19 @@ int open_exit_code(const struct link_opts *o, int err);
 int channel_payload_max(struct al_channel *ch, bool rx);
 /* Handle one link option; returns false if `c` is not one (or is bad). */
 bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd);
+/* Whether the link options go together, once all are parsed: in the
+ * OpenAMP profile --link and --doorbell do not apply and the layout fixes
+ * --num (256) and --buf-size (512). Says why on stderr naming the option;
+ * returns 0 or AL_EINVAL (exit with EXIT_USAGE). host_open() calls it
+ * and exits with EXIT_USAGE, before it connects. */
+int link_opts_check(const struct link_opts *o);
+/* What the messages call the link: "link 'NAME'", or in the OpenAMP
+ * profile "OpenAMP event socket PATH" (it has no link name). */
+const char *link_where(const struct link_opts *o);
+/* The largest payload the link will carry, if known before connecting:
+ * 496 in the OpenAMP profile, --buf-size less the header if given, else 0
+ * (the remote decides). */
+uint32_t link_payload_max_known(const struct link_opts *o);
 const char *link_usage(void);
 /* Attach to the link as host (the virtio driver), services tracked. On
  * the kernel there is nothing to attach to: 0 and *link NULL. */

@@ -114,6 +114,16 @@ int cmd_echo(int argc, char **argv)
 	}
 	if (count > 100 || json)
 		quiet = true;
+	/* what can be checked before connecting is: an OpenAMP remote serves
+	 * one host per run, and a refused size must not use it up */
+	uint32_t known = link_payload_max_known(&o);
+	if (link_opts_check(&o))
+		return EXIT_USAGE;
+	if (known && smax > known) {
+		fprintf(stderr, "amplink echo: --size %u exceeds the link's payload limit %u\n",
+			smax, known);
+		return EXIT_USAGE;
+	}
 	struct al_posix_link *link;
 	struct al_channel *ch;
 	int rc = host_open_channel(&o, service, "echo", &link, &ch);

@@ -170,7 +170,7 @@ int cmd_log(int argc, char **argv)
 	struct al_posix_link *link;
 	rc = host_open(&o, &link);
 	if (rc) {
-		fprintf(stderr, "amplink log: no remote on link '%s': %s\n", o.cfg.name,
+		fprintf(stderr, "amplink log: no remote on %s: %s\n", link_where(&o),
 			al_strerror(rc));
 		al_log_sink_close(sink);
 		free(lj);

@@ -176,8 +176,8 @@ int cmd_ls(int argc, char **argv)
 	} else {
 		printf("%-32s %s\n", "SERVICE", "REMOTE ADDR");
 		al_services_foreach(rdev, print_svc, NULL);
-		printf("\nlink '%s': %s, %u-entry rings, %d-byte payloads, features 0x%x\n",
-		       o.cfg.name, state, rv->svq.num, payload, rv->features);
+		printf("\n%s: %s, %u-entry rings, %d-byte payloads, features 0x%x\n",
+		       link_where(&o), state, rv->svq.num, payload, rv->features);
 		printf("counters: tx %u, rx %u, rx unknown dst %u, ns malformed %u, kicks tx %u "
 		       "rx %u\n",
 		       st.tx_msgs, st.rx_msgs, st.rx_unknown_dst, st.ns_malformed, st.kicks_tx,

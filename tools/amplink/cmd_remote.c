@@ -1,7 +1,8 @@
 /* `amplink remote`: a remote core in a process. Serves echo services (and
  * optional tickers) to one host at a time; when the host goes away it
  * starts over with a fresh region and waits for the next one. Logs what it
- * does to the host through the "amplink-log" service (amplink/log.h), and
+ * does to the host through the "amplink-log" service (amplink/log.h; not
+ * announced in the OpenAMP profile unless --log-service), and
  * with --demo motor runs the motor + sensor demo (demo_motor.c).
  * With --vhost-user SOCKET it is the VirtIO rpmsg device of a driver in
  * another process (a User-Mode Linux kernel, a VMM) instead, one front-end
@@ -28,12 +29,19 @@
 /* An echo that could not be sent at once (no free buffer): the received
  * buffer is held and a worker thread sends it with a blocking send, so the
  * receive context never blocks and nothing is dropped. Once one echo of an
- * endpoint is deferred, the next ones queue behind it to keep their order. */
+ * endpoint is deferred, the next ones queue behind it to keep their order.
+ * data NULL: destroy the endpoint instead (OpenAMP's shutdown message; an
+ * endpoint is not destroyed from its own callback). */
 struct deferred {
 	struct rpmsg_endpoint *ept;
 	void *data;
 	uint32_t len, src;
 };
+
+/* The payload word with which OpenAMP's ping and matrix demos end: its echo
+ * app then destroys its endpoint (NS DESTROY), which is what they wait for
+ * before they exit. Honoured in the OpenAMP profile. */
+#define OPENAMP_SHUTDOWN_MSG 0xEF56A55Au
 
 struct remote {
 	struct al_posix_link *link;
@@ -53,10 +61,13 @@ struct remote {
 	bool quit;
 	unsigned long echoed, deferred_total, failed;
 	struct al_log log;	  /* the remote's log service */
+	bool log_on;		  /* --log-service: announce and serve it */
 	uint32_t stats_ms;	  /* log a stats line this often (0: never) */
 	uint32_t log_flood;	  /* test: log this many lines at once when a host subscribes */
 	bool demo_motor;	  /* --demo motor */
 	bool bound[MAX_SERVICES]; /* a host has talked to echo service i */
+	bool shut[MAX_SERVICES];  /* echo service i got the shutdown word */
+	bool shutdown_word;	  /* honour OPENAMP_SHUTDOWN_MSG (OpenAMP profile) */
 	bool print;		  /* --print: show every message echoed */
 	/* what the periodic work of a session (session_tick) keeps */
 	pthread_mutex_t session_mu; /* held by session_tick, taken by a session's end */
@@ -98,14 +109,20 @@ static void log_flood(struct remote *r)
 	}
 }
 
+/* The log service, or NULL without one (al_log_printf() then does nothing). */
+static struct al_log *remote_log(struct remote *r)
+{
+	return r->log_on ? &r->log : NULL;
+}
+
 static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	struct remote *r = priv;
 	long idx = ept - r->epts;
 	if (idx >= 0 && idx < MAX_SERVICES && !r->bound[idx]) {
 		r->bound[idx] = true; /* logging never blocks: fine in receive context */
-		al_log_printf(&r->log, AL_LOG_INFO, "echo: host bound to '%s' from 0x%x", ept->name,
-			      (unsigned)src);
+		al_log_printf(remote_log(r), AL_LOG_INFO, "echo: host bound to '%s' from 0x%x",
+			      ept->name, (unsigned)src);
 	}
 	if (r->print) {
 		const char *c = data;
@@ -115,8 +132,29 @@ static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 		printf(" len:%zu\n", len);
 		fflush(stdout);
 	}
+	bool shutdown = false;
+	if (r->shutdown_word && len == 4 && idx >= 0 && idx < MAX_SERVICES) {
+		const uint8_t *b = data;
+		shutdown = ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+			    (uint32_t)b[3] << 24) == OPENAMP_SHUTDOWN_MSG;
+	}
 	pthread_mutex_lock(&r->mu);
 	bool behind = r->count > 0;
+	if (idx >= 0 && idx < MAX_SERVICES && r->shut[idx]) {
+		pthread_mutex_unlock(&r->mu); /* shut down: nothing more is echoed */
+		return RPMSG_SUCCESS;
+	}
+	if (shutdown) {
+		/* behind the echoes already queued for it, as they came */
+		r->shut[idx] = true;
+		if (r->count < DEFER_LEN) {
+			r->q[(r->head + r->count++) % DEFER_LEN] =
+			    (struct deferred){ept, NULL, 0, src};
+			pthread_cond_signal(&r->cv);
+		}
+		pthread_mutex_unlock(&r->mu);
+		return RPMSG_SUCCESS;
+	}
 	pthread_mutex_unlock(&r->mu);
 	if (!behind) {
 		int rc = rpmsg_trysendto(ept, data, (int)len, src);
@@ -153,6 +191,16 @@ static void *defer_worker(void *arg)
 			break;
 		struct deferred d = r->q[r->head];
 		pthread_mutex_unlock(&r->mu);
+		if (!d.data) {
+			fprintf(stderr,
+				"amplink remote: shutdown message on '%s': endpoint destroyed\n",
+				d.ept->name);
+			rpmsg_destroy_ept(d.ept); /* announces NS DESTROY */
+			pthread_mutex_lock(&r->mu);
+			r->head = (r->head + 1) % DEFER_LEN;
+			r->count--;
+			continue;
+		}
 		int rc = al_send_timeout(d.ept, d.ept->addr, d.src, d.data, (int)d.len, 5000);
 		al_rpmsg_release_rx_buffer(d.ept, d.data);
 		pthread_mutex_lock(&r->mu);
@@ -195,8 +243,8 @@ static void usage(FILE *f)
 	    f,
 	    "usage: amplink remote [--service NAME]... [--ticker NAME[:MS]] [--sink NAME] "
 	    "[--once]\n"
-	    "                      [--stats-ms MS] [--log-flood N] [--demo motor] [link "
-	    "options]\n"
+	    "                      [--[no-]log-service] [--stats-ms MS] [--log-flood N]\n"
+	    "                      [--demo motor] [link options]\n"
 	    "       amplink remote --vhost-user SOCKET [--service NAME [--announce-from ADDR]]...\n"
 	    "                      [--sink NAME] [--demo motor] [--print]\n\n"
 	    "Run a remote core: create the shared region, announce the echo service\n"
@@ -206,7 +254,13 @@ static void usage(FILE *f)
 	    "--ticker NAME[:MS] adds a service that sends \"tick N\" every MS ms\n"
 	    "(default 100) once a host has bound to it. --sink NAME adds a service\n"
 	    "that counts messages and answers an empty one with the count.\n"
+	    "In the openamp profile an echo service that receives OpenAMP's shutdown\n"
+	    "word (0xEF56A55A, 4 bytes) destroys its endpoint (NS DESTROY), as\n"
+	    "OpenAMP's echo app does for its ping.\n"
 	    "Logs go to the host through the '" AL_LOG_SERVICE "' service (`amplink log`):\n"
+	    "  --log-service      announce and serve it (default, but not in the openamp\n"
+	    "                     profile: OpenAMP's apps take it for a stranger)\n"
+	    "  --no-log-service   do not\n"
 	    "  --stats-ms MS      log a stats line every MS ms (default 5000, 0: never)\n"
 	    "  --log-flood N      (tests) log N lines at once when a host subscribes\n"
 	    "  --demo motor       add the motor + sensor demo services (docs/demos.md)\n"
@@ -235,12 +289,13 @@ static int create_services(struct remote *r, struct rpmsg_device *rdev)
 		rc = rpmsg_create_ept(&r->tick_ept, rdev, r->ticker, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
 				      tick_cb, NULL);
 	memset(r->bound, 0, sizeof(r->bound));
-	if (rc == 0)
+	memset(r->shut, 0, sizeof(r->shut));
+	if (rc == 0 && r->log_on)
 		rc = al_log_init(&r->log, rdev, AL_LOG_SERVICE, remote_clock_ms, NULL);
-	if (rc == 0)
+	if (rc == 0 && r->log_on)
 		al_log_set_default(&r->log);
 	if (rc == 0 && r->demo_motor)
-		rc = motor_remote_start(rdev, &r->log);
+		rc = motor_remote_start(rdev, remote_log(r));
 	return rc;
 }
 
@@ -286,7 +341,7 @@ static void session_tick(struct remote *r, const char *where)
 		pthread_mutex_unlock(&r->session_mu);
 		return;
 	}
-	if (!r->log_up && is_rpmsg_ept_ready(&r->log.ept)) {
+	if (r->log_on && !r->log_up && is_rpmsg_ept_ready(&r->log.ept)) {
 		r->log_up = true;
 		rpmsg_log(AL_LOG_INFO, "log: host subscribed on %s (remote pid %d)", where,
 			  (int)getpid());
@@ -323,11 +378,10 @@ static int serve(struct remote *r, struct link_opts *o)
 		al_posix_close(r->link);
 		return rc;
 	}
-	fprintf(stderr, "amplink remote: host attached to link '%s'\n", o->cfg.name);
-	rpmsg_log(AL_LOG_INFO, "host attached to link '%s'",
-		  o->cfg.name); /* dropped until subscribed */
-	char where[80];
-	snprintf(where, sizeof(where), "link '%s'", o->cfg.name);
+	char where[640];
+	snprintf(where, sizeof(where), "%s", link_where(o));
+	fprintf(stderr, "amplink remote: host attached on %s\n", where);
+	rpmsg_log(AL_LOG_INFO, "host attached on %s", where); /* dropped until subscribed */
 	session_begin(r);
 	for (;;) {
 		rc = al_posix_wait_down(r->link, r->ticker ? r->tick_ms : 100);
@@ -424,6 +478,7 @@ int cmd_remote(int argc, char **argv)
 	static struct remote r;
 	struct link_opts o;
 	bool once = false;
+	int log_service = -1; /* --log-service / --no-log-service; -1: the profile's default */
 	const char *vhost_user = NULL;
 	for (int i = 0; i < MAX_SERVICES; i++)
 		r.addrs[i] = RPMSG_ADDR_ANY;
@@ -442,6 +497,8 @@ int cmd_remote(int argc, char **argv)
 					   {"vhost-user", required_argument, 0, 'V'},
 					   {"announce-from", required_argument, 0, 'A'},
 					   {"print", no_argument, 0, 'P'},
+					   {"log-service", no_argument, 0, 'L'},
+					   {"no-log-service", no_argument, 0, 'N'},
 					   {"help", no_argument, 0, 'h'},
 					   LINK_LONGOPTS,
 					   {0, 0, 0, 0}};
@@ -507,6 +564,8 @@ int cmd_remote(int argc, char **argv)
 			}
 		} else if (c == 'P') {
 			r.print = true;
+		} else if (c == 'L' || c == 'N') {
+			log_service = c == 'L';
 		} else if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;
@@ -517,6 +576,17 @@ int cmd_remote(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "amplink remote: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (link_opts_check(&o))
+		return EXIT_USAGE;
+	/* OpenAMP's ping and echo apps print "Unexpected name service" for a
+	 * name they do not know: the log service only when asked for there */
+	r.log_on = log_service >= 0 ? log_service == 1 : o.cfg.profile != AL_PROFILE_OPENAMP;
+	r.shutdown_word = o.cfg.profile == AL_PROFILE_OPENAMP;
+	if (r.log_flood && !r.log_on) {
+		fprintf(stderr, "amplink remote: --log-flood needs the log service "
+				"(--log-service)\n");
 		return EXIT_USAGE;
 	}
 	pthread_mutex_init(&r.mu, NULL);
@@ -537,17 +607,23 @@ int cmd_remote(int argc, char **argv)
 	}
 	uint32_t wait_ms = o.cfg.connect_timeout_ms;
 	int rc = 0;
-	fprintf(stderr, "amplink remote: waiting for a host on link '%s'\n", o.cfg.name);
+	if (o.cfg.profile == AL_PROFILE_OPENAMP)
+		fprintf(stderr, "amplink remote: waiting for a host on %s (shared file %s)\n",
+			link_where(&o), o.cfg.shm_path ? o.cfg.shm_path : "/dev/shm/openamp.shm");
+	else
+		fprintf(stderr, "amplink remote: waiting for a host on %s\n", link_where(&o));
+	/* without --timeout, wait for each host forever: the region and the
+	 * socket are made once per host, and a signal ends the wait */
+	o.cfg.connect_timeout_ms = wait_ms ? wait_ms : AL_WAIT_FOREVER;
+	o.cfg.cancel = &g_stop;
 	while (!g_stop) {
-		/* without --timeout, wait for hosts forever, a slice at a time */
-		o.cfg.connect_timeout_ms = wait_ms ? wait_ms : 500;
 		rc = serve(&r, &o);
-		if (rc == AL_ETIMEDOUT && wait_ms)
-			fprintf(stderr, "amplink remote: no host came within %u ms\n", wait_ms);
-		if (rc == AL_ETIMEDOUT && !wait_ms) {
+		if (rc == AL_ETIMEDOUT && g_stop) {
 			rc = 0;
-			continue;
+			break;
 		}
+		if (rc == AL_ETIMEDOUT)
+			fprintf(stderr, "amplink remote: no host came within %u ms\n", wait_ms);
 		/* a host that corrupted the rings broke that link only: the
 		 * next host gets a fresh one (a firmware waits for Linux to
 		 * reset the vdev the same way) */

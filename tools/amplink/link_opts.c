@@ -58,6 +58,11 @@ static bool allow_opt(struct link_opts *o, bool user, const char *arg, const cha
 bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
 {
 	uint32_t v;
+	o->cmd = cmd;
+	o->link_set |= c == OPT_LINK;
+	o->doorbell_set |= c == OPT_DOORBELL;
+	o->num_set |= c == OPT_NUM;
+	o->buf_size_set |= c == OPT_BUFSIZE;
 	switch (c) {
 	case OPT_LINK:
 		if (strlen(arg) > 63) {
@@ -113,6 +118,45 @@ bool link_opt(struct link_opts *o, int c, const char *arg, const char *cmd)
 	}
 }
 
+int link_opts_check(const struct link_opts *o)
+{
+	if (o->cfg.profile != AL_PROFILE_OPENAMP)
+		return 0;
+	const char *why = NULL;
+	if (o->link_set)
+		why = "--link does not apply in the OpenAMP profile: its peers meet on the "
+		      "event socket (--event) and the shared file (--shm)";
+	else if (o->doorbell_set)
+		why = "--doorbell does not apply in the OpenAMP profile: its doorbell is one "
+		      "byte on the event socket (--event)";
+	else if (o->num_set && o->cfg.num != 256)
+		why = "--num: the OpenAMP profile's layout fixes 256-entry vrings";
+	else if (o->buf_size_set && o->cfg.buf_size != 512)
+		why = "--buf-size: the OpenAMP profile's layout fixes 512-byte buffers";
+	if (!why)
+		return 0;
+	fprintf(stderr, "amplink %s: %s\n", o->cmd ? o->cmd : "", why);
+	return AL_EINVAL;
+}
+
+const char *link_where(const struct link_opts *o)
+{
+	static char buf[600];
+	if (o->cfg.profile == AL_PROFILE_OPENAMP)
+		snprintf(buf, sizeof(buf), "OpenAMP event socket %s",
+			 o->cfg.event_path ? o->cfg.event_path : "/tmp/openamp.event.0");
+	else
+		snprintf(buf, sizeof(buf), "link '%s'", o->cfg.name);
+	return buf;
+}
+
+uint32_t link_payload_max_known(const struct link_opts *o)
+{
+	if (o->cfg.profile == AL_PROFILE_OPENAMP)
+		return 512 - 16;
+	return o->cfg.buf_size > 16 ? o->cfg.buf_size - 16 : 0;
+}
+
 const char *link_usage(void)
 {
 	return "link options:\n"
@@ -125,9 +169,12 @@ const char *link_usage(void)
 	       "                     default eventfd; host: required, default any)\n"
 	       "  --num N            vring entries (remote: default 256; host: expected)\n"
 	       "  --buf-size BYTES   buffer size incl. 16-byte header (default 512)\n"
-	       "  --timeout MS       how long to wait for the peer (default 5000)\n"
+	       "  --timeout MS       how long to wait for the peer (default 5000; openamp\n"
+	       "                     profile: host 49500 as OpenAMP's, remote forever)\n"
 	       "  --profile P        amplink (default) | openamp: OpenAMP's Linux reference\n"
-	       "                     machine layout and socket doorbell (docs/openamp-profile.md)\n"
+	       "                     machine layout and socket doorbell "
+	       "(docs/openamp-profile.md);\n"
+	       "                     --link, --doorbell, --num, --buf-size do not apply\n"
 	       "  --shm PATH         openamp profile: shared file (/dev/shm/openamp.shm)\n"
 	       "  --event PATH       openamp profile: doorbell socket (/tmp/openamp.event.0)\n"
 	       "  --allow-uid USER   admit this user as the peer too (default: only our own;\n"
@@ -183,6 +230,8 @@ int channel_payload_max(struct al_channel *ch, bool rx)
 int host_open(struct link_opts *o, struct al_posix_link **link)
 {
 	*link = NULL;
+	if (link_opts_check(o)) /* a usage error, as link_opt()'s: before connecting */
+		exit(EXIT_USAGE);
 	if (link_is_kernel(o))
 		return 0; /* the kernel is the host: channels are opened one by one */
 	o->cfg.ns_bind_cb = al_services_ns_bind;

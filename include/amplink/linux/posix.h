@@ -56,6 +56,11 @@ enum al_profile {
 	AL_PROFILE_OPENAMP = 1,
 };
 
+/* How long OpenAMP's Linux host retries connecting to its remote: 100
+ * tries, sleeping 10 ms longer after each (0 + 10 + ... + 990 ms). The
+ * OpenAMP profile's host waits this long by default. */
+#define AL_OPENAMP_CONNECT_MS 49500u
+
 /** Link events reported to the application (from the receive thread). */
 enum al_link_event {
 	AL_EV_UP = 1,	     /* link usable */
@@ -74,11 +79,14 @@ struct al_posix_cfg {
 	bool doorbell_any;		/* host: accept whatever the remote uses */
 	uint32_t num;			/* vring entries (remote: 0 = 256; host: 0 = any) */
 	uint32_t buf_size;		/* bytes per buffer (remote: 0 = 512; host: 0 = any) */
-	uint32_t connect_timeout_ms;	/* wait for the peer; 0 = 5000 */
-	uint32_t spin_us;		/* adaptive doorbell spin; 0 = 250 */
-	rpmsg_ns_bind_cb ns_bind_cb;	/* names the peer announced, unbound */
-	rpmsg_ns_bind_cb ns_unbind_cb;	/* names the peer withdrew, unbound */
-	al_link_event_cb event_cb;	/* may be NULL */
+	/* Wait for the peer; 0 = the default: 5000, but in the OpenAMP
+	 * profile AL_OPENAMP_CONNECT_MS on the host and AL_WAIT_FOREVER on
+	 * the remote (OpenAMP's remote blocks in accept()). */
+	uint32_t connect_timeout_ms;
+	uint32_t spin_us;	       /* adaptive doorbell spin; 0 = 250 */
+	rpmsg_ns_bind_cb ns_bind_cb;   /* names the peer announced, unbound */
+	rpmsg_ns_bind_cb ns_unbind_cb; /* names the peer withdrew, unbound */
+	al_link_event_cb event_cb;     /* may be NULL */
 	void *user;
 	enum al_profile profile; /* default AL_PROFILE_AMPLINK */
 	const char *shm_path;	 /* OpenAMP profile: default /dev/shm/openamp.shm */
@@ -88,18 +96,32 @@ struct al_posix_cfg {
 	 * exchanged: a remote refuses other users' hosts, a host refuses a
 	 * listener of another user posing as the remote. */
 	struct al_peer_policy allow;
+	/* If not NULL: checked every 100 ms while a remote waits for a host
+	 * to connect, or an OpenAMP-profile host for a remote to listen; once
+	 * non-zero the wait ends as if its timeout had passed (a signal
+	 * handler's flag, so that a wait forever can still be stopped). */
+	const volatile int *cancel;
 };
 
 /** Open one side of a link: remote (device) creates the region, listens
  *  and waits for a host; host (driver) connects, checks, maps and starts
  *  the link. Blocks up to cfg->connect_timeout_ms. Thread context.
- *  Returns 0 and *out, or AL_EINVAL (also: a name over 63 characters),
- *  AL_ETIMEDOUT (no peer), AL_EPERM (the remote already serves a host, or
+ *  Returns 0 and *out, or AL_EINVAL (also: a name over 63 characters;
+ *  in the OpenAMP profile a num other than 256 or a buf_size other than
+ *  512, which its layout fixes), AL_ETIMEDOUT (no peer, or cancelled:
+ *  cfg->cancel), AL_EPERM (the remote already serves a host, or
  *  the peer runs as a user `allow` does not admit), AL_EINIT (layout or
  *  doorbell mismatch, bad resource table, a region that is not sealed, an
  *  OpenAMP profile file that is a link, another user's or open to others;
- *  the sentence goes to the diagnostics hook), or AL_ENOMEM. On the remote the link comes up when
- * the host's DRIVER_OK arrives (al_posix_wait_up()). */
+ *  the sentence goes to the diagnostics hook), or AL_ENOMEM. On the
+ *  remote the link comes up when the host's DRIVER_OK arrives
+ *  (al_posix_wait_up()).
+ *  OpenAMP profile remote: opens the shared file as it is (creating it if
+ *  absent, never replacing it: an OpenAMP host maps it before it
+ *  connects), zeroes it, writes the resource table, then listens on the
+ *  event socket until one host connects and stops listening (further
+ *  hosts are refused at connect() and retry, as with OpenAMP's remote).
+ *  al_posix_close() removes the socket and leaves the file, as OpenAMP. */
 int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out);
 
 /** Wait until the link is up (remote side), up to timeout_ms. Returns 0,

@@ -63,7 +63,10 @@ void al_db_ring(struct al_doorbell *db)
 void al_db_kick_self(struct al_doorbell *db)
 {
 	if (db->kind == AL_DB_SOCKET) {
-		shutdown(db->efd_in, SHUT_RDWR); /* poll() returns at once */
+		/* poll() returns at once; the sending half stays open, so that
+		 * what the link sends while it closes (NS DESTROY of its
+		 * endpoints) still rings the peer's doorbell */
+		shutdown(db->efd_in, SHUT_RD);
 		return;
 	}
 	if (db->kind == AL_DB_EVENTFD) {

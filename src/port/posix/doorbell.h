@@ -37,7 +37,9 @@ struct al_doorbell {
  *  peer sleeps. */
 void al_db_ring(struct al_doorbell *db);
 
-/** Ring ourselves (wake our own receive thread, e.g. to stop it). */
+/** Ring ourselves (wake our own receive thread, e.g. to stop it). The
+ *  socket doorbell stops receiving for good (shutdown SHUT_RD) but still
+ *  rings the peer. */
 void al_db_kick_self(struct al_doorbell *db);
 
 /** Wait for a doorbell for at most timeout_ms, watching `watch_fd` too

@@ -48,8 +48,8 @@ struct al_posix_link {
 	struct al_posix_port port;	      /* lock, wait/wake, doorbell for the core */
 	pthread_t rx_thread, acc_thread;
 	bool rx_started, acc_started, up_reported;
-	bool unlink_files; /* OpenAMP profile remote: remove what we created */
-	int guard;	   /* OpenAMP profile: the SIGBUS guard of the mapping, or -1 */
+	ino_t sock_ino; /* OpenAMP profile remote: the event socket we bound, or 0 */
+	int guard;	/* OpenAMP profile: the SIGBUS guard of the mapping, or -1 */
 	volatile int stop;
 	volatile int down; /* 0, AL_ENOLINK or AL_EBROKEN */
 };
@@ -240,8 +240,15 @@ static struct al_posix_link *link_new(const struct al_posix_cfg *cfg)
 		l->cfg.shm_path = "/dev/shm/openamp.shm";
 	if (!l->cfg.event_path)
 		l->cfg.event_path = "/tmp/openamp.event.0";
-	if (l->cfg.profile == AL_PROFILE_OPENAMP)
+	if (l->cfg.profile == AL_PROFILE_OPENAMP) {
 		l->cfg.doorbell = AL_DB_SOCKET;
+		/* no link name in this profile: messages name its socket */
+		snprintf(l->name, sizeof(l->name), "openamp:%s", l->cfg.event_path);
+		if (!cfg->connect_timeout_ms) /* as OpenAMP's host and remote wait */
+			l->cfg.connect_timeout_ms = cfg->role == VIRTIO_DEV_DRIVER
+							? AL_OPENAMP_CONNECT_MS
+							: AL_WAIT_FOREVER;
+	}
 	l->memfd = l->lfd = l->cfd = l->stop_efd = l->efd[0] = l->efd[1] = l->guard = -1;
 	al_posix_port_init(&l->port, link_ring);
 	return l;
@@ -286,6 +293,26 @@ static int start_threads(struct al_posix_link *l)
 		l->acc_started = true;
 	}
 	return 0;
+}
+
+static bool cancelled(const struct al_posix_link *l)
+{
+	return l->cfg.cancel && *l->cfg.cancel;
+}
+
+/* Wait for a host on the listening socket until the connect timeout
+ * (counted from `start`) passes or cfg.cancel is set, in slices so that
+ * the flag is seen. The connected socket, or -ETIMEDOUT. */
+static int accept_host(struct al_posix_link *l, uint64_t start)
+{
+	for (;;) {
+		uint32_t left = al_posix_left_ms(start, l->cfg.connect_timeout_ms);
+		if (!left || cancelled(l))
+			return -ETIMEDOUT;
+		int fd = al_rv_accept(l->lfd, left < 100 ? (int)left : 100);
+		if (fd >= 0)
+			return fd;
+	}
 }
 
 static int open_remote(struct al_posix_link *l)
@@ -343,14 +370,11 @@ static int open_remote(struct al_posix_link *l)
 		return fail(l, AL_EINIT, "cannot listen: %s", strerror(-l->lfd));
 	uint64_t start = al_posix_now_ms();
 	for (;;) {
-		uint32_t left = al_posix_left_ms(start, l->cfg.connect_timeout_ms);
-		if (!left) { /* not an error to print: callers retry */
+		int fd = accept_host(l, start);
+		if (fd < 0) { /* not an error to print: callers retry */
 			al_posix_close(l);
 			return AL_ETIMEDOUT;
 		}
-		int fd = al_rv_accept(l->lfd, left > INT32_MAX ? -1 : (int)left);
-		if (fd < 0)
-			continue;
 		struct al_hello h;
 		int fds[AL_RV_MAX_FDS], nfds;
 		int n = al_rv_recv(fd, &h, sizeof(h), fds, &nfds, 1000);
@@ -605,20 +629,17 @@ static bool file_trusted(const struct al_posix_link *l, const char *path, const 
 	return false;
 }
 
-/* The shared file: the remote makes it fresh (O_EXCL, after removing a
- * stale one of its own), the host opens what is there; neither follows a
- * symbolic link nor uses a file another user owns or may open. */
+/* The shared file: the remote opens it as it is, creating it if absent
+ * and growing it to the profile's size (as OpenAMP's both sides do:
+ * shm_open with O_CREAT, then ftruncate if smaller), never replacing it:
+ * an OpenAMP host maps the file before it connects and must stay on the
+ * live one. The host opens what is there. Neither follows a symbolic
+ * link nor uses a file another user owns or may open. */
 static int map_file(struct al_posix_link *l, int flags, char *why, size_t n)
 {
 	struct stat st;
 	snprintf(why, n, "%s", "");
-	if ((flags & O_CREAT) && lstat(l->cfg.shm_path, &st) == 0) {
-		if (!file_trusted(l, l->cfg.shm_path, &st, S_IFREG, why, n))
-			return -EPERM;
-		unlink(l->cfg.shm_path); /* our own, left by a crashed run */
-	}
-	int ex = flags & O_CREAT ? O_EXCL : 0;
-	l->memfd = open(l->cfg.shm_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | flags | ex, 0600);
+	l->memfd = open(l->cfg.shm_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
 	if (l->memfd < 0 && errno == ELOOP)
 		snprintf(why, n, "%s is a symbolic link; refused", l->cfg.shm_path);
 	if (l->memfd < 0)
@@ -627,7 +648,8 @@ static int map_file(struct al_posix_link *l, int flags, char *why, size_t n)
 		return -errno;
 	if (!file_trusted(l, l->cfg.shm_path, &st, S_IFREG, why, n))
 		return -EPERM;
-	if ((flags & O_CREAT) && ftruncate(l->memfd, OA_SHM_SIZE) < 0)
+	if ((flags & O_CREAT) && (uint64_t)st.st_size < OA_SHM_SIZE &&
+	    ftruncate(l->memfd, OA_SHM_SIZE) < 0)
 		return -errno;
 	if (fstat(l->memfd, &st) < 0)
 		return -errno;
@@ -644,6 +666,30 @@ static int map_file(struct al_posix_link *l, int flags, char *why, size_t n)
 	return l->guard < 0 ? l->guard : 0;
 }
 
+/* The event socket, bound afresh as OpenAMP's remote does (a socket file
+ * left by an earlier run of ours is removed first). */
+static int listen_event(struct al_posix_link *l, char *why, size_t n)
+{
+	struct stat st;
+	if (lstat(l->cfg.event_path, &st) == 0) {
+		if (!file_trusted(l, l->cfg.event_path, &st, S_IFSOCK, why, n))
+			return AL_EPERM;
+		unlink(l->cfg.event_path);
+	}
+	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
+	if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    chmod(l->cfg.event_path, 0600) < 0 || lstat(l->cfg.event_path, &st) < 0 ||
+	    listen(l->lfd, 2) < 0) {
+		snprintf(why, n, "cannot listen on the event socket %s: %s", l->cfg.event_path,
+			 strerror(errno));
+		return AL_EINIT;
+	}
+	l->sock_ino = st.st_ino;
+	return 0;
+}
+
 static int open_remote_openamp(struct al_posix_link *l)
 {
 	char why[400];
@@ -651,8 +697,7 @@ static int open_remote_openamp(struct al_posix_link *l)
 	if (e && why[0])
 		return fail(l, AL_EINIT, "%s", why);
 	if (e)
-		return fail(l, AL_EINIT, "cannot create the shared file: %s", strerror(-e));
-	l->unlink_files = true;
+		return fail(l, AL_EINIT, "cannot open the shared file: %s", strerror(-e));
 	memset(l->mem, 0, l->size); /* never trust what a previous run left */
 	const struct al_rsc_table_rpmsg t = AL_RSC_TABLE_RPMSG_INIT(
 	    OA_VRING0, OA_VRING1, OA_VRING_NUM, OA_VRING_ALIGN, 1u << VIRTIO_RPMSG_F_NS);
@@ -669,28 +714,31 @@ static int open_remote_openamp(struct al_posix_link *l)
 	int rc = rpmsg_init_vdev(&l->rvdev, &l->vdev, l->cfg.ns_bind_cb, &l->shm, NULL);
 	if (rc)
 		return fail(l, rc, "device init failed: %s", al_strerror(rc));
-	struct stat st;
-	if (lstat(l->cfg.event_path, &st) == 0) { /* a stale one from a crashed run */
-		if (!file_trusted(l, l->cfg.event_path, &st, S_IFSOCK, why, sizeof(why)))
-			return fail(l, AL_EINIT, "%s", why);
-		unlink(l->cfg.event_path);
-	}
-	l->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", l->cfg.event_path);
-	if (l->lfd < 0 || bind(l->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    chmod(l->cfg.event_path, 0600) < 0 || listen(l->lfd, 2) < 0)
-		return fail(l, AL_EINIT, "cannot listen on the event socket: %s", strerror(errno));
+	rc = listen_event(l, why, sizeof(why));
+	if (rc)
+		return fail(l, rc, "%s", why);
 	l->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	l->cfd = al_rv_accept(l->lfd, (int)l->cfg.connect_timeout_ms);
-	if (l->cfd < 0)
-		return fail(l, AL_ETIMEDOUT, "%s", "no host connected in time");
-	char who[160];
-	if (al_posix_peer_check(l->cfd, &l->cfg.allow, who, sizeof(who)))
-		return fail(l, AL_EPERM,
-			    "refused a host run by %s: not our user (admit it with --allow-uid or "
-			    "--allow-gid)",
-			    who);
+	uint64_t start = al_posix_now_ms();
+	for (;;) {
+		l->cfd = accept_host(l, start);
+		if (l->cfd < 0) { /* not an error to print: callers retry */
+			al_posix_close(l);
+			return AL_ETIMEDOUT;
+		}
+		char who[160];
+		if (!al_posix_peer_check(l->cfd, &l->cfg.allow, who, sizeof(who)))
+			break;
+		al_diagf(AL_DIAG_WARNING,
+			 "link '%s': refused a host run by %s: not our user (admit it with "
+			 "--allow-uid or --allow-gid)",
+			 l->name, who);
+		close(l->cfd); /* no protocol to say why */
+	}
+	/* One host at a time, as OpenAMP's remote: stop listening, so that a
+	 * further host is refused at connect() and retries (an OpenAMP host
+	 * that got in would start writing the rings of this session). */
+	close(l->lfd);
+	l->lfd = -1;
 	l->db.efd_in = l->db.efd_out = l->cfd;
 	return start_threads(l);
 }
@@ -712,7 +760,7 @@ static int open_host_openamp(struct al_posix_link *l)
 		if (l->cfd >= 0)
 			close(l->cfd);
 		l->cfd = -1;
-		if (!al_posix_left_ms(start, l->cfg.connect_timeout_ms))
+		if (!al_posix_left_ms(start, l->cfg.connect_timeout_ms) || cancelled(l))
 			return fail(l, AL_ETIMEDOUT, "no remote listens on %s", l->cfg.event_path);
 		struct timespec d = {0, 2 * 1000 * 1000};
 		nanosleep(&d, NULL);
@@ -767,6 +815,15 @@ int al_posix_open(const struct al_posix_cfg *cfg, struct al_posix_link **out)
 		al_diagf(AL_DIAG_ERR, "link name '%.20s...' is %zu characters long; at most %zu",
 			 cfg->name, strlen(cfg->name),
 			 sizeof(((struct al_posix_link *)0)->name) - 1);
+		return AL_EINVAL;
+	}
+	if (cfg->profile == AL_PROFILE_OPENAMP &&
+	    ((cfg->num && cfg->num != OA_VRING_NUM) || (cfg->buf_size && cfg->buf_size != 512))) {
+		al_diagf(AL_DIAG_ERR,
+			 "the OpenAMP profile's layout fixes %u-entry vrings of 512-byte buffers; "
+			 "%u entries of %u bytes refused",
+			 OA_VRING_NUM, cfg->num ? cfg->num : OA_VRING_NUM,
+			 cfg->buf_size ? cfg->buf_size : 512);
 		return AL_EINVAL;
 	}
 	struct al_posix_link *l = link_new(cfg);
@@ -842,10 +899,9 @@ void al_posix_close(struct al_posix_link *l)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	if (l->unlink_files) {
-		unlink(l->cfg.shm_path);
+	struct stat st; /* our socket, unless another process bound the path since */
+	if (l->sock_ino && lstat(l->cfg.event_path, &st) == 0 && st.st_ino == l->sock_ino)
 		unlink(l->cfg.event_path);
-	}
 	free(l->shadows);
 	al_posix_port_destroy(&l->port);
 	free(l);
