@@ -100,7 +100,15 @@ static int emit_journal(struct al_log_sink *s, int level, const struct al_log_li
 		f[n++] = (struct al_journal_field){"REMOTE_SEQ", seq, strlen(seq)};
 	if (trunc)
 		f[n++] = (struct al_journal_field){"REMOTE_TRUNCATED", "1", 1};
-	return al_journal_send(s->j, f, n, NULL) ? AL_EINIT : 0;
+	int rc = al_journal_send(s->j, f, n, NULL);
+	if (rc == AL_ETIMEDOUT) {
+		/* a journal that is busy for a second loses this line, counted,
+		 * rather than the forwarder stopping (and its watchdog going
+		 * quiet) behind it */
+		s->st.lost++;
+		return 0;
+	}
+	return rc ? AL_EINIT : 0;
 }
 
 static int emit(struct al_log_sink *s, int level, const struct al_log_line *line, const char *text,
@@ -143,8 +151,9 @@ int al_log_sink_write(struct al_log_sink *s, const struct al_log_line *line)
 			return rc;
 	}
 	s->last_dropped = line->dropped;
+	uint64_t lost = s->st.lost;
 	int rc = emit(s, line->level, line, line->text, line->flags & AL_LOG_F_TRUNCATED, 0);
-	if (rc == 0)
+	if (rc == 0 && s->st.lost == lost)
 		s->st.lines++;
 	return rc;
 }

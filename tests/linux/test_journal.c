@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -372,6 +373,33 @@ static void sink_no_journal(void **state)
 	assert_int_equal(al_log_sink_open(AL_LOG_SINK_JOURNAL, longp, "m4", &s), AL_EINVAL);
 }
 
+/* A journal that does not read: the line is lost and counted after about a
+ * second, and the sink goes on (a forwarder must not stop behind it). */
+static void sink_journal_busy(void **state)
+{
+	struct sink_fx *f = *state;
+	struct al_log_sink *s = open_sink(f);
+	uint8_t m[64];
+	size_t n = wire(m, 6, 1, 1, 0, "fill", 4);
+	struct al_log_sink_stats st = {0};
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 100000 && st.lost == 0; i++) {
+		assert_int_equal(al_log_sink_feed(s, m, n), 0);
+		al_log_sink_get_stats(s, &st);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(st.lost, 1);
+	assert_true(st.lines > 0);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+	assert_in_range(ms, 900, 5000);
+	recv_entry(f); /* the journal reads again: the next line goes through */
+	assert_int_equal(al_log_sink_feed(s, m, n), 0);
+	al_log_sink_get_stats(s, &st);
+	assert_int_equal(st.lost, 1);
+	al_log_sink_close(s);
+}
+
 static void socket_path_from_env(void **state)
 {
 	(void)state;
@@ -395,6 +423,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(sink_hostile_text, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(sink_sizes_and_levels, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(sink_no_journal, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(sink_journal_busy, fx_setup, fx_teardown),
 	    cmocka_unit_test(socket_path_from_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

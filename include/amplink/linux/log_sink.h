@@ -35,6 +35,7 @@ struct al_log_sink_stats {
 	uint64_t lines;		 /* lines written */
 	uint64_t malformed;	 /* messages that were not valid log lines: dropped */
 	uint64_t remote_dropped; /* lines the remote reported dropped since the sink opened */
+	uint64_t lost;		 /* lines the journal did not take within a second: dropped */
 };
 
 struct al_log_sink;
