@@ -16,12 +16,18 @@ commands with the environment a Type=notify unit with WatchdogSec= gives.
            MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, REMOTE, LINK,
            REMOTE_TIMESTAMP; the levels debug, info, notice and warning
            all arrive with their syslog numbers.
+  dash     `amplink dash` (when built): READY=1 names the port, and that
+           port takes a connection.
+  bridge   `amplink bridge mqtt` (when built, and mosquitto is installed):
+           broker not there yet: STATUS says so, WATCHDOG=1 goes on, no
+           READY; the broker starts: READY=1 "connected to the broker".
 
 usage: it_service.py AMPLINK RPROC_FW_DEMO
 Prints "PASS it_service" at the end; exit 1 on the first failure.
 """
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,12 +42,12 @@ procs = []
 
 
 def fail(msg):
-    print("FAIL it_service: " + msg)
+    print("FAIL it_service: " + msg + " (stderr of each command in %s)" % WORK)
     for p in procs:
         if p.poll() is None:
             os.kill(p.pid, signal.SIGCONT)
             p.kill()
-    sys.exit(1)
+    os._exit(1)  # keeps WORK for a look
 
 
 def check(cond, msg):
@@ -269,7 +275,94 @@ def test_log():
     ns.close()
 
 
-test_rproc()
-test_nowhere()
-test_log()
+# ---- dash and bridge --------------------------------------------------------
+def sibling(name):
+    return os.path.exists(os.path.join(os.path.dirname(AMPLINK), name))
+
+
+def test_dash():
+    if not sibling("amplink-dash"):
+        print("skip: dash (amplink-dash not built)")
+        return
+    link = "svcd%d" % os.getpid()
+    ns, npath = bind("notify-dash")
+    start(["remote", "--link", link, "--demo", "motor"], {}, watchdog_pid=False)
+    time.sleep(0.3)
+    dash = start(["dash", "--link", link, "--port", "0", "--db", os.path.join(WORK, "t.db")],
+                 {"NOTIFY_SOCKET": npath, "WATCHDOG_USEC": "600000"})
+    seen = []
+    ready = wait_for(ns, lambda d: d.startswith(b"READY=1"), 10, seen)
+    st = status_of(ready) if ready else ""
+    m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", st or "")
+    check(m is not None, "dash: READY=1 names where it listens: '%s'" % st)
+    c = socket.create_connection(("127.0.0.1", int(m.group(1))), timeout=5)
+    c.close()
+    check(True, "dash: port %s takes a connection" % m.group(1))
+    pings = [d for _, d in recv_for(ns, 1.0) if d == b"WATCHDOG=1"]
+    check(len(pings) >= 2, "dash: %d WATCHDOG=1 in 1 s (one per 300 ms)" % len(pings))
+    dash.send_signal(signal.SIGTERM)
+    check(dash.wait(10) == 0, "dash: exit 0 after SIGTERM")
+    ns.close()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_bridge():
+    mosq = "/usr/sbin/mosquitto"
+    if not sibling("amplink-bridge") or not os.path.exists(mosq):
+        print("skip: bridge (amplink-bridge not built or mosquitto not installed)")
+        return
+    link = "svcb%d" % os.getpid()
+    port = free_port()
+    ns, npath = bind("notify-bridge")
+    start(["remote", "--link", link, "--ticker", "tick:100"], {}, watchdog_pid=False)
+    time.sleep(0.3)
+    br = start(["bridge", "mqtt", "--link", link, "--port", str(port), "--greet", "tick"],
+               {"NOTIFY_SOCKET": npath, "WATCHDOG_USEC": "600000"})
+    got = recv_for(ns, 2.0)
+    statuses = [status_of(d) for _, d in got if status_of(d)]
+    check(not any(d.startswith(b"READY=1") for _, d in got),
+          "bridge: no READY=1 while the broker is not there")
+    check(any(("127.0.0.1:%d down" % port) in x for x in statuses),
+          "bridge: STATUS says the broker is down: '%s'" % (statuses[-1] if statuses else None))
+    check(sum(d == b"WATCHDOG=1" for _, d in got) >= 4,
+          "bridge: the loop pings while it waits for the broker")
+    conf = os.path.join(WORK, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
+    broker = subprocess.Popen([mosq, "-c", conf], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    procs.append(broker)
+    ready = wait_for(ns, lambda d: d.startswith(b"READY=1"), 20, [])
+    check(ready is not None and "connected to the broker" in status_of(ready),
+          "bridge: READY=1 once connected: '%s'" % (status_of(ready) if ready else None))
+    br.send_signal(signal.SIGTERM)
+    check(br.wait(10) == 0, "bridge: exit 0 after SIGTERM")
+    broker.terminate()
+    broker.wait(10)
+    ns.close()
+
+
+try:
+    test_rproc()
+    test_nowhere()
+    test_log()
+    test_dash()
+    test_bridge()
+finally:
+    for p in procs:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGCONT)
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    shutil.rmtree(WORK, ignore_errors=True)
 print("PASS it_service")
