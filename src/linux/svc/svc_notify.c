@@ -107,13 +107,19 @@ static void status_locked(const char *prefix, bool force, const char *fmt, va_li
 	send_locked(msg);
 }
 
+/* The three STATUS= senders: lock, send, unlock. */
+static void status_va(const char *prefix, bool force, const char *fmt, va_list ap)
+{
+	lock();
+	status_locked(prefix, force, fmt, ap);
+	pthread_mutex_unlock(&S.mu);
+}
+
 void al_svc_ready(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	lock();
-	status_locked("READY=1\n", true, fmt, ap);
-	pthread_mutex_unlock(&S.mu);
+	status_va("READY=1\n", true, fmt, ap);
 	va_end(ap);
 }
 
@@ -121,9 +127,7 @@ void al_svc_status(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	lock();
-	status_locked("", false, fmt, ap);
-	pthread_mutex_unlock(&S.mu);
+	status_va("", false, fmt, ap);
 	va_end(ap);
 }
 
@@ -131,9 +135,7 @@ void al_svc_stopping(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	lock();
-	status_locked("STOPPING=1\n", true, fmt, ap);
-	pthread_mutex_unlock(&S.mu);
+	status_va("STOPPING=1\n", true, fmt, ap);
 	va_end(ap);
 }
 
