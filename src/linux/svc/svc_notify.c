@@ -52,8 +52,9 @@ static void init_locked(void)
 	S.status[0] = 0;
 #ifdef AMPLINK_HAVE_SYSTEMD
 	uint64_t usec = 0;
-	/* > 0 only when WATCHDOG_PID names this process: a child that
-	 * inherited the variables does not ping for its parent */
+	/* with WATCHDOG_PID set (systemd sets it), > 0 only when it names
+	 * this process: a child that inherited the variables does not ping
+	 * for its parent */
 	if (S.on && sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
 		S.wd_half_us = usec / 2;
 #endif
