@@ -18,12 +18,16 @@ DEPS := cmake make gcc clang pkg-config libcmocka-dev
 DEPS += libsqlite3-dev libmicrohttpd-dev
 # `amplink bridge mqtt` (libmosquitto; skipped in CMake when missing)
 DEPS += libmosquitto-dev
+# readiness and watchdog for systemd (sd_notify; without it the services
+# do not notify)
+DEPS += libsystemd-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 # What the optional tests need besides (tests/expected-tests.txt): the
 # emulated Cortex-M4, the dashboard's browser test, the MQTT broker, the
-# kernel source for the User-Mode Linux kernel, and ShellCheck.
+# kernel source for the User-Mode Linux kernel, ShellCheck, and
+# systemd-analyze (Debian systemd) that checks the unit files.
 DEPS_TESTS := $(DEPS_MCU) qemu-system-arm chromium mosquitto mosquitto-clients \
-  linux-source-6.1 flex bison bc xz-utils patch python3 shellcheck
+  linux-source-6.1 flex bison bc xz-utils patch python3 shellcheck systemd
 
 .PHONY: all deps deps-all kernel build test demo demo-inproc demo-kernel format format-check clean docs
 

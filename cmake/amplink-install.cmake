@@ -73,6 +73,8 @@ if(TARGET amplink)
   endif()
 endif()
 install(FILES docs/man/amplink.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+# systemd units for rproc, log, bridge and dash (docs/gateway.md)
+include(cmake/amplink-systemd.cmake)
 
 install(EXPORT amplinkTargets NAMESPACE amplink:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/amplink)
 configure_package_config_file(cmake/amplinkConfig.cmake.in

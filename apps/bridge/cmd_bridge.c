@@ -31,6 +31,7 @@
 #include "amplink.h"
 #include "amplink/linux/channel.h"
 #include "amplink/linux/rpmsg_char.h"
+#include "svc_notify.h"
 #include "term_safe.h"
 
 #define MAX_CHANNELS	     64
@@ -240,6 +241,8 @@ static void went_down(struct bridge *b, const char *why)
 	}
 	b->state = MQ_DOWN;
 	b->next_try = now + b->backoff_ms;
+	al_svc_status("broker %s:%d down (%s), retrying in %.1f s", b->host, b->port, why,
+		      b->backoff_ms / 1000.0);
 	b->backoff_ms = b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b->backoff_ms * 2;
 }
 
@@ -266,6 +269,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
 			(unsigned long long)b->dropped);
 	b->ever_up = true;
 	b->failed_attempts = 0;
+	al_svc_ready("connected to the broker %s:%d, %d channels", b->host, b->port, b->nch);
 	for (int i = 0; i < b->nch; i++) {
 		int s = mosquitto_subscribe(b->mosq, NULL, b->ch[i].cmd_topic, b->qos);
 		if (s != MOSQ_ERR_SUCCESS) {
@@ -441,6 +445,7 @@ static int run(struct bridge *b, struct al_posix_link *link, uint32_t duration_m
 	b->backoff_ms = BACKOFF_MIN_MS;
 	b->next_try = start;
 	while (!g_stop && !b->link_err) {
+		al_svc_alive(); /* svc_notify.h: this loop turns */
 		uint64_t now = mono_ms();
 		if (duration_ms && now - start >= duration_ms)
 			break;

@@ -34,6 +34,7 @@
 #include "amplink/linux/channel.h"
 #include "dash_page.h"
 #include "motor_host.h"
+#include "svc_notify.h"
 #include "telemetry.h"
 #include "term_safe.h"
 
@@ -533,9 +534,11 @@ int cmd_dash(int argc, char **argv)
 	printf("amplink dash: http://127.0.0.1:%u/ (samples stored in %s)\n",
 	       di ? di->port : (unsigned)port, db);
 	fflush(stdout);
+	al_svc_ready("listening on http://127.0.0.1:%u/, samples stored in %s", http_port, db);
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!g_stop && !motor_host_link_lost(D.mh)) {
+		al_svc_alive(); /* svc_notify.h: this loop turns */
 		struct timespec dl = {0, 50000000L};
 		nanosleep(&dl, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &now);

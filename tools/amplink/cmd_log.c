@@ -1,29 +1,42 @@
 /* `amplink log`: follow the remote's log live. Attaches as host, subscribes
  * to the remote's log service (amplink/log.h) and writes every line to
- * stdout, a file or syslog (amplink/linux/log_sink.h). */
+ * stdout, a file, syslog or the systemd journal (amplink/linux/log_sink.h).
+ * As a systemd service (amplink-log@.service) it tells systemd when it is
+ * attached and pings the watchdog from its read loop (svc_notify.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "amplink/linux/journal.h"
 #include "amplink/linux/log_sink.h"
 #include "json_writer.h"
+#include "svc_notify.h"
 
 static void log_usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: amplink log [--syslog | --file PATH | --json] [--ident NAME] [--level LEVEL]\n"
-	    "                   [--service NAME] [-n COUNT] [--duration MS] [link options]\n\n"
+	    "usage: amplink log [--journal | --syslog | --file PATH | --json] [--ident NAME]\n"
+	    "                   [--level LEVEL] [--service NAME] [-n COUNT] [--duration MS]\n"
+	    "                   [link options]\n\n"
 	    "Follow the remote's log live (its rpmsg_printf()/al_log_printf() lines).\n"
 	    "Each line carries the remote's timestamp and level. By default lines go\n"
 	    "to stdout; --file appends them to PATH; --syslog hands them to syslog(3)\n"
 	    "with the remote's name as identifier (journalctl -f -t NAME shows them).\n"
+	    "  --journal        the systemd journal, with the fields REMOTE (the name),\n"
+	    "                   LINK, REMOTE_TIMESTAMP, REMOTE_SEQ, PRIORITY (the level):\n"
+	    "                   journalctl REMOTE=NAME -p warning. Chosen by itself\n"
+	    "                   when stdout is the journal (a systemd service) and,\n"
+	    "                   for --syslog, when journald runs. Socket: $" AL_JOURNAL_SOCKET_ENV
+	    "\n"
+	    "                   or " AL_JOURNAL_SOCKET "\n"
 	    "  --json           one JSON object per line on stdout instead: remote,\n"
 	    "                   host_ms (Unix time), remote_ms, seq, level, text,\n"
 	    "                   truncated, dropped_before (lines the remote dropped\n"
@@ -77,6 +90,18 @@ static int log_json_feed(struct log_json *lj, const void *msg, size_t len)
 	return 0;
 }
 
+/* Whether stdout is a stream to the journal: systemd sets JOURNAL_STREAM
+ * to its "device:inode" for a service whose output goes there. */
+static bool stdout_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(fileno(stdout), &st) != 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 static uint64_t mono_ms(void)
 {
 	struct timespec t;
@@ -93,7 +118,9 @@ int cmd_log(int argc, char **argv)
 	int level = AL_LOG_DEBUG;
 	uint32_t count = 0, duration = 0;
 	bool json = false;
+	bool kind_set = false;
 	static const struct option lo[] = {{"syslog", no_argument, 0, 'y'},
+					   {"journal", no_argument, 0, 'J'},
 					   {"json", no_argument, 0, OPT_JSON},
 					   {"file", required_argument, 0, 'f'},
 					   {"ident", required_argument, 0, 'i'},
@@ -107,9 +134,18 @@ int cmd_log(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "f:n:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'y': kind = AL_LOG_SINK_SYSLOG; break;
+		case 'y':
+			/* the journal takes what syslog would, plus the fields */
+			kind = al_journal_present() ? AL_LOG_SINK_JOURNAL : AL_LOG_SINK_SYSLOG;
+			kind_set = true;
+			break;
+		case 'J':
+			kind = AL_LOG_SINK_JOURNAL;
+			kind_set = true;
+			break;
 		case 'f':
 			kind = AL_LOG_SINK_FILE;
+			kind_set = true;
 			path = optarg;
 			break;
 		case OPT_JSON: json = true; break;
@@ -144,11 +180,13 @@ int cmd_log(int argc, char **argv)
 		fprintf(stderr, "amplink log: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (json && kind != AL_LOG_SINK_STDOUT) {
-		fprintf(stderr,
-			"amplink log: --json writes to stdout: not with --file or --syslog\n");
+	if (json && kind_set) {
+		fprintf(stderr, "amplink log: --json writes to stdout: not with --file, --syslog "
+				"or --journal\n");
 		return EXIT_USAGE;
 	}
+	if (!kind_set && !json && stdout_is_journal())
+		kind = AL_LOG_SINK_JOURNAL; /* a service: give the journal the fields */
 	struct al_log_sink *sink = NULL;
 	struct log_json *lj = NULL;
 	int rc;
@@ -161,9 +199,14 @@ int cmd_log(int argc, char **argv)
 		}
 	} else {
 		rc = al_log_sink_open(kind, path, ident ? ident : o.cfg.name, &sink);
+		if (rc == 0)
+			rc = al_log_sink_set_link(sink, o.cfg.name);
 	}
 	if (rc) {
-		fprintf(stderr, "amplink log: cannot open '%s': %s\n", path ? path : "sink",
+		fprintf(stderr, "amplink log: cannot open '%s': %s\n",
+			path			      ? path
+			: kind == AL_LOG_SINK_JOURNAL ? al_journal_socket_path()
+						      : "sink",
 			strerror(errno));
 		return EXIT_FAIL;
 	}
@@ -196,12 +239,36 @@ int cmd_log(int argc, char **argv)
 		fprintf(stderr, "amplink log: cannot subscribe: %s\n", al_strerror(rc));
 		goto out_ch;
 	}
+	const char *shown = ident ? ident : o.cfg.name;
+	const char *dest = json				 ? "stdout (JSON)"
+			   : kind == AL_LOG_SINK_JOURNAL ? "the journal"
+			   : kind == AL_LOG_SINK_SYSLOG	 ? "syslog"
+			   : kind == AL_LOG_SINK_FILE	 ? path
+							 : "stdout";
+	al_svc_ready("%s: attached to link '%s', forwarding its log to %s", shown, o.cfg.name,
+		     dest);
 	int maxp = channel_payload_max(ch, true);
 	uint8_t *buf = malloc(maxp > 0 ? (size_t)maxp : 512u);
 	uint64_t t_end = duration ? mono_ms() + duration : 0, lines = 0;
 	rc = 0;
+	uint64_t next_status = mono_ms() + 10000;
 	while (!g_stop && buf && (!count || lines < count)) {
+		al_svc_alive(); /* the read loop turns: the watchdog may wait on */
 		uint32_t wait = 200;
+		if (mono_ms() >= next_status) { /* the counts, every 10 s */
+			next_status = mono_ms() + 10000;
+			struct al_log_sink_stats st;
+			if (lj)
+				st = lj->st;
+			else
+				al_log_sink_get_stats(sink, &st);
+			al_svc_status(
+			    "%s: attached to link '%s', %llu lines to %s, %llu malformed, "
+			    "remote dropped %llu",
+			    shown, o.cfg.name, (unsigned long long)st.lines, dest,
+			    (unsigned long long)st.malformed,
+			    (unsigned long long)st.remote_dropped);
+		}
 		if (t_end) {
 			uint64_t now = mono_ms();
 			if (now >= t_end)
@@ -215,6 +282,7 @@ int cmd_log(int argc, char **argv)
 		if (n < 0) {
 			rc = (int)n;
 			fprintf(stderr, "amplink log: remote gone: %s\n", al_strerror(rc));
+			al_svc_stopping("%s: the remote went away (%s)", shown, al_strerror(rc));
 			break;
 		}
 		int frc =
@@ -233,9 +301,13 @@ int cmd_log(int argc, char **argv)
 		st = lj->st;
 	else
 		al_log_sink_get_stats(sink, &st);
-	fprintf(stderr, "amplink log: %llu lines, %llu malformed dropped, remote dropped %llu\n",
+	fprintf(stderr, "amplink log: %llu lines, %llu malformed dropped, remote dropped %llu",
 		(unsigned long long)st.lines, (unsigned long long)st.malformed,
 		(unsigned long long)st.remote_dropped);
+	if (st.lost)
+		fprintf(stderr, ", %llu lost (the journal did not take them)",
+			(unsigned long long)st.lost);
+	fputc('\n', stderr);
 out_ch:
 	al_channel_close(ch);
 	rc = rc == AL_EINIT ? EXIT_FAIL : exit_code_for(rc);

@@ -28,6 +28,7 @@
 #include "amplink/linux/rproc_relay.h"
 #include "json_writer.h"
 #include "rproc_tools.h"
+#include "svc_notify.h"
 #include "term_safe.h"
 
 #define REPLY_MAX (70 * 1024)
@@ -614,19 +615,26 @@ static int cmd_start(int argc, char **argv, const char *name)
 		code = rproc_bench_run(m.rp, qcfg.raw_socket, shm, 5000);
 		m.stop_req = 1;
 	}
+	bool svc_ready = false; /* READY=1 sent (rproc_svc.c) */
 	while (!g_stop && !m.stop_req) {
 		struct timespec d = {0, 100 * 1000000L};
 		nanosleep(&d, NULL);
 		struct al_rproc_status st;
 		al_rproc_get_status(m.rp, &st);
+		rproc_svc_report(name, &st, cfg.restart, &svc_ready);
 		if (st.state == AL_RPROC_CRASHED &&
 		    (!cfg.restart || (cfg.max_restarts && st.recoveries >= cfg.max_restarts))) {
 			fprintf(stderr, "amplink rproc: %s: not restarting (%s)\n", name,
 				cfg.restart ? "--max-restarts reached" : "no --restart");
+			al_svc_stopping("%s: crashed and not restarting (%s)", name,
+					cfg.restart ? "--max-restarts reached" : "no --restart");
 			code = EXIT_LINK;
 			break;
 		}
+		al_svc_alive(); /* this loop turns: the watchdog may wait on */
 	}
+	if (code != EXIT_LINK)
+		al_svc_stopping("%s: stopping", name);
 	m.stop_req = 1;
 	if (ctl_ok)
 		pthread_join(ctl, NULL);

@@ -38,4 +38,13 @@ int rproc_echo_run(struct al_rproc *rp, const struct rproc_echo_opts *o);
 int rproc_bench_run(struct al_rproc *rp, const char *raw_socket, const char *shm_path,
 		    uint32_t samples);
 
+/** What `amplink rproc start` tells systemd each turn of its main loop
+ *  (rproc_svc.c, through svc_notify.h): READY=1 the first time the remote
+ *  runs and answers its heartbeat (or runs, heartbeat off), and a STATUS=
+ *  line in words ("rproc0: running, boot #2, ...", "rproc0: no heartbeat
+ *  for 3.2 s", "rproc0: crashed (...), restarting"). `*ready` remembers
+ *  the READY (start it false). Main thread of the manager. */
+void rproc_svc_report(const char *name, const struct al_rproc_status *st, bool restart,
+		      bool *ready);
+
 #endif
