@@ -28,7 +28,9 @@ typedef int (*motor_open_fn)(void *ctx, const char *service, uint32_t timeout_ms
 			     struct al_channel **out);
 
 /* Open the services through `open` (waits up to timeout_ms for each),
- * start the telemetry and the reader thread. Thread context. Returns 0 or
+ * start the telemetry and the reader thread. With `fn` NULL only
+ * motor-ctrl is opened (commands only: the dashboard reads the sensors
+ * itself, apps/dash/sensor_hub.h). Thread context. Returns 0 or
  * the first error of `open` or of the start messages (AL_E*). */
 int motor_host_open(motor_open_fn open, void *ctx, uint32_t timeout_ms, motor_sample_fn fn,
 		    void *user, struct motor_host **out);
