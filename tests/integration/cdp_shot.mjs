@@ -1,7 +1,7 @@
 // Screenshot of the page a running headless Chromium shows, through the
 // DevTools protocol (the dashboard's browser test, it_dash.sh): unlike
 // `chromium --screenshot`, it captures a page that has been live for a
-// while, at a chosen size.
+// while, at a chosen size. Fails if the page recorded a script error.
 // usage: node --experimental-websocket cdp_shot.mjs DevToolsActivePort OUT.png WIDTH HEIGHT
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -28,6 +28,9 @@ await call('Emulation.setDeviceMetricsOverride',
 await new Promise(r => setTimeout(r, 1500)); // the charts follow the new size
 const shot = await call('Page.captureScreenshot', { format: 'png' });
 writeFileSync(out, Buffer.from(shot.data, 'base64'));
+// the page counts its own script errors (window.pageErrors): none allowed
+const ev = await call('Runtime.evaluate',
+  { expression: 'JSON.stringify(window.pageErrors||null)', returnByValue: true });
 ws.close();
-console.log(`screenshot ${out}: ${width}x${height}`);
-process.exit(0);
+console.log(`screenshot ${out}: ${width}x${height}, page errors: ${ev.result.value}`);
+process.exit(ev.result.value === '[]' ? 0 : 1);

@@ -143,7 +143,10 @@ else
     grep -q "\"live_points\":{[^}]*\"$k\":[1-9]" <<<"$rep" || fail "no live points for $k"
   done
   grep -q '"history_ok":true' <<<"$rep" || fail "the range selector loaded no history"
+  grep -q '"zoom_ok":true' <<<"$rep" || fail "zoom did not show the chosen span"
+  grep -q '"pause_ok":true,"resume_ok":true' <<<"$rep" || fail "pause/resume did not hold/follow the view"
   grep -q '"charts":3' <<<"$rep" || fail "not one chart per series"
+  grep -q '"errors":\[\]' <<<"$rep" || fail "script errors on the page"
   pts=$(sed -n 's/.*"temp_points":\([0-9]*\).*/\1/p' <<<"$rep")
   [ "${pts:-0}" -ge 5 ] || fail "chart got only ${pts:-0} points"
   # the screenshot: the same browser after about 20 s of data (the duty
@@ -152,11 +155,11 @@ else
   rm -f "$out/dash.png"
   if command -v node >/dev/null; then
     node --experimental-websocket "$(dirname "$0")/cdp_shot.mjs" "$ud/DevToolsActivePort" \
-      "$out/dash.png" 1280 900 2>"$tmp/shot.log" || { cat "$tmp/shot.log"; fail "no screenshot"; }
+      "$out/dash.png" 1280 720 2>"$tmp/shot.log" || { cat "$tmp/shot.log"; fail "no screenshot"; }
   else
     ud2=$(mktemp -d "$tmp/chrome.XXXXXX")
     flags[-1]=--user-data-dir="$ud2"
-    timeout 30 chromium "${flags[@]}" --screenshot="$out/dash.png" --window-size=1280,900 \
+    timeout 30 chromium "${flags[@]}" --screenshot="$out/dash.png" --window-size=1280,720 \
       --timeout=5000 "$url" >"$tmp/shot.log" 2>&1 || true
   fi
   [ -s "$out/dash.png" ] || { tail -5 "$tmp/shot.log"; fail "no screenshot"; }
