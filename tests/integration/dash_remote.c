@@ -70,11 +70,8 @@ static struct sensor *add(const char *name, enum kind kind, uint32_t period_ms, 
 	s->kind = kind;
 	s->period_ms = period_ms;
 	if (label) {
-		struct sensor_desc d = {.format = format,
-					.scale = 1,
-					.period_ms = period_ms,
-					.min = lo,
-					.max = hi};
+		struct sensor_desc d = {
+		    .format = format, .scale = 1, .period_ms = period_ms, .min = lo, .max = hi};
 		snprintf(d.label, sizeof(d.label), "%s", label);
 		snprintf(d.unit, sizeof(d.unit), "%s", unit);
 		sensor_desc_encode(s->desc, &d);
@@ -126,7 +123,8 @@ static void scenario_bad(void)
 	add("sensor-garbage", GARBAGE, 50, SENSOR_FMT_INT32, "Garbage", "", 0, 10);
 	/* descriptions a page must never show: each refused, the series then
 	 * charted under its key with the default description */
-	add("sensor-html", SLOW, 100, SENSOR_FMT_INT32, "<img src=x onerror=alert(1)>", "", 0, 1000);
+	add("sensor-html", SLOW, 100, SENSOR_FMT_INT32, "<img src=x onerror=alert(1)>", "", 0,
+	    1000);
 	add("sensor-quote", SLOW, 100, SENSOR_FMT_INT32, "say \"hi\"", "", 0, 1000);
 	add("sensor-ctl", SLOW, 100, SENSOR_FMT_INT32, "bell\a\x1b[2J", "", 0, 1000);
 	add("sensor-utf", SLOW, 100, SENSOR_FMT_INT32, "bad \xc3\x28 \xff", "", 0, 1000);
@@ -180,8 +178,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nS; i++) {
 		S[i].ept.priv = &S[i];
 		for (int tries = 0;; tries++) {
-			rc = rpmsg_create_ept(&S[i].ept, al_posix_rdev(l), S[i].name, RPMSG_ADDR_ANY,
-					      RPMSG_ADDR_ANY, sensor_cb, NULL);
+			rc = rpmsg_create_ept(&S[i].ept, al_posix_rdev(l), S[i].name,
+					      RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, sensor_cb, NULL);
 			if (rc == 0 || tries == 100)
 				break;
 			struct timespec d = {0, 10 * 1000000L};
@@ -203,7 +201,8 @@ int main(int argc, char **argv)
 		uint64_t now = now_ms();
 		for (int i = 0; i < nS; i++) {
 			struct sensor *s = &S[i];
-			if (__atomic_load_n(&s->ept.dest_addr, __ATOMIC_RELAXED) == RPMSG_ADDR_ANY ||
+			if (__atomic_load_n(&s->ept.dest_addr, __ATOMIC_RELAXED) ==
+				RPMSG_ADDR_ANY ||
 			    now < s->next)
 				continue;
 			s->next = now + s->period_ms;
