@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "json_writer.h"
 #include "motor_host.h"
 #include "sensor_hub.h"
 #include "telemetry.h"
@@ -61,15 +62,20 @@ enum MHD_Result error(struct MHD_Connection *c, unsigned code, const char *msg);
 bool parse_int(const char *s, long lo, long hi, long *out);
 bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out);
 int64_t wall_ms(void);
-/* A JSON document built in memory (open_memstream); json_reply() sends
- * it and frees it. */
+/* A JSON document built in memory (open_memstream) through its writer
+ * `j`; json_reply() sends it and frees it. */
 struct jdoc {
 	FILE *f;
 	char *p;
 	size_t len;
+	struct json_writer j;
 };
 bool jdoc_open(struct jdoc *d);
 enum MHD_Result json_reply(struct MHD_Connection *c, struct jdoc *d);
+/* Queue `r` (NULL: MHD_NO) with its Content-Type and Cache-Control, and
+ * drop our reference. */
+enum MHD_Result send_response(struct MHD_Connection *c, unsigned code, struct MHD_Response *r,
+			      const char *type, const char *cache);
 
 /* dash_api.c: one per route, after the Host/Origin/token checks. `body`
  * is a POST's body (len bytes). */

@@ -94,44 +94,58 @@ static void series_json(struct json_writer *j, const struct hub_series *s)
 	json_object_end(j);
 }
 
-enum MHD_Result api_series(struct MHD_Connection *c)
+/* Visit a copy of every series (one copy at a time: a series is about
+ * 100 bytes, 32 of them too many for a connection thread's stack). */
+static int each_series(void (*fn)(const struct hub_series *s, void *arg), void *arg)
 {
 	static struct hub_series all[SENSOR_HUB_MAX];
 	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* guards `all` */
-	struct jdoc d;
-	if (!jdoc_open(&d))
-		return error(c, 500, "out of memory");
-	struct json_writer j;
-	json_init(&j, d.f);
-	json_object_begin(&j, NULL);
-	json_int(&j, "max", SENSOR_HUB_MAX);
-	json_array_begin(&j, "series");
 	pthread_mutex_lock(&mu);
 	int n = sensor_hub_series(D.hub, all, SENSOR_HUB_MAX);
 	for (int i = 0; i < n; i++)
-		series_json(&j, &all[i]);
+		fn(&all[i], arg);
 	pthread_mutex_unlock(&mu);
-	json_array_end(&j);
-	json_object_end(&j);
+	return n;
+}
+
+static void series_visit(const struct hub_series *s, void *arg)
+{
+	series_json(arg, s);
+}
+
+enum MHD_Result api_series(struct MHD_Connection *c)
+{
+	struct jdoc d;
+	if (!jdoc_open(&d))
+		return error(c, 500, "out of memory");
+	json_object_begin(&d.j, NULL);
+	json_int(&d.j, "max", SENSOR_HUB_MAX);
+	json_array_begin(&d.j, "series");
+	each_series(series_visit, &d.j);
+	json_array_end(&d.j);
+	json_object_end(&d.j);
 	return json_reply(c, &d);
 }
 
 /* ---- /api/samples ------------------------------------------------------------- */
 
+struct lookup {
+	const char *key;
+	bool found;
+};
+static void match(const struct hub_series *s, void *arg)
+{
+	struct lookup *l = arg;
+	l->found |= strcmp(s->key, l->key) == 0;
+}
+
 /* A series we may answer for: one the hub reads, "duty", or one stored. */
 static bool series_known(const char *key)
 {
-	static struct hub_series all[SENSOR_HUB_MAX];
-	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	if (strcmp(key, "duty") == 0)
-		return true;
-	bool found = false;
-	pthread_mutex_lock(&mu);
-	int n = sensor_hub_series(D.hub, all, SENSOR_HUB_MAX);
-	for (int i = 0; i < n && !found; i++)
-		found = strcmp(all[i].key, key) == 0;
-	pthread_mutex_unlock(&mu);
-	return found || al_tstore_count(D.db, key) > 0;
+	struct lookup l = {key, strcmp(key, "duty") == 0};
+	if (!l.found)
+		each_series(match, &l);
+	return l.found || al_tstore_count(D.db, key) > 0;
 }
 
 static void sample_json(const struct al_tsample *s, void *arg)
@@ -184,12 +198,10 @@ enum MHD_Result api_samples(struct MHD_Connection *c)
 	struct jdoc d;
 	if (!jdoc_open(&d))
 		return error(c, 500, "out of memory");
-	struct json_writer j;
-	json_init(&j, d.f);
-	json_array_begin(&j, NULL);
-	int n = range ? al_tstore_range(D.db, series, t0, t1, (int)npoints, bucket_json, &j)
-		      : al_tstore_query(D.db, series, 0, (int)limit, sample_json, &j);
-	json_array_end(&j);
+	json_array_begin(&d.j, NULL);
+	int n = range ? al_tstore_range(D.db, series, t0, t1, (int)npoints, bucket_json, &d.j)
+		      : al_tstore_query(D.db, series, 0, (int)limit, sample_json, &d.j);
+	json_array_end(&d.j);
 	if (n < 0) {
 		fclose(d.f);
 		free(d.p);
@@ -251,35 +263,33 @@ enum MHD_Result api_status(struct MHD_Connection *c)
 	struct jdoc d;
 	if (!jdoc_open(&d))
 		return error(c, 500, "out of memory");
-	struct json_writer j;
-	json_init(&j, d.f);
-	json_object_begin(&j, NULL);
-	link_json(&j, wall_ms(), &hs);
-	json_int(&j, "series", hs.series);
-	json_uint(&j, "samples", hs.samples);
-	json_uint(&j, "rx_msgs", hs.rx_msgs);
-	json_uint(&j, "rx_bytes", hs.rx_bytes);
-	json_int(&j, "stored", stored);
+	json_object_begin(&d.j, NULL);
+	link_json(&d.j, wall_ms(), &hs);
+	json_int(&d.j, "series", hs.series);
+	json_uint(&d.j, "samples", hs.samples);
+	json_uint(&d.j, "rx_msgs", hs.rx_msgs);
+	json_uint(&d.j, "rx_bytes", hs.rx_bytes);
+	json_int(&d.j, "stored", stored);
 	pthread_mutex_lock(&D.mu);
-	json_uint(&j, "acks", D.acks);
-	json_int(&j, "sse_clients", D.clients);
-	json_bool(&j, "motor", D.mh != NULL);
-	json_object_begin(&j, "dropped");
-	json_uint(&j, "malformed", hs.malformed + ms.malformed);
-	json_uint(&j, "not_finite", hs.not_finite);
-	json_uint(&j, "out_of_range", hs.out_of_range);
-	json_uint(&j, "undescribed", hs.undescribed);
-	json_uint(&j, "bad_description", hs.bad_desc);
-	json_uint(&j, "bad_name", hs.bad_names);
-	json_uint(&j, "over_cap", hs.over_cap);
-	json_uint(&j, "open_failed", hs.open_failed);
-	json_uint(&j, "db_errors", D.db_errors);
-	json_uint(&j, "sse_skipped", D.sse_skipped);
-	json_uint(&j, "sse_timeouts", D.sse_timeouts);
-	json_uint(&j, "bad_requests", D.bad_requests);
-	json_object_end(&j);
+	json_uint(&d.j, "acks", D.acks);
+	json_int(&d.j, "sse_clients", D.clients);
+	json_bool(&d.j, "motor", D.mh != NULL);
+	json_object_begin(&d.j, "dropped");
+	json_uint(&d.j, "malformed", hs.malformed + ms.malformed);
+	json_uint(&d.j, "not_finite", hs.not_finite);
+	json_uint(&d.j, "out_of_range", hs.out_of_range);
+	json_uint(&d.j, "undescribed", hs.undescribed);
+	json_uint(&d.j, "bad_description", hs.bad_desc);
+	json_uint(&d.j, "bad_name", hs.bad_names);
+	json_uint(&d.j, "over_cap", hs.over_cap);
+	json_uint(&d.j, "open_failed", hs.open_failed);
+	json_uint(&d.j, "db_errors", D.db_errors);
+	json_uint(&d.j, "sse_skipped", D.sse_skipped);
+	json_uint(&d.j, "sse_timeouts", D.sse_timeouts);
+	json_uint(&d.j, "bad_requests", D.bad_requests);
+	json_object_end(&d.j);
 	pthread_mutex_unlock(&D.mu);
-	json_object_end(&j);
+	json_object_end(&d.j);
 	return json_reply(c, &d);
 }
 
@@ -337,11 +347,5 @@ enum MHD_Result serve_chartjs(struct MHD_Connection *c)
 			     "Chart.js not found (apt-get install libjs-chart.js, or --chartjs)");
 	struct MHD_Response *r = MHD_create_response_from_buffer(D.chartjs_len, (void *)D.chartjs,
 								 MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "text/javascript; charset=utf-8");
-	MHD_add_response_header(r, "Cache-Control", "max-age=3600");
-	enum MHD_Result ret = MHD_queue_response(c, 200, r);
-	MHD_destroy_response(r);
-	return ret;
+	return send_response(c, 200, r, "text/javascript; charset=utf-8", "max-age=3600");
 }

@@ -92,13 +92,7 @@ enum MHD_Result events_answer(struct MHD_Connection *c)
 	}
 	struct MHD_Response *r =
 	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, sse_read, s, sse_free);
-	if (!r) {
+	if (!r)
 		sse_free(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "text/event-stream");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	enum MHD_Result ret = MHD_queue_response(c, 200, r);
-	MHD_destroy_response(r);
-	return ret;
+	return send_response(c, 200, r, "text/event-stream", "no-store");
 }

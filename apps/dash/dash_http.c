@@ -14,20 +14,25 @@ int64_t wall_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+enum MHD_Result send_response(struct MHD_Connection *c, unsigned code, struct MHD_Response *r,
+			      const char *type, const char *cache)
+{
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", cache);
+	enum MHD_Result ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result reply_n(struct MHD_Connection *c, unsigned code, const char *type,
 			       const void *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, mode);
-	if (!r) {
-		if (mode == MHD_RESPMEM_MUST_FREE)
-			free((void *)body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	enum MHD_Result ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
+	if (!r && mode == MHD_RESPMEM_MUST_FREE)
+		free((void *)body);
+	return send_response(c, code, r, type, "no-store");
 }
 
 enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, const char *body)
@@ -71,6 +76,8 @@ bool jdoc_open(struct jdoc *d)
 	d->p = NULL;
 	d->len = 0;
 	d->f = open_memstream(&d->p, &d->len);
+	if (d->f)
+		json_init(&d->j, d->f);
 	return d->f != NULL;
 }
 
