@@ -168,6 +168,10 @@ int motor_host_command(struct motor_host *h, uint32_t type, int32_t value, uint3
 
 void motor_host_get_stats(struct motor_host *h, struct motor_host_stats *out)
 {
+	if (!h) { /* the dashboard on a remote without motor-ctrl */
+		*out = (struct motor_host_stats){0};
+		return;
+	}
 	pthread_mutex_lock(&h->mu);
 	*out = h->st;
 	pthread_mutex_unlock(&h->mu);
@@ -175,7 +179,7 @@ void motor_host_get_stats(struct motor_host *h, struct motor_host_stats *out)
 
 bool motor_host_link_lost(struct motor_host *h)
 {
-	return h->lost != 0;
+	return h && h->lost != 0;
 }
 
 void motor_host_stop(struct motor_host *h)

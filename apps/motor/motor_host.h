@@ -39,8 +39,9 @@ int motor_host_open(motor_open_fn open, void *ctx, uint32_t timeout_ms, motor_sa
  * error. */
 int motor_host_command(struct motor_host *h, uint32_t type, int32_t value, uint32_t timeout_ms,
 		       struct motor_ack *ack);
+/* Counters (all zero for h NULL). Any thread. */
 void motor_host_get_stats(struct motor_host *h, struct motor_host_stats *out);
-/* True once the reader saw the link go away. */
+/* True once the reader saw the link go away (false for h NULL). */
 bool motor_host_link_lost(struct motor_host *h);
 /* Stop the reader thread (no more callbacks; stats are final). */
 void motor_host_stop(struct motor_host *h);
