@@ -144,6 +144,7 @@ else
   done
   grep -q '"history_ok":true' <<<"$rep" || fail "the range selector loaded no history"
   grep -q '"zoom_ok":true' <<<"$rep" || fail "zoom did not show the chosen span"
+  grep -q '"custom_ok":true' <<<"$rep" || fail "the custom range did not show its span"
   grep -q '"pause_ok":true,"resume_ok":true' <<<"$rep" || fail "pause/resume did not hold/follow the view"
   grep -q '"charts":3' <<<"$rep" || fail "not one chart per series"
   grep -q '"errors":\[\]' <<<"$rep" || fail "script errors on the page"
