@@ -195,7 +195,8 @@ static void list_services(void *ctx, void (*fn)(const char *name, void *arg), vo
 		al_services_foreach(al_posix_rdev(via->link), svc_visit, &sc);
 		return;
 	}
-	static struct al_rpmsg_chan_info ch[KCHAN_MAX]; /* the hub's thread only */
+	/* one caller at a time: the main thread until the hub starts, then the hub */
+	static struct al_rpmsg_chan_info ch[KCHAN_MAX];
 	int n = al_rpmsg_char_list(kernel_cfg(), ch, KCHAN_MAX);
 	for (int i = 0; i < n && i < KCHAN_MAX; i++)
 		if (!ch[i].name_truncated)
