@@ -14,8 +14,9 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian packages the build and the tests need.
 DEPS := cmake make gcc clang pkg-config libcmocka-dev
-# telemetry store (amplink motor --db, amplink dash) and web page
-DEPS += libsqlite3-dev libmicrohttpd-dev
+# telemetry store (amplink motor --db, amplink dash) and web page (its
+# charts: Chart.js, served by the dash itself)
+DEPS += libsqlite3-dev libmicrohttpd-dev libjs-chart.js
 # `amplink bridge mqtt` (libmosquitto; skipped in CMake when missing)
 DEPS += libmosquitto-dev
 # readiness and watchdog for systemd (sd_notify; without it the services
@@ -23,10 +24,11 @@ DEPS += libmosquitto-dev
 DEPS += libsystemd-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 # What the optional tests need besides (tests/expected-tests.txt): the
-# emulated Cortex-M4, the dashboard's browser test, the MQTT broker, the
-# kernel source for the User-Mode Linux kernel, ShellCheck, and
-# systemd-analyze (Debian systemd) that checks the unit files.
-DEPS_TESTS := $(DEPS_MCU) qemu-system-arm chromium mosquitto mosquitto-clients \
+# emulated Cortex-M4, the dashboard's browser test (Chromium, driven by
+# Node.js), the MQTT broker, the kernel source for the User-Mode Linux
+# kernel, ShellCheck, and systemd-analyze (Debian systemd) that checks the
+# unit files.
+DEPS_TESTS := $(DEPS_MCU) qemu-system-arm chromium nodejs mosquitto mosquitto-clients \
   linux-source-6.1 flex bison bc xz-utils patch python3 shellcheck systemd
 
 .PHONY: all deps deps-all kernel build test demo demo-inproc demo-kernel format format-check clean docs

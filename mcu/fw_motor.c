@@ -13,7 +13,8 @@
  *   - "sensor-adc": a 12-bit ADC reading (a 20 s triangle plus the duty)
  *     every 1000 ms;
  *   - the sensors report to whoever last wrote to them (the host's first
- *     message binds them, as on `amplink remote`);
+ *     message binds them, as on `amplink remote`) and answer a describe
+ *     request with their description (sensor_desc.h);
  *   - "amplink-log": every duty change, refused command and a status line
  *     per second go to the host's `amplink log` (rpmsg_printf, never
  *     blocks; dropped and counted while nobody listens).
@@ -58,15 +59,25 @@ static int32_t ctrl_cb(void *payload, uint32_t len, uint32_t src, void *priv)
 	return RL_RELEASE;
 }
 
-/* The host's messages on a sensor service only say where to report. */
+/* The host's messages on a sensor service say where to report; a
+ * describe request (sensor_desc.h) is answered with the sensor's
+ * description, without waiting (a host that gets none charts the sensor
+ * with a default description). */
 static int32_t sensor_cb(void *payload, uint32_t len, uint32_t src, void *priv)
 {
-	(void)payload, (void)len;
 	volatile uint32_t *dst = priv;
+	bool temp = dst == &temp_dst;
 	if (*dst != src && lg)
 		al_log_printf(lg, AL_LOG_INFO, "sensor: %s reports to 0x%x",
-			      dst == &temp_dst ? MOTOR_SVC_TEMP : MOTOR_SVC_ADC, (unsigned)src);
+			      temp ? MOTOR_SVC_TEMP : MOTOR_SVC_ADC, (unsigned)src);
 	*dst = src;
+	if (sensor_is_describe(payload, len)) {
+		uint8_t d[SENSOR_DESC_SIZE];
+		sensor_desc_encode(d,
+				   &motor_sensor_desc[temp ? MOTOR_SENSOR_TEMP : MOTOR_SENSOR_ADC]);
+		(void)rpmsg_lite_send(rl, temp ? temp_ept : adc_ept, src, (char *)d, sizeof(d),
+				      RL_DONT_BLOCK);
+	}
 	return RL_RELEASE;
 }
 

@@ -1,13 +1,18 @@
-/* `amplink dash`: the telemetry page of the motor + sensor demo (the
- * remote core reports an ADC value every second and the temperature every
- * 100 ms; the page draws them as live curves). Attaches
- * to a remote running the motor demo, stores every sample in SQLite
- * (amplink/telemetry.h), and serves on 127.0.0.1 only (libmicrohttpd):
- *   GET  /                      the page (dash_page.h): live chart + duty form
- *   GET  /events                Server-Sent Events: "sample" and "ack" events
- *   GET  /api/samples?series=S&limit=N   stored samples as JSON (from SQLite)
+/* `amplink dash`: a live telemetry page for any remote whose sensors
+ * announce themselves as `sensor-<name>` services (the motor + sensor demo
+ * has three). Reads every sensor (sensor_hub.h), stores every sample in
+ * SQLite (amplink/telemetry.h), and serves on 127.0.0.1 only
+ * (libmicrohttpd); the entry point and the routes are here, the rest in
+ * dash_api.c, dash_events.c, dash_http.c, the page in dash_page.h:
+ *   GET  /                      the page: a chart per series, link health, duty form
+ *   GET  /chart.js              Debian's Chart.js (libjs-chart.js), from memory
+ *   GET  /events                Server-Sent Events: "sample", "series" and "ack"
+ *   GET  /api/series            every series and its description
+ *   GET  /api/samples?series=S&limit=N | &since=MS&until=MS&points=N
+ *                               stored samples (the newest N, or a range
+ *                               folded into at most N points)
  *   POST /api/duty?value=N      SET_DUTY to the remote; answers with its ACK
- *   GET  /api/status            counters as JSON
+ *   GET  /api/status            link health and counters as JSON
  *   POST /api/report, GET /api/report   what the page's self-test saw
  * Bad requests get 400 (bad value), 404 (unknown path), 405 (method),
  * 413 (body too large); no ACK from the remote gives 504.
@@ -32,186 +37,26 @@
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "amplink/linux/rpmsg_char.h"
+#include "dash.h"
 #include "dash_page.h"
-#include "motor_host.h"
 #include "svc_notify.h"
-#include "telemetry.h"
 #include "term_safe.h"
-
-#define RING	 1024
-#define EV_LEN	 192
-#define BODY_MAX 2048
 
 #define CONN_MAX    64 /* connections at once (a thread each) */
 #define CONN_PER_IP 48
 #define CONN_IDLE_S 10 /* a connection silent this long is closed */
+#define KCHAN_MAX   256
+
+#ifndef AMPLINK_CHARTJS
+#define AMPLINK_CHARTJS "/usr/share/javascript/chart.js/chart.min.js"
+#endif
+
+struct dash D;
 
 static char token[33];	   /* hex, per run */
 static char *page;	   /* dash_page with the token in it */
 static unsigned http_port; /* the port we listen on, for the Host check */
-static struct dash {
-	struct al_tstore *db;
-	struct motor_host *mh;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char ev[RING][EV_LEN]; /* the last RING events, SSE-formatted */
-	uint64_t head;	       /* events ever pushed */
-	int clients;
-	volatile int stop;
-	uint64_t acks, db_errors, bad_requests;
-	char report[BODY_MAX];
-} D;
-
-static int64_t wall_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void push_event(const char *ev)
-{
-	pthread_mutex_lock(&D.mu);
-	snprintf(D.ev[D.head % RING], EV_LEN, "%s", ev);
-	D.head++;
-	pthread_cond_broadcast(&D.cv);
-	pthread_mutex_unlock(&D.mu);
-}
-
-/* Motor reader thread: store and publish. */
-static void on_sample(void *user, int series, const struct sensor_sample *s)
-{
-	(void)user;
-	const char *name = series == SERIES_TEMP ? "temp" : "adc";
-	double v = series == SERIES_TEMP ? s->value / 1000.0 : (double)s->value;
-	struct al_tsample ts = {name, wall_ms(), s->ts_ms, s->seq, v};
-	if (al_tstore_add(D.db, &ts) != 0)
-		D.db_errors++;
-	char ev[EV_LEN];
-	snprintf(ev, sizeof(ev),
-		 "event: sample\ndata: "
-		 "{\"series\":\"%s\",\"seq\":%u,\"remote_ms\":%u,\"value\":%.3f}\n\n",
-		 name, s->seq, s->ts_ms, v);
-	push_event(ev);
-}
-
-/* ---- SSE ------------------------------------------------------------------- */
-
-struct sse {
-	uint64_t cursor;
-};
-
-/* MHD connection thread: block up to 1 s for the next event. */
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	(void)pos;
-	struct sse *c = cls;
-	pthread_mutex_lock(&D.mu);
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += 1;
-	while (c->cursor == D.head && !D.stop)
-		if (pthread_cond_timedwait(&D.cv, &D.mu, &dl) != 0)
-			break;
-	if (D.stop) {
-		pthread_mutex_unlock(&D.mu);
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	}
-	if (D.head - c->cursor > RING)
-		c->cursor = D.head - RING; /* too slow: skip what was overwritten */
-	size_t n = 0;
-	while (c->cursor < D.head) {
-		const char *e = D.ev[c->cursor % RING];
-		size_t l = strlen(e);
-		if (n + l > max)
-			break;
-		memcpy(buf + n, e, l);
-		n += l;
-		c->cursor++;
-	}
-	pthread_mutex_unlock(&D.mu);
-	if (n == 0) { /* keep-alive comment */
-		memcpy(buf, ": ka\n\n", 6);
-		n = 6;
-	}
-	return (ssize_t)n;
-}
-
-static void sse_free(void *cls)
-{
-	pthread_mutex_lock(&D.mu);
-	D.clients--;
-	pthread_mutex_unlock(&D.mu);
-	free(cls);
-}
-
-/* ---- helpers ---------------------------------------------------------------- */
-
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
-			     const char *body)
-{
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	enum MHD_Result ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result error(struct MHD_Connection *c, unsigned code, const char *msg)
-{
-	char body[256];
-	snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", msg);
-	pthread_mutex_lock(&D.mu);
-	D.bad_requests++;
-	pthread_mutex_unlock(&D.mu);
-	return reply(c, code, "application/json", body);
-}
-
-struct jbuf {
-	char *p;
-	size_t len, cap;
-	int n;
-};
-static void jput(struct jbuf *j, const char *s)
-{
-	size_t l = strlen(s);
-	if (j->len + l + 1 > j->cap) {
-		size_t cap = (j->cap + l + 1) * 2;
-		char *p = realloc(j->p, cap);
-		if (!p)
-			return;
-		j->p = p;
-		j->cap = cap;
-	}
-	memcpy(j->p + j->len, s, l + 1);
-	j->len += l;
-}
-static void sample_json(const struct al_tsample *s, void *arg)
-{
-	struct jbuf *j = arg;
-	char row[160];
-	snprintf(row, sizeof(row),
-		 "%s{\"host_ms\":%lld,\"remote_ms\":%u,\"seq\":%u,\"value\":%.3f}",
-		 j->n++ ? "," : "", (long long)s->host_ms, s->remote_ms, s->seq, s->value);
-	jput(j, row);
-}
-
-static bool parse_int(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	if (!s || !*s)
-		return false;
-	long v = strtol(s, &end, 10);
-	if (*end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* ---- request handler ---------------------------------------------------------- */
 
 struct req {
@@ -296,111 +141,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return error(c, 405, "use GET");
 		return reply(c, 200, "text/html; charset=utf-8", page);
 	}
-	if (strcmp(url, "/events") == 0) {
-		if (!get)
-			return error(c, 405, "use GET");
-		struct sse *s = calloc(1, sizeof(*s));
-		if (!s)
-			return MHD_NO;
-		pthread_mutex_lock(&D.mu);
-		s->cursor = D.head > 200 ? D.head - 200 : 0; /* a little history first */
-		D.clients++;
-		pthread_mutex_unlock(&D.mu);
-		struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192,
-									   sse_read, s, sse_free);
-		if (!r) {
-			sse_free(s);
-			return MHD_NO;
-		}
-		MHD_add_response_header(r, "Content-Type", "text/event-stream");
-		MHD_add_response_header(r, "Cache-Control", "no-store");
-		enum MHD_Result ret = MHD_queue_response(c, 200, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
-	if (strcmp(url, "/api/samples") == 0) {
-		if (!get)
-			return error(c, 405, "use GET");
-		const char *series =
-		    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "series");
-		const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
-		long limit = 300;
-		if (!series || (strcmp(series, "temp") && strcmp(series, "adc")))
-			return error(c, 400, "series must be temp or adc");
-		if (lim && !parse_int(lim, 1, 100000, &limit))
-			return error(c, 400, "limit must be 1..100000");
-		struct jbuf j = {0};
-		jput(&j, "[");
-		int n = al_tstore_query(D.db, series, 0, (int)limit, sample_json, &j);
-		jput(&j, "]\n");
-		enum MHD_Result ret = n < 0 || !j.p ? error(c, 500, "database error")
-						    : reply(c, 200, "application/json", j.p);
-		free(j.p);
-		return ret;
-	}
-	if (strcmp(url, "/api/duty") == 0) {
-		if (!post)
-			return error(c, 405, "use POST");
-		long v;
-		if (!parse_int(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "value"), 0,
-			       100, &v))
-			return error(c, 400, "value must be a duty in percent, 0..100");
-		struct motor_ack a;
-		int rc = motor_host_command(D.mh, MOTOR_SET_DUTY, (int32_t)v, 2000, &a);
-		if (rc)
-			return error(c, 504, "the remote did not acknowledge");
-		char body[200];
-		snprintf(body, sizeof(body), "{\"status\":\"%s\",\"duty\":%d,\"seq\":%u}\n",
-			 a.status == MOTOR_OK ? "ok" : motor_status_name(a.status), (int)a.duty,
-			 a.seq);
-		char ev[EV_LEN];
-		snprintf(ev, sizeof(ev),
-			 "event: ack\ndata: {\"status\":\"%s\",\"duty\":%d,\"seq\":%u}\n\n",
-			 a.status == MOTOR_OK ? "ok" : "refused", (int)a.duty, a.seq);
-		pthread_mutex_lock(&D.mu);
-		D.acks++;
-		pthread_mutex_unlock(&D.mu);
-		push_event(ev);
-		struct al_tsample ts = {"duty", wall_ms(), 0, a.seq, (double)a.duty};
-		(void)al_tstore_add(D.db, &ts);
-		return reply(c, 200, "application/json", body);
-	}
-	if (strcmp(url, "/api/status") == 0) {
-		if (!get)
-			return error(c, 405, "use GET");
-		struct motor_host_stats st;
-		motor_host_get_stats(D.mh, &st);
-		char body[400];
-		pthread_mutex_lock(&D.mu);
-		snprintf(
-		    body, sizeof(body),
-		    "{\"temp\":%llu,\"adc\":%llu,\"stored\":%ld,\"acks\":%llu,\"malformed\":%llu,"
-		    "\"sse_clients\":%d,\"bad_requests\":%llu,\"link\":\"%s\"}\n",
-		    (unsigned long long)st.samples[SERIES_TEMP],
-		    (unsigned long long)st.samples[SERIES_ADC], al_tstore_count(D.db, NULL),
-		    (unsigned long long)D.acks, (unsigned long long)st.malformed, D.clients,
-		    (unsigned long long)D.bad_requests, motor_host_link_lost(D.mh) ? "lost" : "up");
-		pthread_mutex_unlock(&D.mu);
-		return reply(c, 200, "application/json", body);
-	}
+	if (strcmp(url, "/chart.js") == 0)
+		return get ? serve_chartjs(c) : error(c, 405, "use GET");
+	if (strcmp(url, "/events") == 0)
+		return get ? events_answer(c) : error(c, 405, "use GET");
+	if (strcmp(url, "/api/series") == 0)
+		return get ? api_series(c) : error(c, 405, "use GET");
+	if (strcmp(url, "/api/samples") == 0)
+		return get ? api_samples(c) : error(c, 405, "use GET");
+	if (strcmp(url, "/api/duty") == 0)
+		return post ? api_duty(c) : error(c, 405, "use POST");
+	if (strcmp(url, "/api/status") == 0)
+		return get ? api_status(c) : error(c, 405, "use GET");
 	if (strcmp(url, "/api/report") == 0) {
-		if (post) {
-			pthread_mutex_lock(&D.mu);
-			memcpy(D.report, rq->body, rq->len);
-			D.report[rq->len] = 0;
-			pthread_mutex_unlock(&D.mu);
-			/* what the page, or any local client, posted */
-			fputs("amplink dash: page report: ", stderr);
-			term_line(stderr, D.report, rq->len);
-			return reply(c, 200, "application/json", "{}\n");
-		}
-		if (!get)
+		if (!get && !post)
 			return error(c, 405, "use GET or POST");
-		char body[BODY_MAX + 2];
-		pthread_mutex_lock(&D.mu);
-		snprintf(body, sizeof(body), "%s\n", D.report[0] ? D.report : "{}");
-		pthread_mutex_unlock(&D.mu);
-		return reply(c, 200, "application/json", body);
+		return api_report(c, post, rq ? rq->body : "", rq ? rq->len : 0);
 	}
 	return error(c, 404, "no such page");
 }
@@ -408,25 +164,119 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static void req_done(void *cls, struct MHD_Connection *c, void **con_cls,
 		     enum MHD_RequestTerminationCode toe)
 {
-	(void)cls, (void)c, (void)toe;
+	(void)cls, (void)c;
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED) { /* a stalled stream, mostly */
+		pthread_mutex_lock(&D.mu);
+		D.sse_timeouts++;
+		pthread_mutex_unlock(&D.mu);
+	}
 	free(*con_cls);
 	*con_cls = NULL;
+}
+
+/* ---- the remote's services ------------------------------------------------------ */
+
+struct svc_scan {
+	void (*fn)(const char *name, void *arg);
+	void *arg;
+};
+static void svc_visit(const char *name, uint32_t addr, void *arg)
+{
+	(void)addr;
+	struct svc_scan *sc = arg;
+	sc->fn(name, sc->arg);
+}
+
+/* The hub's list: the link's service directory, or the kernel's channels. */
+static void list_services(void *ctx, void (*fn)(const char *name, void *arg), void *arg)
+{
+	struct host_via *via = ctx;
+	if (via->link) {
+		struct svc_scan sc = {fn, arg};
+		al_services_foreach(al_posix_rdev(via->link), svc_visit, &sc);
+		return;
+	}
+	/* one caller at a time: the main thread until the hub starts, then the hub */
+	static struct al_rpmsg_chan_info ch[KCHAN_MAX];
+	int n = al_rpmsg_char_list(kernel_cfg(), ch, KCHAN_MAX);
+	for (int i = 0; i < n && i < KCHAN_MAX; i++)
+		if (!ch[i].name_truncated)
+			fn(ch[i].name, arg);
+}
+
+struct wanted {
+	bool motor, sensor;
+};
+static void note_service(const char *name, void *arg)
+{
+	struct wanted *w = arg;
+	w->motor |= strcmp(name, MOTOR_SVC_CTRL) == 0;
+	w->sensor |= strncmp(name, SENSOR_SVC_PREFIX, strlen(SENSOR_SVC_PREFIX)) == 0;
+}
+
+/* Wait up to wait_ms for the remote to announce motor-ctrl or a sensor
+ * (the remote announces right after link-up; a little longer for the
+ * rest of its sensors). */
+static struct wanted wait_services(struct host_via *via, uint32_t wait_ms)
+{
+	struct wanted w = {0};
+	for (uint32_t t = 0; t <= wait_ms && !g_stop; t += 50) {
+		w = (struct wanted){0};
+		list_services(via, note_service, &w);
+		if ((w.motor && w.sensor) || ((w.motor || w.sensor) && t >= 500))
+			break;
+		struct timespec d = {0, 50000000L};
+		nanosleep(&d, NULL);
+	}
+	return w;
+}
+
+/* Chart.js, read once: the page loads it from us (offline on a board). */
+static void load_chartjs(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n = -1;
+	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < (16l << 20) &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
+	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		D.chartjs = buf;
+		D.chartjs_len = (size_t)n;
+	} else {
+		free(buf);
+		fprintf(stderr,
+			"amplink dash: no Chart.js at %s (apt-get install libjs-chart.js, or "
+			"--chartjs FILE): the page shows numbers only\n",
+			path);
+	}
+	if (f)
+		fclose(f);
+}
+
+static bool dash_link_lost(void)
+{
+	return (D.mh && motor_host_link_lost(D.mh)) || (D.hub && sensor_hub_link_lost(D.hub));
 }
 
 static void dash_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: amplink dash [--port P] [--db FILE] [--duration MS] [link options]\n\n"
-		"Telemetry page for the motor + sensor demo (remote: `amplink remote --demo\n"
-		"motor`). Stores every sample in SQLite (--db, default amplink-telemetry.db,\n"
-		"table samples) and serves http://127.0.0.1:P/ (default port 8080; 0 picks a\n"
-		"free one; the URL is printed on stdout): a live chart of the temperature\n"
-		"and ADC series (Server-Sent Events) and a form that sends set-duty\n"
-		"commands. API: GET /events, GET /api/samples?series=temp|adc&limit=N,\n"
-		"POST /api/duty?value=0..100, GET /api/status. Listens on 127.0.0.1 only;\n"
-		"answers only requests addressed to 127.0.0.1, localhost or [::1] with its\n"
-		"port, and a POST only with the run's token (X-Amplink-Token), which the\n"
-		"page carries (docs/security.md).\n"
+		"usage: amplink dash [--port P] [--db FILE] [--duration MS] [--chartjs FILE]\n"
+		"                    [link options]\n\n"
+		"Live telemetry page for a remote whose sensors announce themselves as\n"
+		"`sensor-<name>` services (the motor + sensor demo: `amplink remote --demo\n"
+		"motor`). Charts every sensor with the name, unit and range it describes\n"
+		"(at most 32), stores every sample in SQLite (--db, default\n"
+		"amplink-telemetry.db, table samples) and serves http://127.0.0.1:P/\n"
+		"(default port 8080; 0 picks a free one; the URL is printed on stdout):\n"
+		"live charts with a wall-clock axis, history ranges, zoom, the link's\n"
+		"health, and a set-duty form when the remote has motor-ctrl. API: GET\n"
+		"/events, /api/series, /api/samples?series=S&since=MS&until=MS&points=N,\n"
+		"/api/status; POST /api/duty?value=0..100 (docs/dashboard.md).\n"
+		"--chartjs FILE: Chart.js to serve (default " AMPLINK_CHARTJS ").\n"
+		"Listens on 127.0.0.1 only; answers only requests addressed to 127.0.0.1,\n"
+		"localhost or [::1] with its port, and a POST only with the run's token\n"
+		"(X-Amplink-Token), which the page carries (docs/security.md).\n"
 		"Runs until SIGINT/SIGTERM (or --duration MS).\n\n%s",
 		link_usage());
 }
@@ -436,8 +286,9 @@ int cmd_dash(int argc, char **argv)
 	struct link_opts o;
 	link_opts_init(&o, VIRTIO_DEV_DRIVER);
 	uint32_t port = 8080, duration = 0;
-	const char *db = "amplink-telemetry.db";
+	const char *db = "amplink-telemetry.db", *chartjs = AMPLINK_CHARTJS;
 	static const struct option lo[] = {{"port", required_argument, 0, 'p'},
+					   {"chartjs", required_argument, 0, 'j'},
 					   {"db", required_argument, 0, 'b'},
 					   {"duration", required_argument, 0, 'd'},
 					   {"help", no_argument, 0, 'h'},
@@ -454,6 +305,7 @@ int cmd_dash(int argc, char **argv)
 			}
 			break;
 		case 'b': db = optarg; break;
+		case 'j': chartjs = optarg; break;
 		case 'h': dash_usage(stdout); return EXIT_OK;
 		default:
 			if (!link_opt(&o, c, optarg, "dash")) {
@@ -484,20 +336,44 @@ int cmd_dash(int argc, char **argv)
 		return exit_code_for(rc);
 	}
 	struct host_via via = {.o = &o, .link = link};
+	D.link = link;
+	D.started_ms = wall_ms();
 	uint32_t wait =
 	    link_is_kernel(&o) && o.cfg.connect_timeout_ms ? o.cfg.connect_timeout_ms : 5000;
-	rc = motor_host_open(host_via_open, &via, wait, on_sample, NULL, &D.mh);
-	if (rc) {
-		if (link_is_kernel(&o) && via.failed)
-			host_channel_failed(&o, via.failed, "dash", rc);
-		else
-			fprintf(stderr,
-				"amplink dash: the remote has no motor demo (start it with "
-				"`amplink remote --demo motor`): %s\n",
-				al_strerror(rc));
-		code = via.failed ? open_exit_code(&o, rc) : exit_code_for(rc);
+	struct wanted w = wait_services(&via, wait);
+	if (!w.motor && !w.sensor) {
+		fprintf(stderr,
+			"amplink dash: the remote announces no sensor-* service and no %s "
+			"(start the demo with `amplink remote --demo motor`)\n",
+			MOTOR_SVC_CTRL);
+		code = EXIT_LINK;
 		goto out_link;
 	}
+	if (w.motor) { /* commands only: the hub reads the sensors */
+		rc = motor_host_open(host_via_open, &via, wait, NULL, NULL, &D.mh);
+		if (rc) {
+			if (link_is_kernel(&o) && via.failed)
+				host_channel_failed(&o, via.failed, "dash", rc);
+			else
+				fprintf(stderr, "amplink dash: cannot open %s: %s\n",
+					MOTOR_SVC_CTRL, al_strerror(rc));
+			code = via.failed ? open_exit_code(&o, rc) : exit_code_for(rc);
+			goto out_link;
+		}
+	}
+	struct sensor_hub_cfg hc = {.open = host_via_open,
+				    .list = list_services,
+				    .ctx = &via,
+				    .on_sample = dash_on_sample,
+				    .on_change = dash_on_change,
+				    .on_fault = dash_on_fault};
+	rc = sensor_hub_start(&hc, &D.hub);
+	if (rc) {
+		fprintf(stderr, "amplink dash: %s\n", al_strerror(rc));
+		code = EXIT_FAIL;
+		goto out_motor;
+	}
+	load_chartjs(chartjs);
 	uint8_t rnd[16];
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		fprintf(stderr, "amplink dash: no random bytes for the request token\n");
@@ -506,14 +382,15 @@ int cmd_dash(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
-	page = malloc(sizeof(dash_page) + sizeof(token));
+	size_t page_cap = strlen(dash_page) + sizeof(token);
+	page = malloc(page_cap);
 	const char *mark = strstr(dash_page, "@@TOKEN@@");
 	if (!page || !mark) {
 		code = EXIT_FAIL;
 		goto out_motor;
 	}
-	snprintf(page, sizeof(dash_page) + sizeof(token), "%.*s%s%s", (int)(mark - dash_page),
-		 dash_page, token, mark + strlen("@@TOKEN@@"));
+	snprintf(page, page_cap, "%.*s%s%s", (int)(mark - dash_page), dash_page, token,
+		 mark + strlen("@@TOKEN@@"));
 	struct sockaddr_in sin = {.sin_family = AF_INET,
 				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -537,7 +414,7 @@ int cmd_dash(int argc, char **argv)
 	al_svc_ready("listening on http://127.0.0.1:%u/, samples stored in %s", http_port, db);
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!g_stop && !motor_host_link_lost(D.mh)) {
+	while (!g_stop && !dash_link_lost()) {
 		al_svc_alive(); /* svc_notify.h: this loop turns */
 		struct timespec dl = {0, 50000000L};
 		nanosleep(&dl, NULL);
@@ -547,7 +424,7 @@ int cmd_dash(int argc, char **argv)
 				    duration)
 			break;
 	}
-	if (motor_host_link_lost(D.mh)) {
+	if (dash_link_lost()) {
 		fprintf(stderr, "amplink dash: the remote went away\n");
 		code = EXIT_LINK;
 	}
@@ -558,7 +435,9 @@ int cmd_dash(int argc, char **argv)
 	MHD_stop_daemon(d);
 out_motor:
 	free(page);
+	sensor_hub_close(D.hub);
 	motor_host_close(D.mh);
+	free((void *)D.chartjs);
 out_link:
 	host_close(link);
 	fprintf(stderr, "amplink dash: %ld samples stored in %s\n", al_tstore_count(D.db, NULL),

@@ -10,8 +10,13 @@
  *                 milli-degrees Celsius
  *   "sensor-adc"  remote -> host: struct sensor_sample every 1000 ms, value in
  *                 raw 12-bit ADC counts (0..4095)
+ *   "sensor-speed" remote -> host: struct sensor_sample every 200 ms, value an
+ *                 IEEE-754 binary32 in rpm (POSIX demo remote only)
  * The sensor services start sending once the host has sent them one
- * message (any content: it binds the remote's endpoint to the host).
+ * message (any content: it binds the remote's endpoint to the host). A
+ * describe request (sensor_desc.h) is answered with the sensor's
+ * description (motor_sensor_desc), so a host charts any of them without
+ * knowing them in advance.
  * All fields little-endian; every message is checked for its exact size
  * and range by the receiver, and dropped (counted) otherwise.
  */
@@ -24,12 +29,15 @@
 
 #include "amplink/log.h"
 #include "amplink/rpmsg.h"
+#include "sensor_desc.h"
 
-#define MOTOR_SVC_CTRL	     "motor-ctrl"
-#define MOTOR_SVC_TEMP	     "sensor-temp"
-#define MOTOR_SVC_ADC	     "sensor-adc"
-#define MOTOR_TEMP_PERIOD_MS 100u
-#define MOTOR_ADC_PERIOD_MS  1000u
+#define MOTOR_SVC_CTRL	      "motor-ctrl"
+#define MOTOR_SVC_TEMP	      "sensor-temp"
+#define MOTOR_SVC_ADC	      "sensor-adc"
+#define MOTOR_SVC_SPEED	      "sensor-speed"
+#define MOTOR_TEMP_PERIOD_MS  100u
+#define MOTOR_ADC_PERIOD_MS   1000u
+#define MOTOR_SPEED_PERIOD_MS 200u
 
 enum motor_cmd_type { MOTOR_SET_DUTY = 1, MOTOR_GET_DUTY = 2 };
 enum motor_status { MOTOR_OK = 0, MOTOR_EUNKNOWN = -1, MOTOR_ERANGE = -2, MOTOR_EMSG = -3 };
@@ -58,12 +66,11 @@ struct sensor_sample {
 
 static inline void motor_put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
-	p[3] = (uint8_t)(v >> 24);
+	sensor_put32(p, v);
 }
 static inline uint32_t motor_get32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return sensor_get32(p);
 }
 static inline const char *motor_status_name(int32_t st)
 {
@@ -74,6 +81,17 @@ static inline const char *motor_status_name(int32_t st)
 }
 
 /* ---- remote side (demo_motor.c) -------------------------------------------- */
+
+/* What the demo's sensors say about themselves (sensor_desc.h). */
+enum { MOTOR_SENSOR_TEMP = 0, MOTOR_SENSOR_ADC = 1, MOTOR_SENSOR_SPEED = 2 };
+static const struct sensor_desc motor_sensor_desc[3] = {
+    {"Motor temperature",
+     "\xc2\xb0"
+     "C",
+     SENSOR_FMT_INT32, 1000, MOTOR_TEMP_PERIOD_MS, -40.0f, 150.0f},
+    {"ADC channel 0", "counts", SENSOR_FMT_INT32, 1, MOTOR_ADC_PERIOD_MS, 0.0f, 4095.0f},
+    {"Motor speed", "rpm", SENSOR_FMT_FLOAT32, 1, MOTOR_SPEED_PERIOD_MS, 0.0f, 10000.0f},
+};
 
 /* Create the three services on `rdev` and start the sensor task (a thread
  * playing the tutorial's RTOS task: report, sleep 100 ms, repeat). `lg`

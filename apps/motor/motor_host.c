@@ -32,11 +32,13 @@ static void *reader(void *arg)
 	uint8_t buf[512];
 	while (!h->stop) {
 		struct pollfd p[3];
-		for (int i = 0; i < 3; i++)
-			p[i] = (struct pollfd){al_channel_fd(chs[i]), POLLIN, 0};
+		for (int i = 0; i < 3; i++) /* a negative fd (no channel) is ignored */
+			p[i] = (struct pollfd){chs[i] ? al_channel_fd(chs[i]) : -1, POLLIN, 0};
 		if (poll(p, 3, 100) <= 0)
 			continue;
 		for (int i = 0; i < 3; i++) {
+			if (!chs[i])
+				continue;
 			long n = al_channel_read(chs[i], buf, sizeof(buf), NULL, 0);
 			if (n == AL_EAGAIN)
 				continue;
@@ -101,12 +103,12 @@ int motor_host_open(motor_open_fn open, void *ctx, uint32_t timeout_ms, motor_sa
 	h->fn = fn;
 	h->user = user;
 	int rc = open(ctx, MOTOR_SVC_CTRL, timeout_ms, &h->ctrl);
-	if (!rc)
+	if (!rc && fn)
 		rc = open(ctx, MOTOR_SVC_TEMP, timeout_ms, &h->temp);
-	if (!rc)
+	if (!rc && fn)
 		rc = open(ctx, MOTOR_SVC_ADC, timeout_ms, &h->adc);
 	uint8_t start = 1; /* binds the remote's sensor endpoints: telemetry starts */
-	if (!rc) {
+	if (!rc && fn) {
 		long w = al_channel_write(h->temp, &start, 1, timeout_ms);
 		if (w >= 0)
 			w = al_channel_write(h->adc, &start, 1, timeout_ms);
@@ -166,6 +168,10 @@ int motor_host_command(struct motor_host *h, uint32_t type, int32_t value, uint3
 
 void motor_host_get_stats(struct motor_host *h, struct motor_host_stats *out)
 {
+	if (!h) { /* the dashboard on a remote without motor-ctrl */
+		*out = (struct motor_host_stats){0};
+		return;
+	}
 	pthread_mutex_lock(&h->mu);
 	*out = h->st;
 	pthread_mutex_unlock(&h->mu);
@@ -173,7 +179,7 @@ void motor_host_get_stats(struct motor_host *h, struct motor_host_stats *out)
 
 bool motor_host_link_lost(struct motor_host *h)
 {
-	return h->lost != 0;
+	return h && h->lost != 0;
 }
 
 void motor_host_stop(struct motor_host *h)

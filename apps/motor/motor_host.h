@@ -28,7 +28,9 @@ typedef int (*motor_open_fn)(void *ctx, const char *service, uint32_t timeout_ms
 			     struct al_channel **out);
 
 /* Open the services through `open` (waits up to timeout_ms for each),
- * start the telemetry and the reader thread. Thread context. Returns 0 or
+ * start the telemetry and the reader thread. With `fn` NULL only
+ * motor-ctrl is opened (commands only: the dashboard reads the sensors
+ * itself, apps/dash/sensor_hub.h). Thread context. Returns 0 or
  * the first error of `open` or of the start messages (AL_E*). */
 int motor_host_open(motor_open_fn open, void *ctx, uint32_t timeout_ms, motor_sample_fn fn,
 		    void *user, struct motor_host **out);
@@ -37,8 +39,9 @@ int motor_host_open(motor_open_fn open, void *ctx, uint32_t timeout_ms, motor_sa
  * error. */
 int motor_host_command(struct motor_host *h, uint32_t type, int32_t value, uint32_t timeout_ms,
 		       struct motor_ack *ack);
+/* Counters (all zero for h NULL). Any thread. */
 void motor_host_get_stats(struct motor_host *h, struct motor_host_stats *out);
-/* True once the reader saw the link go away. */
+/* True once the reader saw the link go away (false for h NULL). */
 bool motor_host_link_lost(struct motor_host *h);
 /* Stop the reader thread (no more callbacks; stats are final). */
 void motor_host_stop(struct motor_host *h);

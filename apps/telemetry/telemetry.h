@@ -36,8 +36,9 @@ struct al_tsample {
  *  open or create it; the reason is printed to stderr). */
 int al_tstore_open(const char *path, struct al_tstore **out);
 
-/** Append one sample. `series` must be 1..31 characters of [A-Za-z0-9_-].
- *  Returns 0, AL_EINVAL (bad series or args) or AL_EINIT (write failed). */
+/** Append one sample. `series` must be 1..31 characters of [A-Za-z0-9_-],
+ *  `value` finite. Returns 0, AL_EINVAL (bad series, value or args) or
+ *  AL_EINIT (write failed). */
 int al_tstore_add(struct al_tstore *ts, const struct al_tsample *s);
 
 /** Visit the samples of `series` with host_ms > since_ms, oldest first, at
@@ -46,6 +47,23 @@ int al_tstore_add(struct al_tstore *ts, const struct al_tsample *s);
  *  visited, AL_EINVAL or AL_EINIT. */
 int al_tstore_query(struct al_tstore *ts, const char *series, int64_t since_ms, int limit,
 		    void (*fn)(const struct al_tsample *s, void *arg), void *arg);
+
+/* One point of a downsampled range: the samples of one time bucket. */
+struct al_tbucket {
+	int64_t t_ms; /* mean host time of the bucket's samples */
+	double avg, min, max;
+	uint32_t n; /* samples in the bucket (1: t_ms and avg are the sample's) */
+};
+
+/** Visit the samples of `series` with since_ms <= host_ms <= until_ms,
+ *  oldest first, folded into at most `max_points` buckets of equal width
+ *  (1..100000): a range holding fewer samples than buckets comes back
+ *  sample by sample, a long one as mean/min/max per bucket, so the answer
+ *  stays bounded whatever the range holds. `fn` runs with the store
+ *  locked. Returns the number of buckets visited, AL_EINVAL (bad series,
+ *  until < since, max_points out of range) or AL_EINIT. */
+int al_tstore_range(struct al_tstore *ts, const char *series, int64_t since_ms, int64_t until_ms,
+		    int max_points, void (*fn)(const struct al_tbucket *b, void *arg), void *arg);
 
 /** Number of samples of `series` (NULL: all). Negative AL_E* on error. */
 long al_tstore_count(struct al_tstore *ts, const char *series);

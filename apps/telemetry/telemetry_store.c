@@ -2,9 +2,11 @@
 #define _GNU_SOURCE
 #include "telemetry.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +70,8 @@ int al_tstore_open(const char *path, struct al_tstore **out)
 
 int al_tstore_add(struct al_tstore *ts, const struct al_tsample *s)
 {
-	if (!ts || !s || !series_ok(s->series))
-		return AL_EINVAL;
+	if (!ts || !s || !series_ok(s->series) || !isfinite(s->value))
+		return AL_EINVAL; /* a chart can draw neither NaN nor infinities */
 	pthread_mutex_lock(&ts->mu);
 	sqlite3_bind_text(ts->ins, 1, s->series, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(ts->ins, 2, s->host_ms);
@@ -108,6 +110,42 @@ int al_tstore_query(struct al_tstore *ts, const char *series, int64_t since_ms, 
 					       (uint32_t)sqlite3_column_int64(q, 2),
 					       sqlite3_column_double(q, 3)};
 			fn(&s, arg);
+			n++;
+		}
+	}
+	sqlite3_finalize(q);
+	pthread_mutex_unlock(&ts->mu);
+	return rc == SQLITE_DONE ? n : AL_EINIT;
+}
+
+int al_tstore_range(struct al_tstore *ts, const char *series, int64_t since_ms, int64_t until_ms,
+		    int max_points, void (*fn)(const struct al_tbucket *b, void *arg), void *arg)
+{
+	if (!ts || !fn || !series_ok(series) || until_ms < since_ms || max_points < 1 ||
+	    max_points > 100000 || since_ms < 0 || until_ms > INT64_MAX / 2)
+		return AL_EINVAL;
+	/* equal buckets covering [since, until]: width rounded up */
+	int64_t width = (until_ms - since_ms) / max_points + 1;
+	pthread_mutex_lock(&ts->mu);
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(ts->db,
+				    "SELECT (host_ms - ?1) / ?2 AS b, avg(host_ms), avg(value),"
+				    " min(value), max(value), count(*) FROM samples"
+				    " WHERE series=?3 AND host_ms>=?1 AND host_ms<=?4"
+				    " GROUP BY b ORDER BY b",
+				    -1, &q, NULL);
+	int n = 0;
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, since_ms);
+		sqlite3_bind_int64(q, 2, width);
+		sqlite3_bind_text(q, 3, series, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 4, until_ms);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			struct al_tbucket b = {
+			    (int64_t)(sqlite3_column_double(q, 1) + 0.5),
+			    sqlite3_column_double(q, 2), sqlite3_column_double(q, 3),
+			    sqlite3_column_double(q, 4), (uint32_t)sqlite3_column_int64(q, 5)};
+			fn(&b, arg);
 			n++;
 		}
 	}

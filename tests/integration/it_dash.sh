@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # End-to-end test of `amplink dash` (apps/dash/cmd_dash.c): a remote running the
 # motor demo, the dash on 127.0.0.1 with a free port, then
-#   http     plain HTTP with curl: page, SSE stream, samples from SQLite,
-#            set-duty acknowledged, bad requests answered 4xx; and what a
+#   http     plain HTTP with curl: page, Chart.js served by the dash, the
+#            series the remote described (temp, adc, speed with their
+#            units), SSE stream, samples from SQLite (the newest N, and a
+#            time range folded into a bounded number of points), set-duty
+#            acknowledged, bad requests answered 4xx; and what a
 #            hostile web page or local client cannot do: a foreign Host or
 #            Origin, a POST without the page's token (403), raw escapes
 #            from /api/report on the terminal, more than 64 connections
 #            (threads) at once
-#   browser  headless Chromium loads the page in self-test mode: the chart
-#            gets points, a duty command from the page comes back
-#            acknowledged (the page reports both to /api/report), and a
-#            screenshot of the chart is saved as OUTDIR/dash.png.
+#   browser  headless Chromium loads the page in self-test mode: Chart.js
+#            loads from the dash, every announced series gets a chart and
+#            live points, the range selector loads history from SQLite, a
+#            duty command from the page comes back acknowledged (the page
+#            reports all of it to /api/report); then, after about 20 s of
+#            data, a screenshot of the page is saved as OUTDIR/dash.png
+#            (through the DevTools protocol with tests/integration/
+#            cdp_shot.mjs when node is there, else chromium --screenshot).
 #            Exits 77 (CTest: skipped) when chromium is not installed.
 # usage: it_dash.sh http|browser PATH-TO-amplink OUTDIR
 set -euo pipefail
@@ -27,7 +34,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- dash stderr"; cat "$tmp/dash.err" || true; exit 1; }
 
 "$bin" remote --link "$link" --once --demo motor 2>"$tmp/remote.err" & pids+=($!)
-"$bin" dash --link "$link" --port 0 --db "$tmp/t.db" --duration 25000 >"$tmp/dash.out" 2>"$tmp/dash.err" & dash=$!; pids+=($dash)
+"$bin" dash --link "$link" --port 0 --db "$tmp/t.db" --duration 60000 >"$tmp/dash.out" 2>"$tmp/dash.err" & dash=$!; pids+=($dash)
 for _ in $(seq 1 100); do grep -q http "$tmp/dash.out" 2>/dev/null && break; sleep 0.05; done
 url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$tmp/dash.out") || fail "dash did not start"
 echo "dash at $url"
@@ -36,7 +43,16 @@ sleep 1.2   # about 12 temperature samples and one ADC sample
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 if [ "$mode" = http ]; then
   curl -sf "$url" >"$tmp/page"
-  grep -q '<canvas id=temp' "$tmp/page" || fail "page has no chart"
+  grep -q '<script src="/chart.js">' "$tmp/page" || fail "page does not load Chart.js from us"
+  curl -sf "${url}chart.js" >"$tmp/chart.js" || fail "no /chart.js"
+  head -c 300 "$tmp/chart.js" | grep -q 'Chart.js v3' || fail "/chart.js is not Chart.js 3"
+  series=$(curl -sf "${url}api/series")
+  echo "series: ${series:0:200}..."
+  for want in '"key":"temp","label":"Motor temperature","unit":"°C"' \
+              '"key":"adc","label":"ADC channel 0","unit":"counts"' \
+              '"key":"speed","label":"Motor speed","unit":"rpm","format":"float32"'; do
+    grep -qF "$want" <<<"$series" || fail "series description missing: $want"
+  done
   token=$(sed -n "s/^const TOKEN='\([0-9a-f]*\)';$/\1/p" "$tmp/page")
   [ ${#token} = 32 ] || fail "the page carries no token"
   T=(-H "X-Amplink-Token: $token")
@@ -76,6 +92,17 @@ PY
   n=$(grep -o '"seq"' <<<"$temp" | wc -l)
   [ "$n" -ge 6 ] || fail "only $n temperature samples in SQLite after 1.2 s: $temp"
   echo "SQLite: $n temperature samples, e.g. ${temp:0:90}..."
+  now=$(date +%s%3N)
+  r=$(curl -sf "${url}api/samples?series=temp&since=$((now - 600000))&until=$now&points=4")
+  nb=$(grep -o '"host_ms"' <<<"$r" | wc -l)
+  [ "$nb" -ge 1 ] && [ "$nb" -le 4 ] || fail "range folded into $nb points, want 1..4: $r"
+  grep -q '"n":[0-9]*' <<<"$r" || fail "buckets do not say how many samples: $r"
+  echo "range of 10 min in at most 4 points: $r"
+  r=$(curl -sf "${url}api/samples?series=speed&since=$((now - 600000))")
+  [ "$(grep -o '"host_ms"' <<<"$r" | wc -l)" -ge 3 ] || fail "no speed history: $r"
+  [ "$(code "${url}api/samples?series=temp&since=abc")" = 400 ] || fail "bad since not 400"
+  [ "$(code "${url}api/samples?series=temp&since=10&until=5")" = 400 ] || fail "until < since not 400"
+  [ "$(code "${url}api/samples?series=temp&since=0&points=5001")" = 400 ] || fail "points > 5000 not 400"
   timeout 2 curl -sN "${url}events" >"$tmp/sse" || true
   grep -q '^event: sample$' "$tmp/sse" || fail "no SSE sample event"
   grep -q '^data: {"series":"temp"' "$tmp/sse" || fail "bad SSE data"
@@ -99,9 +126,10 @@ else
   ud=$(mktemp -d "$tmp/chrome.XXXXXX")
   flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
          --disable-component-update --disable-sync --user-data-dir="$ud")
-  chromium "${flags[@]}" --remote-debugging-port=0 "${url}?autotest=1" >"$tmp/chrome.log" 2>&1 & pids+=($!)
+  chromium "${flags[@]}" --remote-debugging-port=0 --window-size=1280,900 "${url}?autotest=1" \
+    >"$tmp/chrome.log" 2>&1 & pids+=($!)
   rep="{}"
-  for _ in $(seq 1 150); do   # up to 15 s
+  for _ in $(seq 1 300); do   # up to 30 s
     rep=$(curl -sf "${url}api/report") || true
     [ "$rep" != "{}" ] && break
     sleep 0.1
@@ -109,13 +137,32 @@ else
   echo "page report: $rep"
   [ "$rep" != "{}" ] || { tail -5 "$tmp/chrome.log"; fail "the page never reported"; }
   grep -q '"acked":true,"duty":60' <<<"$rep" || fail "duty from the page not acknowledged"
+  grep -q '"chartjs":"3\.' <<<"$rep" || fail "the page did not load Chart.js from the dash"
+  for k in temp adc speed; do
+    grep -q "\"series\":\[[^]]*\"$k\"" <<<"$rep" || fail "series $k not charted"
+    grep -q "\"live_points\":{[^}]*\"$k\":[1-9]" <<<"$rep" || fail "no live points for $k"
+  done
+  grep -q '"history_ok":true' <<<"$rep" || fail "the range selector loaded no history"
+  grep -q '"zoom_ok":true' <<<"$rep" || fail "zoom did not show the chosen span"
+  grep -q '"custom_ok":true' <<<"$rep" || fail "the custom range did not show its span"
+  grep -q '"pause_ok":true,"resume_ok":true' <<<"$rep" || fail "pause/resume did not hold/follow the view"
+  grep -q '"charts":3' <<<"$rep" || fail "not one chart per series"
+  grep -q '"errors":\[\]' <<<"$rep" || fail "script errors on the page"
   pts=$(sed -n 's/.*"temp_points":\([0-9]*\).*/\1/p' <<<"$rep")
   [ "${pts:-0}" -ge 5 ] || fail "chart got only ${pts:-0} points"
-  ud2=$(mktemp -d "$tmp/chrome.XXXXXX")
-  flags[-1]=--user-data-dir="$ud2"
+  # the screenshot: the same browser after about 20 s of data (the duty
+  # step of the self-test shows in the temperature and the speed)
+  sleep 14
   rm -f "$out/dash.png"
-  timeout 30 chromium "${flags[@]}" --screenshot="$out/dash.png" --window-size=900,560 \
-    --timeout=2000 "$url" >"$tmp/shot.log" 2>&1 || true
+  if command -v node >/dev/null; then
+    node --experimental-websocket "$(dirname "$0")/cdp_shot.mjs" "$ud/DevToolsActivePort" \
+      "$out/dash.png" 1280 720 2>"$tmp/shot.log" || { cat "$tmp/shot.log"; fail "no screenshot"; }
+  else
+    ud2=$(mktemp -d "$tmp/chrome.XXXXXX")
+    flags[-1]=--user-data-dir="$ud2"
+    timeout 30 chromium "${flags[@]}" --screenshot="$out/dash.png" --window-size=1280,720 \
+      --timeout=5000 "$url" >"$tmp/shot.log" 2>&1 || true
+  fi
   [ -s "$out/dash.png" ] || { tail -5 "$tmp/shot.log"; fail "no screenshot"; }
   echo "screenshot: $out/dash.png ($(stat -c %s "$out/dash.png") bytes)"
 fi

@@ -30,7 +30,10 @@ done
 echo "guest-apps: dash started after $i polls of 50 ms"
 url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$W/dash.out")
 sleep 1.5
-curl -sf "$url" | grep -c '<canvas' | sed 's/^/guest-apps: page charts: /'
+# the page charts what the remote described: temp, adc, speed
+nd=$(curl -sf "${url}api/series" | grep -o '"described":true' | wc -l)
+echo "guest-apps: series described: $nd"
+[ "$nd" -ge 3 ]
 n=$(curl -sf "${url}api/samples?series=temp&limit=1000" | grep -o '"value"' | wc -l)
 echo "guest-apps: temperature samples stored: $n"
 [ "$n" -gt 5 ]
