@@ -283,6 +283,8 @@ enum MHD_Result api_status(struct MHD_Connection *c)
 	json_uint(&d.j, "bad_name", hs.bad_names);
 	json_uint(&d.j, "over_cap", hs.over_cap);
 	json_uint(&d.j, "open_failed", hs.open_failed);
+	json_uint(&d.j, "withdrawn", hs.withdrawn);
+	json_uint(&d.j, "reannounced", hs.reannounced);
 	json_uint(&d.j, "db_errors", D.db_errors);
 	json_uint(&d.j, "sse_skipped", D.sse_skipped);
 	json_uint(&d.j, "sse_timeouts", D.sse_timeouts);

@@ -14,6 +14,7 @@
 
 #include "amplink/error.h"
 #include "amplink/linux/channel.h"
+#include "amplink/rpmsg.h"
 
 /* Names refused once are remembered (by hash) so that a remote announcing
  * hundreds of them is counted once per name, not once per scan. */
@@ -24,6 +25,7 @@
 
 struct sensor {
 	struct al_channel *ch;
+	uint32_t peer; /* the sensor's address when last looked at */
 	char service[NAME_SIZE];
 	int64_t subscribed_ms;
 	struct hub_series s;
@@ -126,6 +128,39 @@ static void remember_refused(struct sensor_hub *h, const char *name)
 		h->refused[h->nrefused++] = name_hash(name);
 }
 
+/* The describe request: it also tells the sensor our address. */
+static long ask_description(struct al_channel *ch)
+{
+	uint8_t req[SENSOR_DESCRIBE_SIZE];
+	sensor_describe_encode(req);
+	return al_channel_write(ch, req, sizeof(req), 1000);
+}
+
+/* Follow sensors the remote withdraws and announces anew (a restarted
+ * firmware task): the withdrawal unbinds our channel's endpoint, and the
+ * next announcement of that name binds it to the new address (the name
+ * service's rule), but the new endpoint does not know our address: ask it
+ * for its description again, which tells it. The series carries on. */
+static void follow_rebinds(struct sensor_hub *h)
+{
+	for (int i = 0; i < h->n; i++) {
+		struct sensor *s = &h->sensors[i];
+		struct rpmsg_endpoint *ept = al_channel_ept(s->ch);
+		uint32_t peer = __atomic_load_n(&ept->dest_addr, __ATOMIC_RELAXED);
+		if (peer == s->peer)
+			continue;
+		s->peer = peer;
+		if (peer == RPMSG_ADDR_ANY) {
+			fault(h, &h->st.withdrawn, "sensor '%s' withdrawn by the remote", s->s.key);
+			continue;
+		}
+		long w = ask_description(s->ch);
+		fault(h, &h->st.reannounced, "sensor '%s' announced anew at 0x%x%s%s", s->s.key,
+		      (unsigned)peer, w < 0 ? ": cannot ask for its description: " : "",
+		      w < 0 ? al_strerror((int)w) : "");
+	}
+}
+
 /* One name of the scan: subscribe to it if it is a new, valid sensor. */
 static void consider(const char *name, struct sensor_hub *h)
 {
@@ -154,9 +189,7 @@ static void consider(const char *name, struct sensor_hub *h)
 	}
 	struct al_channel *ch = NULL;
 	int rc = h->cfg.open(h->cfg.ctx, name, 1000, &ch);
-	uint8_t req[SENSOR_DESCRIBE_SIZE];
-	sensor_describe_encode(req);
-	long w = rc ? rc : al_channel_write(ch, req, sizeof(req), 1000);
+	long w = rc ? rc : ask_description(ch);
 	if (w < 0) {
 		al_channel_close(ch); /* not refused for good: tried again at the next scan */
 		fault(h, &h->st.open_failed, "sensor '%s': cannot subscribe: %s", key,
@@ -166,6 +199,7 @@ static void consider(const char *name, struct sensor_hub *h)
 	struct sensor *s = &h->sensors[h->n];
 	memset(s, 0, sizeof(*s));
 	s->ch = ch;
+	s->peer = al_channel_ept(ch)->dest_addr;
 	snprintf(s->service, sizeof(s->service), "%s", name);
 	s->subscribed_ms = wall_ms();
 	snprintf(s->s.key, sizeof(s->s.key), "%s", key);
@@ -304,6 +338,7 @@ static void *reader(void *arg)
 				consider(h->scan[i], h);
 			next_scan = now + scan_ms;
 		}
+		follow_rebinds(h);
 		struct pollfd p[SENSOR_HUB_MAX];
 		int n = h->n > 0 && h->n <= SENSOR_HUB_MAX ? h->n : 0;
 		for (int i = 0; i < n; i++)

@@ -35,16 +35,18 @@ struct hub_stats {
 	uint64_t samples; /* accepted, handed to the callback */
 	uint64_t rx_msgs; /* messages read on the sensor channels */
 	uint64_t rx_bytes;
-	uint64_t malformed;		       /* a message of no known size */
-	uint64_t not_finite;		       /* a float value that is NaN or infinite */
-	uint64_t out_of_range;		       /* a value outside the description's min..max */
-	uint64_t undescribed;		       /* a sample before the description arrived */
-	uint64_t bad_desc;		       /* a description refused */
-	uint64_t bad_names;		       /* a service name that is no valid series key */
-	uint64_t over_cap;		       /* a sensor refused: SENSOR_HUB_MAX reached */
-	uint64_t open_failed;		       /* a channel that could not be opened */
-	int64_t last_rx_ms;		       /* host wall clock of the last message, 0 if none */
-	uint32_t remote_ms;		       /* the remote's clock in its last sample */
+	uint64_t malformed;    /* a message of no known size */
+	uint64_t not_finite;   /* a float value that is NaN or infinite */
+	uint64_t out_of_range; /* a value outside the description's min..max */
+	uint64_t undescribed;  /* a sample before the description arrived */
+	uint64_t bad_desc;     /* a description refused */
+	uint64_t bad_names;    /* a service name that is no valid series key */
+	uint64_t over_cap;     /* a sensor refused: SENSOR_HUB_MAX reached */
+	uint64_t open_failed;  /* a channel that could not be opened */
+	uint64_t withdrawn;    /* a sensor the remote withdrew (NS destroy) */
+	uint64_t reannounced;  /* a sensor announced anew, asked for its description again */
+	int64_t last_rx_ms;    /* host wall clock of the last message, 0 if none */
+	uint32_t remote_ms;    /* the remote's clock in its last sample */
 	char last_fault[SENSOR_HUB_FAULT_LEN]; /* "" if none */
 };
 

@@ -11,10 +11,15 @@
  *                           bytes that are not UTF-8, and service names
  *                           no chart may show
  *   dash_remote many LINK   300 well-formed sensors, one sample a second each
+ *   dash_remote cycle LINK  one good sensor (50 samples/s) that the remote
+ *                           withdraws (NS destroy) and announces anew at
+ *                           another address every 1.5 s, as a firmware task
+ *                           that restarts does
  * Prints "dash_remote: ready" once the host is attached and every service
  * is announced; runs until SIGTERM. */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,16 +154,39 @@ static void scenario_many(void)
 	}
 }
 
+static void scenario_cycle(void)
+{
+	add("sensor-cycle", GOOD, 20, SENSOR_FMT_INT32, "Cycled", "V", 0, 1000);
+}
+
+/* Withdraw sensor s and announce it again: a new endpoint (a new address,
+ * the old one still taken until the destroy), which knows no host address
+ * until the host asks for its description. */
+static int reannounce(struct rpmsg_device *rdev, struct sensor *s)
+{
+	struct rpmsg_endpoint old = s->ept;
+	rpmsg_destroy_ept(&s->ept);
+	memset(&s->ept, 0, sizeof(s->ept));
+	s->ept.priv = s;
+	int rc =
+	    rpmsg_create_ept(&s->ept, rdev, s->name, old.addr + 1, RPMSG_ADDR_ANY, sensor_cb, NULL);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[1], "bad") && strcmp(argv[1], "many"))) {
-		fprintf(stderr, "usage: dash_remote bad|many LINK\n");
+	if (argc != 3 ||
+	    (strcmp(argv[1], "bad") && strcmp(argv[1], "many") && strcmp(argv[1], "cycle"))) {
+		fprintf(stderr, "usage: dash_remote bad|many|cycle LINK\n");
 		return 2;
 	}
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
+	bool cycle = strcmp(argv[1], "cycle") == 0;
 	if (strcmp(argv[1], "bad") == 0)
 		scenario_bad();
+	else if (cycle)
+		scenario_cycle();
 	else
 		scenario_many();
 	/* 2 KiB buffers: room for the 1 KiB "description" */
@@ -197,8 +225,22 @@ int main(int argc, char **argv)
 	}
 	printf("dash_remote: ready (%d sensors)\n", nS);
 	fflush(stdout);
+	uint64_t next_cycle = now_ms() + 1500;
+	unsigned cycles = 0;
 	while (!stop && al_virtio_link_state(al_posix_rvdev(l)) == AL_LINK_UP) {
 		uint64_t now = now_ms();
+		if (cycle && now >= next_cycle) {
+			rc = reannounce(al_posix_rdev(l), &S[0]);
+			if (rc) {
+				fprintf(stderr, "dash_remote: re-announce failed: %s\n",
+					al_strerror(rc));
+				return 1;
+			}
+			printf("dash_remote: re-announced %s at %u (%u)\n", S[0].name,
+			       (unsigned)S[0].ept.addr, ++cycles);
+			fflush(stdout);
+			next_cycle = now + 1500;
+		}
 		for (int i = 0; i < nS; i++) {
 			struct sensor *s = &S[i];
 			if (__atomic_load_n(&s->ept.dest_addr, __ATOMIC_RELAXED) ==

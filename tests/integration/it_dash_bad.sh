@@ -12,6 +12,8 @@
 #      API still answers at once, and the stuck client is dropped (counted)
 #   3. a remote announcing 300 sensors: 32 charted, the rest refused and
 #      counted, with a sentence saying why
+#   4. a sensor the remote withdraws and announces anew at another address
+#      (a restarted firmware task): subscribed again, its series carries on
 # usage: it_dash_bad.sh PATH-TO-amplink PATH-TO-dash_remote
 set -euo pipefail
 bin=$1 remote=$2
@@ -132,5 +134,23 @@ echo "300 sensors announced: $series charted, $n refused: $(json "d['last_fault'
 [ "$n" = 268 ] || fail "$n sensors refused, want 268"
 grep -q "at most 32 series" "$tmp/dash.err" || fail "no message about the cap"
 [ "$(curl -sf "${url}api/series" | json "len(d['series'])")" = 32 ] || fail "/api/series is not capped"
+stop
+
+# ---- 4. a sensor withdrawn and announced anew ------------------------------------
+start cycle
+sleep 6   # four re-announcements, 1.5 s apart
+curl -sf "${url}api/status" >"$tmp/status"
+w=$(json "d['dropped']['withdrawn']" <"$tmp/status"); r=$(json "d['dropped']['reannounced']" <"$tmp/status")
+cycles=$(grep -c "re-announced" "$tmp/remote.out" || true)
+echo "sensor announced anew $cycles times: withdrawn $w, followed to its new address $r"
+# (withdrawn counts only a withdrawal seen before the new announcement)
+[ "$r" -ge 3 ] || fail "a re-announced sensor was not followed"
+[ "$(curl -sf "${url}api/series" | json "len(d['series'])")" = 1 ] || fail "a re-announced sensor became a second series"
+# samples flow between re-announcements: the longest gap stays well
+# under the 1.5 s between them (a lost sensor would stop for good)
+gap=$(curl -sf "${url}api/samples?series=cycle&limit=100000" |
+  json "max(b['host_ms'] - a['host_ms'] for a, b in zip(d, d[1:]))")
+echo "the re-announced sensor: longest gap between samples $gap ms"
+[ "$gap" -lt 1000 ] || fail "samples stopped after a re-announcement ($gap ms)"
 stop
 echo "PASS (bad)"
