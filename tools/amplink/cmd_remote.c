@@ -323,6 +323,7 @@ static int serve(struct remote *r, struct link_opts *o)
 		al_posix_close(r->link);
 		return rc;
 	}
+	host_metrics_start(o, r->link); /* `amplink stats --side remote` */
 	fprintf(stderr, "amplink remote: host attached to link '%s'\n", o->cfg.name);
 	rpmsg_log(AL_LOG_INFO, "host attached to link '%s'",
 		  o->cfg.name); /* dropped until subscribed */
@@ -345,6 +346,7 @@ static int serve(struct remote *r, struct link_opts *o)
 	drain_deferred(r);
 	motor_remote_stop();
 	al_log_set_default(NULL);
+	host_metrics_detach(r->link);
 	al_posix_close(r->link);
 	r->link = NULL;
 	return g_stop || rc == AL_ENOLINK ? 0 : rc;
