@@ -20,10 +20,11 @@ DEPS += libsqlite3-dev libmicrohttpd-dev
 DEPS += libmosquitto-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 # What the optional tests need besides (tests/expected-tests.txt): the
-# emulated Cortex-M4, the dashboard's browser test, the MQTT broker, and
-# the kernel source for the User-Mode Linux kernel.
+# emulated Cortex-M4, the dashboard's browser test, the MQTT broker, the
+# kernel source for the User-Mode Linux kernel, and the Prometheus server
+# (with promtool) for the metrics tests.
 DEPS_TESTS := $(DEPS_MCU) qemu-system-arm chromium mosquitto mosquitto-clients \
-  linux-source-6.1 flex bison bc xz-utils patch python3
+  linux-source-6.1 flex bison bc xz-utils patch python3 prometheus
 
 .PHONY: all deps deps-all kernel build test demo demo-inproc demo-kernel format format-check clean docs
 

@@ -9,6 +9,7 @@
  *   POST /api/duty?value=N      SET_DUTY to the remote; answers with its ACK
  *   GET  /api/status            counters as JSON
  *   POST /api/report, GET /api/report   what the page's self-test saw
+ *   GET  /metrics               Prometheus text (dash_metrics.c, docs/metrics.md)
  * Bad requests get 400 (bad value), 404 (unknown path), 405 (method),
  * 413 (body too large); no ACK from the remote gives 504.
  *
@@ -32,6 +33,7 @@
 
 #include "amplink.h"
 #include "amplink/linux/channel.h"
+#include "dash_metrics.h"
 #include "dash_page.h"
 #include "motor_host.h"
 #include "telemetry.h"
@@ -86,6 +88,7 @@ static void on_sample(void *user, int series, const struct sensor_sample *s)
 	struct al_tsample ts = {name, wall_ms(), s->ts_ms, s->seq, v};
 	if (al_tstore_add(D.db, &ts) != 0)
 		D.db_errors++;
+	dash_metrics_sample(name, v);
 	char ev[EV_LEN];
 	snprintf(ev, sizeof(ev),
 		 "event: sample\ndata: "
@@ -295,6 +298,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return error(c, 405, "use GET");
 		return reply(c, 200, "text/html; charset=utf-8", page);
 	}
+	if (strcmp(url, "/metrics") == 0) /* Prometheus (docs/metrics.md) */
+		return get ? dash_metrics_reply(c) : error(c, 405, "use GET");
 	if (strcmp(url, "/events") == 0) {
 		if (!get)
 			return error(c, 405, "use GET");
