@@ -221,10 +221,7 @@ int al_metrics_fetch(const char *link, bool host, const struct al_peer_policy *a
 		return say(why, n, AL_ENOMEM, "cannot make a socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&a, alen) < 0) {
 		close(fd);
-		return say(why, n, AL_ENOLINK,
-			   "no process serves the metrics of link '%s' (is the host side "
-			   "running?)",
-			   link);
+		return say(why, n, AL_ENOLINK, "no process serves the metrics of link '%s'", link);
 	}
 	if (admitted(fd, allow) != 0) {
 		close(fd);

@@ -6,9 +6,11 @@
 # rates, --output written atomically, the answer when nothing serves the
 # link (exit 3, and amplink_link_up 0 all the same), and bad options.
 # promtool (Debian prometheus) checks the exposition when installed.
-# usage: it_stats.sh PATH-TO-amplink
+# With the example firmware, also `amplink stats --rproc`: boots, crashes
+# and recoveries of a remote killed once under `amplink rproc start`.
+# usage: it_stats.sh PATH-TO-amplink [PATH-TO-rproc_fw_demo]
 set -euo pipefail
-bin=$1
+bin=$1 fw=${2:-}
 tmp=$(mktemp -d /tmp/it_stats.XXXXXX)
 link="itstats-$$"
 pids=()
@@ -106,6 +108,30 @@ for bad in "--watch 0" "--watch=x" "--format xml" "--side both" "--output $tmp/x
   set -e
   [ $rc = 2 ] || fail "'stats $bad': exit $rc, wanted 2"
 done
+# a managed remote: its lifecycle counters span the firmware's restarts
+if [ -n "$fw" ]; then
+  rp="itstats-rp-$$"
+  "$bin" rproc start "$fw" --restart --name "$rp" 2>"$tmp/rproc.err" & mgr=$!; pids+=($mgr)
+  for _ in $(seq 1 100); do "$bin" stats --rproc "$rp" 2>/dev/null | grep -q 'running, boots 1' && break; sleep 0.05; done
+  fwpid=$(pgrep -P "$mgr" | head -1)
+  [ -n "$fwpid" ] || fail "no firmware process under the manager"
+  kill -9 "$fwpid"
+  for _ in $(seq 1 100); do "$bin" stats --rproc "$rp" 2>/dev/null | grep -q 'boots 2.*last heartbeat' && break; sleep 0.05; done
+  "$bin" stats --rproc "$rp" --format prometheus >"$tmp/rproc.prom"
+  for want in "amplink_remote_up{remote=\"$rp\"} 1" "amplink_remote_boots_total{remote=\"$rp\"} 2" \
+              "amplink_remote_crashes_total{remote=\"$rp\"} 1" "amplink_remote_recoveries_total{remote=\"$rp\"} 1"; do
+    grep -qF "$want" "$tmp/rproc.prom" || fail "rproc: no '$want' in: $(grep -v '^#' "$tmp/rproc.prom")"
+  done
+  grep -q "amplink_remote_heartbeat_age_seconds{remote=\"$rp\"} 0\.[0-9]" "$tmp/rproc.prom" ||
+    fail "rproc: heartbeat age: $(grep heartbeat "$tmp/rproc.prom")"
+  kill "$mgr"; wait "$mgr" 2>/dev/null || true
+  set +e
+  "$bin" stats --rproc "$rp" --format prometheus >"$tmp/rproc.prom" 2>/dev/null; rc=$?
+  set -e
+  [ $rc = 3 ] && grep -qF "amplink_remote_up{remote=\"$rp\"} 0" "$tmp/rproc.prom" ||
+    fail "rproc gone: exit $rc, $(grep remote_up "$tmp/rproc.prom")"
+  echo "rproc: boots 2, crashes 1, recoveries 1 after one kill; shown down once the manager left"
+fi
 "$bin" help stats | grep -q "usage: amplink stats" || fail "help stats"
 "$bin" help | grep -q "^  stats " || fail "stats not in the usage"
 echo "PASS it_stats"

@@ -129,6 +129,16 @@ void host_metrics_fill(struct al_metrics *m);
  * under the same lock; NULL: nothing. */
 void host_metrics_set_extra(void (*fn)(struct al_metrics *m, void *user), void *user);
 
+/* rproc_metrics.c: what `amplink rproc start` serves to `amplink stats
+ * --rproc NAME`: the managed remote's lifecycle counters, under the link
+ * name "rproc:NAME" (rproc_metrics_name()). Stop with
+ * al_metrics_server_stop() before al_rproc_close(); NULL if not served. */
+struct al_rproc;
+struct al_metrics_server;
+void rproc_metrics_name(char *buf, size_t cap, const char *rproc);
+struct al_metrics_server *rproc_metrics_start(const char *name, struct al_rproc *rp,
+					      const struct al_peer_policy *allow);
+
 /* amplink.c */
 /* Parse an unsigned number (decimal or 0x..); false if not a number. */
 bool parse_u32(const char *s, uint32_t *out);

@@ -285,6 +285,7 @@ struct stats_opts {
 	const char *output;
 	bool host, watch;
 	uint32_t interval_s;
+	char rproc[64]; /* --rproc NAME: "rproc:NAME" */
 };
 
 static int parse(struct stats_opts *s, int argc, char **argv)
@@ -294,6 +295,7 @@ static int parse(struct stats_opts *s, int argc, char **argv)
 					   {"format", required_argument, 0, 'f'},
 					   {"output", required_argument, 0, 'o'},
 					   {"side", required_argument, 0, 's'},
+					   {"rproc", required_argument, 0, 'r'},
 					   {"help", no_argument, 0, 'h'},
 					   LINK_LONGOPTS,
 					   {0, 0, 0, 0}};
@@ -331,6 +333,14 @@ static int parse(struct stats_opts *s, int argc, char **argv)
 			}
 			break;
 		case 'o': s->output = optarg; break;
+		case 'r':
+			if (strlen(optarg) > 40) {
+				fprintf(stderr, "amplink stats: rproc name too long\n");
+				return EXIT_USAGE;
+			}
+			rproc_metrics_name(s->rproc, sizeof(s->rproc), optarg);
+			s->o.cfg.name = s->rproc;
+			break;
 		case 's':
 			if (strcmp(optarg, "host") && strcmp(optarg, "remote")) {
 				fprintf(stderr, "amplink stats: --side is host or remote\n");
@@ -351,6 +361,10 @@ static int parse(struct stats_opts *s, int argc, char **argv)
 	}
 	if (s->output && s->fmt == FMT_TEXT) {
 		fprintf(stderr, "amplink stats: --output needs --format prometheus or json\n");
+		return EXIT_USAGE;
+	}
+	if (s->rproc[0] && !s->host) {
+		fprintf(stderr, "amplink stats: --rproc and --side remote do not go together\n");
 		return EXIT_USAGE;
 	}
 	if (link_is_kernel(&s->o)) {
@@ -389,8 +403,15 @@ int cmd_stats(int argc, char **argv)
 			fprintf(stderr, "amplink stats: %s\n", why);
 			/* a monitor still learns that the link is not there */
 			al_metrics_init(m);
-			struct al_metrics_link *l = al_metrics_add_link(m, s.o.cfg.name, NULL);
-			l->host = s.host;
+			if (!s.rproc[0]) {
+				struct al_metrics_link *l =
+				    al_metrics_add_link(m, s.o.cfg.name, NULL);
+				l->host = s.host;
+			} else { /* no manager: the remote is not running */
+				struct al_rproc_status st = {.state = AL_RPROC_OFFLINE,
+							     .last_pong_ms_ago = -1};
+				al_metrics_add_remote(m, s.rproc + strlen("rproc:"), &st);
+			}
 		}
 		if (s.output) {
 			int w = write_atomic(s.output, s.fmt, m, &dropped_total);
