@@ -93,18 +93,7 @@ static void answer(struct al_metrics_server *s, int fd)
 static void *serve(void *arg)
 {
 	struct al_metrics_server *s = arg;
-	for (;;) {
-		struct pollfd p[2] = {{.fd = s->lfd, .events = POLLIN},
-				      {.fd = s->stop_efd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		if (!(p[0].revents & POLLIN))
-			continue;
-		int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
+	for (int fd; (fd = al_posix_accept_or_stop(s->lfd, s->stop_efd)) >= 0;) {
 		answer(s, fd);
 		close(fd);
 	}
