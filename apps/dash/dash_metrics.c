@@ -15,13 +15,8 @@
 #include "dash_metrics.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct al_metrics latest; /* only its series table is used */
-/* Names of the series refused for want of room (hashes, bounded): each
- * exposition counts every one of them as left out. */
-#define REFUSED_MAX 1024
-static uint32_t refused[REFUSED_MAX];
-static uint32_t n_refused;
-static uint64_t dropped_total; /* amplink_metrics_series_dropped_total */
+static struct al_metrics_latest latest; /* the telemetry series */
+static uint64_t dropped_total;		/* amplink_metrics_series_dropped_total */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* host_metrics_fill()'s application part: the telemetry series. */
@@ -29,10 +24,7 @@ static void add_series(struct al_metrics *m, void *user)
 {
 	(void)user;
 	pthread_mutex_lock(&mu);
-	for (uint32_t i = 0; i < latest.n_series; i++)
-		al_metrics_set_series(m, latest.series[i].name, latest.series[i].value,
-				      latest.series[i].time_s);
-	m->dropped += n_refused;
+	al_metrics_latest_add_to(&latest, m);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -47,17 +39,7 @@ void dash_metrics_sample(const char *series, double value)
 	struct timespec t;
 	clock_gettime(CLOCK_REALTIME, &t);
 	pthread_mutex_lock(&mu);
-	if (al_metrics_set_series(&latest, series, value, (double)t.tv_sec + t.tv_nsec / 1e9) ==
-	    AL_ENOMEM) {
-		uint32_t h = 2166136261u; /* FNV-1a of the name */
-		for (const char *p = series; *p; p++)
-			h = (h ^ (uint8_t)*p) * 16777619u;
-		uint32_t i = 0;
-		while (i < n_refused && refused[i] != h)
-			i++;
-		if (i == n_refused && n_refused < REFUSED_MAX)
-			refused[n_refused++] = h;
-	}
+	(void)al_metrics_latest_set(&latest, series, value, (double)t.tv_sec + t.tv_nsec / 1e9);
 	pthread_mutex_unlock(&mu);
 }
 

@@ -138,25 +138,63 @@ int al_metrics_add_remote(struct al_metrics *m, const char *name, const struct a
 	return 0;
 }
 
+/* The entry of series `name` in a table of n (at most
+ * AL_METRICS_SERIES_MAX), added if there is room; NULL if not. */
+static struct al_metrics_series *series_slot(struct al_metrics_series *tab, uint32_t *n,
+					     const char *name)
+{
+	for (uint32_t i = 0; i < *n; i++)
+		if (strncmp(tab[i].name, name, AL_METRICS_NAME - 1) == 0)
+			return &tab[i];
+	if (*n >= AL_METRICS_SERIES_MAX)
+		return NULL;
+	struct al_metrics_series *s = &tab[(*n)++];
+	al_metrics_copy_name(s->name, sizeof(s->name), name);
+	return s;
+}
+
 int al_metrics_set_series(struct al_metrics *m, const char *name, double value, double time_s)
 {
 	if (!m || !name || !name[0])
 		return AL_EINVAL;
-	struct al_metrics_series *s = NULL;
-	for (uint32_t i = 0; i < m->n_series && !s; i++)
-		if (strncmp(m->series[i].name, name, AL_METRICS_NAME - 1) == 0)
-			s = &m->series[i];
+	struct al_metrics_series *s = series_slot(m->series, &m->n_series, name);
 	if (!s) {
-		if (m->n_series >= AL_METRICS_SERIES_MAX) {
-			m->dropped++;
-			return AL_ENOMEM;
-		}
-		s = &m->series[m->n_series++];
-		al_metrics_copy_name(s->name, sizeof(s->name), name);
+		m->dropped++;
+		return AL_ENOMEM;
 	}
 	s->value = value;
 	s->time_s = time_s;
 	return 0;
+}
+
+int al_metrics_latest_set(struct al_metrics_latest *l, const char *name, double value,
+			  double time_s)
+{
+	if (!l || !name || !name[0])
+		return AL_EINVAL;
+	struct al_metrics_series *s = series_slot(l->series, &l->n_series, name);
+	if (s) {
+		s->value = value;
+		s->time_s = time_s;
+		return 0;
+	}
+	uint32_t h = 2166136261u; /* FNV-1a of the (bounded) name */
+	for (size_t i = 0; i < AL_METRICS_NAME - 1 && name[i]; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	uint32_t i = 0;
+	while (i < l->n_refused && l->refused[i] != h)
+		i++;
+	if (i == l->n_refused && l->n_refused < AL_METRICS_REFUSED_MAX)
+		l->refused[l->n_refused++] = h;
+	return AL_ENOMEM;
+}
+
+void al_metrics_latest_add_to(const struct al_metrics_latest *l, struct al_metrics *m)
+{
+	for (uint32_t i = 0; i < l->n_series; i++)
+		al_metrics_set_series(m, l->series[i].name, l->series[i].value,
+				      l->series[i].time_s);
+	m->dropped += l->n_refused;
 }
 
 static bool terminated(const char *s, size_t cap)

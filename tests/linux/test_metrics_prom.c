@@ -400,6 +400,45 @@ static void test_series_capped(void **state)
 	assert_int_equal(m.dropped, 500 - AL_METRICS_SERIES_MAX + 2);
 }
 
+/* A remote reporting hundreds of sensors, each many times: the latest
+ * table keeps AL_METRICS_SERIES_MAX, and each snapshot counts every
+ * refused series once, not once per sample; the memory of refused names
+ * is bounded too. */
+static void test_latest_series_capped(void **state)
+{
+	(void)state;
+	static struct al_metrics_latest l;
+	memset(&l, 0, sizeof(l));
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 500; i++) {
+			char name[32];
+			snprintf(name, sizeof(name), "sensor-%d", i);
+			int rc = al_metrics_latest_set(&l, name, round * 1000 + i, round);
+			assert_int_equal(rc, i < AL_METRICS_SERIES_MAX ? 0 : AL_ENOMEM);
+		}
+	assert_int_equal(l.n_series, AL_METRICS_SERIES_MAX);
+	assert_int_equal(l.n_refused, 500 - AL_METRICS_SERIES_MAX);
+	assert_true(l.series[5].value == 2005.0); /* the latest sample */
+	assert_int_equal(al_metrics_latest_set(&l, "", 1, 1), AL_EINVAL);
+	static struct al_metrics m;
+	al_metrics_init(&m);
+	al_metrics_latest_add_to(&l, &m);
+	assert_int_equal(m.n_series, AL_METRICS_SERIES_MAX);
+	assert_int_equal(m.dropped, 500 - AL_METRICS_SERIES_MAX);
+	uint64_t total = 0;
+	char *text = expose(&m, &total);
+	assert_int_equal(check_exposition(text), 2 * AL_METRICS_SERIES_MAX + 1);
+	assert_non_null(strstr(text, "amplink_metrics_series_dropped_total 436\n"));
+	free(text);
+	/* a flood of new names: the refused set stops growing at its cap */
+	for (int i = 0; i < 5000; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "flood-%d", i);
+		al_metrics_latest_set(&l, name, i, 1);
+	}
+	assert_int_equal(l.n_refused, AL_METRICS_REFUSED_MAX);
+}
+
 /* What a validator must refuse in a snapshot from another process. */
 static void test_validate_refuses(void **state)
 {
@@ -456,6 +495,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_many_endpoints_capped),
 	    cmocka_unit_test(test_hostile_names_escaped),
 	    cmocka_unit_test(test_series_capped),
+	    cmocka_unit_test(test_latest_series_capped),
 	    cmocka_unit_test(test_validate_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -225,10 +225,15 @@ static void print_json(FILE *f, const struct al_metrics *m)
 		json_object_end(&j);
 	}
 	json_array_end(&j);
-	json_object_begin(&j, "telemetry");
-	for (uint32_t i = 0; i < m->n_series; i++)
-		json_double(&j, m->series[i].name, m->series[i].value, 6);
-	json_object_end(&j);
+	json_array_begin(&j, "telemetry"); /* names are the remote's: values, not keys */
+	for (uint32_t i = 0; i < m->n_series; i++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "series", m->series[i].name);
+		json_double(&j, "value", m->series[i].value, 6);
+		json_double(&j, "time", m->series[i].time_s, 3);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
 	json_uint(&j, "dropped", m->dropped);
 	json_object_end(&j);
 	fflush(f);

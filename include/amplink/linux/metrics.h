@@ -111,6 +111,29 @@ int al_metrics_add_remote(struct al_metrics *m, const char *name, const struct a
  *  AL_METRICS_SERIES_MAX other series are there (counted in `dropped`). */
 int al_metrics_set_series(struct al_metrics *m, const char *name, double value, double time_s);
 
+/** The latest value of each telemetry series as samples arrive, for a
+ *  process to add to every snapshot it serves. Keeps AL_METRICS_SERIES_MAX
+ *  series; a series that does not fit is remembered (by a hash of its
+ *  name, up to AL_METRICS_REFUSED_MAX of them) so that each snapshot
+ *  counts it once as left out, however many samples it sends. The caller
+ *  serialises access. Zero-initialised: empty. */
+#define AL_METRICS_REFUSED_MAX 1024
+struct al_metrics_latest {
+	struct al_metrics_series series[AL_METRICS_SERIES_MAX];
+	uint32_t n_series;
+	uint32_t n_refused;
+	uint32_t refused[AL_METRICS_REFUSED_MAX];
+};
+
+/** Note a sample of series `name`. Returns 0, AL_EINVAL (NULL or empty
+ *  name) or AL_ENOMEM (the series does not fit: remembered as refused). */
+int al_metrics_latest_set(struct al_metrics_latest *l, const char *name, double value,
+			  double time_s);
+
+/** Add the latest values to a snapshot, and the refused series to its
+ *  `dropped`. Any thread (the caller serialises access to l). */
+void al_metrics_latest_add_to(const struct al_metrics_latest *l, struct al_metrics *m);
+
 /** Check a snapshot that came from elsewhere (another process, a file):
  *  counts within their caps, every name NUL-terminated, states and
  *  faults in range. Names are left as they are (the writers escape them).
