@@ -248,6 +248,11 @@ int al_metrics_fetch(const char *link, bool host, const struct al_peer_policy *a
 			break; /* too long: refused below */
 	}
 	close(fd);
+	if (rc == 0 && got == 0) /* closed unanswered: what a server does to a stranger */
+		rc = say(why, n, AL_EPERM,
+			 "the process serving link '%s' closed without an answer (it does not "
+			 "admit this user: --allow-uid on its side)",
+			 link);
 	if (rc == 0)
 		rc = al_metrics_decode(buf, got, out, why, n);
 	free(buf);

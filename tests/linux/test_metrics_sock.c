@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,7 +148,8 @@ static void test_reader_refuses_lies(void **state)
 	/* cut short */
 	assert_int_equal(lie(buf, len - 1, false, 2000, why, sizeof(why)), AL_EPROTO);
 	assert_int_equal(lie(buf, 3, false, 2000, why, sizeof(why)), AL_EPROTO);
-	assert_int_equal(lie(buf, 0, false, 2000, why, sizeof(why)), AL_EPROTO);
+	/* nothing at all: what a server says to a user it does not admit */
+	assert_int_equal(lie(buf, 0, false, 2000, why, sizeof(why)), AL_EPERM);
 	/* wrong magic, version, size */
 	buf[0] = 'X';
 	assert_int_equal(lie(buf, len, false, 2000, why, sizeof(why)), AL_EPROTO);
@@ -196,12 +198,81 @@ static void test_decode_direct(void **state)
 	free(buf);
 }
 
+/* Another user on either end (needs root to become one: skipped
+ * otherwise). A server of another user is refused unless --allow-uid
+ * admits it; a client of another user gets nothing from our server. */
+#define OTHER_UID 65534u
+static void test_other_users(void **state)
+{
+	(void)state;
+	if (getuid() != 0)
+		skip();
+	unique_name();
+	int ready[2], done[2];
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(done), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* another user serving the link */
+		char c = 0;
+		int calls = 0;
+		struct al_metrics_server *s;
+		if (setresgid(OTHER_UID, OTHER_UID, OTHER_UID) ||
+		    setresuid(OTHER_UID, OTHER_UID, OTHER_UID) ||
+		    al_metrics_serve(link_name, true, NULL, fill, &calls, &s))
+			_exit(1);
+		if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	char c;
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	static struct al_metrics m;
+	char why[200];
+	assert_int_equal(al_metrics_fetch(link_name, true, NULL, 1000, &m, why, sizeof(why)),
+			 AL_EPERM);
+	assert_non_null(strstr(why, "another user"));
+	uint32_t uid = OTHER_UID;
+	struct al_peer_policy allow = {.uids = &uid, .n_uids = 1};
+	/* root is admitted by every server; the client admits the server */
+	assert_int_equal(al_metrics_fetch(link_name, true, &allow, 1000, &m, why, sizeof(why)), 0);
+	assert_int_equal(m.links[0].tx_msgs, 42);
+	assert_int_equal(write(done[1], &c, 1), 1);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* the other way: our server, another user's client */
+	int calls = 0;
+	struct al_metrics_server *s;
+	assert_int_equal(al_metrics_serve(link_name, true, NULL, fill, &calls, &s), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static struct al_metrics mm;
+		char w[200];
+		uint32_t root = 0;
+		struct al_peer_policy trust_root = {.uids = &root, .n_uids = 1};
+		if (setresgid(OTHER_UID, OTHER_UID, OTHER_UID) ||
+		    setresuid(OTHER_UID, OTHER_UID, OTHER_UID))
+			_exit(1);
+		int rc = al_metrics_fetch(link_name, true, &trust_root, 1000, &mm, w, sizeof(w));
+		_exit(rc == AL_EPERM && strstr(w, "does not admit") ? 0 : 2);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(calls, 0); /* nothing was filled for the stranger */
+	al_metrics_server_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_reader_refuses_lies),
 	    cmocka_unit_test(test_decode_direct),
+	    cmocka_unit_test(test_other_users),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

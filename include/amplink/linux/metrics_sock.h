@@ -51,7 +51,8 @@ void al_metrics_server_stop(struct al_metrics_server *s);
 
 /** Fetch one snapshot of link `link` from the process that serves it,
  *  within timeout_ms. Returns 0, or AL_ENOLINK (nobody serves it),
- *  AL_EPERM (the server runs as a user `allow` does not admit),
+ *  AL_EPERM (the server runs as a user `allow` does not admit, or it
+ *  closed without an answer: it does not admit us),
  *  AL_ETIMEDOUT, or AL_EPROTO (short, oversized or invalid snapshot); why[n]
  *  (if not NULL) gets a sentence. Thread context. */
 int al_metrics_fetch(const char *link, bool host, const struct al_peer_policy *allow,
