@@ -33,6 +33,9 @@ grep -q "amplink_link_up{link=\"$link\",side=\"host\"} 0" "$tmp/none.prom" || fa
 grep -q 'state="none"' "$tmp/none.prom" || fail "no server: state none missing"
 
 "$bin" remote --link "$link" --service "$evil" 2>"$tmp/remote.err" & pids+=($!)
+# before any host: the remote serves its side, with no link open yet
+for _ in $(seq 1 100); do "$bin" stats --link "$link" --side remote --json 2>/dev/null | grep -q '"state":"none"' && break; sleep 0.05; done
+"$bin" stats --link "$link" --side remote --json | grep -q '"state":"none"' || fail "remote before any host: not served as none"
 "$bin" echo --link "$link" --count 100000000 >"$tmp/echo.out" 2>&1 & echo_pid=$!; pids+=($echo_pid)
 for _ in $(seq 1 100); do "$bin" stats --link "$link" >/dev/null 2>&1 && break; sleep 0.05; done
 sleep 0.5

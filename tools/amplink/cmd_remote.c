@@ -313,6 +313,7 @@ static void session_tick(struct remote *r, const char *where)
 /* Serve one host. Returns 0 when it left, or an error. */
 static int serve(struct remote *r, struct link_opts *o)
 {
+	host_metrics_start(o, NULL); /* "none" while we wait for a host */
 	int rc = al_posix_open(&o->cfg, &r->link);
 	if (rc)
 		return rc;

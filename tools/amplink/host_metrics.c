@@ -51,6 +51,7 @@ static void fill(struct al_metrics *m, void *user)
 	host_metrics_fill(m);
 }
 
+/* link may be NULL: the process serves the link's name, not open yet. */
 void host_metrics_start(const struct link_opts *o, struct al_posix_link *link)
 {
 	bool host = o->cfg.role == VIRTIO_DEV_DRIVER;
