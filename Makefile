@@ -26,10 +26,11 @@ DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 # What the optional tests need besides (tests/expected-tests.txt): the
 # emulated Cortex-M4, the dashboard's browser test (Chromium, driven by
 # Node.js), the MQTT broker, the kernel source for the User-Mode Linux
-# kernel, ShellCheck, and systemd-analyze (Debian systemd) that checks the
-# unit files.
+# kernel, ShellCheck, systemd-analyze (Debian systemd) that checks the
+# unit files, and the Prometheus server (with promtool) for the metrics
+# tests.
 DEPS_TESTS := $(DEPS_MCU) qemu-system-arm chromium nodejs mosquitto mosquitto-clients \
-  linux-source-6.1 flex bison bc xz-utils patch python3 shellcheck systemd
+  linux-source-6.1 flex bison bc xz-utils patch python3 shellcheck systemd prometheus
 
 .PHONY: all deps deps-all kernel build test demo demo-inproc demo-kernel format format-check clean docs
 

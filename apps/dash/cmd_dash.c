@@ -14,6 +14,7 @@
  *   POST /api/duty?value=N      SET_DUTY to the remote; answers with its ACK
  *   GET  /api/status            link health and counters as JSON
  *   POST /api/report, GET /api/report   what the page's self-test saw
+ *   GET  /metrics               Prometheus text (dash_metrics.c, docs/metrics.md)
  * Bad requests get 400 (bad value), 404 (unknown path), 405 (method),
  * 413 (body too large); no ACK from the remote gives 504.
  *
@@ -39,6 +40,7 @@
 #include "amplink/linux/channel.h"
 #include "amplink/linux/rpmsg_char.h"
 #include "dash.h"
+#include "dash_metrics.h"
 #include "dash_page.h"
 #include "svc_notify.h"
 #include "term_safe.h"
@@ -141,6 +143,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return error(c, 405, "use GET");
 		return reply(c, 200, "text/html; charset=utf-8", page);
 	}
+	if (strcmp(url, "/metrics") == 0) /* Prometheus (docs/metrics.md) */
+		return get ? dash_metrics_reply(c) : error(c, 405, "use GET");
 	if (strcmp(url, "/chart.js") == 0)
 		return get ? serve_chartjs(c) : error(c, 405, "use GET");
 	if (strcmp(url, "/events") == 0)

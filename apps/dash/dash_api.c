@@ -13,6 +13,7 @@
 
 #include "amplink.h"
 #include "dash.h"
+#include "dash_metrics.h"
 #include "json_writer.h"
 #include "term_safe.h"
 
@@ -31,6 +32,7 @@ void dash_on_sample(void *user, int idx, const char *key, int64_t host_ms, uint3
 		D.db_errors++;
 		pthread_mutex_unlock(&D.mu);
 	}
+	dash_metrics_sample(key, value); /* the latest value, for /metrics */
 	/* key is [A-Za-z0-9_-] (sensor_key), value finite (sensor_value) */
 	char ev[EV_LEN];
 	snprintf(ev, sizeof(ev),

@@ -111,6 +111,8 @@ struct rpmsg_endpoint {
 #if !AL_CFG_NO_STATS
 	uint32_t rx_msgs;
 	uint32_t tx_msgs;
+	uint64_t rx_bytes; /* payload bytes delivered to this endpoint */
+	uint64_t tx_bytes; /* payload bytes sent from it */
 #endif
 };
 
@@ -124,6 +126,8 @@ struct rpmsg_stats {
 	uint32_t kicks_tx;	 /* doorbells rung */
 	uint32_t kicks_rx;	 /* al_virtio_notified() calls */
 	uint32_t tx_no_buf;	 /* a send found no free buffer (before waiting) */
+	uint64_t tx_bytes;	 /* payload bytes sent (headers not counted) */
+	uint64_t rx_bytes;	 /* payload bytes delivered to an endpoint */
 };
 
 /** The bus part of a device. Embedded in struct rpmsg_virtio_device; never
@@ -322,6 +326,24 @@ int al_set_ns_unbind_cb(struct rpmsg_device *rdev, rpmsg_ns_bind_cb cb);
 
 /** Copy the device's counters into *out. Any context. */
 void al_get_stats(struct rpmsg_device *rdev, struct rpmsg_stats *out);
+
+/** One local endpoint as al_foreach_ept() reports it: its name, addresses
+ *  and counters (zero with AL_CFG_NO_STATS). */
+struct al_ept_info {
+	char name[RPMSG_NAME_SIZE]; /* NUL-terminated */
+	uint32_t addr, dest_addr;
+	uint32_t rx_msgs, tx_msgs;
+	uint64_t rx_bytes, tx_bytes;
+};
+
+/** Call fn for every local endpoint of the device (the name-service
+ *  endpoint included), with a copy taken under the device lock; fn runs
+ *  with the lock held and must not call into the device. Stops after
+ *  `max` endpoints. Thread context (for monitoring: it walks the list).
+ *  Returns how many endpoints the device has (which may exceed `max`),
+ *  or AL_EINVAL for a NULL rdev or fn. */
+int al_foreach_ept(struct rpmsg_device *rdev, uint32_t max,
+		   void (*fn)(const struct al_ept_info *info, void *arg), void *arg);
 
 /** Find a local endpoint by name (first match), or NULL. Thread context. */
 struct rpmsg_endpoint *al_find_ept_by_name(struct rpmsg_device *rdev, const char *name);

@@ -303,6 +303,20 @@ static inline int al_virtio_link_state(const struct rpmsg_virtio_device *rvdev)
 	return rvdev->state;
 }
 
+/** How full the rings are (al_virtio_ring_usage()). */
+struct al_ring_usage {
+	uint16_t num;	       /* entries per ring */
+	uint16_t rx_backlog;   /* messages the peer published that we have not taken yet */
+	uint16_t tx_in_flight; /* driver: messages sent that the device has not taken
+				* yet; device: 0 (the driver's progress is not visible) */
+};
+
+/** Fill *u from the rings' indices (the peer's read once, clamped to the
+ *  ring size). For monitoring: takes the device lock. Thread context.
+ *  Returns 0, AL_EINVAL (NULL argument) or AL_ESTATE (link not up: *u is
+ *  zeroed). */
+int al_virtio_ring_usage(struct rpmsg_virtio_device *rvdev, struct al_ring_usage *u);
+
 /** Why the link broke, or why rpmsg_init_vdev() refused the layout, as a
  *  sentence; NULL while there is nothing to say. Any context. */
 const char *al_virtio_broken_reason(const struct rpmsg_virtio_device *rvdev);

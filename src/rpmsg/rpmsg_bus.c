@@ -112,6 +112,7 @@ void al_ept_link(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, const ch
 #endif
 #if !AL_CFG_NO_STATS
 	ept->rx_msgs = ept->tx_msgs = 0;
+	ept->rx_bytes = ept->tx_bytes = 0;
 #endif
 #if !AL_CFG_NO_ADDR_HASH
 	ept->hnext = NULL;

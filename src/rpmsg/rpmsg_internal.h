@@ -54,9 +54,11 @@ AL_HOT void al_unlock(struct rpmsg_virtio_device *rv)
  * AL_CFG_NO_STATS, where the fields do not exist (the argument is never
  * expanded). */
 #if AL_CFG_NO_STATS
-#define AL_COUNT(counter) ((void)0)
+#define AL_COUNT(counter)	 ((void)0)
+#define AL_COUNT_ADD(counter, n) ((void)0)
 #else
-#define AL_COUNT(counter) ((void)(counter)++)
+#define AL_COUNT(counter)	 ((void)(counter)++)
+#define AL_COUNT_ADD(counter, n) ((void)((counter) += (n)))
 #endif
 
 /* bus (rpmsg_bus.c); caller holds the lock */

@@ -411,6 +411,7 @@ AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src,
 	else
 		al_vq_put_used(&rv->svq, id, HDR + len);
 	AL_COUNT(rv->rdev.stats.tx_msgs);
+	AL_COUNT_ADD(rv->rdev.stats.tx_bytes, len);
 	kick_if_needed(rv, &rv->svq);
 }
 
@@ -453,6 +454,7 @@ int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, cons
 		memmove(buf_va(rv, &rv->svq.shadow[id]) + HDR, data, (size_t)len);
 	tx_submit(rv, id, src, dst, (uint32_t)len);
 	AL_COUNT(ept->tx_msgs);
+	AL_COUNT_ADD(ept->tx_bytes, (uint32_t)len);
 	al_unlock(rv);
 	return len;
 }
@@ -505,6 +507,7 @@ int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src, uint3
 		rv->svq.shadow[id].state = AL_DS_BUSY;
 		tx_submit(rv, (uint16_t)id, src, dst, (uint32_t)len);
 		AL_COUNT(ept->tx_msgs);
+		AL_COUNT_ADD(ept->tx_bytes, (uint32_t)len);
 	}
 	al_unlock(rv);
 	return rc ? rc : len;
@@ -753,6 +756,8 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		} else {
 			AL_COUNT(rv->rdev.stats.rx_msgs);
 			AL_COUNT(ept->rx_msgs);
+			AL_COUNT_ADD(rv->rdev.stats.rx_bytes, len);
+			AL_COUNT_ADD(ept->rx_bytes, len);
 			rv->rx_cur_payload = data;
 			rv->rx_cur_id = id;
 			rv->rx_cur_held = false;

@@ -173,6 +173,7 @@ static const struct command commands[] = {
     {"remote", "run a remote core: echo service(s), name-service announcements", cmd_remote, true},
     {"echo", "the host side of the echo demo: send, check every echo", cmd_echo, true},
     {"ls", "list the services the remote announced, with link counters", cmd_ls, true},
+    {"stats", "a running link's counters: once, --watch, --json, Prometheus", cmd_stats, true},
     {"send", "send one message to a service", cmd_send, true},
     {"recv", "receive messages from a service", cmd_recv, true},
     {"bench", "measure latency, throughput, CPU against baselines", cmd_bench, true},

@@ -127,6 +127,32 @@ int host_via_open(void *via, const char *service, uint32_t timeout_ms, struct al
  * included). */
 void host_channel_failed(const struct link_opts *o, const char *service, const char *cmd, int err);
 
+/* host_metrics.c: what a process holding a link serves to `amplink
+ * stats` and the dashboard's /metrics (amplink/linux/metrics.h), as host
+ * or remote (o->cfg.role). host_open() (and `amplink remote` for each
+ * host it serves) starts serving: the server then lives as long as the
+ * process; host_close() detaches the link first, and from then on it is
+ * reported as "none" until the next start. */
+struct al_metrics;
+void host_metrics_start(const struct link_opts *o, struct al_posix_link *link);
+void host_metrics_detach(struct al_posix_link *link);
+/* Add the link held as host (if any) and what host_metrics_set_extra()
+ * adds. Any thread; serialised with the link's closing. */
+void host_metrics_fill(struct al_metrics *m);
+/* fn(m, user) adds the application's part (the dashboard: telemetry),
+ * under the same lock; NULL: nothing. */
+void host_metrics_set_extra(void (*fn)(struct al_metrics *m, void *user), void *user);
+
+/* rproc_metrics.c: what `amplink rproc start` serves to `amplink stats
+ * --rproc NAME`: the managed remote's lifecycle counters, under the link
+ * name "rproc:NAME" (rproc_metrics_name()). Stop with
+ * al_metrics_server_stop() before al_rproc_close(); NULL if not served. */
+struct al_rproc;
+struct al_metrics_server;
+void rproc_metrics_name(char *buf, size_t cap, const char *rproc);
+struct al_metrics_server *rproc_metrics_start(const char *name, struct al_rproc *rp,
+					      const struct al_peer_policy *allow);
+
 /* amplink.c */
 /* Parse an unsigned number (decimal or 0x..); false if not a number. */
 bool parse_u32(const char *s, uint32_t *out);
@@ -146,6 +172,7 @@ void install_signals(void);
 int cmd_remote(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

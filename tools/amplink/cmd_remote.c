@@ -368,6 +368,7 @@ static void session_tick(struct remote *r, const char *where)
 /* Serve one host. Returns 0 when it left, or an error. */
 static int serve(struct remote *r, struct link_opts *o)
 {
+	host_metrics_start(o, NULL); /* "none" while we wait for a host */
 	int rc = al_posix_open(&o->cfg, &r->link);
 	if (rc)
 		return rc;
@@ -378,6 +379,7 @@ static int serve(struct remote *r, struct link_opts *o)
 		al_posix_close(r->link);
 		return rc;
 	}
+	host_metrics_start(o, r->link); /* `amplink stats --side remote` */
 	char where[640];
 	snprintf(where, sizeof(where), "%s", link_where(o));
 	fprintf(stderr, "amplink remote: host attached on %s\n", where);
@@ -399,6 +401,7 @@ static int serve(struct remote *r, struct link_opts *o)
 	drain_deferred(r);
 	motor_remote_stop();
 	al_log_set_default(NULL);
+	host_metrics_detach(r->link);
 	al_posix_close(r->link);
 	r->link = NULL;
 	return g_stop || rc == AL_ENOLINK ? 0 : rc;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "amplink.h"
+#include "amplink/linux/metrics_sock.h"
 #include "amplink/linux/rproc.h"
 #include "amplink/linux/rproc_qemu.h"
 #include "amplink/linux/rproc_relay.h"
@@ -604,6 +605,7 @@ static int cmd_start(int argc, char **argv, const char *name)
 	}
 	pthread_t ctl;
 	bool ctl_ok = pthread_create(&ctl, NULL, ctl_main, &m) == 0;
+	struct al_metrics_server *metrics = rproc_metrics_start(name, m.rp, m.allow);
 	int code = EXIT_OK;
 	if (echo) { /* --echo: the echo demo over this remote's link, then stop */
 		code = rproc_echo_run(m.rp, &eo);
@@ -653,6 +655,7 @@ static int cmd_start(int argc, char **argv, const char *name)
 			(unsigned long long)rs.drop_too_big);
 		al_rproc_relay_close(m.relay);
 	}
+	al_metrics_server_stop(metrics);
 	al_rproc_close(m.rp);
 	free(m.reply);
 	if (logf)

@@ -236,7 +236,10 @@ int host_open(struct link_opts *o, struct al_posix_link **link)
 		return 0; /* the kernel is the host: channels are opened one by one */
 	o->cfg.ns_bind_cb = al_services_ns_bind;
 	o->cfg.ns_unbind_cb = al_services_ns_unbind;
-	return al_posix_open(&o->cfg, link);
+	int rc = al_posix_open(&o->cfg, link);
+	if (rc == 0)
+		host_metrics_start(o, *link);
+	return rc;
 }
 
 void host_close(struct al_posix_link *link)
@@ -244,6 +247,7 @@ void host_close(struct al_posix_link *link)
 	if (!link)
 		return;
 	struct rpmsg_device *rdev = al_posix_rdev(link);
+	host_metrics_detach(link);
 	al_posix_close(link);
 	al_services_clear(rdev);
 }

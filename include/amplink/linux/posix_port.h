@@ -87,6 +87,13 @@ void al_posix_port_destroy(struct al_posix_port *port);
  *  never raises SIGPIPE. Any thread. */
 void al_posix_kick_fd(int fd, bool byte_stream);
 
+/** Wait for the next connection on the listening socket `lfd` until
+ *  `stop_fd` (an eventfd) becomes readable. Returns the connected
+ *  descriptor (close-on-exec), or -1 once stopped (or if poll fails for
+ *  good); a failed accept is retried. For the accept loop of a serving
+ *  thread. Thread context. */
+int al_posix_accept_or_stop(int lfd, int stop_fd);
+
 /** Who may be on the other end of a local socket besides our own user:
  *  these uids, and processes whose primary or supplementary groups include
  *  one of these gids. Zero-initialised: our own uid only. */

@@ -171,18 +171,7 @@ static void handle_rc(struct al_posix_link *l, int rc)
 static void *acceptor_main(void *arg)
 {
 	struct al_posix_link *l = arg;
-	for (;;) {
-		struct pollfd p[2] = {{.fd = l->lfd, .events = POLLIN},
-				      {.fd = l->stop_efd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		if (!(p[0].revents & POLLIN))
-			continue;
-		int fd = accept4(l->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
+	for (int fd; (fd = al_posix_accept_or_stop(l->lfd, l->stop_efd)) >= 0;) {
 		if (l->cfg.profile == AL_PROFILE_OPENAMP ||	       /* no protocol to say why */
 		    al_posix_peer_check(fd, &l->cfg.allow, NULL, 0)) { /* nothing to say */
 			close(fd);

@@ -1,7 +1,9 @@
 /* Who is on the other end of a local socket (see posix_port.h,
- * al_posix_peer_check). */
+ * al_posix_peer_check), and the accept loop of a thread that serves
+ * one (al_posix_accept_or_stop). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,4 +54,21 @@ int al_posix_peer_check(int fd, const struct al_peer_policy *p, char *who, size_
 			if (listed(p->gids, p->n_gids, g[i]))
 				return 0;
 	return AL_EPERM;
+}
+
+int al_posix_accept_or_stop(int lfd, int stop_fd)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = lfd, .events = POLLIN},
+				      {.fd = stop_fd, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return -1;
+		if (p[1].revents)
+			return -1;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
 }
