@@ -337,6 +337,12 @@ static void *reader(void *arg)
 			for (int i = 0; i < h->nscan; i++)
 				consider(h->scan[i], h);
 			next_scan = now + scan_ms;
+			/* A read that does not wait notices a link that is gone even
+			 * when no channel polls readable (the remote withdrew every
+			 * sensor before it went). */
+			for (int i = 0; i < h->n && !h->lost; i++)
+				if (!drain(h, i, buf))
+					h->lost = 1;
 		}
 		follow_rebinds(h);
 		struct pollfd p[SENSOR_HUB_MAX];

@@ -152,5 +152,12 @@ gap=$(curl -sf "${url}api/samples?series=cycle&limit=100000" |
   json "max(b['host_ms'] - a['host_ms'] for a, b in zip(d, d[1:]))")
 echo "the re-announced sensor: longest gap between samples $gap ms"
 [ "$gap" -lt 1000 ] || fail "samples stopped after a re-announcement ($gap ms)"
-stop
+# the remote stops (withdrawing its sensor first): the dash notices the link
+# is gone although no channel has anything to read, says so, exits 3
+kill -TERM "${pids[${#pids[@]}-2]}"
+for _ in $(seq 1 60); do kill -0 "$dash" 2>/dev/null || break; sleep 0.05; done
+rc=0; wait "$dash" || rc=$?
+[ "$rc" = 3 ] || fail "the dash did not exit 3 when its remote went ($rc)"
+grep -q "the remote went away" "$tmp/dash.err" || fail "no sentence about the remote going"
+echo "the remote stopped: the dash said so and exited 3"
 echo "PASS (bad)"
