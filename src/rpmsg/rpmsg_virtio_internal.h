@@ -31,6 +31,10 @@
 #define HDR_LEN	     offsetof(struct al_rpmsg_hdr, len)
 #define HDR_FLAGS    offsetof(struct al_rpmsg_hdr, flags)
 
+/* A receiver publishes the buffers it gives back at the end of a drain,
+ * and after every this many within a long one. */
+#define AL_RX_PUBLISH_BATCH 16u
+
 #if AL_CFG_NO_EVENT_IDX
 #define AL_FEATURES_SUPPORTED (~(1u << VIRTIO_RING_F_EVENT_IDX))
 #else
