@@ -99,9 +99,9 @@ struct al_peer_policy {
 
 /** Check the process on the other end of a connected UNIX socket
  *  (SO_PEERCRED, SO_PEERGROUPS) against `p` (NULL: our own uid only).
- *  Returns 0 if admitted, AL_EPERM if not; `who` (if not NULL) gets
- *  "uid U (name), gid G, pid P" for the sentence that says who was
- *  refused. */
+ *  Returns 0 if admitted, AL_EPERM if not; on a refusal `who` (if not
+ *  NULL) gets "uid U (name), gid G, pid P" for the sentence that says who
+ *  was refused (an admitted peer gets "": no user-name lookup). */
 int al_posix_peer_check(int fd, const struct al_peer_policy *p, char *who, size_t n);
 
 /** A shared region a peer cannot resize: a memfd of `size` bytes sealed
