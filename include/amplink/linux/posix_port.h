@@ -64,7 +64,9 @@ uint32_t al_posix_left_ms(uint64_t start, uint32_t timeout_ms);
 /** A link's port: the lock the core serialises senders with, the sleep of
  *  blocked senders, and the link's doorbell. */
 struct al_posix_port {
-	pthread_mutex_t lock;
+	/** The core's lock: 0 free, 1 held, 2 held with sleepers (a futex;
+	 *  port.c). */
+	uint32_t lock;
 	struct al_posix_waiter w;
 	/** Ring the peer (the core's notify): any thread, possibly with the
 	 *  lock held; must not block. Recover the link with al_container_of. */
