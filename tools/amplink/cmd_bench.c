@@ -265,9 +265,10 @@ static void usage(FILE *f)
 struct fig {
 	struct lat_stats rtt16, rtt496, sp16, sp496, efd, cl;
 	double first_ms, idle_h, idle_r, thr16, thr496, thr496_zc, echo496, sp_thr496, sp_thr16,
-	    cpu_h, cpu_r, memcpy496, memcpy64k, big_mbps, big_msgs, floor16, floor496, floor_big;
+	    cpu_h, cpu_r, memcpy496, memcpy64k, big_mbps, big_msgs, big_zc_mbps, floor16, floor496,
+	    floor_big;
 	double r_rtt_cl, r_thr_sp, r_thr16_sp, r_thr496_floor, r_thr16_floor, r_zc_floor, r_zc_copy,
-	    r_big_memcpy, r_big_floor;
+	    r_big_memcpy, r_big_floor, r_big_zc_copy;
 };
 
 /* The figures --repeat summarises: JSON key, offset of the double. */
@@ -295,6 +296,7 @@ static const struct fig_key {
     F_("seqpacket16_msgs_per_s", sp_thr16),
     F_("seqpacket496_msgs_per_s", sp_thr496),
     F_("big_mb_per_s", big_mbps),
+    F_("big_zero_copy_mb_per_s", big_zc_mbps),
     F_("memcpy496_gb_per_s", memcpy496),
     F_("memcpy64k_gb_per_s", memcpy64k),
     F_("cpu_host_s_per_million", cpu_h),
@@ -311,6 +313,7 @@ static const struct fig_key {
     F_("ratio_zero_copy_over_copy", r_zc_copy),
     F_("ratio_big_over_memcpy", r_big_memcpy),
     F_("ratio_big_over_floor", r_big_floor),
+    F_("ratio_big_zero_copy_over_copy", r_big_zc_copy),
 };
 #undef F_
 
@@ -426,6 +429,7 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 		size_t big = (size_t)rpmsg_get_tx_buffer_size(&B.sink);
 		F->big_msgs = one_way(big, big_n, false, rpid, &bh, &br);
 		F->big_mbps = F->big_msgs * (double)big / 1e6;
+		F->big_zc_mbps = one_way(big, big_n, true, rpid, &bh, &br) * (double)big / 1e6;
 		detach(rpid);
 	} else if (rpid > 0) {
 		kill(rpid, SIGKILL);
@@ -443,6 +447,7 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 	F->r_zc_copy = ratio(F->thr496_zc, F->thr496);
 	F->r_big_memcpy = ratio(F->big_mbps, F->memcpy64k * 1000);
 	F->r_big_floor = ratio(F->big_msgs, F->floor_big);
+	F->r_big_zc_copy = ratio(F->big_zc_mbps, F->big_mbps);
 	return 0;
 }
 
@@ -503,6 +508,8 @@ static void print_table(const struct fig *F, enum al_doorbell_kind db, bool pin,
 		"%.1f MB/s)\n",
 		F->big_mbps, F->r_big_memcpy * 100, F->memcpy64k, F->r_big_floor * 100,
 		F->floor_big * 65520 / 1e6);
+	fprintf(stderr, "  64 KiB zero-copy %10.1f MB/s (%.2fx copying)\n", F->big_zc_mbps,
+		F->r_big_zc_copy);
 	fprintf(stderr, "  CPU per 1M msgs  host %.2f s, remote %.2f s (496 B one way)\n", F->cpu_h,
 		F->cpu_r);
 	fprintf(stderr, "  idle CPU         host %.2f%%, remote %.2f%% (2 s, connected)\n",
@@ -556,6 +563,8 @@ static void print_json(const struct fig *F, const struct fig *lo, const struct f
 	json_double(&j, "amplink_496", F->thr496 * 496 / 1e6, 1);
 	json_double(&j, "amplink_496_zero_copy", F->thr496_zc * 496 / 1e6, 1);
 	json_double(&j, "amplink_65520", F->big_mbps, 1);
+	json_double(&j, "amplink_65520_zero_copy", F->big_zc_mbps, 1);
+	json_double(&j, "spsc_floor_65520", F->floor_big * 65520 / 1e6, 1);
 	json_object_end(&j);
 	json_object_begin(&j, "memcpy_gb_per_s");
 	json_double(&j, "chunk_496", F->memcpy496, 2);
@@ -580,6 +589,7 @@ static void print_json(const struct fig *F, const struct fig *lo, const struct f
 	json_double(&j, "zero_copy496_over_copy", F->r_zc_copy, 3);
 	json_double(&j, "big_over_memcpy", F->r_big_memcpy, 3);
 	json_double(&j, "big_over_spsc_floor", F->r_big_floor, 3);
+	json_double(&j, "big_zero_copy_over_copy", F->r_big_zc_copy, 3);
 	json_object_end(&j);
 	if (repeat > 1) { /* every summarised figure: [min, max] over the runs */
 		json_object_begin(&j, "ranges");
