@@ -390,8 +390,10 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 			 * received buffers a drain gave back but has not published
 			 * yet (our caller may be its callback, echoing): the peer
 			 * may be waiting for those to send what frees ours. */
+#if !AL_CFG_SMALL_CODE
 			al_vq_publish(&rv->rvq, is_driver(rv));
 			kick_if_needed(rv, &rv->rvq);
+#endif
 			kick_held(rv);
 		}
 		al_unlock(rv);
@@ -733,7 +735,9 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 	bool ev = event_idx(rv);
 #endif
 	int n = 0, rc = 0;
+#if !AL_CFG_SMALL_CODE
 	uint16_t unpublished = 0; /* buffers given back, not yet published */
+#endif
 	/* One lock round per message: taken while we touch the rings and the
 	 * endpoint table, dropped only around the application's callback. */
 	al_lock(rv);
@@ -754,10 +758,12 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		uint8_t *data;
 		int r = rx_take(rv, &id, &used_len);
 		if (r == 0) {
+#if !AL_CFG_SMALL_CODE
 			if (unpublished) { /* the burst's buffers, in one index store */
 				al_vq_publish(&rv->rvq, drv);
 				unpublished = 0;
 			}
+#endif
 #if !AL_CFG_ALWAYS_NOTIFY
 			if (arm)
 				rv->rx_armed = true;
@@ -806,12 +812,16 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		}
 		if (!ept || !rv->rx_cur_held) { /* held ones were marked by the hold call */
 			rx_return(rv, id);
+#if AL_CFG_SMALL_CODE
+			al_vq_publish(&rv->rvq, drv); /* one at a time: fewer bytes */
+#else
 			/* published in bursts, but often enough that a peer short of
 			 * buffers gets some back while we drain a long queue */
 			if (++unpublished == AL_RX_PUBLISH_BATCH) {
 				al_vq_publish(&rv->rvq, drv);
 				unpublished = 0;
 			}
+#endif
 		}
 		n++;
 	}

@@ -32,7 +32,8 @@
 #define HDR_FLAGS    offsetof(struct al_rpmsg_hdr, flags)
 
 /* A receiver publishes the buffers it gives back at the end of a drain,
- * and after every this many within a long one. */
+ * and after every this many within a long one (with AL_CFG_SMALL_CODE:
+ * each at once, as the code is smaller). */
 #define AL_RX_PUBLISH_BATCH 16u
 
 #if AL_CFG_NO_EVENT_IDX
