@@ -305,9 +305,12 @@ static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 	 * writes, is not pulled over once per message; returned buffers go
 	 * out again before the pool grows and the most recently freed first,
 	 * so the working set stays as small (cache-warm) as the traffic
-	 * allows. */
+	 * allows. Big buffers are reclaimed on every send: next to copying
+	 * kilobytes the index read is noise, and sending again the buffer
+	 * just returned (still in our cache) is what keeps the copy fast. */
 	if (is_driver(rv) &&
-	    (vq->free_head == AL_DS_NONE || vq->shadow[vq->free_head].off == AL_OFF_NONE)) {
+	    (vq->free_head == AL_DS_NONE || vq->shadow[vq->free_head].off == AL_OFF_NONE ||
+	     rv->h2r_buf_size > AL_RECLAIM_EAGER_SIZE)) {
 		int r = al_drv_tx_reclaim(rv);
 		if (r)
 			return r;

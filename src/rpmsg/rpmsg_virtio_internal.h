@@ -35,6 +35,9 @@
  * and after every this many within a long one (with AL_CFG_SMALL_CODE:
  * each at once, as the code is smaller). */
 #define AL_RX_PUBLISH_BATCH 16u
+/* The driver reclaims sent buffers larger than this on every send, smaller
+ * ones when it runs out (tx_take). */
+#define AL_RECLAIM_EAGER_SIZE 4096u
 
 #if AL_CFG_NO_EVENT_IDX
 #define AL_FEATURES_SUPPORTED (~(1u << VIRTIO_RING_F_EVENT_IDX))
