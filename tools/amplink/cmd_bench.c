@@ -358,6 +358,7 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 
 	STEP("latency baselines");
 	F->memcpy496 = base_memcpy_gbps(496);
+	F->memcpy64k = base_memcpy_gbps(65536);
 	base_cacheline_rtt(count, pin, &F->cl);
 	base_eventfd_rtt(count, pin, &F->efd);
 	base_seqpacket_rtt(16, count, pin, &F->sp16);
@@ -420,7 +421,6 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 	detach(rpid);
 
 	STEP("64 KiB messages");
-	F->memcpy64k = base_memcpy_gbps(65536);
 	F->floor_big = base_spsc_msgs_per_s(65520, 64, 65536, big_n, pin);
 	snprintf(link, sizeof(link), "bench-big-%d", (int)getpid());
 	rpid = spawn_remote(link, al_doorbell_name(db), "64", "65536", pin);
