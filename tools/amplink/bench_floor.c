@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -42,6 +43,14 @@ static inline void relax(unsigned *spins)
 	/* like the link's adaptive spinner: let a starved peer on our CPU run */
 	if ((++*spins & 63u) == 0)
 		sched_yield();
+}
+
+/* Wait a little for the consumer; false once it has died (checked every
+ * 65536 waits: the producer must not spin forever on a full ring). */
+static bool consumer_alive(pid_t child, unsigned *spins)
+{
+	relax(spins);
+	return (*spins & 0xFFFFu) != 0 || waitpid(child, NULL, WNOHANG) != child;
 }
 
 /* The consumer: read each slot's length (the header, as the link's sink
@@ -97,8 +106,12 @@ double base_spsc_msgs_per_s(size_t size, size_t nslots, size_t stride, size_t co
 	uint64_t t0 = bench_now_ns();
 	for (size_t i = 0; i <= count; i++) {
 		if (head - tail == nslots) {
-			while ((tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE)) + nslots == head)
-				relax(&spins);
+			while ((tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE)) + nslots ==
+			       head)
+				if (!consumer_alive(child, &spins)) {
+					munmap(m, bytes);
+					return 0;
+				}
 		}
 		uint8_t *s = slots + (head & (nslots - 1)) * stride;
 		uint32_t len = i < count ? (uint32_t)size : 0; /* the last one ends it */
@@ -108,10 +121,12 @@ double base_spsc_msgs_per_s(size_t size, size_t nslots, size_t stride, size_t co
 		__atomic_store_n(&c->head, head, __ATOMIC_RELEASE);
 	}
 	uint64_t got;
-	while ((got = __atomic_load_n(&c->count, __ATOMIC_ACQUIRE)) == 0)
-		relax(&spins);
+	bool reaped = false;
+	while ((got = __atomic_load_n(&c->count, __ATOMIC_ACQUIRE)) == 0 && !reaped)
+		reaped = !consumer_alive(child, &spins); /* its count may have come last */
 	uint64_t dt = bench_now_ns() - t0;
-	waitpid(child, NULL, 0);
+	if (!reaped)
+		waitpid(child, NULL, 0);
 	munmap(m, bytes);
 	return got - 1 == count && dt ? (double)count * 1e9 / (double)dt : 0;
 }
