@@ -41,6 +41,7 @@ struct bench {
 	volatile int sink_replied;
 	volatile long outstanding;
 	volatile uint64_t echoed;
+	double kicks_per_msg; /* doorbells the host rang per message, last one_way() */
 };
 
 static struct bench B;
@@ -189,6 +190,8 @@ static double one_way(size_t size, size_t count, bool zero_copy, pid_t rpid, dou
 		      double *cpu_r)
 {
 	double h0 = cpu_seconds(0), r0 = cpu_seconds(rpid);
+	struct rpmsg_stats s0, s1;
+	al_get_stats(al_posix_rdev(B.link), &s0);
 	B.sink_replied = 0;
 	uint64_t t0 = bench_now_ns();
 	for (size_t i = 0; i < count; i++) {
@@ -208,6 +211,8 @@ static double one_way(size_t size, size_t count, bool zero_copy, pid_t rpid, dou
 	while (!__atomic_load_n(&B.sink_replied, __ATOMIC_ACQUIRE))
 		nap();
 	uint64_t dt = bench_now_ns() - t0;
+	al_get_stats(al_posix_rdev(B.link), &s1);
+	B.kicks_per_msg = (double)(uint32_t)(s1.kicks_tx - s0.kicks_tx) / (double)count;
 	*cpu_h = (cpu_seconds(0) - h0) / (double)count * 1e6;
 	*cpu_r = (cpu_seconds(rpid) - r0) / (double)count * 1e6;
 	if (B.sink_reply != count)
@@ -266,7 +271,7 @@ struct fig {
 	struct lat_stats rtt16, rtt496, sp16, sp496, efd, cl;
 	double first_ms, idle_h, idle_r, thr16, thr496, thr496_zc, echo496, sp_thr496, sp_thr16,
 	    cpu_h, cpu_r, memcpy496, memcpy64k, big_mbps, big_msgs, big_zc_mbps, floor16, floor496,
-	    floor_big;
+	    floor_big, kicks496;
 	double r_rtt_cl, r_thr_sp, r_thr16_sp, r_thr496_floor, r_thr16_floor, r_zc_floor, r_zc_copy,
 	    r_big_memcpy, r_big_floor, r_big_zc_copy;
 };
@@ -299,6 +304,7 @@ static const struct fig_key {
     F_("big_zero_copy_mb_per_s", big_zc_mbps),
     F_("memcpy496_gb_per_s", memcpy496),
     F_("memcpy64k_gb_per_s", memcpy64k),
+    F_("doorbells_per_msg_496", kicks496),
     F_("cpu_host_s_per_million", cpu_h),
     F_("cpu_remote_s_per_million", cpu_r),
     F_("idle_cpu_host_percent", idle_h),
@@ -409,6 +415,7 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 	F->sp_thr496 = base_seqpacket_msgs_per_s(496, thr_n, pin);
 	F->floor496 = base_spsc_msgs_per_s(496, 256, 512, thr_n, pin);
 	F->thr496 = one_way(496, thr_n, false, rpid, &F->cpu_h, &F->cpu_r);
+	F->kicks496 = B.kicks_per_msg;
 	F->thr496_zc = one_way(496, thr_n, true, rpid, &zh, &zr);
 	F->echo496 = echo_thr(496, thr_n / 2, 64);
 	STEP("idle CPU (2 s)");
@@ -510,6 +517,9 @@ static void print_table(const struct fig *F, enum al_doorbell_kind db, bool pin,
 		F->floor_big * 65520 / 1e6);
 	fprintf(stderr, "  64 KiB zero-copy %10.1f MB/s (%.2fx copying)\n", F->big_zc_mbps,
 		F->r_big_zc_copy);
+	fprintf(stderr,
+		"  doorbells        %.3f per 496 B message sent (host to remote, one way)\n",
+		F->kicks496);
 	fprintf(stderr, "  CPU per 1M msgs  host %.2f s, remote %.2f s (496 B one way)\n", F->cpu_h,
 		F->cpu_r);
 	fprintf(stderr, "  idle CPU         host %.2f%%, remote %.2f%% (2 s, connected)\n",
@@ -570,6 +580,7 @@ static void print_json(const struct fig *F, const struct fig *lo, const struct f
 	json_double(&j, "chunk_496", F->memcpy496, 2);
 	json_double(&j, "chunk_65536", F->memcpy64k, 2);
 	json_object_end(&j);
+	json_double(&j, "doorbells_per_msg_496", F->kicks496, 4);
 	json_object_begin(&j, "cpu_s_per_million_msgs");
 	json_double(&j, "host", F->cpu_h, 3);
 	json_double(&j, "remote", F->cpu_r, 3);
