@@ -740,6 +740,10 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 	int n = 0, rc = 0;
 #if !AL_CFG_SMALL_CODE
 	uint16_t unpublished = 0; /* buffers given back, not yet published */
+	/* big buffers one by one: their sender reuses the one just returned
+	 * while it is still in its cache (as the driver reclaims them, tx_take) */
+	uint32_t rx_size = drv ? rv->r2h_buf_size : rv->h2r_buf_size;
+	uint16_t batch = rx_size > AL_RECLAIM_EAGER_SIZE ? 1u : AL_RX_PUBLISH_BATCH;
 #endif
 	/* One lock round per message: taken while we touch the rings and the
 	 * endpoint table, dropped only around the application's callback. */
@@ -820,7 +824,7 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 #else
 			/* published in bursts, but often enough that a peer short of
 			 * buffers gets some back while we drain a long queue */
-			if (++unpublished == AL_RX_PUBLISH_BATCH) {
+			if (++unpublished == batch) {
 				al_vq_publish(&rv->rvq, drv);
 				unpublished = 0;
 			}
