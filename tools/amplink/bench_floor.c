@@ -40,8 +40,9 @@ static inline void relax(unsigned *spins)
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #endif
-	/* like the link's adaptive spinner: let a starved peer on our CPU run */
-	if ((++*spins & 63u) == 0)
+	/* as the link's adaptive spinner does (every 16 spins): let a starved
+	 * peer on our CPU run */
+	if ((++*spins & 15u) == 0)
 		sched_yield();
 }
 
