@@ -31,8 +31,9 @@
  * |                      | a non-zero upper half is outside the region; init       |
  * |                      | refuses a region that does not end below 4 GiB.         |
  * | AL_CFG_SMALL_CODE    | let the compiler decide whether the few helpers on the  |
- * |                      | per-message path are inlined (at -Os: not): ~200 bytes  |
- * |                      | smaller, more calls per message.                        |
+ * |                      | per-message path are inlined (at -Os: not), and give    |
+ * |                      | received buffers back one index store each, not in      |
+ * |                      | bursts: ~250 bytes smaller, more calls per message.     |
  * | AL_CFG_RSC_TABLE_ONLY| the device always comes up from a resource table (a     |
  * |                      | firmware on a remoteproc platform): no                  |
  * |                      | al_virtio_device_start() for transports without one     |

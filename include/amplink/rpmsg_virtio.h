@@ -50,6 +50,8 @@ struct al_vq {
 	uint16_t pub_idx;    /* our published index (private shadow) */
 	uint16_t kicked_idx; /* pub_idx when we last decided about a kick */
 	uint16_t free_head;  /* our free descriptor list (tx buffers given back) */
+	uint16_t ahead;	     /* entries the peer published past last_idx when we last
+			      * read its index: consumed before the index is read again */
 	uint32_t notifyid;
 #if !AL_CFG_COHERENT
 	uint32_t bytes; /* vring_size(): for cache maintenance */

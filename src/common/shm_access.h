@@ -153,7 +153,14 @@ void AL_PORT_FULL_BARRIER(void);
 #endif
 static inline __attribute__((always_inline)) void al_mb(void)
 {
+#if defined(__x86_64__)
+	/* A locked add to the stack orders stores before loads as mfence does
+	 * (what Linux's smp_mb() does on x86-64), in about half the cycles:
+	 * mfence also waits for weakly ordered accesses we never make. */
+	__asm__ volatile("lock addl $0, -4(%%rsp)" ::: "memory", "cc");
+#else
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
 #ifdef AL_PORT_FULL_BARRIER
 	AL_PORT_FULL_BARRIER();
 #endif

@@ -299,7 +299,18 @@ static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 {
 	struct al_vq *vq = &rv->svq;
 	cache_invalidate(rv, vq->desc, VQ_BYTES(vq)); /* non-coherent memory: see the peer */
-	if (is_driver(rv)) {
+	/* The driver reclaims only when its free list is empty or would hand
+	 * out a descriptor without a buffer yet: then in one go, everything
+	 * the device returned meanwhile. The device's used index, a line it
+	 * writes, is not pulled over once per message; returned buffers go
+	 * out again before the pool grows and the most recently freed first,
+	 * so the working set stays as small (cache-warm) as the traffic
+	 * allows. Big buffers are reclaimed on every send: next to copying
+	 * kilobytes the index read is noise, and sending again the buffer
+	 * just returned (still in our cache) is what keeps the copy fast. */
+	if (is_driver(rv) &&
+	    (vq->free_head == AL_DS_NONE || vq->shadow[vq->free_head].off == AL_OFF_NONE ||
+	     rv->h2r_buf_size > AL_RECLAIM_EAGER_SIZE)) {
 		int r = al_drv_tx_reclaim(rv);
 		if (r)
 			return r;
@@ -377,8 +388,17 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 		if (!left && waiting && --rv->tx_waiters == 0 && rv->state == AL_LINK_UP)
 			al_vq_notify_disable(&rv->svq, is_driver(rv), event_idx(rv));
 #endif
-		if (left)
-			kick_held(rv); /* never sleep on buffers with doorbells held back */
+		if (left) {
+			/* Never sleep on buffers with doorbells held back, nor with
+			 * received buffers a drain gave back but has not published
+			 * yet (our caller may be its callback, echoing): the peer
+			 * may be waiting for those to send what frees ours. */
+#if !AL_CFG_SMALL_CODE
+			al_vq_publish(&rv->rvq, is_driver(rv));
+			kick_if_needed(rv, &rv->rvq);
+#endif
+			kick_held(rv);
+		}
 		al_unlock(rv);
 		if (!left)
 			return al_rv_report_broken(rv, rc);
@@ -534,14 +554,15 @@ int al_dev_release_tx_buffer(struct rpmsg_device *rdev, void *txbuf)
 	return id >= 0 ? AL_OK : AL_EPERM;
 }
 
-/* Give a received buffer back to the peer (lock held). */
+/* Give a received buffer back to the peer (lock held): its ring entry is
+ * written; the caller publishes (al_vq_publish), after one or a burst. */
 static void rx_return(struct rpmsg_virtio_device *rv, uint16_t id)
 {
 	struct al_desc_shadow *s = &rv->rvq.shadow[id];
 	if (is_driver(rv))
-		al_vq_post(&rv->rvq, &rv->mem, id, s->len, true);
+		al_vq_post_entry(&rv->rvq, &rv->mem, id, s->len, true);
 	else
-		al_vq_put_used(&rv->rvq, id, s->len);
+		al_vq_put_entry(&rv->rvq, id, s->len);
 }
 
 int al_rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
@@ -587,6 +608,7 @@ int al_dev_release_rx_buffer(struct rpmsg_device *rdev, void *rxbuf)
 		rv->rvq.shadow[id].state = AL_DS_BUSY; /* the ring is gone: just forget it */
 	} else {
 		rx_return(rv, (uint16_t)id);
+		al_vq_publish(&rv->rvq, is_driver(rv));
 		kick_if_needed(rv, &rv->rvq);
 	}
 	al_unlock(rv);
@@ -714,10 +736,18 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		if (rc)
 			return rc;
 	}
+	bool drv = is_driver(rv);
 #if !AL_CFG_ALWAYS_NOTIFY
-	bool drv = is_driver(rv), ev = event_idx(rv);
+	bool ev = event_idx(rv);
 #endif
 	int n = 0, rc = 0;
+#if !AL_CFG_SMALL_CODE
+	uint16_t unpublished = 0; /* buffers given back, not yet published */
+	/* big buffers one by one: their sender reuses the one just returned
+	 * while it is still in its cache (as the driver reclaims them, tx_take) */
+	uint32_t rx_size = drv ? rv->r2h_buf_size : rv->h2r_buf_size;
+	uint16_t batch = rx_size > AL_RECLAIM_EAGER_SIZE ? 1u : AL_RX_PUBLISH_BATCH;
+#endif
 	/* One lock round per message: taken while we touch the rings and the
 	 * endpoint table, dropped only around the application's callback. */
 	al_lock(rv);
@@ -738,6 +768,12 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		uint8_t *data;
 		int r = rx_take(rv, &id, &used_len);
 		if (r == 0) {
+#if !AL_CFG_SMALL_CODE
+			if (unpublished) { /* the burst's buffers, in one index store */
+				al_vq_publish(&rv->rvq, drv);
+				unpublished = 0;
+			}
+#endif
 #if !AL_CFG_ALWAYS_NOTIFY
 			if (arm)
 				rv->rx_armed = true;
@@ -786,8 +822,19 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 				break;
 			}
 		}
-		if (!ept || !rv->rx_cur_held) /* held ones were marked by the hold call */
+		if (!ept || !rv->rx_cur_held) { /* held ones were marked by the hold call */
 			rx_return(rv, id);
+#if AL_CFG_SMALL_CODE
+			al_vq_publish(&rv->rvq, drv); /* one at a time: fewer bytes */
+#else
+			/* published in bursts, but often enough that a peer short of
+			 * buffers gets some back while we drain a long queue */
+			if (++unpublished == batch) {
+				al_vq_publish(&rv->rvq, drv);
+				unpublished = 0;
+			}
+#endif
+		}
 		n++;
 	}
 #if AL_CFG_ALWAYS_NOTIFY

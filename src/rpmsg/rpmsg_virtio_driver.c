@@ -56,8 +56,9 @@ int al_drv_start(struct rpmsg_virtio_device *rv)
 		rv->rvq.shadow[i].off = (uint32_t)(b - (uint8_t *)rv->mem.r[pr].va);
 		rv->rvq.shadow[i].region = (uint8_t)pr;
 		rv->rvq.shadow[i].len = rv->r2h_buf_size;
-		al_vq_post(&rv->rvq, &rv->mem, i, rv->r2h_buf_size, true);
+		al_vq_post_entry(&rv->rvq, &rv->mem, i, rv->r2h_buf_size, true);
 	}
+	al_vq_publish(&rv->rvq, true);
 	/* Every send descriptor starts spare, without a buffer (taken lazily). */
 	for (uint16_t i = rv->svq.num; i-- > 0;) {
 		rv->svq.shadow[i].state = AL_DS_SPARE;

@@ -31,6 +31,16 @@
 #define HDR_LEN	     offsetof(struct al_rpmsg_hdr, len)
 #define HDR_FLAGS    offsetof(struct al_rpmsg_hdr, flags)
 
+/* A receiver publishes the buffers it gives back at the end of a drain,
+ * and after every this many within a long one (with AL_CFG_SMALL_CODE:
+ * each at once, as the code is smaller). */
+#define AL_RX_PUBLISH_BATCH 16u
+/* Buffers larger than this are reclaimed by the driver on every send
+ * (tx_take) and given back by a receiver one at a time (drain): next to
+ * their copy the index accesses are noise, and the buffer just returned is
+ * still in the sender's cache. Smaller ones go in bursts. */
+#define AL_RECLAIM_EAGER_SIZE 4096u
+
 #if AL_CFG_NO_EVENT_IDX
 #define AL_FEATURES_SUPPORTED (~(1u << VIRTIO_RING_F_EVENT_IDX))
 #else

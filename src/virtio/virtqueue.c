@@ -137,8 +137,8 @@ static inline uint16_t mask(const struct al_vq *vq)
 	return (uint16_t)(vq->num - 1u);
 }
 
-void al_vq_post(struct al_vq *vq, const struct al_mem *mem, uint16_t id, uint32_t len,
-		bool device_writes)
+void al_vq_post_entry(struct al_vq *vq, const struct al_mem *mem, uint16_t id, uint32_t len,
+		      bool device_writes)
 {
 	struct al_desc_shadow *s = &vq->shadow[id];
 	uint8_t *d = vq->desc + AL_VRING_DESC_SIZE * id;
@@ -161,17 +161,38 @@ void al_vq_post(struct al_vq *vq, const struct al_mem *mem, uint16_t id, uint32_
 	if (al_rd16(slot) != id)
 		al_wr16(slot, id);
 	vq->pub_idx++;
-	/* Release: the descriptor and ring entry are visible before the index. */
-	al_wr16_release(vq->avail + AL_VRING_AVAIL_IDX, vq->pub_idx);
+}
+
+void al_vq_publish(struct al_vq *vq, bool driver)
+{
+	driver = ROLE_DRIVER(driver);
+	/* Release: the descriptors and ring entries are visible before the index. */
+	al_wr16_release(driver ? vq->avail + AL_VRING_AVAIL_IDX : vq->used + AL_VRING_USED_IDX,
+			vq->pub_idx);
+}
+
+/* How many entries the peer has published past last_idx: the cached count
+ * while it lasts, else one acquire read of its index (a line the peer
+ * writes: not read again while entries we already know of remain, so a
+ * busy producer's line stays in its cache). 0..num, or -1 if the index
+ * claims more than the ring holds. */
+static inline int peer_ready(struct al_vq *vq, const uint8_t *idxp)
+{
+	if (vq->ahead)
+		return vq->ahead;
+	uint16_t ready = (uint16_t)(al_rd16_acquire(idxp) - vq->last_idx);
+	if (ready > vq->num)
+		return -1;
+	vq->ahead = ready;
+	return ready;
 }
 
 int al_vq_get_used(struct al_vq *vq, uint16_t *id, uint32_t *len)
 {
-	uint16_t idx = al_rd16_acquire(vq->used + AL_VRING_USED_IDX);
-	uint16_t ready = (uint16_t)(idx - vq->last_idx);
+	int ready = peer_ready(vq, vq->used + AL_VRING_USED_IDX);
 	if (ready == 0)
 		return 0;
-	if (ready > vq->num)
+	if (ready < 0)
 		return fault(vq, AL_F_USED_IDX);
 	const uint8_t *e = USED_ELEM(vq, vq->last_idx & mask(vq));
 	uint32_t uid = al_rd32(e);
@@ -185,6 +206,7 @@ int al_vq_get_used(struct al_vq *vq, uint16_t *id, uint32_t *len)
 		return fault(vq, AL_F_USED_LEN);
 	s->state = AL_DS_BUSY;
 	vq->last_idx++;
+	vq->ahead--;
 	*id = (uint16_t)uid;
 	*len = ulen;
 	return 1;
@@ -192,11 +214,10 @@ int al_vq_get_used(struct al_vq *vq, uint16_t *id, uint32_t *len)
 
 int al_vq_get_avail(struct al_vq *vq, const struct al_mem *mem, uint16_t *id)
 {
-	uint16_t idx = al_rd16_acquire(vq->avail + AL_VRING_AVAIL_IDX);
-	uint16_t ready = (uint16_t)(idx - vq->last_idx);
+	int ready = peer_ready(vq, vq->avail + AL_VRING_AVAIL_IDX);
 	if (ready == 0)
 		return 0;
-	if (ready > vq->num)
+	if (ready < 0)
 		return fault(vq, AL_F_AVAIL_IDX);
 	uint16_t head = al_rd16(AVAIL_RING(vq, vq->last_idx & mask(vq)));
 	if (head >= vq->num)
@@ -227,11 +248,12 @@ int al_vq_get_avail(struct al_vq *vq, const struct al_mem *mem, uint16_t *id)
 	s->len = dlen;
 	s->state = AL_DS_BUSY;
 	vq->last_idx++;
+	vq->ahead--;
 	*id = head;
 	return 1;
 }
 
-void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len)
+void al_vq_put_entry(struct al_vq *vq, uint16_t id, uint32_t len)
 {
 	uint8_t *e = USED_ELEM(vq, vq->pub_idx & mask(vq));
 	if (al_rd32(e) != id) /* as in al_vq_post: store only what differs */
@@ -240,7 +262,6 @@ void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len)
 		al_wr32(e + 4, len);
 	vq->shadow[id].state = AL_DS_FREE;
 	vq->pub_idx++;
-	al_wr16_release(vq->used + AL_VRING_USED_IDX, vq->pub_idx);
 }
 
 bool al_vq_need_kick(struct al_vq *vq, bool driver, bool event_idx)

@@ -47,15 +47,46 @@ int al_vq_setup_parts(struct al_vq *vq, const struct al_mem *mem, const al_da_t 
 		      uint32_t num, uint32_t notifyid, struct al_desc_shadow *shadow,
 		      uint32_t nshadow);
 
+/* ---- publishing ----
+ * Entries are written first (al_vq_post_entry, al_vq_put_entry) and made
+ * visible to the peer by al_vq_publish(), which stores our ring index once
+ * (store-release) for everything written since: a receiver that returns a
+ * burst of buffers updates the index, a line the peer reads, once per
+ * burst. al_vq_post() and al_vq_put_used() do both for one entry. Decide
+ * about a doorbell (al_vq_need_kick) only after publishing. */
+/** Our ring index (driver: avail idx; device: used idx) := pub_idx. */
+void al_vq_publish(struct al_vq *vq, bool driver);
+
 /* ---- driver ---- */
-/** Publish descriptor `id` (buffer at shadow[id].off) with `len` bytes. */
-void al_vq_post(struct al_vq *vq, const struct al_mem *mem, uint16_t id, uint32_t len,
-		bool device_writes);
+/** Write descriptor `id` (buffer at shadow[id].off) with `len` bytes and
+ *  its avail slot; not visible until al_vq_publish(). */
+void al_vq_post_entry(struct al_vq *vq, const struct al_mem *mem, uint16_t id, uint32_t len,
+		      bool device_writes);
+/** Post and publish descriptor `id`. */
+static inline void al_vq_post(struct al_vq *vq, const struct al_mem *mem, uint16_t id, uint32_t len,
+			      bool device_writes)
+{
+	al_vq_post_entry(vq, mem, id, len, device_writes);
+	al_vq_publish(vq, true);
+}
+/** Take the next used entry: 1 (with *id, *len), 0 if none, AL_EBROKEN.
+ *  Reads the device's index only when the entries known from its last
+ *  read are consumed. */
 int al_vq_get_used(struct al_vq *vq, uint16_t *id, uint32_t *len);
 
 /* ---- device ---- */
+/** Take the next avail entry: 1 (with *id), 0 if none, AL_EBROKEN. Reads
+ *  the driver's index only when the entries known from its last read are
+ *  consumed. */
 int al_vq_get_avail(struct al_vq *vq, const struct al_mem *mem, uint16_t *id);
-void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len);
+/** Write used entry (id, len); not visible until al_vq_publish(). */
+void al_vq_put_entry(struct al_vq *vq, uint16_t id, uint32_t len);
+/** Return and publish used entry (id, len). */
+static inline void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len)
+{
+	al_vq_put_entry(vq, id, len);
+	al_vq_publish(vq, false);
+}
 
 /* ---- notifications ---- */
 /** After publishing: must the peer be told? (flags or event index). */

@@ -111,6 +111,16 @@ static int dev_send(void)
 {
 	return rpmsg_trysend(&E[TU_DEV], "x", 1);
 }
+/* The driver reads its send ring's used entries when its free list runs
+ * dry (it reclaims in bursts, not per send): send until it does, and
+ * return what the send that looked returned. */
+static int drv_send_to_reclaim(void)
+{
+	int rc = 1;
+	for (int i = 0; i <= 64 && rc == 1; i++)
+		rc = drv_send();
+	return rc;
+}
 
 /* ====================================================================== */
 /* A hostile device: the driver is the victim.                              */
@@ -127,7 +137,7 @@ static int used_id_tx(void)
 {
 	assert_int_equal(drv_send(), 1);
 	tu_inject_used(&L, 1, g_val, 17);
-	return drv_send();
+	return drv_send_to_reclaim();
 }
 static void used_id_out_of_range(void **state)
 {
@@ -143,16 +153,21 @@ static void used_id_out_of_range(void **state)
 /* ---- used id not in flight ---- */
 static int used_id_never_sent(void)
 {
-	assert_int_equal(drv_send(), 1); /* descriptor 0 in flight, 3 is not */
-	tu_inject_used(&L, 1, 3, 17);
-	return drv_send();
+	/* descriptor 0 in flight, 1 taken as a zero-copy buffer and never
+	 * sent (a spare one cannot be named: the driver reads the used ring
+	 * only when it has none left) */
+	uint32_t len;
+	assert_int_equal(drv_send(), 1);
+	assert_non_null(rpmsg_get_tx_payload_buffer(&E[TU_DRV], &len, false));
+	tu_inject_used(&L, 1, 1, 17);
+	return drv_send_to_reclaim();
 }
 static int used_id_twice(void)
 {
 	assert_int_equal(drv_send(), 1);
 	tu_inject_used(&L, 1, 0, 17);
 	tu_inject_used(&L, 1, 0, 17);
-	return drv_send();
+	return drv_send_to_reclaim();
 }
 static int used_id_held_by_driver(void)
 {
@@ -169,7 +184,7 @@ static int used_id_reserved_by_driver(void)
 	uint32_t len;
 	assert_non_null(rpmsg_get_tx_payload_buffer(&E[TU_DRV], &len, false));
 	tu_inject_used(&L, 1, 0, 17); /* descriptor 0: reserved, never sent */
-	return drv_send();
+	return drv_send_to_reclaim();
 }
 static void used_id_not_in_flight(void **state)
 {
@@ -190,7 +205,7 @@ static int used_len_tx(void)
 {
 	assert_int_equal(drv_send(), 1);
 	tu_inject_used(&L, 1, 0, g_val);
-	return drv_send();
+	return drv_send_to_reclaim();
 }
 static void used_len_larger_than_buffer(void **state)
 {
@@ -218,7 +233,7 @@ static int used_idx_tx(void)
 	/* a lying index does not inflate the free count */
 	int n = al_virtio_free_tx_buffers(tu_rv(&L, TU_DRV));
 	assert_true(n >= 0 && n <= 16);
-	return drv_send();
+	return drv_send_to_reclaim();
 }
 static void used_idx_jumps_more_than_num(void **state)
 {

@@ -1,6 +1,6 @@
 /* Pieces of `amplink bench`: statistics, CPU accounting and the baselines
  * every run measures next to amplink (memcpy, a SOCK_SEQPACKET pair, an
- * eventfd ping-pong, a shared cache-line ping-pong). */
+ * eventfd ping-pong, a shared cache-line ping-pong, an SPSC ring). */
 #ifndef AMPLINK_BENCH_H
 #define AMPLINK_BENCH_H
 
@@ -32,5 +32,10 @@ void base_seqpacket_rtt(size_t size, size_t count, bool pin, struct lat_stats *o
 double base_seqpacket_msgs_per_s(size_t size, size_t count, bool pin);
 void base_eventfd_rtt(size_t count, bool pin, struct lat_stats *out);
 void base_cacheline_rtt(size_t count, bool pin, struct lat_stats *out);
+/* The throughput floor (bench_floor.c): one-way messages per second of
+ * `size` bytes through a minimal SPSC ring of `nslots` slots of `stride`
+ * bytes in a sealed memfd, producer here, consumer in a forked process;
+ * 0 if it could not run. */
+double base_spsc_msgs_per_s(size_t size, size_t nslots, size_t stride, size_t count, bool pin);
 
 #endif

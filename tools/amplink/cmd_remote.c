@@ -21,6 +21,7 @@
 #include "amplink/linux/vhost_user_remote.h"
 #include "amplink/log.h"
 #include "amplink/rpmsg.h"
+#include "bench.h"
 #include "motor_demo.h"
 
 #define MAX_SERVICES 16
@@ -366,14 +367,24 @@ static void session_tick(struct remote *r, const char *where)
 }
 
 /* Serve one host. Returns 0 when it left, or an error. */
+/* With AMPLINK_BENCH_VERBOSE set (amplink bench passes it on), when each
+ * start-up step ended, on the clock `amplink bench` prints too. */
+static void trace_step(const char *what)
+{
+	if (getenv("AMPLINK_BENCH_VERBOSE"))
+		fprintf(stderr, "[%.3f ms] remote: %s\n", (double)bench_now_ns() / 1e6, what);
+}
+
 static int serve(struct remote *r, struct link_opts *o)
 {
 	host_metrics_start(o, NULL); /* "none" while we wait for a host */
 	int rc = al_posix_open(&o->cfg, &r->link);
 	if (rc)
 		return rc;
+	trace_step("link open");
 	struct rpmsg_device *rdev = al_posix_rdev(r->link);
 	rc = create_services(r, rdev);
+	trace_step("services created");
 	if (rc) {
 		fprintf(stderr, "amplink remote: cannot create services: %s\n", al_strerror(rc));
 		al_posix_close(r->link);
@@ -478,6 +489,7 @@ static void stop_worker(struct remote *r, pthread_t worker)
 
 int cmd_remote(int argc, char **argv)
 {
+	trace_step("started");
 	static struct remote r;
 	struct link_opts o;
 	bool once = false;

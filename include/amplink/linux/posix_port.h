@@ -64,7 +64,9 @@ uint32_t al_posix_left_ms(uint64_t start, uint32_t timeout_ms);
 /** A link's port: the lock the core serialises senders with, the sleep of
  *  blocked senders, and the link's doorbell. */
 struct al_posix_port {
-	pthread_mutex_t lock;
+	/** The core's lock: 0 free, 1 held, 2 held with sleepers (a futex;
+	 *  port.c). */
+	uint32_t lock;
 	struct al_posix_waiter w;
 	/** Ring the peer (the core's notify): any thread, possibly with the
 	 *  lock held; must not block. Recover the link with al_container_of. */
@@ -106,9 +108,9 @@ struct al_peer_policy {
 
 /** Check the process on the other end of a connected UNIX socket
  *  (SO_PEERCRED, SO_PEERGROUPS) against `p` (NULL: our own uid only).
- *  Returns 0 if admitted, AL_EPERM if not; `who` (if not NULL) gets
- *  "uid U (name), gid G, pid P" for the sentence that says who was
- *  refused. */
+ *  Returns 0 if admitted, AL_EPERM if not; on a refusal `who` (if not
+ *  NULL) gets "uid U (name), gid G, pid P" for the sentence that says who
+ *  was refused (an admitted peer gets "": no user-name lookup). */
 int al_posix_peer_check(int fd, const struct al_peer_policy *p, char *who, size_t n);
 
 /** A shared region a peer cannot resize: a memfd of `size` bytes sealed

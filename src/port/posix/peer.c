@@ -21,6 +21,24 @@ static bool listed(const uint32_t *v, unsigned n, uint32_t x)
 	return false;
 }
 
+/* The decision alone: no name lookup, nothing but two getsockopt calls. */
+static int admitted(int fd, const struct ucred *cr, const struct al_peer_policy *p)
+{
+	if (cr->uid == getuid() || (p && listed(p->uids, p->n_uids, cr->uid)))
+		return 0;
+	if (!p || !p->n_gids)
+		return AL_EPERM;
+	if (listed(p->gids, p->n_gids, cr->gid))
+		return 0;
+	gid_t g[256];
+	socklen_t len = sizeof(g);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0)
+		for (size_t i = 0; i < len / sizeof(g[0]); i++)
+			if (listed(p->gids, p->n_gids, g[i]))
+				return 0;
+	return AL_EPERM;
+}
+
 int al_posix_peer_check(int fd, const struct al_peer_policy *p, char *who, size_t n)
 {
 	struct ucred cr;
@@ -33,7 +51,11 @@ int al_posix_peer_check(int fd, const struct al_peer_policy *p, char *who, size_
 				 strerror(errno));
 		return AL_EPERM;
 	}
-	if (who && n) {
+	int rc = admitted(fd, &cr, p);
+	/* The user name only for the sentence about a refusal: the lookup goes
+	 * through NSS (nsswitch.conf, nscd, /etc/passwd), about a millisecond
+	 * that an admitted peer's link-up should not wait for. */
+	if (rc && who && n) {
 		char buf[1024], name[64] = "?";
 		struct passwd pw, *pp = NULL;
 		if (getpwuid_r(cr.uid, &pw, buf, sizeof(buf), &pp) == 0 && pp)
@@ -41,19 +63,7 @@ int al_posix_peer_check(int fd, const struct al_peer_policy *p, char *who, size_
 		snprintf(who, n, "uid %u (%s), gid %u, pid %d", (unsigned)cr.uid, name,
 			 (unsigned)cr.gid, (int)cr.pid);
 	}
-	if (cr.uid == getuid() || (p && listed(p->uids, p->n_uids, cr.uid)))
-		return 0;
-	if (!p || !p->n_gids)
-		return AL_EPERM;
-	if (listed(p->gids, p->n_gids, cr.gid))
-		return 0;
-	gid_t g[256];
-	len = sizeof(g);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0)
-		for (size_t i = 0; i < len / sizeof(g[0]); i++)
-			if (listed(p->gids, p->n_gids, g[i]))
-				return 0;
-	return AL_EPERM;
+	return rc;
 }
 
 int al_posix_accept_or_stop(int lfd, int stop_fd)
