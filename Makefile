@@ -19,9 +19,6 @@ DEPS := cmake make gcc clang pkg-config libcmocka-dev
 DEPS += libsqlite3-dev libmicrohttpd-dev libjs-chart.js
 # `amplink bridge mqtt` (libmosquitto; skipped in CMake when missing)
 DEPS += libmosquitto-dev
-# readiness and watchdog for systemd (sd_notify; without it the services
-# do not notify)
-DEPS += libsystemd-dev
 DEPS_MCU := gcc-arm-none-eabi libnewlib-arm-none-eabi
 # What the optional tests need besides (tests/expected-tests.txt): the
 # emulated Cortex-M4, the dashboard's browser test (Chromium, driven by

@@ -3,7 +3,7 @@
  * status, STATUS= only when it changed and always on one line, WATCHDOG=1
  * at half the interval while the loop turns and none while it hangs, the
  * watchdog only for the process WATCHDOG_PID names, and a socket nobody
- * listens on changes nothing for the caller. Built with libsystemd only. */
+ * listens on changes nothing for the caller. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -198,6 +198,45 @@ static void socket_nobody_listens(void **state)
 	assert_null(next_msg(50));
 }
 
+/* systemd may name an abstract socket ("@name"), and a malformed
+ * environment must not turn into a watchdog. */
+static void abstract_socket_and_bad_values(void **state)
+{
+	(void)state;
+	char name[64];
+	snprintf(name, sizeof(name), "amplink-test-notify-%ld", (long)getpid());
+	int afd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	memcpy(a.sun_path + 1, name, strlen(name));
+	assert_int_equal(
+	    bind(afd, (struct sockaddr *)&a,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))),
+	    0);
+	char ns[80];
+	snprintf(ns, sizeof(ns), "@%s", name);
+	setenv("NOTIFY_SOCKET", ns, 1);
+	setenv("WATCHDOG_USEC", "12x", 1); /* not a number: no watchdog */
+	unsetenv("WATCHDOG_PID");
+	assert_true(al_svc_init());
+	assert_int_equal(al_svc_watchdog_ms(), 0);
+	al_svc_ready("abstract %d", 1);
+	char buf[256];
+	struct timeval tv = {1, 0};
+	setsockopt(afd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssize_t n = recv(afd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_string_equal(buf, "READY=1\nSTATUS=abstract 1");
+	close(afd);
+	setenv("NOTIFY_SOCKET", "relative/path", 1); /* neither /path nor @name */
+	assert_false(al_svc_init());
+	setenv("WATCHDOG_USEC", "400000", 1); /* no WATCHDOG_PID: for us */
+	setenv("NOTIFY_SOCKET", path, 1);
+	assert_true(al_svc_init());
+	assert_int_equal(al_svc_watchdog_ms(), 200);
+	unsetenv("WATCHDOG_USEC");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +245,7 @@ int main(void)
 	    cmocka_unit_test(watchdog_paced_and_stops_on_hang),
 	    cmocka_unit_test(watchdog_for_another_pid),
 	    cmocka_unit_test(socket_nobody_listens),
+	    cmocka_unit_test(abstract_socket_and_bad_values),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

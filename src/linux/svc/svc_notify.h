@@ -1,5 +1,5 @@
 /* Readiness, status and liveness for the service manager (systemd's notify
- * protocol, through libsystemd's sd_notify()): what the long-running
+ * protocol, sd_notify(3), spoken directly): what the long-running
  * amplink commands (rproc start, log, bridge, dash) tell systemd when they
  * run as Type=notify units with WatchdogSec= (packaging/systemd/).
  *
@@ -10,11 +10,10 @@
  *                    hung loop stops the pings and systemd restarts us
  *   al_svc_stopping() STOPPING=1 with a STATUS= line
  *
- * Outside a unit (no NOTIFY_SOCKET) or in a build without libsystemd every
- * call does nothing; an unreachable NOTIFY_SOCKET is ignored (the service
- * runs on). Process-wide state, read from the environment at the first
- * call; any thread may call these, never a signal handler. Not part of libamplink: the commands'
- * helper. */
+ * Outside a unit (no NOTIFY_SOCKET) every call does nothing; an unreachable NOTIFY_SOCKET is
+ * ignored (the service runs on). Process-wide state, read from the environment at the first call;
+ * any thread may call these, never a signal handler. Not part of libamplink: the commands' helper.
+ */
 #ifndef AMPLINK_SVC_NOTIFY_H
 #define AMPLINK_SVC_NOTIFY_H
 
@@ -33,7 +32,8 @@ extern "C" {
  *  when a service manager asked for notifications. */
 bool al_svc_init(void);
 
-/** Whether this build can notify at all (it was built with libsystemd). */
+/** Whether this build can notify at all (always: the protocol needs no
+ *  library; kept for callers that ask). */
 bool al_svc_supported(void);
 
 /** READY=1 and STATUS=<text> in one message. Later calls send only the
