@@ -189,12 +189,8 @@ static void malformed_lines(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s PATH-TO-amplink\n", argv[0]);
+	if (!it_take_amplink(argc, argv))
 		return 2;
-	}
-	amplink_bin = argv[1];
-	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(tmpdir))
 		return 1;
 	const struct CMUnitTest tests[] = {

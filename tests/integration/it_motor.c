@@ -192,12 +192,8 @@ static void motor_tool(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s PATH-TO-amplink\n", argv[0]);
+	if (!it_take_amplink(argc, argv))
 		return 2;
-	}
-	amplink_bin = argv[1];
-	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(acks_and_rates, it_teardown),
 	    cmocka_unit_test_teardown(motor_tool, it_teardown),

@@ -541,12 +541,8 @@ static void second_host_waits_its_turn(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s PATH-TO-amplink\n", argv[0]);
+	if (!it_take_amplink(argc, argv))
 		return 2;
-	}
-	amplink_bin = argv[1];
-	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(remote_keeps_files_while_waiting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(remote_stops_while_waiting, setup, teardown),

@@ -475,12 +475,8 @@ static void openamp_profile(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s PATH-TO-amplink\n", argv[0]);
+	if (!it_take_amplink(argc, argv))
 		return 2;
-	}
-	amplink_bin = argv[1];
-	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(echo_eventfd, it_teardown),
 	    cmocka_unit_test_teardown(echo_futex, it_teardown),

@@ -9,12 +9,28 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static const char *amplink_bin;
 static pid_t cur_remote;
+
+/* The start of each test's main(): argv[1] is the amplink binary under
+ * test (false, after a usage line, if it is missing); SIGPIPE ignored, as
+ * the tests write to peers that may have gone. */
+static inline bool it_take_amplink(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PATH-TO-amplink\n", argv[0]);
+		return false;
+	}
+	amplink_bin = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	return true;
+}
 
 /* Run amplink_bin with args (args[0] included); stdout to `out` if not
  * NULL. */
