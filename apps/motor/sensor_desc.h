@@ -37,6 +37,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "amplink/utf8.h"
+
 #define SENSOR_SVC_PREFIX     "sensor-"
 #define SENSOR_KEY_MAX	      24u /* "sensor-" + key fits rpmsg's 31-character names */
 #define SENSOR_LABEL_SIZE     24u
@@ -141,20 +143,9 @@ static inline bool sensor_text_ok(const uint8_t *s, size_t n)
 			i++;
 			continue;
 		}
-		size_t len = c >= 0xc2 && c <= 0xdf   ? 2
-			     : c >= 0xe0 && c <= 0xef ? 3
-			     : c >= 0xf0 && c <= 0xf4 ? 4
-						      : 0;
-		if (len == 0 || i + len > n)
-			return false;
-		uint32_t cp = c & (0xffu >> (len + 1));
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3fu);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		uint32_t cp;
+		size_t len = al_utf8_decode(s + i, n - i, &cp);
+		if (len == 0 || (cp >= 0x80 && cp <= 0x9f))
 			return false;
 		i += len;
 	}

@@ -13,28 +13,17 @@
 #include "amplink/error.h"
 #include "amplink/linux/metrics_prom.h"
 #include "amplink/linux/rproc.h"
+#include "amplink/utf8.h"
 
 /* ---- label values ----------------------------------------------------------- */
 
 /* Length of the well-formed, printable UTF-8 sequence at s (n bytes
- * left), or 0: overlong forms, surrogates, code points above U+10FFFF and
- * C1 controls are refused. */
+ * left), or 0: what al_utf8_decode refuses, and C1 controls. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	unsigned c = s[0];
-	size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-	if (c >= 0xF5 || len == 0 || len > n)
-		return 0;
-	uint32_t cp = c & (0x7Fu >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3Fu);
-	}
-	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-	if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp < 0xA0)
-		return 0;
-	return len;
+	uint32_t cp;
+	size_t len = al_utf8_decode(s, n, &cp);
+	return len > 1 && cp >= 0xA0 ? len : 0;
 }
 
 size_t al_prom_escape(char *dst, size_t cap, const char *src, size_t srclen)

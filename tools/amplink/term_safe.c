@@ -1,41 +1,15 @@
 /* Terminal-safe text: see term_safe.h. */
 #include "term_safe.h"
 
+#include "amplink/utf8.h"
+
 #include <stdbool.h>
 #include <string.h>
 
 size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
-	if (n == 0)
-		return 0;
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0; /* no overlong forms */
-		else if (c == 0xED)
-			hi = 0x9F; /* no surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F; /* nothing above U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
+	uint32_t cp;
+	return al_utf8_decode(s, n, &cp);
 }
 
 /* The escape for the unit at s[0..n) into e (at most 4 bytes + NUL), or
