@@ -97,12 +97,8 @@ static void nap(void)
  * --trace-children, for instruction counts) follows that exec;
  * /proc/self/exe itself if ours was replaced on disk meanwhile. With
  * `pin` the child inherits CPU 1 from us for the moment of the spawn. */
-static pid_t spawn_remote(const char *link, const char *db, const char *num, const char *bufsz,
-			  bool pin)
+static pid_t spawn_self(const char *const *argv, bool quiet, bool pin)
 {
-	const char *argv[] = {"amplink",    "remote",	  "--once", "--link", link,
-			      "--doorbell", db,		  "--sink", SINK,     "--num",
-			      num,	    "--buf-size", bufsz,    NULL};
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[n > 0 ? n : 0] = '\0';
@@ -110,8 +106,12 @@ static pid_t spawn_remote(const char *link, const char *db, const char *num, con
 		snprintf(self, sizeof(self), "/proc/self/exe");
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
-	if (!getenv("AMPLINK_BENCH_VERBOSE"))
+	if (quiet) {
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	} else if (!getenv("AMPLINK_BENCH_VERBOSE")) {
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	}
 	if (pin)
 		pin_to_cpu(1);
 	pid_t p;
@@ -121,6 +121,42 @@ static pid_t spawn_remote(const char *link, const char *db, const char *num, con
 		pin_to_cpu(0);
 	posix_spawn_file_actions_destroy(&fa);
 	return p;
+}
+
+static pid_t spawn_remote(const char *link, const char *db, const char *num, const char *bufsz,
+			  bool pin)
+{
+	const char *argv[] = {"amplink",    "remote",	  "--once", "--link", link,
+			      "--doorbell", db,		  "--sink", SINK,     "--num",
+			      num,	    "--buf-size", bufsz,    NULL};
+	return spawn_self(argv, false, pin);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The start-up's baseline: the median time to spawn this same binary doing
+ * nothing (`amplink help`, output to /dev/null) and reap it. What any
+ * process start costs on this machine, before a link exists. */
+static double base_spawn_ms(bool pin)
+{
+	static const char *const argv[] = {"amplink", "help", NULL};
+	double t[21];
+	int n = 0;
+	for (int i = 0; i < 21; i++) {
+		uint64_t t0 = bench_now_ns();
+		pid_t p = spawn_self(argv, true, pin);
+		if (p < 0 || waitpid(p, NULL, 0) != p)
+			continue;
+		t[n++] = (double)(bench_now_ns() - t0) / 1e6;
+	}
+	if (n == 0)
+		return 0;
+	qsort(t, (size_t)n, sizeof(t[0]), cmp_double);
+	return t[n / 2];
 }
 
 static int attach(const char *link, enum al_doorbell_kind db)
@@ -269,9 +305,9 @@ static void usage(FILE *f)
  * medians over runs (a ratio of medians would mix runs). */
 struct fig {
 	struct lat_stats rtt16, rtt496, sp16, sp496, efd, cl;
-	double first_ms, idle_h, idle_r, thr16, thr496, thr496_zc, echo496, sp_thr496, sp_thr16,
-	    cpu_h, cpu_r, memcpy496, memcpy64k, big_mbps, big_msgs, big_zc_mbps, floor16, floor496,
-	    floor_big, kicks496;
+	double first_ms, spawn_ms, r_first_spawn, idle_h, idle_r, thr16, thr496, thr496_zc, echo496,
+	    sp_thr496, sp_thr16, cpu_h, cpu_r, memcpy496, memcpy64k, big_mbps, big_msgs,
+	    big_zc_mbps, floor16, floor496, floor_big, kicks496;
 	double r_rtt_cl, r_thr_sp, r_thr16_sp, r_thr496_floor, r_thr16_floor, r_zc_floor, r_zc_copy,
 	    r_big_memcpy, r_big_floor, r_big_zc_copy;
 };
@@ -310,6 +346,8 @@ static const struct fig_key {
     F_("idle_cpu_host_percent", idle_h),
     F_("idle_cpu_remote_percent", idle_r),
     F_("start_to_first_reply_ms", first_ms),
+    F_("spawn_alone_ms", spawn_ms),
+    F_("ratio_first_reply_over_spawn", r_first_spawn),
     F_("ratio_rtt16_over_cacheline", r_rtt_cl),
     F_("ratio_thr496_over_seqpacket", r_thr_sp),
     F_("ratio_thr16_over_seqpacket", r_thr16_sp),
@@ -373,6 +411,7 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 	char link[48];
 	snprintf(link, sizeof(link), "bench-%d", (int)getpid());
 	STEP("start-up");
+	F->spawn_ms = base_spawn_ms(pin);
 	uint64_t t0 = bench_now_ns();
 	if (verbose)
 		fprintf(stderr, "\n[%.3f ms] fork\n", (double)t0 / 1e6);
@@ -397,6 +436,7 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 	while (!B.done)
 		sched_yield();
 	F->first_ms = (double)(bench_now_ns() - t0) / 1e6;
+	F->r_first_spawn = ratio(F->first_ms, F->spawn_ms);
 	if (verbose)
 		fprintf(stderr,
 			"\nstart-up: fork %.3f ms, attach+services %.3f ms, first echo %.3f ms\n",
@@ -456,12 +496,6 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 	F->r_big_floor = ratio(F->big_msgs, F->floor_big);
 	F->r_big_zc_copy = ratio(F->big_zc_mbps, F->big_mbps);
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
 }
 
 /* Median (and range) of every figure over `n` runs into med/lo/hi. */
@@ -524,7 +558,10 @@ static void print_table(const struct fig *F, enum al_doorbell_kind db, bool pin,
 		F->cpu_r);
 	fprintf(stderr, "  idle CPU         host %.2f%%, remote %.2f%% (2 s, connected)\n",
 		F->idle_h, F->idle_r);
-	fprintf(stderr, "  start to first reply %.2f ms\n", F->first_ms);
+	fprintf(stderr,
+		"  start to first reply %.2f ms (%.1fx the %.2f ms a spawn and exit of this "
+		"binary alone takes)\n",
+		F->first_ms, F->r_first_spawn, F->spawn_ms);
 	fprintf(stderr,
 		"  ratios: RTT16 p50 / cache-line %.1fx, 496 B thr / SEQPACKET %.1fx, / floor "
 		"%.0f%%, 64 KiB / memcpy %.0f%%\n",
@@ -590,6 +627,7 @@ static void print_json(const struct fig *F, const struct fig *lo, const struct f
 	json_double(&j, "remote", F->idle_r, 3);
 	json_object_end(&j);
 	json_double(&j, "start_to_first_reply_ms", F->first_ms, 3);
+	json_double(&j, "spawn_alone_ms", F->spawn_ms, 3);
 	json_object_begin(&j, "ratios");
 	json_double(&j, "rtt16_p50_over_cacheline", F->r_rtt_cl, 2);
 	json_double(&j, "thr496_over_seqpacket", F->r_thr_sp, 2);
@@ -598,6 +636,7 @@ static void print_json(const struct fig *F, const struct fig *lo, const struct f
 	json_double(&j, "thr16_over_spsc_floor", F->r_thr16_floor, 3);
 	json_double(&j, "zero_copy496_over_spsc_floor", F->r_zc_floor, 3);
 	json_double(&j, "zero_copy496_over_copy", F->r_zc_copy, 3);
+	json_double(&j, "first_reply_over_spawn", F->r_first_spawn, 2);
 	json_double(&j, "big_over_memcpy", F->r_big_memcpy, 3);
 	json_double(&j, "big_over_spsc_floor", F->r_big_floor, 3);
 	json_double(&j, "big_zero_copy_over_copy", F->r_big_zc_copy, 3);
