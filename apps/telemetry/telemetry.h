@@ -3,9 +3,10 @@
  * database, and read back by series and time for pages and exports.
  *
  * Linux host only; built when SQLite (Debian libsqlite3-dev) is found
- * (library amplink_telemetry). Every function is thread-safe (one mutex per
- * store) and may block on the disk; none may be called from a receive
- * callback.
+ * (library amplink_telemetry). Every function is thread-safe and may block
+ * on the disk; none may be called from a receive callback. Reads have a
+ * connection of their own (WAL): a long query never holds up
+ * al_tstore_add(), and sees what was committed when it started.
  *
  * Schema (one table, so `sqlite3 FILE 'select * from samples'` shows it):
  *   samples(id INTEGER PRIMARY KEY, series TEXT, host_ms INTEGER,
@@ -43,7 +44,8 @@ int al_tstore_add(struct al_tstore *ts, const struct al_tsample *s);
 
 /** Visit the samples of `series` with host_ms > since_ms, oldest first, at
  *  most `limit` (the newest `limit` of them; 0 = 1000). `fn` runs with the
- *  store locked: it must not call back into the store. Returns the number
+ *  store's reader locked: it must not call back into the store (with a
+ *  file database al_tstore_add() from another thread goes on meanwhile). Returns the number
  *  visited, AL_EINVAL or AL_EINIT. */
 int al_tstore_query(struct al_tstore *ts, const char *series, int64_t since_ms, int limit,
 		    void (*fn)(const struct al_tsample *s, void *arg), void *arg);
@@ -59,9 +61,9 @@ struct al_tbucket {
  *  oldest first, folded into at most `max_points` buckets of equal width
  *  (1..100000): a range holding fewer samples than buckets comes back
  *  sample by sample, a long one as mean/min/max per bucket, so the answer
- *  stays bounded whatever the range holds. `fn` runs with the store
- *  locked. Returns the number of buckets visited, AL_EINVAL (bad series,
- *  until < since, max_points out of range) or AL_EINIT. */
+ *  stays bounded whatever the range holds. `fn` runs with the store's
+ *  reader locked, as for al_tstore_query(). Returns the number of buckets visited, AL_EINVAL (bad
+ * series, until < since, max_points out of range) or AL_EINIT. */
 int al_tstore_range(struct al_tstore *ts, const char *series, int64_t since_ms, int64_t until_ms,
 		    int max_points, void (*fn)(const struct al_tbucket *b, void *arg), void *arg);
 

@@ -1,4 +1,11 @@
-/* The telemetry store (apps/telemetry/telemetry.h) on SQLite. */
+/* The telemetry store (apps/telemetry/telemetry.h) on SQLite.
+ *
+ * Two connections to one WAL database: the writer (al_tstore_add, under
+ * `mu`) and a read-only reader for the queries (under `rmu`). In WAL mode
+ * a reader sees the last committed state and never blocks the writer, so
+ * a page asking for 24 h of history (a second or more of SQLite work)
+ * does not stall the thread that stores the remote's samples. An
+ * in-memory database (":memory:") has one connection for both. */
 #define _GNU_SOURCE
 #include "telemetry.h"
 
@@ -14,10 +21,24 @@
 #include "amplink/error.h"
 
 struct al_tstore {
-	sqlite3 *db;
+	sqlite3 *db; /* the writer */
+	sqlite3 *rd; /* the reader: its own connection, or db for ":memory:" */
 	sqlite3_stmt *ins;
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;  /* db, ins */
+	pthread_mutex_t rmu; /* rd, when it is a connection of its own */
 };
+
+/* The reader connection, locked; release with reader_unlock(). */
+static sqlite3 *reader_lock(struct al_tstore *ts)
+{
+	pthread_mutex_lock(ts->rd == ts->db ? &ts->mu : &ts->rmu);
+	return ts->rd;
+}
+
+static void reader_unlock(struct al_tstore *ts)
+{
+	pthread_mutex_unlock(ts->rd == ts->db ? &ts->mu : &ts->rmu);
+}
 
 static bool series_ok(const char *s)
 {
@@ -63,7 +84,20 @@ int al_tstore_open(const char *path, struct al_tstore **out)
 		free(ts);
 		return AL_EINIT;
 	}
+	ts->rd = ts->db;
+	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0 &&
+	    (sqlite3_open_v2(path, &ts->rd, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	     sqlite3_busy_timeout(ts->rd, 5000) != SQLITE_OK)) {
+		fprintf(stderr, "telemetry store '%s': reader: %s\n", path,
+			ts->rd ? sqlite3_errmsg(ts->rd) : "cannot open");
+		sqlite3_close(ts->rd);
+		sqlite3_finalize(ts->ins);
+		sqlite3_close(ts->db);
+		free(ts);
+		return AL_EINIT;
+	}
 	pthread_mutex_init(&ts->mu, NULL);
+	pthread_mutex_init(&ts->rmu, NULL);
 	*out = ts;
 	return 0;
 }
@@ -91,10 +125,10 @@ int al_tstore_query(struct al_tstore *ts, const char *series, int64_t since_ms, 
 		return AL_EINVAL;
 	if (limit == 0)
 		limit = 1000;
-	pthread_mutex_lock(&ts->mu);
+	sqlite3 *rd = reader_lock(ts);
 	sqlite3_stmt *q = NULL;
 	int rc =
-	    sqlite3_prepare_v2(ts->db,
+	    sqlite3_prepare_v2(rd,
 			       "SELECT host_ms, remote_ms, seq, value FROM (SELECT * FROM samples"
 			       " WHERE series=? AND host_ms>? ORDER BY id DESC LIMIT ?)"
 			       " ORDER BY id ASC",
@@ -114,7 +148,7 @@ int al_tstore_query(struct al_tstore *ts, const char *series, int64_t since_ms, 
 		}
 	}
 	sqlite3_finalize(q);
-	pthread_mutex_unlock(&ts->mu);
+	reader_unlock(ts);
 	return rc == SQLITE_DONE ? n : AL_EINIT;
 }
 
@@ -126,9 +160,9 @@ int al_tstore_range(struct al_tstore *ts, const char *series, int64_t since_ms, 
 		return AL_EINVAL;
 	/* equal buckets covering [since, until]: width rounded up */
 	int64_t width = (until_ms - since_ms) / max_points + 1;
-	pthread_mutex_lock(&ts->mu);
+	sqlite3 *rd = reader_lock(ts);
 	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(ts->db,
+	int rc = sqlite3_prepare_v2(rd,
 				    "SELECT (host_ms - ?1) / ?2 AS b, avg(host_ms), avg(value),"
 				    " min(value), max(value), count(*) FROM samples"
 				    " WHERE series=?3 AND host_ms>=?1 AND host_ms<=?4"
@@ -150,7 +184,7 @@ int al_tstore_range(struct al_tstore *ts, const char *series, int64_t since_ms, 
 		}
 	}
 	sqlite3_finalize(q);
-	pthread_mutex_unlock(&ts->mu);
+	reader_unlock(ts);
 	return rc == SQLITE_DONE ? n : AL_EINIT;
 }
 
@@ -158,10 +192,10 @@ long al_tstore_count(struct al_tstore *ts, const char *series)
 {
 	if (!ts || (series && !series_ok(series)))
 		return AL_EINVAL;
-	pthread_mutex_lock(&ts->mu);
+	sqlite3 *rd = reader_lock(ts);
 	sqlite3_stmt *q = NULL;
 	long n = AL_EINIT;
-	if (sqlite3_prepare_v2(ts->db,
+	if (sqlite3_prepare_v2(rd,
 			       series ? "SELECT count(*) FROM samples WHERE series=?"
 				      : "SELECT count(*) FROM samples",
 			       -1, &q, NULL) == SQLITE_OK) {
@@ -171,7 +205,7 @@ long al_tstore_count(struct al_tstore *ts, const char *series)
 			n = (long)sqlite3_column_int64(q, 0);
 	}
 	sqlite3_finalize(q);
-	pthread_mutex_unlock(&ts->mu);
+	reader_unlock(ts);
 	return n;
 }
 
@@ -180,7 +214,10 @@ void al_tstore_close(struct al_tstore *ts)
 	if (!ts)
 		return;
 	sqlite3_finalize(ts->ins);
+	if (ts->rd != ts->db)
+		sqlite3_close(ts->rd);
 	sqlite3_close(ts->db);
 	pthread_mutex_destroy(&ts->mu);
+	pthread_mutex_destroy(&ts->rmu);
 	free(ts);
 }
