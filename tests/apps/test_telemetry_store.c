@@ -111,8 +111,7 @@ static void slow_bucket(const struct al_tbucket *b, void *arg)
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 10;
-		while (!sync_.added &&
-		       pthread_cond_timedwait(&sync_.cv, &sync_.mu, &until) == 0)
+		while (!sync_.added && pthread_cond_timedwait(&sync_.cv, &sync_.mu, &until) == 0)
 			;
 		sync_.released_by_add = sync_.added;
 	}
