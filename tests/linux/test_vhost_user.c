@@ -5,7 +5,6 @@
  * then serve the next connection.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,17 +39,6 @@ struct ctx {
 	int fds_before;			 /* open fds when the test started */
 };
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
-
 static void on_event(void *arg, struct al_vhu *vhu, enum al_vhu_event ev, int vring)
 {
 	struct ctx *c = arg;
@@ -79,7 +67,7 @@ static void new_conn(struct ctx *c)
 static int setup(void **state)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
-	c->fds_before = count_fds();
+	c->fds_before = vhu_count_fds();
 	struct al_vhu_config cfg = {
 	    .event = on_event, .diag = on_diag, .arg = c, .msg_timeout_ms = 200};
 	c->vhu = al_vhu_create(&cfg, NULL);
@@ -108,7 +96,7 @@ static int teardown(void **state)
 			close(c->call_fd[i]);
 	}
 	/* Nothing the server received or opened is left open. */
-	assert_int_equal(count_fds(), c->fds_before);
+	assert_int_equal(vhu_count_fds(), c->fds_before);
 	free(c);
 	return 0;
 }

@@ -7,7 +7,6 @@
  * a session. The server runs in its own thread (al_vhu_remote_start()).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,17 +122,6 @@ struct ctx {
 	uint16_t rx_used_seen, tx_avail;
 	int fds_before;
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
 
 static void sendmsg_fds(struct ctx *c, uint32_t req, const void *payload, uint32_t size,
 			const int *fds, unsigned nfds)
@@ -320,7 +308,7 @@ static void expect_announcement(struct ctx *c, uint32_t *addr)
 static int setup(void **state)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
-	c->fds_before = count_fds();
+	c->fds_before = vhu_count_fds();
 	diag_log[0] = 0;
 	al_diag_set_handler(on_diag, NULL);
 	snprintf(c->dir, sizeof(c->dir), "/tmp/al-vhur-XXXXXX");
@@ -348,7 +336,7 @@ static int teardown(void **state)
 	close(c->memfd);
 	rmdir(c->dir);
 	al_diag_set_handler(NULL, NULL);
-	assert_int_equal(count_fds(), c->fds_before);
+	assert_int_equal(vhu_count_fds(), c->fds_before);
 	free(c);
 	return 0;
 }

@@ -1,9 +1,11 @@
 /* The front-end's side of the vhost-user protocol in tests: one message
- * (header, payload, file descriptors) on the socket, as a VMM sends it.
+ * (header, payload, file descriptors) on the socket, as a VMM sends it;
+ * and the count of open descriptors, for the tests' leak checks.
  * Include after <cmocka.h>. */
 #ifndef AL_TEST_VHU_FRONTEND_H
 #define AL_TEST_VHU_FRONTEND_H
 
+#include <dirent.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,4 +42,15 @@ static inline void vhu_fe_send(int fe, uint32_t req, uint32_t flags, const void 
 	assert_int_equal(sendmsg(fe, &mh, MSG_NOSIGNAL), (ssize_t)(12 + size));
 }
 
+/* Descriptors open in this process now (one more for the listing's own). */
+static inline int vhu_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
 #endif
