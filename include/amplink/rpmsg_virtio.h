@@ -132,6 +132,9 @@ struct rpmsg_virtio_device {
 	uint8_t *rx_cur_payload;
 	uint16_t rx_cur_id;
 	bool rx_cur_held;
+#if !AL_CFG_SMALL_CODE
+	uint16_t rx_unpublished; /* received buffers given back, not yet published */
+#endif
 #if !AL_CFG_NO_BUS_EXTRAS
 	/* the endpoint whose callback runs, NULL once it was destroyed without
 	 * a release_cb meanwhile (then it is the application's again) */

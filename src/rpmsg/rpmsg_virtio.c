@@ -344,6 +344,29 @@ void al_virtio_peer_lost(struct rpmsg_virtio_device *rvdev)
 		rvdev->ops->wake(rvdev->port_ctx);
 }
 
+/* Publish the received buffers given back so far (lock held). A drain
+ * gives them back in bursts (AL_RX_PUBLISH_BATCH); whatever makes the peer
+ * act on our ring indices (a send, a sleep) first makes the pending ones
+ * visible (rx_publish_pending), so the peer never waits for, or runs out
+ * of, a buffer we have already returned. */
+static void rx_publish(struct rpmsg_virtio_device *rv)
+{
+	al_vq_publish(&rv->rvq, is_driver(rv));
+#if !AL_CFG_SMALL_CODE
+	rv->rx_unpublished = 0;
+#endif
+}
+
+static inline void rx_publish_pending(struct rpmsg_virtio_device *rv)
+{
+#if AL_CFG_SMALL_CODE
+	(void)rv; /* each buffer is published as it is given back */
+#else
+	if (rv->rx_unpublished)
+		rx_publish(rv);
+#endif
+}
+
 /* Take a transmit buffer, waiting up to `timeout` ms for one. On success
  * returns 0 with the lock HELD (the caller fills and submits or reserves
  * it, then unlocks): one lock round per message.
@@ -393,8 +416,8 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 			 * received buffers a drain gave back but has not published
 			 * yet (our caller may be its callback, echoing): the peer
 			 * may be waiting for those to send what frees ours. */
+			rx_publish_pending(rv);
 #if !AL_CFG_SMALL_CODE
-			al_vq_publish(&rv->rvq, is_driver(rv));
 			kick_if_needed(rv, &rv->rvq);
 #endif
 			kick_held(rv);
@@ -420,6 +443,10 @@ AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src,
 {
 	struct al_desc_shadow *s = &rv->svq.shadow[id];
 	uint8_t *b = buf_va(rv, s);
+	/* an echo from a receive callback: the buffer it answers is returned
+	 * before the answer shows (a peer that sends again on the answer,
+	 * without waiting, finds it) */
+	rx_publish_pending(rv);
 	al_wr32(b + HDR_SRC, src);
 	al_wr32(b + HDR_DST, dst);
 	al_wr32(b + HDR_RESERVED, 0);
@@ -608,7 +635,7 @@ int al_dev_release_rx_buffer(struct rpmsg_device *rdev, void *rxbuf)
 		rv->rvq.shadow[id].state = AL_DS_BUSY; /* the ring is gone: just forget it */
 	} else {
 		rx_return(rv, (uint16_t)id);
-		al_vq_publish(&rv->rvq, is_driver(rv));
+		rx_publish(rv);
 		kick_if_needed(rv, &rv->rvq);
 	}
 	al_unlock(rv);
@@ -736,16 +763,14 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		if (rc)
 			return rc;
 	}
-	bool drv = is_driver(rv);
 #if !AL_CFG_ALWAYS_NOTIFY
-	bool ev = event_idx(rv);
+	bool drv = is_driver(rv), ev = event_idx(rv);
 #endif
 	int n = 0, rc = 0;
 #if !AL_CFG_SMALL_CODE
-	uint16_t unpublished = 0; /* buffers given back, not yet published */
 	/* big buffers one by one: their sender reuses the one just returned
 	 * while it is still in its cache (as the driver reclaims them, tx_take) */
-	uint32_t rx_size = drv ? rv->r2h_buf_size : rv->h2r_buf_size;
+	uint32_t rx_size = is_driver(rv) ? rv->r2h_buf_size : rv->h2r_buf_size;
 	uint16_t batch = rx_size > AL_RECLAIM_EAGER_SIZE ? 1u : AL_RX_PUBLISH_BATCH;
 #endif
 	/* One lock round per message: taken while we touch the rings and the
@@ -768,12 +793,7 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		uint8_t *data;
 		int r = rx_take(rv, &id, &used_len);
 		if (r == 0) {
-#if !AL_CFG_SMALL_CODE
-			if (unpublished) { /* the burst's buffers, in one index store */
-				al_vq_publish(&rv->rvq, drv);
-				unpublished = 0;
-			}
-#endif
+			rx_publish_pending(rv); /* the burst's buffers, in one index store */
 #if !AL_CFG_ALWAYS_NOTIFY
 			if (arm)
 				rv->rx_armed = true;
@@ -825,14 +845,12 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		if (!ept || !rv->rx_cur_held) { /* held ones were marked by the hold call */
 			rx_return(rv, id);
 #if AL_CFG_SMALL_CODE
-			al_vq_publish(&rv->rvq, drv); /* one at a time: fewer bytes */
+			rx_publish(rv); /* one at a time: fewer bytes */
 #else
 			/* published in bursts, but often enough that a peer short of
 			 * buffers gets some back while we drain a long queue */
-			if (++unpublished == batch) {
-				al_vq_publish(&rv->rvq, drv);
-				unpublished = 0;
-			}
+			if (++rv->rx_unpublished >= batch)
+				rx_publish(rv);
 #endif
 		}
 		n++;
