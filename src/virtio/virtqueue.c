@@ -253,6 +253,20 @@ int al_vq_get_avail(struct al_vq *vq, const struct al_mem *mem, uint16_t *id)
 	return 1;
 }
 
+#if !AL_CFG_SMALL_CODE
+const void *al_vq_next_buf(const struct al_vq *vq, const struct al_mem *mem, bool driver)
+{
+	if (vq->ahead == 0)
+		return NULL;
+	uint16_t slot = vq->last_idx & mask(vq);
+	uint32_t id =
+	    ROLE_DRIVER(driver) ? al_rd32(USED_ELEM(vq, slot)) : al_rd16(AVAIL_RING(vq, slot));
+	if (id >= vq->num || vq->shadow[id].off == AL_OFF_NONE)
+		return NULL;
+	return (const uint8_t *)mem->r[AL_REGION(vq->shadow[id].region)].va + vq->shadow[id].off;
+}
+#endif
+
 void al_vq_put_entry(struct al_vq *vq, uint16_t id, uint32_t len)
 {
 	uint8_t *e = USED_ELEM(vq, vq->pub_idx & mask(vq));

@@ -88,6 +88,16 @@ static inline void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len)
 	al_vq_publish(vq, false);
 }
 
+#if !AL_CFG_SMALL_CODE
+/** The local address of the buffer the peer's next published entry names
+ *  (driver: used ring; device: avail ring), by our own shadow of that
+ *  descriptor, or NULL when the peer has published nothing more or the
+ *  descriptor has no buffer yet. A prefetch hint only: the entry is read
+ *  again and checked when it is taken, and a lying peer can at most make
+ *  us prefetch another of our own buffers. */
+const void *al_vq_next_buf(const struct al_vq *vq, const struct al_mem *mem, bool driver);
+#endif
+
 /* ---- notifications ---- */
 /** After publishing: must the peer be told? (flags or event index). */
 bool al_vq_need_kick(struct al_vq *vq, bool driver, bool event_idx);
