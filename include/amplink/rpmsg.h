@@ -288,6 +288,32 @@ int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept);
 int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const void *data,
 		    int len, uint32_t timeout_ms);
 
+/** One message of a burst: `len` bytes at `data`. */
+struct al_msg {
+	const void *data;
+	uint32_t len;
+};
+
+/** Send up to `n` messages from `src` to `dst`, in order, for the price
+ *  of about one: one lock round, one ring-index update, one doorbell
+ *  decision (a full barrier) and at most one doorbell for the lot, where
+ *  each rpmsg_send() pays all of them. For a producer that has several
+ *  messages at hand (a queue of telemetry samples, a log backlog). Each is
+ *  copied into its own buffer and arrives as its own message, exactly as
+ *  if sent one by one. Every message is checked first; if any fails,
+ *  nothing is sent. Waits up to `timeout_ms` (0: never, AL_WAIT_FOREVER)
+ *  for the first buffer only, then sends as many more as there are
+ *  buffers free right now, like writev() on a full socket: send the rest
+ *  with another call. Thread context when timeout_ms > 0, else any.
+ *  Returns the number of messages sent (1..n), or, with nothing sent:
+ *  AL_EINVAL (NULL endpoint, msgs or a message's data, n == 0, dst
+ *  RPMSG_ADDR_ANY), AL_EMSGSIZE (a message longer than
+ *  rpmsg_get_tx_buffer_size()), AL_ESTATE (link not up), AL_ENOBUFS (no
+ *  buffer in time), AL_EBROKEN (link broken, also if the peer broke it
+ *  during the call). Not in a build with AL_CFG_SMALL_CODE. */
+int al_send_burst(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const struct al_msg *msgs,
+		  unsigned n, uint32_t timeout_ms);
+
 /** rpmsg_get_tx_payload_buffer() with an explicit wait; *err (if not NULL)
  *  receives 0 or the reason for NULL (AL_EINVAL, AL_ENOBUFS, AL_ESTATE,
  *  AL_EBROKEN). */

@@ -452,16 +452,13 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 	}
 }
 
-/* Hand a filled buffer to the peer (lock held). */
-AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,
-		      uint32_t len)
+/* Write a filled buffer's header and ring entry (lock held): not visible
+ * to the peer until tx_publish(). */
+AL_HOT void tx_fill(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,
+		    uint32_t len)
 {
 	struct al_desc_shadow *s = &rv->svq.shadow[id];
 	uint8_t *b = buf_va(rv, s);
-	/* an echo from a receive callback: the buffer it answers is returned
-	 * before the answer shows (a peer that sends again on the answer,
-	 * without waiting, finds it) */
-	rx_publish_pending(rv);
 	al_wr32(b + HDR_SRC, src);
 	al_wr32(b + HDR_DST, dst);
 	al_wr32(b + HDR_RESERVED, 0);
@@ -469,12 +466,31 @@ AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src,
 	al_wr16(b + HDR_FLAGS, 0);
 	cache_flush(rv, b, HDR + len);
 	if (is_driver(rv))
-		al_vq_post(&rv->svq, &rv->mem, id, HDR + len, false);
+		al_vq_post_entry(&rv->svq, &rv->mem, id, HDR + len, false);
 	else
-		al_vq_put_used(&rv->svq, id, HDR + len);
+		al_vq_put_entry(&rv->svq, id, HDR + len);
 	AL_COUNT(rv->rdev.stats.tx_msgs);
 	AL_COUNT_ADD(rv->rdev.stats.tx_bytes, len);
+}
+
+/* Make everything tx_fill() wrote since the last call visible with one
+ * index store, and ring if the peer asked (lock held). */
+AL_HOT void tx_publish(struct rpmsg_virtio_device *rv)
+{
+	al_vq_publish(&rv->svq, is_driver(rv));
 	kick_if_needed(rv, &rv->svq);
+}
+
+/* Hand a filled buffer to the peer (lock held). */
+AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,
+		      uint32_t len)
+{
+	/* an echo from a receive callback: the buffer it answers is returned
+	 * before the answer shows (a peer that sends again on the answer,
+	 * without waiting, finds it) */
+	rx_publish_pending(rv);
+	tx_fill(rv, id, src, dst, len);
+	tx_publish(rv);
 }
 
 /* OpenAMP's order: every argument (RPMSG_ERR_PARAM), then the size. */
@@ -520,6 +536,53 @@ int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, cons
 	al_unlock(rv);
 	return len;
 }
+
+#if !AL_CFG_SMALL_CODE
+int al_send_burst(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const struct al_msg *msgs,
+		  unsigned n, uint32_t timeout_ms)
+{
+	if (!msgs || n == 0)
+		return AL_EINVAL;
+	/* every message checked before any is sent: a burst that cannot go
+	 * whole for a reason of its own goes not at all */
+	for (unsigned k = 0; k < n; k++) {
+		int rc = !msgs[k].data		   ? AL_EINVAL
+			 : msgs[k].len > INT32_MAX ? AL_EMSGSIZE
+						   : check_send(ept, dst, (int)msgs[k].len);
+		if (rc)
+			return rc;
+	}
+	struct rpmsg_virtio_device *rv = al_rvdev(ept->rdev);
+	uint16_t id;
+	int rc = tx_acquire_locked(rv, timeout_ms, &id);
+	if (rc)
+		return rc;
+	rx_publish_pending(rv); /* as in tx_submit */
+	unsigned k = 0;
+	for (;;) {
+		uint32_t len = msgs[k].len;
+		if (len) /* memmove: see al_send_timeout() */
+			memmove(buf_va(rv, &rv->svq.shadow[id]) + HDR, msgs[k].data, len);
+		tx_fill(rv, id, src, dst, len);
+		AL_COUNT(ept->tx_msgs);
+		AL_COUNT_ADD(ept->tx_bytes, len);
+		/* the rest only with buffers free now: never wait holding
+		 * messages the peer cannot see yet */
+		if (++k == n || tx_take(rv, &id) != 0)
+			break;
+		rv->svq.shadow[id].state = AL_DS_BUSY;
+	}
+	/* A peer that broke the protocol while we took buffers: the ring is
+	 * not touched again, nothing of the burst counts as sent. */
+	if (rv->state != AL_LINK_UP) {
+		al_unlock(rv);
+		return al_rv_report_broken(rv, al_rv_link_err(rv));
+	}
+	tx_publish(rv);
+	al_unlock(rv);
+	return (int)k;
+}
+#endif
 
 void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept, uint32_t *len, int wait)
 {

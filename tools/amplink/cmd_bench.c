@@ -221,8 +221,26 @@ static void rtt(size_t size, size_t count, struct lat_stats *out)
 	free(B.lat);
 }
 
-/* One way, copying or zero-copy; the sink's count closes the measurement. */
-static double one_way(size_t size, size_t count, bool zero_copy, pid_t rpid, double *cpu_h,
+/* How one_way() hands messages over: rpmsg_send(), a zero-copy buffer
+ * (rpmsg_get_tx_payload_buffer() + rpmsg_send_nocopy()), or al_send_burst()
+ * with BURST messages per call. */
+enum send_mode { SEND_COPY, SEND_ZERO_COPY, SEND_BURST };
+#define BURST 16
+
+/* BURST copies of the payload, for al_send_burst(). */
+static size_t burst_send(size_t size, size_t left)
+{
+	struct al_msg m[BURST];
+	unsigned n = left < BURST ? (unsigned)left : BURST;
+	for (unsigned k = 0; k < n; k++)
+		m[k] = (struct al_msg){B.payload, (uint32_t)size};
+	int r = al_send_burst(&B.sink, B.sink.addr, B.sink.dest_addr, m, n,
+			      B.sink.rdev->send_timeout_ms);
+	return r > 0 ? (size_t)r : 0;
+}
+
+/* One way; the sink's count closes the measurement. */
+static double one_way(size_t size, size_t count, enum send_mode mode, pid_t rpid, double *cpu_h,
 		      double *cpu_r)
 {
 	double h0 = cpu_seconds(0), r0 = cpu_seconds(rpid);
@@ -231,7 +249,12 @@ static double one_way(size_t size, size_t count, bool zero_copy, pid_t rpid, dou
 	B.sink_replied = 0;
 	uint64_t t0 = bench_now_ns();
 	for (size_t i = 0; i < count; i++) {
-		if (zero_copy) {
+		if (mode == SEND_BURST) {
+			size_t sent = burst_send(size, count - i);
+			if (!sent)
+				return 0;
+			i += sent - 1;
+		} else if (mode == SEND_ZERO_COPY) {
 			uint32_t cap;
 			uint8_t *p = rpmsg_get_tx_payload_buffer(&B.sink, &cap, 1);
 			if (!p)
@@ -307,9 +330,10 @@ struct fig {
 	struct lat_stats rtt16, rtt496, sp16, sp496, efd, cl;
 	double first_ms, spawn_ms, r_first_spawn, idle_h, idle_r, thr16, thr496, thr496_zc, echo496,
 	    sp_thr496, sp_thr16, cpu_h, cpu_r, memcpy496, memcpy64k, big_mbps, big_msgs,
-	    big_zc_mbps, floor16, floor496, floor_big, kicks496;
+	    big_zc_mbps, floor16, floor496, floor_big, kicks496, thr16_burst, thr496_burst;
 	double r_rtt_cl, r_thr_sp, r_thr16_sp, r_thr496_floor, r_thr16_floor, r_zc_floor, r_zc_copy,
-	    r_big_memcpy, r_big_floor, r_big_zc_copy;
+	    r_big_memcpy, r_big_floor, r_big_zc_copy, r_burst496_floor, r_burst16_floor,
+	    r_burst_copy;
 };
 
 /* The figures --repeat summarises: JSON key, offset of the double. */
@@ -330,6 +354,8 @@ static const struct fig_key {
     F_("thr16_msgs_per_s", thr16),
     F_("thr496_msgs_per_s", thr496),
     F_("thr496_zero_copy_msgs_per_s", thr496_zc),
+    F_("thr16_burst_msgs_per_s", thr16_burst),
+    F_("thr496_burst_msgs_per_s", thr496_burst),
     F_("echo496_per_s", echo496),
     F_("floor16_msgs_per_s", floor16),
     F_("floor496_msgs_per_s", floor496),
@@ -358,6 +384,9 @@ static const struct fig_key {
     F_("ratio_big_over_memcpy", r_big_memcpy),
     F_("ratio_big_over_floor", r_big_floor),
     F_("ratio_big_zero_copy_over_copy", r_big_zc_copy),
+    F_("ratio_burst496_over_floor", r_burst496_floor),
+    F_("ratio_burst16_over_floor", r_burst16_floor),
+    F_("ratio_burst496_over_copy", r_burst_copy),
 };
 #undef F_
 
@@ -451,12 +480,14 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 	double zh, zr;
 	F->sp_thr16 = base_seqpacket_msgs_per_s(16, thr_n, pin);
 	F->floor16 = base_spsc_msgs_per_s(16, 256, 512, thr_n, pin);
-	F->thr16 = one_way(16, thr_n, false, rpid, &zh, &zr);
+	F->thr16 = one_way(16, thr_n, SEND_COPY, rpid, &zh, &zr);
+	F->thr16_burst = one_way(16, thr_n, SEND_BURST, rpid, &zh, &zr);
 	F->sp_thr496 = base_seqpacket_msgs_per_s(496, thr_n, pin);
 	F->floor496 = base_spsc_msgs_per_s(496, 256, 512, thr_n, pin);
-	F->thr496 = one_way(496, thr_n, false, rpid, &F->cpu_h, &F->cpu_r);
+	F->thr496 = one_way(496, thr_n, SEND_COPY, rpid, &F->cpu_h, &F->cpu_r);
 	F->kicks496 = B.kicks_per_msg;
-	F->thr496_zc = one_way(496, thr_n, true, rpid, &zh, &zr);
+	F->thr496_zc = one_way(496, thr_n, SEND_ZERO_COPY, rpid, &zh, &zr);
+	F->thr496_burst = one_way(496, thr_n, SEND_BURST, rpid, &zh, &zr);
 	F->echo496 = echo_thr(496, thr_n / 2, 64);
 	STEP("idle CPU (2 s)");
 	double h0 = cpu_seconds(0), r0 = cpu_seconds(rpid);
@@ -474,9 +505,10 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 	if (rpid > 0 && attach(link, db) == 0) {
 		double bh, br;
 		size_t big = (size_t)rpmsg_get_tx_buffer_size(&B.sink);
-		F->big_msgs = one_way(big, big_n, false, rpid, &bh, &br);
+		F->big_msgs = one_way(big, big_n, SEND_COPY, rpid, &bh, &br);
 		F->big_mbps = F->big_msgs * (double)big / 1e6;
-		F->big_zc_mbps = one_way(big, big_n, true, rpid, &bh, &br) * (double)big / 1e6;
+		F->big_zc_mbps =
+		    one_way(big, big_n, SEND_ZERO_COPY, rpid, &bh, &br) * (double)big / 1e6;
 		detach(rpid);
 	} else if (rpid > 0) {
 		kill(rpid, SIGKILL);
@@ -495,6 +527,9 @@ static int run_once(enum al_doorbell_kind db, bool pin, uint32_t count, struct f
 	F->r_big_memcpy = ratio(F->big_mbps, F->memcpy64k * 1000);
 	F->r_big_floor = ratio(F->big_msgs, F->floor_big);
 	F->r_big_zc_copy = ratio(F->big_zc_mbps, F->big_mbps);
+	F->r_burst496_floor = ratio(F->thr496_burst, F->floor496);
+	F->r_burst16_floor = ratio(F->thr16_burst, F->floor16);
+	F->r_burst_copy = ratio(F->thr496_burst, F->thr496);
 	return 0;
 }
 
@@ -541,6 +576,12 @@ static void print_table(const struct fig *F, enum al_doorbell_kind db, bool pin,
 	fprintf(stderr,
 		"  zero-copy 496 B  %10.0f msg/s %7.1f MB/s (%3.0f%% of floor, %.2fx copying)\n",
 		F->thr496_zc, F->thr496_zc * 496 / 1e6, F->r_zc_floor * 100, F->r_zc_copy);
+	fprintf(
+	    stderr,
+	    "  bursts of %d     16 B %10.0f msg/s (%3.0f%% of floor); 496 B %10.0f msg/s (%3.0f%% "
+	    "of floor, %.2fx copying one by one)\n",
+	    BURST, F->thr16_burst, F->r_burst16_floor * 100, F->thr496_burst,
+	    F->r_burst496_floor * 100, F->r_burst_copy);
 	fprintf(stderr, "  memcpy 496 B chunks %.1f GB/s = %.0f chunks/s on one core\n",
 		F->memcpy496, F->memcpy496 * 1e9 / 496);
 	fprintf(stderr, "  echo 496 B       %10.0f round trips/s (window 64)\n", F->echo496);
@@ -598,6 +639,8 @@ static void print_json(const struct fig *F, const struct fig *lo, const struct f
 	json_double(&j, "amplink_16", F->thr16, 0);
 	json_double(&j, "amplink_496", F->thr496, 0);
 	json_double(&j, "amplink_496_zero_copy", F->thr496_zc, 0);
+	json_double(&j, "amplink_16_burst", F->thr16_burst, 0);
+	json_double(&j, "amplink_496_burst", F->thr496_burst, 0);
 	json_double(&j, "amplink_echo_496", F->echo496, 0);
 	json_double(&j, "seqpacket_16", F->sp_thr16, 0);
 	json_double(&j, "seqpacket_496", F->sp_thr496, 0);
@@ -640,6 +683,9 @@ static void print_json(const struct fig *F, const struct fig *lo, const struct f
 	json_double(&j, "big_over_memcpy", F->r_big_memcpy, 3);
 	json_double(&j, "big_over_spsc_floor", F->r_big_floor, 3);
 	json_double(&j, "big_zero_copy_over_copy", F->r_big_zc_copy, 3);
+	json_double(&j, "burst496_over_spsc_floor", F->r_burst496_floor, 3);
+	json_double(&j, "burst16_over_spsc_floor", F->r_burst16_floor, 3);
+	json_double(&j, "burst496_over_copy", F->r_burst_copy, 3);
 	json_object_end(&j);
 	if (repeat > 1) { /* every summarised figure: [min, max] over the runs */
 		json_object_begin(&j, "ranges");
