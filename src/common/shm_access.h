@@ -78,6 +78,11 @@ static inline __attribute__((always_inline)) void al_wr8(void *p, uint8_t v)
  * lack (an invalid opcode there): the build enables it (-mprfchw, CMake's
  * AMPLINK_PREFETCHW) and without it the write hint is nothing. A
  * Cortex-M has no cache to fill: no hint at all, no bytes. */
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#define AL_PREFETCH 0 /* callers skip computing what to prefetch */
+#else
+#define AL_PREFETCH 1
+#endif
 static inline __attribute__((always_inline)) void al_prefetch_w(const void *p)
 {
 #if (defined(__x86_64__) && defined(__PRFCHW__)) || defined(__aarch64__)
@@ -88,10 +93,10 @@ static inline __attribute__((always_inline)) void al_prefetch_w(const void *p)
 }
 static inline __attribute__((always_inline)) void al_prefetch_r(const void *p)
 {
-#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
-	(void)p;
-#else
+#if AL_PREFETCH
 	__builtin_prefetch(p, 0, 3);
+#else
+	(void)p;
 #endif
 }
 

@@ -327,7 +327,7 @@ static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 		}
 		vq->free_head = s->next;
 		*id = i;
-#if !AL_CFG_SMALL_CODE
+#if AL_PREFETCH && !AL_CFG_SMALL_CODE
 		/* the next send's buffer: its header line was last read by the
 		 * peer; fetching it for writing now overlaps that transfer with
 		 * this message instead of stalling the next one on it */
@@ -339,7 +339,7 @@ static int tx_take(struct rpmsg_virtio_device *rv, uint16_t *id)
 	if (is_driver(rv))
 		return AL_ENOBUFS;
 	int r = al_dev_tx_take(rv, id);
-#if !AL_CFG_SMALL_CODE
+#if AL_PREFETCH && !AL_CFG_SMALL_CODE
 	const void *next = r == 0 ? al_vq_next_buf(vq, &rv->mem, false) : NULL;
 	if (next) /* as above, the buffer the driver offers next */
 		al_prefetch_w(next);
@@ -824,7 +824,7 @@ static int rx_take(struct rpmsg_virtio_device *rv, uint16_t *id, uint32_t *len)
 		r = al_vq_get_avail(&rv->rvq, &rv->mem, id);
 		*len = 0;
 	}
-#if !AL_CFG_SMALL_CODE
+#if AL_PREFETCH && !AL_CFG_SMALL_CODE
 	/* the next message's header, if already published: its line comes
 	 * over from the sender's cache while this one is delivered */
 	const void *next = r > 0 ? al_vq_next_buf(&rv->rvq, &rv->mem, is_driver(rv)) : NULL;

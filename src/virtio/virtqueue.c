@@ -253,7 +253,7 @@ int al_vq_get_avail(struct al_vq *vq, const struct al_mem *mem, uint16_t *id)
 	return 1;
 }
 
-#if !AL_CFG_SMALL_CODE
+#if AL_PREFETCH && !AL_CFG_SMALL_CODE
 const void *al_vq_next_buf(const struct al_vq *vq, const struct al_mem *mem, bool driver)
 {
 	if (vq->ahead == 0)

@@ -88,7 +88,7 @@ static inline void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len)
 	al_vq_publish(vq, false);
 }
 
-#if !AL_CFG_SMALL_CODE
+#if AL_PREFETCH && !AL_CFG_SMALL_CODE
 /** The local address of the buffer the peer's next published entry names
  *  (driver: used ring; device: avail ring), by our own shadow of that
  *  descriptor, or NULL when the peer has published nothing more or the

@@ -92,7 +92,8 @@ static void burst_arrives_in_order_rung_once(void **state)
 		assert_int_equal(s.tx_msgs, 10);
 		assert_int_equal(E[side].tx_msgs, 10);
 		/* a burst of one is a send */
-		assert_int_equal(al_send_burst(&E[side], 0x4242, E[side].dest_addr, m + 1, 1, 0), 1);
+		assert_int_equal(al_send_burst(&E[side], 0x4242, E[side].dest_addr, m + 1, 1, 0),
+				 1);
 		assert_int_equal(tu_pump(&L), 1);
 		assert_int_equal(R[peer].src, 0x4242);
 		assert_int_equal(free_tx(side), 16);
