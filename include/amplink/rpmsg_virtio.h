@@ -92,6 +92,17 @@ typedef int (*rpmsg_virtio_notify_wait_cb)(struct rpmsg_device *rdev, uint32_t i
  *  with AL_EBROKEN and a sentence naming the violation. */
 typedef void (*al_link_error_cb)(struct rpmsg_virtio_device *rvdev, int err, const char *why);
 
+/* How many received messages one lock round delivers (the receive loop
+ * takes them, drops the lock, runs their callbacks, takes it again). More
+ * than one needs the endpoint reference counts (not with
+ * AL_CFG_NO_BUS_EXTRAS) and a little code (not with AL_CFG_SMALL_CODE). */
+#if !AL_CFG_SMALL_CODE && !AL_CFG_NO_BUS_EXTRAS
+#define AL_RX_BATCH 8
+#else
+#define AL_RX_BATCH 1
+#endif
+struct al_rx_msg; /* one message of a receive batch (private) */
+
 /** A link. Caller-allocated (static is fine); all fields private. */
 struct rpmsg_virtio_device {
 	struct rpmsg_device rdev;
@@ -135,7 +146,12 @@ struct rpmsg_virtio_device {
 #if !AL_CFG_SMALL_CODE
 	uint16_t rx_unpublished; /* received buffers given back, not yet published */
 #endif
-#if !AL_CFG_NO_BUS_EXTRAS
+#if AL_RX_BATCH > 1
+	/* the batch whose callbacks run (lock dropped), for a destroy meanwhile
+	 * to take its endpoint out of it */
+	struct al_rx_msg *rx_batch;
+	uint8_t rx_batch_n;
+#elif !AL_CFG_NO_BUS_EXTRAS
 	/* the endpoint whose callback runs, NULL once it was destroyed without
 	 * a release_cb meanwhile (then it is the application's again) */
 	struct rpmsg_endpoint *rx_cur_ept;

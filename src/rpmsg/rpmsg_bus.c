@@ -248,8 +248,12 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 	/* its callback runs in the receive path: without a release_cb the
 	 * endpoint is the application's again when this returns, so the
 	 * receive path must not touch it after the callback */
+#if AL_RX_BATCH > 1
+	al_rx_batch_forget(rv, ept);
+#else
 	if (rv->rx_cur_ept == ept && !ept->release_cb)
 		rv->rx_cur_ept = NULL;
+#endif
 #endif
 	al_unlock(rv);
 	ept->rdev = NULL;

@@ -74,6 +74,11 @@ void al_ept_link(struct rpmsg_device *rdev, struct rpmsg_endpoint *ept, const ch
  * (after the lock is released) */
 bool al_ept_put(struct rpmsg_endpoint *ept);
 #endif
+#if AL_RX_BATCH > 1
+/* lock held: a destroyed endpoint gets no more callbacks from the receive
+ * batch being delivered (rpmsg_virtio.c) */
+void al_rx_batch_forget(struct rpmsg_virtio_device *rv, struct rpmsg_endpoint *ept);
+#endif
 #if AL_CFG_NS_DIR
 void al_ns_dir_add(struct rpmsg_device *rdev, const char *name, uint32_t addr);
 uint32_t al_ns_dir_take(struct rpmsg_device *rdev, const char *name, uint32_t addr);

@@ -834,9 +834,91 @@ static int rx_take(struct rpmsg_virtio_device *rv, uint16_t *id, uint32_t *len)
 	return r < 0 ? al_rv_break(rv, rv->rvq.fault) : r;
 }
 
+/* Take the next messages for delivery (lock held): up to AL_RX_BATCH,
+ * each checked and its endpoint looked up and referenced. A message for
+ * no endpoint ends a batch: if it is not the first it is put back, to be
+ * looked up again once the callbacks before it have run (one of them may
+ * create its endpoint). Returns how many were taken; *rc is AL_EBROKEN if
+ * the peer broke the protocol (those taken before are still delivered, as
+ * they would have been one by one). */
+static unsigned rx_collect(struct rpmsg_virtio_device *rv, struct al_rx_msg *m, int *rc)
+{
+	unsigned k = 0;
+	while (k < AL_RX_BATCH) {
+		uint16_t id;
+		uint32_t used_len;
+		int r = rx_take(rv, &id, &used_len);
+		if (r == 0)
+			break;
+		struct al_rx_msg *e = &m[k];
+		if (r < 0 || check_msg(rv, id, used_len, &e->ept, &e->data, &e->len, &e->src) < 0) {
+			*rc = AL_EBROKEN;
+			break;
+		}
+#if AL_RX_BATCH > 1
+		if (!e->ept && k > 0) {
+			al_vq_untake(&rv->rvq, id, is_driver(rv));
+			break;
+		}
+#endif
+		e->id = id;
+		e->held = false;
+		e->gone = false;
+		k++;
+		if (!e->ept)
+			break;
+#if !AL_CFG_NO_BUS_EXTRAS
+		e->ept->refcnt++; /* a destroy meanwhile releases it when we are done */
+#endif
+	}
+	return k;
+}
+
+#if AL_RX_BATCH > 1
+void al_rx_batch_forget(struct rpmsg_virtio_device *rv, struct rpmsg_endpoint *ept)
+{
+	struct al_rx_msg *m = rv->rx_batch;
+	for (unsigned i = 0; m && i < rv->rx_batch_n; i++) {
+		if (m[i].ept != ept)
+			continue;
+		if (ept->release_cb)
+			__atomic_store_n(&m[i].gone, true, __ATOMIC_RELAXED);
+		else
+			__atomic_store_n(&m[i].ept, NULL, __ATOMIC_RELAXED);
+	}
+}
+#endif
+
+/* Run the callbacks of a batch, lock NOT held. An endpoint destroyed by an
+ * earlier callback (rpmsg_destroy_ept clears it from the batch, see
+ * al_rx_batch_forget) gets no more. Stops if the link goes down
+ * meanwhile (then `live` is false). Returns how many were handled. */
+static unsigned rx_deliver(struct rpmsg_virtio_device *rv, struct al_rx_msg *m, unsigned k,
+			   bool live)
+{
+	for (unsigned i = 0; i < k; i++) {
+		if (live && __atomic_load_n(&rv->state, __ATOMIC_RELAXED) != AL_LINK_UP)
+			return i;
+		struct rpmsg_endpoint *ept = __atomic_load_n(&m[i].ept, __ATOMIC_RELAXED);
+		if (!ept || __atomic_load_n(&m[i].gone, __ATOMIC_RELAXED))
+			continue;
+		rv->rx_cur_payload = m[i].data;
+		rv->rx_cur_id = m[i].id;
+		rv->rx_cur_held = false;
+		ept->cb(ept, m[i].data, m[i].len, m[i].src, ept->priv);
+		m[i].held = rv->rx_cur_held;
+		rv->rx_cur_payload = NULL;
+	}
+	return k;
+}
+
 /* Deliver what waits. `arm`: ask for a doorbell again when the ring runs
  * dry (interrupt-driven); otherwise leave doorbells off (a polling caller
- * will look again soon, and the peer need not kick at all). */
+ * will look again soon, and the peer need not kick at all).
+ *
+ * Messages are taken in batches (rx_collect), so that one lock round
+ * serves up to AL_RX_BATCH callbacks: the lock is held while we touch the
+ * rings and the endpoint table and dropped around the callbacks. */
 static int drain(struct rpmsg_virtio_device *rv, bool arm)
 {
 	if (!rv || !rv->ops)
@@ -858,8 +940,7 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 	uint32_t rx_size = is_driver(rv) ? rv->r2h_buf_size : rv->h2r_buf_size;
 	uint16_t batch = rx_size > AL_RECLAIM_EAGER_SIZE ? 1u : AL_RX_PUBLISH_BATCH;
 #endif
-	/* One lock round per message: taken while we touch the rings and the
-	 * endpoint table, dropped only around the application's callback. */
+	struct al_rx_msg m[AL_RX_BATCH];
 	al_lock(rv);
 	if (rv->state != AL_LINK_UP) {
 		al_unlock(rv);
@@ -872,12 +953,8 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 	}
 #endif
 	for (;;) {
-		uint16_t id;
-		uint32_t used_len, len, src;
-		struct rpmsg_endpoint *ept;
-		uint8_t *data;
-		int r = rx_take(rv, &id, &used_len);
-		if (r == 0) {
+		unsigned k = rx_collect(rv, m, &rc);
+		if (k == 0 && rc == 0) {
 			rx_publish_pending(rv); /* the burst's buffers, in one index store */
 #if !AL_CFG_ALWAYS_NOTIFY
 			if (arm)
@@ -888,47 +965,46 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 			kick_if_needed(rv, &rv->rvq); /* for the buffers we gave back */
 			break;
 		}
-		if (r < 0 || check_msg(rv, id, used_len, &ept, &data, &len, &src) < 0) {
-			rc = AL_EBROKEN;
-			break;
-		}
-		if (!ept) {
-			AL_COUNT(rv->rdev.stats.rx_unknown_dst);
-		} else {
-			AL_COUNT(rv->rdev.stats.rx_msgs);
-			AL_COUNT(ept->rx_msgs);
-			AL_COUNT_ADD(rv->rdev.stats.rx_bytes, len);
-			AL_COUNT_ADD(ept->rx_bytes, len);
-			rv->rx_cur_payload = data;
-			rv->rx_cur_id = id;
-			rv->rx_cur_held = false;
-#if !AL_CFG_NO_BUS_EXTRAS
-			ept->refcnt++; /* a destroy meanwhile releases it when we are done */
-			rv->rx_cur_ept = ept;
+#if AL_RX_BATCH > 1
+		rv->rx_batch = m;
+		rv->rx_batch_n = (uint8_t)k;
+#elif !AL_CFG_NO_BUS_EXTRAS
+		rv->rx_cur_ept = m[0].ept;
 #endif
-			al_unlock(rv);
-			ept->cb(ept, data, len, src, ept->priv);
-			al_lock(rv);
-			rv->rx_cur_payload = NULL;
-#if !AL_CFG_NO_BUS_EXTRAS
-			/* A destroy during the callback handed an endpoint without a
+		al_unlock(rv);
+		unsigned done = rx_deliver(rv, m, k, rc == 0);
+		al_lock(rv);
+#if AL_RX_BATCH > 1
+		rv->rx_batch = NULL;
+#elif !AL_CFG_NO_BUS_EXTRAS
+		m[0].ept = rv->rx_cur_ept; /* NULL if destroyed meanwhile */
+		rv->rx_cur_ept = NULL;
+#endif
+		/* a link that went down meanwhile: its ring is not touched again */
+		bool up = rv->state == AL_LINK_UP;
+		for (unsigned i = 0; i < k; i++) {
+			/* A destroy during the callbacks handed an endpoint without a
 			 * release_cb back to the application (who may have freed it):
-			 * then it is not touched again. */
-			bool ours = rv->rx_cur_ept == ept;
-			rv->rx_cur_ept = NULL;
-			if (ours && al_ept_put(ept)) {
+			 * then it is not touched again (it was cleared from the batch). */
+			struct rpmsg_endpoint *ept = m[i].ept;
+			if (i < done && (!ept || m[i].gone)) {
+				AL_COUNT(rv->rdev.stats.rx_unknown_dst); /* delivered to nobody */
+			} else if (i < done) {
+				AL_COUNT(rv->rdev.stats.rx_msgs);
+				AL_COUNT(ept->rx_msgs);
+				AL_COUNT_ADD(rv->rdev.stats.rx_bytes, m[i].len);
+				AL_COUNT_ADD(ept->rx_bytes, m[i].len);
+			}
+#if !AL_CFG_NO_BUS_EXTRAS
+			if (ept && al_ept_put(ept)) {
 				al_unlock(rv);
 				ept->release_cb(ept);
 				al_lock(rv);
 			}
 #endif
-			if (rv->state != AL_LINK_UP) { /* it went down meanwhile: leave the ring */
-				rc = al_rv_link_err(rv);
-				break;
-			}
-		}
-		if (!ept || !rv->rx_cur_held) { /* held ones were marked by the hold call */
-			rx_return(rv, id);
+			if (!up || i >= done || m[i].held) /* held: marked by the hold call */
+				continue;
+			rx_return(rv, m[i].id);
 #if AL_CFG_SMALL_CODE
 			rx_publish(rv); /* one at a time: fewer bytes */
 #else
@@ -938,7 +1014,13 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 				rx_publish(rv);
 #endif
 		}
-		n++;
+		n += (int)done;
+		if (rc)
+			break;
+		if (rv->state != AL_LINK_UP) { /* it went down meanwhile: leave the ring */
+			rc = al_rv_link_err(rv);
+			break;
+		}
 	}
 #if AL_CFG_ALWAYS_NOTIFY
 	bool waiters = arm; /* a sender may sleep for what this doorbell brought */

@@ -35,6 +35,19 @@
  * and after every this many within a long one (with AL_CFG_SMALL_CODE:
  * each at once, as the code is smaller). */
 #define AL_RX_PUBLISH_BATCH 16u
+/* One message of a receive batch (drain): taken and checked under the
+ * lock, delivered without it. A destroy during the callbacks clears `ept`
+ * (no release_cb: the endpoint is the application's again) or sets `gone`
+ * (still referenced until the batch is done): see al_rx_batch_forget(). */
+struct al_rx_msg {
+	struct rpmsg_endpoint *ept; /* NULL: for no endpoint, or forgotten */
+	uint8_t *data;
+	uint32_t len, src;
+	uint16_t id;
+	bool held; /* the callback held the buffer */
+	bool gone; /* its endpoint was destroyed: no callback */
+};
+
 /* Buffers larger than this are reclaimed by the driver on every send
  * (tx_take) and given back by a receiver one at a time (drain): next to
  * their copy the index accesses are noise, and the buffer just returned is

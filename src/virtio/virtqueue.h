@@ -98,6 +98,16 @@ static inline void al_vq_put_used(struct al_vq *vq, uint16_t id, uint32_t len)
 const void *al_vq_next_buf(const struct al_vq *vq, const struct al_mem *mem, bool driver);
 #endif
 
+/** Put back the entry just taken (id, by al_vq_get_used/al_vq_get_avail,
+ *  nothing taken since): the next take returns it again, read and checked
+ *  anew. */
+static inline void al_vq_untake(struct al_vq *vq, uint16_t id, bool driver)
+{
+	vq->shadow[id].state = driver ? AL_DS_POSTED : AL_DS_FREE;
+	vq->last_idx--;
+	vq->ahead++;
+}
+
 /* ---- notifications ---- */
 /** After publishing: must the peer be told? (flags or event index). */
 bool al_vq_need_kick(struct al_vq *vq, bool driver, bool event_idx);
