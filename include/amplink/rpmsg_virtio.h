@@ -101,7 +101,7 @@ typedef void (*al_link_error_cb)(struct rpmsg_virtio_device *rvdev, int err, con
 #else
 #define AL_RX_BATCH 1
 #endif
-struct al_rx_msg; /* one message of a receive batch (private) */
+struct al_rx_batch; /* the receive batch being delivered (private) */
 
 /** A link. Caller-allocated (static is fine); all fields private. */
 struct rpmsg_virtio_device {
@@ -147,10 +147,9 @@ struct rpmsg_virtio_device {
 	uint16_t rx_unpublished; /* received buffers given back, not yet published */
 #endif
 #if AL_RX_BATCH > 1
-	/* the batch whose callbacks run (lock dropped), for a destroy meanwhile
-	 * to take its endpoint out of it */
-	struct al_rx_msg *rx_batch;
-	uint8_t rx_batch_n;
+	/* the batch whose callbacks run (lock dropped), innermost first, for a
+	 * destroy meanwhile to take its endpoint out of it */
+	struct al_rx_batch *rx_batch;
 #elif !AL_CFG_NO_BUS_EXTRAS
 	/* the endpoint whose callback runs, NULL once it was destroyed without
 	 * a release_cb meanwhile (then it is the application's again) */

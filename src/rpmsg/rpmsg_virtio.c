@@ -877,39 +877,54 @@ static unsigned rx_collect(struct rpmsg_virtio_device *rv, struct al_rx_msg *m, 
 #if AL_RX_BATCH > 1
 void al_rx_batch_forget(struct rpmsg_virtio_device *rv, struct rpmsg_endpoint *ept)
 {
-	struct al_rx_msg *m = rv->rx_batch;
-	for (unsigned i = 0; m && i < rv->rx_batch_n; i++) {
-		if (m[i].ept != ept)
-			continue;
-		if (ept->release_cb)
-			__atomic_store_n(&m[i].gone, true, __ATOMIC_RELAXED);
-		else
-			__atomic_store_n(&m[i].ept, NULL, __ATOMIC_RELAXED);
-	}
+	for (struct al_rx_batch *b = rv->rx_batch; b; b = b->outer)
+		for (unsigned i = 0; i < b->n; i++) {
+			struct al_rx_msg *e = &b->m[i];
+			if (e->ept != ept)
+				continue;
+			if (ept->release_cb)
+				__atomic_store_n(&e->gone, true, __ATOMIC_RELAXED);
+			else
+				__atomic_store_n(&e->ept, NULL, __ATOMIC_RELAXED);
+		}
 }
 #endif
 
-/* Run the callbacks of a batch, lock NOT held. An endpoint destroyed by an
- * earlier callback (rpmsg_destroy_ept clears it from the batch, see
- * al_rx_batch_forget) gets no more. Stops if the link goes down
- * meanwhile (then `live` is false). Returns how many were handled. */
-static unsigned rx_deliver(struct rpmsg_virtio_device *rv, struct al_rx_msg *m, unsigned k,
-			   bool live)
+/* Run the callbacks of a batch not run yet, lock NOT held. An endpoint
+ * destroyed by an earlier callback (rpmsg_destroy_ept clears it from the
+ * batch, see al_rx_batch_forget) gets no more. Stops if the link goes
+ * down meanwhile (unless `live` is false): b->next says how far it got. */
+static void rx_deliver(struct rpmsg_virtio_device *rv, struct al_rx_batch *b, bool live)
 {
-	for (unsigned i = 0; i < k; i++) {
-		if (live && __atomic_load_n(&rv->state, __ATOMIC_RELAXED) != AL_LINK_UP)
-			return i;
-		struct rpmsg_endpoint *ept = __atomic_load_n(&m[i].ept, __ATOMIC_RELAXED);
-		if (!ept || __atomic_load_n(&m[i].gone, __ATOMIC_RELAXED))
+#if AL_RX_BATCH > 1
+	/* an inner pass (see struct al_rx_batch) leaves the outer callback's
+	 * buffer as it found it, for a hold after it returns */
+	uint8_t *cur_payload = rv->rx_cur_payload;
+	uint16_t cur_id = rv->rx_cur_id;
+	bool cur_held = rv->rx_cur_held;
+#endif
+	while (b->next < b->n) {
+		struct al_rx_msg *e = &b->m[b->next];
+		/* (a batch of one was taken with the link up: nothing to check) */
+		if (AL_RX_BATCH > 1 && live &&
+		    __atomic_load_n(&rv->state, __ATOMIC_RELAXED) != AL_LINK_UP)
+			break;
+		b->next++;
+		struct rpmsg_endpoint *ept = __atomic_load_n(&e->ept, __ATOMIC_RELAXED);
+		if (!ept || __atomic_load_n(&e->gone, __ATOMIC_RELAXED))
 			continue;
-		rv->rx_cur_payload = m[i].data;
-		rv->rx_cur_id = m[i].id;
+		rv->rx_cur_payload = e->data;
+		rv->rx_cur_id = e->id;
 		rv->rx_cur_held = false;
-		ept->cb(ept, m[i].data, m[i].len, m[i].src, ept->priv);
-		m[i].held = rv->rx_cur_held;
+		ept->cb(ept, e->data, e->len, e->src, ept->priv);
+		e->held = rv->rx_cur_held;
 		rv->rx_cur_payload = NULL;
 	}
-	return k;
+#if AL_RX_BATCH > 1
+	rv->rx_cur_payload = cur_payload;
+	rv->rx_cur_id = cur_id;
+	rv->rx_cur_held = cur_held;
+#endif
 }
 
 /* Deliver what waits. `arm`: ask for a doorbell again when the ring runs
@@ -941,6 +956,10 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 	uint16_t batch = rx_size > AL_RECLAIM_EAGER_SIZE ? 1u : AL_RX_PUBLISH_BATCH;
 #endif
 	struct al_rx_msg m[AL_RX_BATCH];
+#if AL_RX_BATCH > 1
+	if (rv->rx_batch) /* inside a callback of an outer pass: its rest first */
+		rx_deliver(rv, rv->rx_batch, true);
+#endif
 	al_lock(rv);
 	if (rv->state != AL_LINK_UP) {
 		al_unlock(rv);
@@ -965,17 +984,19 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 			kick_if_needed(rv, &rv->rvq); /* for the buffers we gave back */
 			break;
 		}
+		struct al_rx_batch b = {m, (uint8_t)k, 0, NULL};
 #if AL_RX_BATCH > 1
-		rv->rx_batch = m;
-		rv->rx_batch_n = (uint8_t)k;
+		b.outer = rv->rx_batch;
+		rv->rx_batch = &b;
 #elif !AL_CFG_NO_BUS_EXTRAS
 		rv->rx_cur_ept = m[0].ept;
 #endif
 		al_unlock(rv);
-		unsigned done = rx_deliver(rv, m, k, rc == 0);
+		rx_deliver(rv, &b, rc == 0);
 		al_lock(rv);
+		unsigned done = b.next;
 #if AL_RX_BATCH > 1
-		rv->rx_batch = NULL;
+		rv->rx_batch = b.outer;
 #elif !AL_CFG_NO_BUS_EXTRAS
 		m[0].ept = rv->rx_cur_ept; /* NULL if destroyed meanwhile */
 		rv->rx_cur_ept = NULL;

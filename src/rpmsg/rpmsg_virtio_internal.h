@@ -48,6 +48,17 @@ struct al_rx_msg {
 	bool gone; /* its endpoint was destroyed: no callback */
 };
 
+/* The messages one pass of the receive loop took, while their callbacks
+ * run. A callback may run the receive loop itself (a send that waits for
+ * buffers through a wait hook that polls the ring): that inner pass first
+ * delivers what is left of this batch, in order, then takes its own. */
+struct al_rx_batch {
+	struct al_rx_msg *m;
+	uint8_t n;		   /* taken */
+	uint8_t next;		   /* the next to deliver; those before it are done */
+	struct al_rx_batch *outer; /* the pass this one runs inside, or NULL */
+};
+
 /* Buffers larger than this are reclaimed by the driver on every send
  * (tx_take) and given back by a receiver one at a time (drain): next to
  * their copy the index accesses are noise, and the buffer just returned is

@@ -4,7 +4,8 @@
  * the messages for it that were already taken (with and without a
  * release_cb); a callback that creates an endpoint receives the message
  * for it that was already in the ring; a hold in the middle of a batch
- * keeps just that buffer. */
+ * keeps just that buffer; a callback that runs the receive loop itself
+ * gets the rest of its batch first, in order. */
 #include "test_util.h"
 
 static struct tu_link L;
@@ -42,8 +43,7 @@ static int destroy_b_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint
 }
 
 /* a: creates c at 0x502 on its first message */
-static int create_c_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src,
-		       void *priv)
+static int create_c_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)ept, (void)data, (void)len, (void)src, (void)priv;
 	if (got_a++ == 0)
@@ -176,6 +176,42 @@ static void holds_inside_a_batch_keep_only_their_buffers(void **state)
 	tu_check(&L);
 }
 
+/* a: records the order; on its first message runs the receive loop
+ * itself, as a send's wait hook that polls the ring would */
+static int order[32], norder, nested_rc;
+static int nesting_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)ept, (void)len, (void)src, (void)priv;
+	order[norder++] = *(const uint8_t *)data;
+	if (norder == 1) {
+		nested_rc = al_virtio_notified(tu_rv(&L, TU_DEV));
+		/* our own buffer is still ours to hold after the inner pass */
+		assert_int_equal(al_rpmsg_hold_rx_buffer(&a, data), 0);
+		held[nheld++] = data;
+	}
+	return RPMSG_SUCCESS;
+}
+
+static void a_callback_that_drains_keeps_the_order(void **state)
+{
+	(void)state;
+	setup(nesting_cb);
+	norder = nheld = 0;
+	for (uint8_t i = 0; i < 12; i++) /* more than a batch */
+		assert_int_equal(rpmsg_sendto(&tx, &i, 1, 0x500), 1);
+	/* the outer pass counts its batch, the inner one the 4 after it */
+	assert_int_equal(tu_pump(&L), 8);
+	assert_int_equal(norder, 12);
+	for (int i = 0; i < 12; i++)
+		assert_int_equal(order[i], i);
+	assert_int_equal(nested_rc, 4); /* the inner pass took the 4 after the batch */
+	assert_int_equal(al_rpmsg_release_rx_buffer(&a, held[0]), 0);
+	for (int i = 0; i < 16; i++) /* every buffer is back */
+		assert_int_equal(rpmsg_trysendto(&tx, "z", 1, 0x500), 1);
+	assert_int_equal(tu_pump(&L), 16);
+	tu_check(&L);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +219,7 @@ int main(void)
 	    cmocka_unit_test(destroy_in_a_batch_with_release_cb),
 	    cmocka_unit_test(endpoint_created_by_a_callback_gets_the_next_message),
 	    cmocka_unit_test(holds_inside_a_batch_keep_only_their_buffers),
+	    cmocka_unit_test(a_callback_that_drains_keeps_the_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
