@@ -66,6 +66,17 @@ static void setup(rpmsg_ept_cb a_cb)
 	    rpmsg_create_ept(&tx, tu_rdev(&L, TU_DRV), NULL, 0x600, 0x500, count_cb, NULL), 0);
 }
 
+/* One batch of four, "1".."4": to a, to `other` twice, to a again. */
+static void send_a_other_other_a(uint32_t other)
+{
+	const uint32_t dst[4] = {0x500, other, other, 0x500};
+	for (int i = 0; i < 4; i++) {
+		char m = (char)('1' + i);
+		assert_int_equal(rpmsg_sendto(&tx, &m, 1, dst[i]), 1);
+	}
+	assert_int_equal(tu_pump(&L), 4);
+}
+
 static struct rpmsg_stats dev_stats(void)
 {
 	struct rpmsg_stats s;
@@ -79,12 +90,7 @@ static void destroyed_endpoint_gets_no_more(bool with_release_cb)
 	b_release_cb = with_release_cb;
 	if (with_release_cb)
 		b.release_cb = release_cb;
-	/* one batch: a (destroys b), b, b, a */
-	assert_int_equal(rpmsg_sendto(&tx, "1", 1, 0x500), 1);
-	assert_int_equal(rpmsg_sendto(&tx, "2", 1, 0x501), 1);
-	assert_int_equal(rpmsg_sendto(&tx, "3", 1, 0x501), 1);
-	assert_int_equal(rpmsg_sendto(&tx, "4", 1, 0x500), 1);
-	assert_int_equal(tu_pump(&L), 4);
+	send_a_other_other_a(0x501); /* a destroys b */
 	assert_int_equal(got_a, 2);
 	assert_int_equal(got_b, 0);
 	assert_int_equal(released, with_release_cb ? 1 : 0);
@@ -115,12 +121,7 @@ static void endpoint_created_by_a_callback_gets_the_next_message(void **state)
 {
 	(void)state;
 	setup(create_c_cb);
-	/* one pump: a creates c, then messages for c and for a */
-	assert_int_equal(rpmsg_sendto(&tx, "1", 1, 0x500), 1);
-	assert_int_equal(rpmsg_sendto(&tx, "2", 1, 0x502), 1);
-	assert_int_equal(rpmsg_sendto(&tx, "3", 1, 0x502), 1);
-	assert_int_equal(rpmsg_sendto(&tx, "4", 1, 0x500), 1);
-	assert_int_equal(tu_pump(&L), 4);
+	send_a_other_other_a(0x502); /* a creates c */
 	assert_int_equal(got_a, 2);
 	assert_int_equal(got_c, 2);
 	struct rpmsg_stats s = dev_stats();
