@@ -46,7 +46,7 @@ struct counts {
 static struct rpmsg_endpoint epts[NEPT], ctrl;
 static _Atomic uint64_t sent[NEPT], rcvd[NEPT], bad, slow;
 static uint32_t expect_seq[NEPT]; /* receive side: one receive thread, no lock needed */
-static atomic_bool stop_sending, stop_req, got_report, remote_ready;
+static atomic_bool stop_sending, stop_req, got_report, remote_ready, got_hello;
 static struct counts report;
 static bool is_remote;
 
@@ -88,6 +88,8 @@ static int ctrl_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 	(void)priv;
 	if (is_remote && len == 4 && memcmp(data, "stop", 4) == 0)
 		stop_req = true;
+	else if (is_remote && len == 5 && memcmp(data, "hello", 5) == 0)
+		got_hello = true;
 	else if (!is_remote && len == 5 && memcmp(data, "ready", 5) == 0)
 		remote_ready = true;
 	else if (!is_remote && len == sizeof(report)) {
@@ -176,8 +178,16 @@ static int remote_main(const char *name)
 		fprintf(stderr, "soak: remote: the link did not come up\n");
 		exit(2);
 	}
-	/* rpmsg drops messages for addresses nobody has bound yet: the host
-	 * starts sending once our endpoints exist */
+	/* rpmsg drops messages for addresses nobody has bound yet, both
+	 * ways: the host's endpoints exist once it says hello (it says it
+	 * again until we answer, in case ours did not exist yet), and it
+	 * starts sending once we answer ready */
+	for (int i = 0; i < 1000 && !got_hello; i++)
+		usleep(10000);
+	if (!got_hello) {
+		fprintf(stderr, "soak: remote: the host never said hello\n");
+		exit(2);
+	}
 	static const char ready[5] = {'r', 'e', 'a', 'd', 'y'};
 	if (al_send_timeout(&ctrl, ctrl.addr, ctrl.dest_addr, ready, 5, 5000) != 5) {
 		fprintf(stderr, "soak: remote: cannot say ready\n");
@@ -214,8 +224,14 @@ int main(int argc, char **argv)
 	}
 	struct al_posix_link *l = it_open_link(name, VIRTIO_DEV_DRIVER, "soak");
 	setup(l);
-	for (int i = 0; i < 1000 && !remote_ready; i++)
+	for (int i = 0; i < 1000 && !remote_ready; i++) {
+		if (i % 10 == 0 &&
+		    al_send_timeout(&ctrl, ctrl.addr, ctrl.dest_addr, "hello", 5, 5000) != 5) {
+			fprintf(stderr, "soak: cannot say hello\n");
+			return 1;
+		}
 		usleep(10000);
+	}
 	if (!remote_ready) {
 		fprintf(stderr, "soak: the remote never said ready\n");
 		return 1;
