@@ -864,6 +864,9 @@ static unsigned rx_collect(struct rpmsg_virtio_device *rv, struct al_rx_msg *m, 
 		e->id = id;
 		e->held = false;
 		e->gone = false;
+#if !AL_CFG_NO_STATS
+		e->delivered = false;
+#endif
 		k++;
 		if (!e->ept)
 			break;
@@ -916,6 +919,9 @@ static void rx_deliver(struct rpmsg_virtio_device *rv, struct al_rx_batch *b, bo
 		rv->rx_cur_payload = e->data;
 		rv->rx_cur_id = e->id;
 		rv->rx_cur_held = false;
+#if !AL_CFG_NO_STATS
+		e->delivered = true;
+#endif
 		ept->cb(ept, e->data, e->len, e->src, ept->priv);
 		e->held = rv->rx_cur_held;
 		rv->rx_cur_payload = NULL;
@@ -1008,14 +1014,19 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 			 * release_cb back to the application (who may have freed it):
 			 * then it is not touched again (it was cleared from the batch). */
 			struct rpmsg_endpoint *ept = m[i].ept;
-			if (i < done && (!ept || m[i].gone)) {
+			(void)ept; /* unused without counters and reference counts */
+#if !AL_CFG_NO_STATS
+			if (i < done && !m[i].delivered) {
 				AL_COUNT(rv->rdev.stats.rx_unknown_dst); /* delivered to nobody */
 			} else if (i < done) {
 				AL_COUNT(rv->rdev.stats.rx_msgs);
-				AL_COUNT(ept->rx_msgs);
 				AL_COUNT_ADD(rv->rdev.stats.rx_bytes, m[i].len);
-				AL_COUNT_ADD(ept->rx_bytes, m[i].len);
+				if (ept) { /* not if destroyed since, without a release_cb */
+					AL_COUNT(ept->rx_msgs);
+					AL_COUNT_ADD(ept->rx_bytes, m[i].len);
+				}
 			}
+#endif
 #if !AL_CFG_NO_BUS_EXTRAS
 			if (ept && al_ept_put(ept)) {
 				al_unlock(rv);

@@ -46,6 +46,9 @@ struct al_rx_msg {
 	uint16_t id;
 	bool held; /* the callback held the buffer */
 	bool gone; /* its endpoint was destroyed: no callback */
+#if !AL_CFG_NO_STATS
+	bool delivered; /* its callback ran (for the counters) */
+#endif
 };
 
 /* The messages one pass of the receive loop took, while their callbacks

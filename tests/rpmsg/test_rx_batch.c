@@ -105,6 +105,30 @@ static void destroyed_endpoint_gets_no_more(bool with_release_cb)
 	tu_check(&L);
 }
 
+/* a: destroys itself on its second message */
+static int destroy_self_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src,
+			   void *priv)
+{
+	(void)data, (void)len, (void)src, (void)priv;
+	if (++got_a == 2)
+		rpmsg_destroy_ept(ept);
+	return RPMSG_SUCCESS;
+}
+
+static void self_destroy_in_a_batch_counts_what_was_delivered(void **state)
+{
+	(void)state;
+	setup(destroy_self_cb);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rpmsg_sendto(&tx, "s", 1, 0x500), 1);
+	assert_int_equal(tu_pump(&L), 3);
+	assert_int_equal(got_a, 2);
+	struct rpmsg_stats s = dev_stats();
+	assert_int_equal(s.rx_msgs, 2); /* the two it got, though it is gone */
+	assert_int_equal(s.rx_unknown_dst, 1);
+	tu_check(&L);
+}
+
 static void destroy_in_a_batch_without_release_cb(void **state)
 {
 	(void)state;
@@ -218,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(destroy_in_a_batch_without_release_cb),
 	    cmocka_unit_test(destroy_in_a_batch_with_release_cb),
+	    cmocka_unit_test(self_destroy_in_a_batch_counts_what_was_delivered),
 	    cmocka_unit_test(endpoint_created_by_a_callback_gets_the_next_message),
 	    cmocka_unit_test(holds_inside_a_batch_keep_only_their_buffers),
 	    cmocka_unit_test(a_callback_that_drains_keeps_the_order),
