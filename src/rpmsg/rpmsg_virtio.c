@@ -863,7 +863,9 @@ static unsigned rx_collect(struct rpmsg_virtio_device *rv, struct al_rx_msg *m, 
 #endif
 		e->id = id;
 		e->held = false;
+#if AL_RX_BATCH > 1
 		e->gone = false;
+#endif
 #if !AL_CFG_NO_STATS
 		e->delivered = false;
 #endif
@@ -914,7 +916,11 @@ static void rx_deliver(struct rpmsg_virtio_device *rv, struct al_rx_batch *b, bo
 			break;
 		b->next++;
 		struct rpmsg_endpoint *ept = __atomic_load_n(&e->ept, __ATOMIC_RELAXED);
-		if (!ept || __atomic_load_n(&e->gone, __ATOMIC_RELAXED))
+#if AL_RX_BATCH > 1
+		if (ept && __atomic_load_n(&e->gone, __ATOMIC_RELAXED))
+			continue;
+#endif
+		if (!ept)
 			continue;
 		rv->rx_cur_payload = e->data;
 		rv->rx_cur_id = e->id;
@@ -990,7 +996,7 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 			kick_if_needed(rv, &rv->rvq); /* for the buffers we gave back */
 			break;
 		}
-		struct al_rx_batch b = {m, (uint8_t)k, 0, NULL};
+		struct al_rx_batch b = {.m = m, .n = (uint8_t)k};
 #if AL_RX_BATCH > 1
 		b.outer = rv->rx_batch;
 		rv->rx_batch = &b;
@@ -1000,7 +1006,7 @@ static int drain(struct rpmsg_virtio_device *rv, bool arm)
 		al_unlock(rv);
 		rx_deliver(rv, &b, rc == 0);
 		al_lock(rv);
-		unsigned done = b.next;
+		unsigned done = AL_RX_BATCH > 1 ? b.next : k; /* a batch of one always runs */
 #if AL_RX_BATCH > 1
 		rv->rx_batch = b.outer;
 #elif !AL_CFG_NO_BUS_EXTRAS

@@ -45,7 +45,9 @@ struct al_rx_msg {
 	uint32_t len, src;
 	uint16_t id;
 	bool held; /* the callback held the buffer */
+#if AL_RX_BATCH > 1
 	bool gone; /* its endpoint was destroyed: no callback */
+#endif
 #if !AL_CFG_NO_STATS
 	bool delivered; /* its callback ran (for the counters) */
 #endif
@@ -57,9 +59,11 @@ struct al_rx_msg {
  * delivers what is left of this batch, in order, then takes its own. */
 struct al_rx_batch {
 	struct al_rx_msg *m;
-	uint8_t n;		   /* taken */
-	uint8_t next;		   /* the next to deliver; those before it are done */
+	uint8_t n;    /* taken */
+	uint8_t next; /* the next to deliver; those before it are done */
+#if AL_RX_BATCH > 1
 	struct al_rx_batch *outer; /* the pass this one runs inside, or NULL */
+#endif
 };
 
 /* Buffers larger than this are reclaimed by the driver on every send
