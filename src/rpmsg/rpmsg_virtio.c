@@ -452,10 +452,11 @@ static int tx_acquire_locked(struct rpmsg_virtio_device *rv, uint32_t timeout, u
 	}
 }
 
-/* Write a filled buffer's header and ring entry (lock held): not visible
- * to the peer until tx_publish(). */
-AL_HOT void tx_fill(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,
-		    uint32_t len)
+/* Write a filled buffer's header and ring entry, and count the message
+ * for the device and the sending endpoint (lock held): not visible to the
+ * peer until tx_publish(). */
+AL_HOT void tx_fill(struct rpmsg_virtio_device *rv, struct rpmsg_endpoint *ept, uint16_t id,
+		    uint32_t src, uint32_t dst, uint32_t len)
 {
 	struct al_desc_shadow *s = &rv->svq.shadow[id];
 	uint8_t *b = buf_va(rv, s);
@@ -471,6 +472,9 @@ AL_HOT void tx_fill(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, u
 		al_vq_put_entry(&rv->svq, id, HDR + len);
 	AL_COUNT(rv->rdev.stats.tx_msgs);
 	AL_COUNT_ADD(rv->rdev.stats.tx_bytes, len);
+	AL_COUNT(ept->tx_msgs);
+	AL_COUNT_ADD(ept->tx_bytes, len);
+	(void)ept;
 }
 
 /* Make everything tx_fill() wrote since the last call visible with one
@@ -482,14 +486,14 @@ AL_HOT void tx_publish(struct rpmsg_virtio_device *rv)
 }
 
 /* Hand a filled buffer to the peer (lock held). */
-AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, uint16_t id, uint32_t src, uint32_t dst,
-		      uint32_t len)
+AL_HOT void tx_submit(struct rpmsg_virtio_device *rv, struct rpmsg_endpoint *ept, uint16_t id,
+		      uint32_t src, uint32_t dst, uint32_t len)
 {
 	/* an echo from a receive callback: the buffer it answers is returned
 	 * before the answer shows (a peer that sends again on the answer,
 	 * without waiting, finds it) */
 	rx_publish_pending(rv);
-	tx_fill(rv, id, src, dst, len);
+	tx_fill(rv, ept, id, src, dst, len);
 	tx_publish(rv);
 }
 
@@ -530,9 +534,7 @@ int al_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, cons
 	 * driver can make the device's send buffer overlap it. */
 	if (len)
 		memmove(buf_va(rv, &rv->svq.shadow[id]) + HDR, data, (size_t)len);
-	tx_submit(rv, id, src, dst, (uint32_t)len);
-	AL_COUNT(ept->tx_msgs);
-	AL_COUNT_ADD(ept->tx_bytes, (uint32_t)len);
+	tx_submit(rv, ept, id, src, dst, (uint32_t)len);
 	al_unlock(rv);
 	return len;
 }
@@ -563,9 +565,7 @@ int al_send_burst(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const 
 		uint32_t len = msgs[k].len;
 		if (len) /* memmove: see al_send_timeout() */
 			memmove(buf_va(rv, &rv->svq.shadow[id]) + HDR, msgs[k].data, len);
-		tx_fill(rv, id, src, dst, len);
-		AL_COUNT(ept->tx_msgs);
-		AL_COUNT_ADD(ept->tx_bytes, len);
+		tx_fill(rv, ept, id, src, dst, len);
 		/* the rest only with buffers free now: never wait holding
 		 * messages the peer cannot see yet */
 		if (++k == n || tx_take(rv, &id) != 0)
@@ -630,9 +630,7 @@ int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src, uint3
 		rc = al_rv_link_err(rv);
 	} else {
 		rv->svq.shadow[id].state = AL_DS_BUSY;
-		tx_submit(rv, (uint16_t)id, src, dst, (uint32_t)len);
-		AL_COUNT(ept->tx_msgs);
-		AL_COUNT_ADD(ept->tx_bytes, (uint32_t)len);
+		tx_submit(rv, ept, (uint16_t)id, src, dst, (uint32_t)len);
 	}
 	al_unlock(rv);
 	return rc ? rc : len;
@@ -916,12 +914,12 @@ static void rx_deliver(struct rpmsg_virtio_device *rv, struct al_rx_batch *b, bo
 			break;
 		b->next++;
 		struct rpmsg_endpoint *ept = __atomic_load_n(&e->ept, __ATOMIC_RELAXED);
-#if AL_RX_BATCH > 1
-		if (ept && __atomic_load_n(&e->gone, __ATOMIC_RELAXED))
-			continue;
-#endif
 		if (!ept)
 			continue;
+#if AL_RX_BATCH > 1
+		if (__atomic_load_n(&e->gone, __ATOMIC_RELAXED))
+			continue;
+#endif
 		rv->rx_cur_payload = e->data;
 		rv->rx_cur_id = e->id;
 		rv->rx_cur_held = false;
